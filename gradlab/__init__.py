@@ -1,0 +1,51 @@
+"""gradlab: a NumPy autograd engine that behaves like PyTorch's, for reading and watching.
+
+``import gradlab as torch`` runs autograd lessons written for PyTorch unchanged.
+"""
+from . import _dtype, autograd
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: F401
+                        initial_seed, is_tensor, linspace, manual_seed, numel, ones, ones_like,
+                        rand, rand_like, randint, randn, randn_like, randperm, seed, tensor, zeros,
+                        zeros_like)
+from ._device import device  # noqa: F401
+from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
+                     int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
+from ._printing import get_printoptions, set_printoptions  # noqa: F401
+from ._size import Size  # noqa: F401
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                                 set_grad_enabled)
+from .ops import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
+from .ops.elementwise import (abs, absolute, add, allclose, bitwise_not, clamp, clamp_max,  # noqa: F401
+                              clamp_min, clip, clone, cos, div, divide, eq, equal, exp, ge, gt,
+                              isclose, isnan, le, log, log1p, logical_not, lt, maximum, minimum,
+                              mul, multiply, ne, neg, negative, pow, reciprocal, relu, remainder,
+                              rsub, sgn, sigmoid, sign, sin, sqrt, square, sub, subtract, tanh,
+                              true_divide, where)
+from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401
+                           scatter, scatter_add, select, split, unbind)
+from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
+from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax,  # noqa: F401
+                            logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
+from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten, permute,  # noqa: F401
+                        ravel, reshape, squeeze, stack, swapaxes, t, transpose, unflatten,
+                        unsqueeze, view)
+from .tensor import Tensor  # noqa: F401
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+cpu = device("cpu")
+
+
+def set_num_threads(n):
+    """Accepted for compatibility: NumPy's BLAS decides its own threads."""
+
+
+def get_num_threads():
+    return 1
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,163 @@
+"""backward, grad and gradcheck: the public entry points that drain the engine's events."""
+import collections
+import warnings
+
+from .engine import backward_events
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter "
+    "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+    "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+    ".grad fields of your parameters to None after use to break the cycle and avoid the leak. "
+    "(Triggered internally at /__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)")
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    from ..tensor import Tensor
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _edge(t):
+    """The graph edge through which ``t`` receives its gradient."""
+    return (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t._accumulator(), 0)
+
+
+def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
+    """PyTorch's _make_grads: default ones for scalars, shape and dtype checks."""
+    from ..tensor import Tensor
+    from .._creation import ones_like
+    grads = []
+    for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
+        if isinstance(grad, Tensor):
+            if grad._array.shape != out._array.shape:
+                from .._size import Size
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(grad.shape)} and "
+                    f"output[{i}] has a shape of {Size(out.shape)}.")
+            if grad.dtype.is_floating_point != out.dtype.is_floating_point:
+                raise TypeError(
+                    f"For complex Tensors, both grad_output and output are required to have the "
+                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{grad.dtype} and output[{i}] has a dtype of {out.dtype}.")
+            grads.append(grad)
+        elif grad is None:
+            if out._requires_grad:
+                if out._array.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not out.dtype.is_floating_point:
+                    raise RuntimeError(f"grad can be implicitly created only for real scalar "
+                                       f"outputs but got {out.dtype}")
+                grads.append(ones_like(out))
+            else:
+                grads.append(None)
+        else:
+            raise TypeError("gradients can be either Tensors or None, but got "
+                            f"{type(grad).__name__}")
+    return grads
+
+
+def _roots(outputs, grads):
+    roots = []
+    for i, (out, grad) in enumerate(zip(outputs, grads)):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+        roots.append(_edge(out))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate into the leaves' ``.grad`` the gradient of ``tensors`` (torch.autograd.backward)."""
+    events = backward_stream(tensors, grad_tensors, retain_graph, create_graph, inputs)
+    collections.deque(events, maxlen=0)
+
+
+def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+                    inputs=None, trace=False):
+    """The event generator of ``backward`` (arguments checked before the first event)."""
+    tensors = _as_tuple(tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = _seed_grads(tensors, _as_tuple(grad_tensors) or (None,) * len(tensors))
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    roots = _roots(tensors, grads)
+    if inputs is None:
+        return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
+                               trace=trace)
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    captured = [None] * len(inputs)
+    events = backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
+                             inputs=[_edge(t) for t in inputs], captured=captured, trace=trace)
+    return _then_fill_non_leaves(events, inputs, captured, create_graph)
+
+
+def _then_fill_non_leaves(events, inputs, captured, create_graph):
+    """backward(inputs=[...]) also accumulates into the ``.grad`` of non-leaf inputs."""
+    yield from events
+    from .grad_mode import set_grad_enabled
+    with set_grad_enabled(create_graph):
+        for t, g in zip(inputs, captured):
+            if t._grad_fn is not None and g is not None:
+                t._grad = g.clone() if t._grad is None else t._grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned rather than accumulated."""
+    captured, events = grad_stream(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                                   allow_unused, materialize_grads)
+    collections.deque(events, maxlen=0)
+    return _finish_grad(captured, inputs, allow_unused, materialize_grads)
+
+
+def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+                allow_unused=None, materialize_grads=False, trace=False):
+    """(captured, events): drain ``events`` and ``captured`` holds one gradient per input."""
+    from ..tensor import Tensor
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    for t in inputs_t:
+        if not isinstance(t, Tensor):
+            raise TypeError("grad(): argument 'inputs' must be tuple of Tensors")
+    grads = _seed_grads(outputs, _as_tuple(grad_outputs) or (None,) * len(outputs))
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _roots(outputs, grads)
+    for t in inputs_t:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    captured = [None] * len(inputs_t)
+    events = backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
+                             inputs=[_edge(t) for t in inputs_t], captured=captured,
+                             accumulate=False, trace=trace)
+    return captured, events
+
+
+def _finish_grad(captured, inputs, allow_unused, materialize_grads):
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    result = []
+    for i, (g, t) in enumerate(zip(captured, inputs)):
+        if g is None:
+            if materialize_grads:
+                from .._creation import zeros_like
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)

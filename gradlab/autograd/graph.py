@@ -1,0 +1,197 @@
+"""Backward graph nodes: Node (a grad_fn), AccumulateGrad, and the saved tensors they hold."""
+import itertools
+import weakref
+
+_sequence = itertools.count()
+
+FREED_ERROR = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class SavedTensor:
+    """One tensor a node saved for backward: kept with its version, released after backward.
+
+    ``value`` is the input Tensor, the output's array (``is_output``), or a Python number that
+    PyTorch would have wrapped into a tensor. Outputs are kept as arrays so no cycle
+    output -> node -> output is formed.
+    """
+
+    __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed")
+
+    def __init__(self, value, version=0, counter=None, dtype=None, is_output=False):
+        self.value = value
+        self.version = version
+        self.counter = counter
+        self.dtype = dtype
+        self.is_output = is_output
+        self.freed = False
+
+    @classmethod
+    def of_input(cls, tensor):
+        return cls(tensor, tensor._version_counter[0], tensor._version_counter)
+
+    @classmethod
+    def of_output(cls, tensor):
+        return cls(tensor._array, tensor._version_counter[0], tensor._version_counter,
+                   tensor.dtype, True)
+
+    def release(self):
+        self.value = None
+        self.freed = True
+
+    def unpack(self, node):
+        """The saved value, checked: freed or modified in place raises PyTorch's errors."""
+        if self.freed:
+            raise RuntimeError(FREED_ERROR)
+        counter = self.counter
+        if counter is None:
+            return self.value
+        if counter[0] != self.version:
+            raise RuntimeError(_modified_message(self, node))
+        if self.is_output:
+            from ..tensor import Tensor
+            return Tensor._make(self.value, self.dtype, node, 0, counter)
+        return self.value
+
+
+def _modified_message(saved, node):
+    from .._size import Size
+    if saved.is_output:
+        shape, dtype, producer = saved.value.shape, saved.dtype, node
+    else:
+        tensor = saved.value
+        shape, dtype, producer = tensor._array.shape, tensor.dtype, tensor._grad_fn
+    where = ""
+    if producer is not None:
+        name = producer.name()
+        op = name[:name.rfind("Backward")] if "Backward" in name else name
+        where = f", which is output 0 of {op},"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{dtype._legacy} {list(Size(shape))}]{where} is at version "
+        f"{saved.counter[0]}; expected version {saved.version} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+class Hooks:
+    """The hooks a node carries, created only when the first one is registered."""
+
+    __slots__ = ("pre", "post", "tensor_pre", "retains_grad")
+
+    def __init__(self):
+        self.pre, self.post, self.tensor_pre, self.retains_grad = {}, {}, {}, {}
+
+
+class RemovableHandle:
+    """Returned by register_hook: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = itertools.count()
+    __slots__ = ("_table", "id")
+
+    def __init__(self, table):
+        self._table = weakref.ref(table) if hasattr(table, "__weakref__") else (lambda: table)
+        self.id = next(self._next_id)
+
+    def remove(self):
+        table = self._table()
+        if table is not None:
+            table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """A grad_fn: maps the gradients of its outputs to the gradients of its inputs.
+
+    Subclasses are made per PyTorch overload by ``gradlab.ops.derivative``; the engine calls
+    ``apply`` and knows no op.
+    """
+
+    __slots__ = ("next_functions", "_saved", "_attrs", "_input_meta", "_sequence_nr", "_hooks",
+                 "_metadata", "__weakref__")
+    num_outputs = 1
+    _multi = False
+    _saved_names = ()
+    _attr_names = ()
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def __call__(self, *grads):
+        return self.apply(grads)
+
+    def _sequence(self):
+        return self._sequence_nr
+
+    @property
+    def metadata(self):
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
+
+    def _hook_tables(self):
+        if getattr(self, "_hooks", None) is None:
+            self._hooks = Hooks()
+        return self._hooks
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after the node; it may return new grad_inputs."""
+        table = self._hook_tables().post
+        handle = RemovableHandle(table)
+        table[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before the node; it may return new grad_outputs."""
+        table = self._hook_tables().pre
+        handle = RemovableHandle(table)
+        table[handle.id] = fn
+        return handle
+
+    def saved_tensors(self):
+        """The node's saved-tensor slots by name (name -> SavedTensor), for inspection."""
+        saved = getattr(self, "_saved", ())
+        return {n: s for n, s in zip(self._saved_names, saved) if isinstance(s, SavedTensor)}
+
+    def release_saved(self):
+        """Free the saved tensors (after a backward without retain_graph)."""
+        for s in self._saved:
+            if s is not None:
+                s.release()
+
+    def _unpack_for_user(self, index):
+        s = self._saved[index]
+        if s is None or s.counter is not None or s.freed:
+            return None if s is None else s.unpack(self)
+        if isinstance(s.value, tuple):
+            return s.value
+        from .._creation import tensor
+        return tensor(s.value)  # a Python number PyTorch saves as a wrapped tensor
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf that requires grad: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._saved = ()
+        self._attrs = ()
+        self._input_meta = ()
+        self._sequence_nr = float("inf")  # ready accumulators run first, as in PyTorch
+        self._hooks = None

@@ -1,0 +1,189 @@
+"""The machinery every op shares: derivative table entries, recording a node, type promotion."""
+import numbers
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.graph import Node, SavedTensor, _sequence
+from ..autograd.grad_mode import _local
+from ..tensor import Tensor
+
+RESULT = object()  # stands for the op's output in a ``saved`` tuple
+NO_EDGE = (None, 0)
+
+
+def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, **formulas):
+    """Declare a grad_fn class, as PyTorch's derivatives.yaml declares one per overload.
+
+    ``inputs`` names the differentiable inputs in order; ``saves`` the tensors kept for backward
+    (``result`` is the output); ``attrs`` the non-tensor values kept. Each input has a formula
+    ``(text, fn)``: fn takes ``grad`` (a tuple ``grads`` when the node has several outputs) and,
+    by parameter name, the saved values it needs; it is written with gradlab ops, so
+    ``create_graph=True`` differentiates it again. Only what a needed formula uses is saved.
+    ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
+    formulas get the list ``grads``, with zeros where an output received no gradient.
+    """
+    names = saves + attrs
+    table = []
+    for inp in inputs:
+        text, fn = formulas[inp]
+        params = fn.__code__.co_varnames[1:fn.__code__.co_argcount]
+        table.append((fn, tuple(names.index(p) for p in params), text))
+    cls = type(name, (Node,), {
+        "__slots__": (), "__module__": "builtins", "num_outputs": num_outputs,
+        "_multi": num_outputs == 0,
+        "_inputs": inputs, "_saved_names": names, "_n_saves": len(saves),
+        "_formulas": tuple(table),
+        "_uses": tuple(frozenset(i for i in idx if i < len(saves)) for _, idx, _ in table),
+    })
+    for i, n in enumerate(names):
+        setattr(cls, "_saved_" + n, property(
+            (lambda node, i=i: node._unpack_for_user(i)) if i < len(saves)
+            else (lambda node, i=i: node._attrs[i - len(saves)])))
+    cls.apply = _apply
+    return cls
+
+
+def _apply(node, grads):
+    """Run the node's formulas for the inputs that need a gradient."""
+    grad = grads if node._multi else grads[0]
+    saved, attrs, n_saves = node._saved, node._attrs, node._n_saves
+    unpacked = {}
+    out = []
+    for (fn, idx, _), (next_node, _) in zip(node._formulas, node.next_functions):
+        if next_node is None or grad is None:
+            out.append(None)
+            continue
+        args = []
+        for j in idx:
+            if j >= n_saves:
+                args.append(attrs[j - n_saves])
+            elif j in unpacked:
+                args.append(unpacked[j])
+            else:
+                value = unpacked[j] = saved[j].unpack(node)
+                args.append(value)
+        out.append(fn(grad, *args))
+    return out
+
+
+def record(cls, outputs, inputs, saved=(), attrs=()):
+    """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad."""
+    if not getattr(_local, "enabled", True):
+        return outputs
+    edges = []
+    meta = []
+    needed = set()
+    for inp, uses in zip(inputs, cls._uses):
+        if type(inp) is Tensor or isinstance(inp, Tensor):
+            if inp._requires_grad:
+                fn = inp._grad_fn
+                edges.append((fn, inp._output_nr) if fn is not None else (inp._accumulator(), 0))
+                needed |= uses
+            else:
+                edges.append(NO_EDGE)
+            meta.append((inp._array.shape, inp.dtype))
+        else:
+            edges.append(NO_EDGE)
+            meta.append(None)
+    if not needed and all(e is NO_EDGE for e in edges):
+        return outputs
+    node = object.__new__(cls)
+    node.next_functions = tuple(edges)
+    node._input_meta = tuple(meta)
+    node._attrs = attrs
+    node._sequence_nr = next(_sequence)
+    node._hooks = None
+    first = outputs[0] if type(outputs) is tuple else outputs
+    node._saved = tuple(None if j not in needed else _save(v, first)
+                        for j, v in enumerate(saved))
+    if type(outputs) is tuple:
+        for nr, out in enumerate(outputs):
+            if out is not None and out.dtype.is_floating_point:
+                out._grad_fn, out._output_nr, out._requires_grad = node, nr, True
+    else:
+        outputs._grad_fn, outputs._requires_grad = node, True
+    return outputs
+
+
+def _save(value, output):
+    if value is RESULT:
+        return SavedTensor.of_output(output)
+    if isinstance(value, Tensor):
+        return SavedTensor.of_input(value)
+    if value is None:
+        return None
+    return SavedTensor(value)  # a Python number PyTorch wraps into a tensor
+
+
+def sum_to(grad, shape):
+    """Sum a broadcast gradient back to ``shape`` (PyTorch's sum_to)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.dim() - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    return grad.reshape(shape) if lead or grad.shape != shape else grad
+
+
+# ---- type promotion ----------------------------------------------------------------------------
+
+def _group(x):
+    return 0 if x._array.ndim else 1
+
+
+def promote(a, b):
+    """The dtype of ``a op b`` for tensors and Python numbers, as PyTorch computes it."""
+    groups = ([], [], [])
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            groups[_group(x)].append(x.dtype)
+        else:
+            groups[2].append(_dtype.scalar_dtype(x))
+    return _dtype.result_type(*groups)
+
+
+def array_of(x, dt):
+    """The NumPy value of a tensor or Python number, in dtype ``dt``."""
+    if isinstance(x, Tensor):
+        a = x._array
+        return a if x.dtype is dt else a.astype(dt.np)
+    return dt.np.type(x)
+
+
+def check_number(x, op):
+    if not isinstance(x, (numbers.Number, np.generic)) or isinstance(x, complex):
+        raise TypeError(f"{op}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's text for shapes that do not broadcast."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b "
+                                f"({b[i]}) at non-singleton dimension {i}")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
+
+
+def shape_of(x):
+    return x._array.shape if isinstance(x, Tensor) else ()
+
+
+def method(*names):
+    """Expose the decorated function as Tensor methods (its own name unless ``names`` given)."""
+    def attach(fn):
+        for name in names or (fn.__name__,):
+            setattr(Tensor, name, fn)
+        return fn
+    return attach
+
+
+def wrap(array, dt=None):
+    """A new tensor around a NumPy result."""
+    return Tensor._make(array, dt if dt is not None else _dtype.FROM_NUMPY[array.dtype])

@@ -1,0 +1,588 @@
+"""Elementwise ops: arithmetic with broadcasting and type promotion, unary math, comparisons."""
+import numpy as np
+
+from .. import _dtype
+from ..autograd.grad_mode import _local
+from ..tensor import Tensor
+from ._core import (RESULT, array_of, broadcast_error, check_number, derivative, method, promote,
+                    record, shape_of, wrap)
+
+# ---- grad_fn table ----------------------------------------------------------------------------
+
+AddBackward0 = derivative(
+    "AddBackward0", ("self", "other"), attrs=("alpha",),
+    self=("grad", lambda grad: grad),
+    other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else grad * alpha))
+SubBackward0 = derivative(
+    "SubBackward0", ("self", "other"), attrs=("alpha",),
+    self=("grad", lambda grad: grad),
+    other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
+RsubBackward1 = derivative(
+    "RsubBackward1", ("self",), attrs=("alpha",),
+    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
+MulBackward0 = derivative(
+    "MulBackward0", ("self", "other"), saves=("self", "other"),
+    self=("grad · other", lambda grad, other: grad * other),
+    other=("grad · self", lambda grad, self: grad * self))
+DivBackward0 = derivative(
+    "DivBackward0", ("self", "other"), saves=("self", "other"),
+    self=("grad / other", lambda grad, other: grad / other),
+    other=("-grad · self / other²", lambda grad, self, other: -grad * ((self / other) / other)))
+PowBackward0 = derivative(
+    "PowBackward0", ("self",), saves=("self",), attrs=("exponent",),
+    self=("grad · exponent · self^(exponent-1)",
+          lambda grad, self, exponent: zeros_like(self) if exponent == 0
+          else grad * (exponent * self.pow(exponent - 1))))
+PowBackward1 = derivative(
+    "PowBackward1", ("self", "exponent"), saves=("self", "exponent", "result"),
+    self=("grad · exponent · self^(exponent-1)",
+          lambda grad, self, exponent: where(exponent == 0, 0.0,
+                                             grad * (exponent * self.pow(exponent - 1)))),
+    exponent=("grad · result · log(self)",
+              lambda grad, self, exponent, result: where(
+                  (self == 0) & (exponent >= 0), 0.0, grad * (result * self.log()))))
+PowBackward2 = derivative(
+    "PowBackward2", ("exponent",), saves=("self", "exponent", "result"),
+    exponent=("grad · result · log(self)",
+              lambda grad, self, exponent, result: grad * (result * np.log(self))
+              if self != 0 else where(exponent >= 0, 0.0, grad * (result * np.log(self)))))
+NegBackward0 = derivative("NegBackward0", ("self",), self=("-grad", lambda grad: -grad))
+AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
+                          self=("grad · sign(self)", lambda grad, self: grad * self.sgn()))
+ExpBackward0 = derivative("ExpBackward0", ("self",), saves=("result",),
+                          self=("grad · result", lambda grad, result: grad * result))
+LogBackward0 = derivative("LogBackward0", ("self",), saves=("self",),
+                          self=("grad / self", lambda grad, self: grad.div(self)))
+Log1PBackward0 = derivative("Log1PBackward0", ("self",), saves=("self",),
+                            self=("grad / (self + 1)", lambda grad, self: grad / (self + 1)))
+SqrtBackward0 = derivative("SqrtBackward0", ("self",), saves=("result",),
+                           self=("grad / (2 · result)", lambda grad, result: grad / (2 * result)))
+SinBackward0 = derivative("SinBackward0", ("self",), saves=("self",),
+                          self=("grad · cos(self)", lambda grad, self: grad * self.cos()))
+CosBackward0 = derivative("CosBackward0", ("self",), saves=("self",),
+                          self=("-grad · sin(self)", lambda grad, self: grad * -self.sin()))
+TanhBackward0 = derivative(
+    "TanhBackward0", ("self",), saves=("result",),
+    self=("grad · (1 - result²)", lambda grad, result: grad * (1 - result * result)))
+SigmoidBackward0 = derivative(
+    "SigmoidBackward0", ("self",), saves=("result",),
+    self=("grad · result · (1 - result)", lambda grad, result: grad * ((1 - result) * result)))
+ReluBackward0 = derivative(
+    "ReluBackward0", ("self",), saves=("result",),
+    self=("grad · (result > 0)", lambda grad, result: where(result > 0, grad, 0.0)))
+ReciprocalBackward0 = derivative(
+    "ReciprocalBackward0", ("self",), saves=("result",),
+    self=("-grad · result²", lambda grad, result: -grad * (result * result)))
+ClampBackward1 = derivative(
+    "ClampBackward1", ("self",), saves=("self",), attrs=("min", "max"),
+    self=("grad · (min ≤ self ≤ max)", lambda grad, self, min, max: where(
+        _between(self, min, max), grad, 0.0)))
+ClampBackward0 = derivative(
+    "ClampBackward0", ("self", "min", "max"), saves=("self", "min", "max"),
+    self=("grad · (min ≤ self ≤ max)",
+          lambda grad, self, min, max: where(_between(self, min, max), grad, 0.0)),
+    min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)),
+    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
+MaximumBackward0 = derivative(
+    "MaximumBackward0", ("self", "other"), saves=("self", "other"),
+    self=("grad · (self > other), halved on ties", lambda grad, self, other: where(
+        self == other, grad / 2, grad).masked_fill(self < other, 0)),
+    other=("grad · (other > self), halved on ties", lambda grad, self, other: where(
+        self == other, grad / 2, grad).masked_fill(self > other, 0)))
+MinimumBackward0 = derivative(
+    "MinimumBackward0", ("self", "other"), saves=("self", "other"),
+    self=("grad · (self < other), halved on ties", lambda grad, self, other: where(
+        self == other, grad / 2, grad).masked_fill(self > other, 0)),
+    other=("grad · (other < self), halved on ties", lambda grad, self, other: where(
+        self == other, grad / 2, grad).masked_fill(self < other, 0)))
+WhereBackward0 = derivative(
+    "WhereBackward0", ("self", "other"), saves=("condition",),
+    self=("grad where condition", lambda grad, condition: where(condition, grad, 0.0)),
+    other=("grad where not condition", lambda grad, condition: where(condition, 0.0, grad)))
+MaskedFillBackward0 = derivative(
+    "MaskedFillBackward0", ("self",), saves=("mask",),
+    self=("grad where not mask", lambda grad, mask: grad.masked_fill(mask, 0)))
+CloneBackward0 = derivative("CloneBackward0", ("self",), self=("grad", lambda grad: grad))
+ToCopyBackward0 = derivative("ToCopyBackward0", ("self",), self=("grad", lambda grad: grad))
+CopyBackwards = derivative(
+    "CopyBackwards", ("self", "src"),
+    self=("0", lambda grad: zeros_like(grad)), src=("grad", lambda grad: grad))
+SgnBackward0 = derivative("SgnBackward0", ("self",), self=("0", lambda grad: zeros_like(grad)))
+
+
+def _between(self, lo, hi):
+    ok = None
+    if lo is not None:
+        ok = self >= lo
+    if hi is not None:
+        ok = (self <= hi) if ok is None else ok & (self <= hi)
+    return ok if ok is not None else ones_like(self, dtype=_dtype.bool_)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def _operands(a, b, name):
+    """The NumPy operands of ``a op b`` in the result dtype, and that dtype."""
+    if type(b) is Tensor or isinstance(b, Tensor):
+        if type(a) is not Tensor and not isinstance(a, Tensor):
+            check_number(a, name)
+        elif a.dtype is b.dtype:
+            return a._array, b._array, a.dtype
+    else:
+        check_number(b, name)
+        dt = a.dtype
+        if isinstance(b, float) and dt._category < 2 or type(b) is int and dt._category == 0:
+            dt = promote(a, b)
+            return array_of(a, dt), b, dt
+        if isinstance(b, np.generic):
+            b = b.item()
+        return a._array, b, dt
+    dt = promote(a, b)
+    return array_of(a, dt), array_of(b, dt), dt
+
+
+def _binary(fn, a, b, name):
+    x, y, dt = _operands(a, b, name)
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
+    if out.dtype != dt.np:
+        out = out.astype(dt.np)
+    return Tensor._make(out, dt)
+
+
+def _unary(fn, self, cls, saved=()):
+    """A float unary op: integer inputs are computed in the default float dtype, as in PyTorch."""
+    a = self._array
+    dt = self.dtype
+    if not dt.is_floating_point:
+        dt = _dtype.get_default_dtype()
+        a = a.astype(dt.np)
+    with np.errstate(all="ignore"):
+        out = Tensor._make(fn(a), dt)
+    return record(cls, out, (self,), saved)
+
+
+def _as_tensor(x, like):
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._make(np.array(x, dtype=promote(like, x).np), promote(like, x))
+
+
+# ---- arithmetic -------------------------------------------------------------------------------
+
+@method("add", "__add__", "__radd__")
+def add(self, other, *, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    out = _binary(np.add, self, other, "add")
+    if not isinstance(self, Tensor):
+        self, other = other, self
+    return record(AddBackward0, out, (self, other), attrs=(alpha,))
+
+
+@method("sub", "__sub__")
+def sub(self, other, *, alpha=1):
+    if self.dtype is _dtype.bool_ and getattr(other, "dtype", None) is _dtype.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    out = _binary(np.subtract, self, other * alpha if alpha != 1 else other, "sub")
+    return record(SubBackward0, out, (self, other), attrs=(alpha,))
+
+
+subtract = sub
+
+
+@method("__rsub__")
+def rsub(self, other, *, alpha=1):
+    """other - alpha * self (Python's ``number - tensor``)."""
+    if isinstance(other, Tensor):
+        return sub(other, self, alpha=alpha)
+    out = _binary(lambda x, y: y - x, self, other, "rsub")
+    return record(RsubBackward1, out, (self,), attrs=(alpha,))
+
+
+@method("mul", "__mul__", "__rmul__", "multiply")
+def mul(self, other):
+    out = _binary(np.multiply, self, other, "mul")
+    if not isinstance(self, Tensor):
+        self, other = other, self
+    return record(MulBackward0, out, (self, other), (self, other))
+
+
+multiply = mul
+
+
+@method("div", "__truediv__", "divide", "true_divide")
+def div(self, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        return _div_rounding(self, other, rounding_mode)
+    x, y, dt = _operands(self, other, "div")
+    if not dt.is_floating_point:
+        dt = _dtype.get_default_dtype()
+        x, y = np.asarray(x, dt.np), np.asarray(y, dt.np) if isinstance(y, np.ndarray) else y
+    try:
+        with np.errstate(all="ignore"):
+            out = np.true_divide(x, y, dtype=dt.np)
+    except ValueError:
+        raise broadcast_error(shape_of(self), shape_of(other)) from None
+    return record(DivBackward0, Tensor._make(out, dt), (self, other), (self, other))
+
+
+divide = true_divide = div
+
+
+def _div_rounding(self, other, mode):
+    x, y, dt = _operands(self, other, "div")
+    with np.errstate(all="ignore"):
+        if mode == "floor":
+            out = np.floor_divide(x, y) if not dt.is_floating_point else np.floor(x / y)
+        elif mode == "trunc":
+            out = np.trunc(np.true_divide(x, y)) if dt.is_floating_point else \
+                (np.abs(x) // np.abs(y)) * np.sign(x) * np.sign(y)
+        else:
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                               f"but found '{mode}'")
+    return Tensor._make(np.asarray(out).astype(dt.np), dt)
+
+
+@method("__rtruediv__")
+def _rtruediv(self, other):
+    """number / tensor is ``other * self.reciprocal()`` in PyTorch (a MulBackward0)."""
+    return mul(reciprocal(self), other)
+
+
+@method("__floordiv__")
+def floor_divide(self, other):
+    return _div_rounding(self, other, "floor")
+
+
+@method("__rfloordiv__")
+def _rfloordiv(self, other):
+    return _div_rounding(_as_tensor(other, self), self, "floor")
+
+
+@method("remainder", "__mod__")
+def remainder(self, other):
+    return _binary(np.mod, self, other, "remainder")
+
+
+@method("pow", "__pow__")
+def pow(self, exponent):
+    if not isinstance(self, Tensor):
+        return _scalar_pow(self, exponent)
+    if isinstance(exponent, Tensor):
+        out = _binary(_power, self, exponent, "pow")
+        return record(PowBackward1, out, (self, exponent), (self, exponent, RESULT))
+    check_number(exponent, "pow")
+    dt = self.dtype
+    if isinstance(exponent, float) and not dt.is_floating_point:
+        dt = _dtype.get_default_dtype()
+    a = self._array if dt is self.dtype else self._array.astype(dt.np)
+    if not dt.is_floating_point and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with np.errstate(all="ignore"):
+        out = Tensor._make(_square(a) if exponent == 2 else _power(a, exponent), dt)
+    return record(PowBackward0, out, (self,), (self,), (exponent,))
+
+
+def _square(a):
+    return a * a
+
+
+def _power(a, b):
+    with np.errstate(all="ignore"):
+        return np.power(a, b)
+
+
+@method("__rpow__")
+def _scalar_pow_method(self, base):
+    return _scalar_pow(base, self)
+
+
+def _scalar_pow(base, exponent):
+    """number ** tensor: PowBackward2."""
+    check_number(base, "pow")
+    dt = promote(exponent, base)
+    out = Tensor._make(_power(dt.np.type(base), array_of(exponent, dt)).astype(dt.np), dt)
+    return record(PowBackward2, out, (exponent,), (base, exponent, RESULT))
+
+
+@method("square")
+def square(self):
+    return pow(self, 2)
+
+
+@method("neg", "__neg__", "negative")
+def neg(self):
+    if self.dtype is _dtype.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return record(NegBackward0, Tensor._make(-self._array, self.dtype), (self,))
+
+
+negative = neg
+
+
+@method("__pos__", "positive")
+def positive(self):
+    return self
+
+
+@method("abs", "__abs__", "absolute")
+def abs(self):
+    return record(AbsBackward0, Tensor._make(np.abs(self._array), self.dtype), (self,), (self,))
+
+
+absolute = abs
+
+
+@method("sgn", "sign")
+def sign(self):
+    return record(SgnBackward0, Tensor._make(np.sign(self._array), self.dtype), (self,))
+
+
+sgn = sign
+
+
+@method()
+def exp(self):
+    return _unary(np.exp, self, ExpBackward0, (RESULT,))
+
+
+@method()
+def log(self):
+    return _unary(np.log, self, LogBackward0, (self,))
+
+
+@method()
+def log1p(self):
+    return _unary(np.log1p, self, Log1PBackward0, (self,))
+
+
+@method()
+def sqrt(self):
+    return _unary(np.sqrt, self, SqrtBackward0, (RESULT,))
+
+
+@method()
+def sin(self):
+    return _unary(np.sin, self, SinBackward0, (self,))
+
+
+@method()
+def cos(self):
+    return _unary(np.cos, self, CosBackward0, (self,))
+
+
+@method()
+def tanh(self):
+    return _unary(np.tanh, self, TanhBackward0, (RESULT,))
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+@method()
+def sigmoid(self):
+    return _unary(_sigmoid, self, SigmoidBackward0, (RESULT,))
+
+
+@method()
+def reciprocal(self):
+    return _unary(np.reciprocal, self, ReciprocalBackward0, (RESULT,))
+
+
+@method()
+def relu(self):
+    a = self._array
+    out = Tensor._make(np.maximum(a, a.dtype.type(0)) if self.dtype is not _dtype.bool_ else a,
+                       self.dtype)
+    return record(ReluBackward0, out, (self,), (RESULT,))
+
+
+@method("clamp", "clip")
+def clamp(self, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = -np.inf if min is None else array_of(min, self.dtype)
+        hi = np.inf if max is None else array_of(max, self.dtype)
+        out = Tensor._make(np.minimum(np.maximum(self._array, lo), hi).astype(self.dtype.np),
+                           self.dtype)
+        return record(ClampBackward0, out, (self, min, max), (self, min, max))
+    dt = self.dtype
+    if not dt.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
+        dt = _dtype.get_default_dtype()
+    a = self._array.astype(dt.np) if dt is not self.dtype else self._array
+    out = Tensor._make(np.clip(a, min, max).astype(dt.np), dt)
+    return record(ClampBackward1, out, (self,), (self,), (min, max))
+
+
+clip = clamp
+
+
+def clamp_min(self, min):
+    return clamp(self, min=min)
+
+
+def clamp_max(self, max):
+    return clamp(self, max=max)
+
+
+@method()
+def maximum(self, other):
+    out = _binary(np.maximum, self, other, "maximum")
+    return record(MaximumBackward0, out, (self, other), (self, other))
+
+
+@method()
+def minimum(self, other):
+    out = _binary(np.minimum, self, other, "minimum")
+    return record(MinimumBackward0, out, (self, other), (self, other))
+
+
+@method()
+def where(condition, self=None, other=None):
+    """where(condition, x, y): x where condition holds, else y."""
+    if self is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor) or condition.dtype is not _dtype.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {getattr(condition, 'dtype', 'Float')}")
+    if not isinstance(self, Tensor) and not isinstance(other, Tensor):
+        self = Tensor._make(np.array(self, _dtype.scalar_dtype(self).np), _dtype.scalar_dtype(self))
+    x, y, dt = _operands(self, other, "where") if isinstance(self, Tensor) else \
+        _swap(_operands(other, self, "where"))
+    try:
+        out = np.where(condition._array, x, y).astype(dt.np)
+    except ValueError:
+        raise broadcast_error(shape_of(self), shape_of(other)) from None
+    return record(WhereBackward0, Tensor._make(out, dt), (self, other), (condition,))
+
+
+def _swap(operands):
+    x, y, dt = operands
+    return y, x, dt
+
+
+@method()
+def masked_fill(self, mask, value):
+    if isinstance(value, Tensor):
+        value = value.item()
+    out = np.where(mask._array, self.dtype.np.type(value), self._array)
+    return record(MaskedFillBackward0, Tensor._make(out, self.dtype), (self,), (mask,))
+
+
+# ---- comparisons and logic (not differentiable) -----------------------------------------------
+
+def _compare(fn, name):
+    def compare(self, other):
+        if not isinstance(other, (Tensor, int, float, bool, np.generic)):
+            return NotImplemented
+        x, y, _ = _operands(self, other, name)
+        try:
+            return Tensor._make(np.asarray(fn(x, y)), _dtype.bool_)
+        except ValueError:
+            raise broadcast_error(shape_of(self), shape_of(other)) from None
+    compare.__name__ = name
+    return compare
+
+
+eq = method("eq", "__eq__")(_compare(np.equal, "eq"))
+ne = method("ne", "__ne__")(_compare(np.not_equal, "ne"))
+lt = method("lt", "__lt__", "less")(_compare(np.less, "lt"))
+le = method("le", "__le__", "less_equal")(_compare(np.less_equal, "le"))
+gt = method("gt", "__gt__", "greater")(_compare(np.greater, "gt"))
+ge = method("ge", "__ge__", "greater_equal")(_compare(np.greater_equal, "ge"))
+
+
+def _logical(fn, name):
+    def logical(self, other):
+        x, y, dt = _operands(self, other, name)
+        if dt.is_floating_point:
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{dt.name.capitalize()}'")
+        return Tensor._make(np.asarray(fn(x, y)), dt)
+    logical.__name__ = name
+    return logical
+
+
+bitwise_and = method("__and__", "__rand__", "bitwise_and")(_logical(np.bitwise_and, "bitwise_and"))
+bitwise_or = method("__or__", "__ror__", "bitwise_or")(_logical(np.bitwise_or, "bitwise_or"))
+bitwise_xor = method("__xor__", "__rxor__", "bitwise_xor")(_logical(np.bitwise_xor, "bitwise_xor"))
+
+
+@method("__invert__", "bitwise_not")
+def bitwise_not(self):
+    if self.dtype.is_floating_point:
+        raise TypeError("ufunc 'invert' not supported for the input types")
+    return Tensor._make(np.asarray(~self._array), self.dtype)
+
+
+@method()
+def logical_not(self):
+    return Tensor._make(np.asarray(np.logical_not(self._array)), _dtype.bool_)
+
+
+@method()
+def isnan(self):
+    return Tensor._make(np.asarray(np.isnan(self._array)), _dtype.bool_)
+
+
+@method()
+def equal(self, other):
+    return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+
+
+@method()
+def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(self._array, other._array, rtol, atol, equal_nan))
+
+
+@method()
+def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.asarray(np.isclose(self._array, other._array, rtol, atol, equal_nan)),
+                        _dtype.bool_)
+
+
+# ---- copies and conversions -------------------------------------------------------------------
+
+@method()
+def clone(self, *, memory_format=None):
+    return record(CloneBackward0, Tensor._make(np.array(self._array), self.dtype), (self,))
+
+
+def copy_graph(grad):
+    """The copy AccumulateGrad makes of a gradient under create_graph (a CopyBackwards node)."""
+    return record(CopyBackwards, Tensor._make(np.array(grad._array), grad.dtype), (None, grad))
+
+
+def to(self, *args, dtype=None, copy=False, **kwargs):
+    """Tensor.to(dtype) / to(device) / to(other): a ToCopyBackward0 when the dtype changes."""
+    from .._device import device
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, device)):
+            device(a)
+    if dtype is None or dtype is self.dtype:
+        return clone(self) if copy else self
+    out = Tensor._make(np.asarray(self._array).astype(dtype.np), dtype)
+    if not dtype.is_floating_point:
+        return out
+    return record(ToCopyBackward0, out, (self,))
+
+
+def zeros_like(t, dtype=None):
+    dt = dtype or t.dtype
+    return Tensor._make(np.zeros(t._array.shape, dt.np), dt)
+
+
+def ones_like(t, dtype=None):
+    dt = dtype or t.dtype
+    return Tensor._make(np.ones(t._array.shape, dt.np), dt)

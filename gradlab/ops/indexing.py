@@ -1,0 +1,396 @@
+"""Indexing: x[key] as PyTorch splits it (select, slice, unsqueeze, then advanced index),
+select/narrow/gather/scatter, and the ops that split a tensor (unbind, split, chunk)."""
+import numpy as np
+
+from .. import _dtype
+from ..tensor import Tensor
+from ._core import derivative, method, record
+from .shape import _view
+
+# backward of a selection: embed the gradient into zeros, itself differentiable
+SelectBackwardBackward0 = derivative(
+    "SelectBackwardBackward0", ("grad_output",), attrs=("dim", "index"),
+    grad_output=("grad selected at index", lambda grad, dim, index: grad.select(dim, index)))
+SliceBackwardBackward0 = derivative(
+    "SliceBackwardBackward0", ("grad_output",), attrs=("dim", "start", "end", "step"),
+    grad_output=("grad sliced", lambda grad, dim, start, end, step: _slice(grad, dim, start, end, step)))
+IndexPutBackward0 = derivative(
+    "IndexPutBackward0", ("self", "values"), saves=("indices",), attrs=("accumulate",),
+    self=("grad, zero where written", lambda grad, indices, accumulate: grad if accumulate
+          else grad.index_put(indices, zeros_like_scalar(grad))),
+    values=("grad at the indices", lambda grad, indices, accumulate: grad[indices]))
+SelectBackward0 = derivative(
+    "SelectBackward0", ("self",), attrs=("dim", "index", "self_sym_sizes"),
+    self=("grad placed at index", lambda grad, dim, index, self_sym_sizes: _embed(
+        grad, self_sym_sizes, _axis_key(dim, index), SelectBackwardBackward0, (dim, index))))
+SliceBackward0 = derivative(
+    "SliceBackward0", ("self",), attrs=("dim", "start", "end", "step", "self_sym_sizes"),
+    self=("grad placed in the slice", lambda grad, dim, start, end, step, self_sym_sizes: _embed(
+        grad, self_sym_sizes, _axis_key(dim, slice(start, end, step)), SliceBackwardBackward0,
+        (dim, start, end, step))))
+IndexBackward0 = derivative(
+    "IndexBackward0", ("self",), saves=("indices",), attrs=("self_sym_sizes",),
+    self=("grad added at the indices", lambda grad, indices, self_sym_sizes: _index_put_zeros(
+        grad, self_sym_sizes, indices)))
+GatherBackward0 = derivative(
+    "GatherBackward0", ("self",), saves=("index",), attrs=("dim", "sparse_grad", "self_sym_sizes"),
+    self=("grad scattered back", lambda grad, index, dim, sparse_grad, self_sym_sizes: zeros_scatter(
+        self_sym_sizes, grad.dtype, dim, index, grad, add=True)))
+ScatterAddBackward0 = derivative(
+    "ScatterAddBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
+    self=("grad", lambda grad, index, dim: grad),
+    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)))
+ScatterBackward0 = derivative(
+    "ScatterBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
+    self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
+    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)))
+IndexSelectBackward0 = derivative(
+    "IndexSelectBackward0", ("self",), saves=("index",), attrs=("dim", "self_sym_sizes"),
+    self=("grad added at the index", lambda grad, index, dim, self_sym_sizes: _index_put_zeros(
+        grad, self_sym_sizes, (None,) * dim + (index,))))
+
+
+def zeros_like_scalar(t):
+    return Tensor._make(np.zeros((), t.dtype.np), t.dtype)
+
+
+def _axis_key(dim, index):
+    """The NumPy key selecting ``index`` along ``dim``; a view even for a single element."""
+    return (slice(None),) * dim + (index, Ellipsis)
+
+
+def _embed(grad, sizes, key, cls, attrs):
+    """zeros(sizes) with grad written at ``key``, recorded as ``cls``."""
+    out = np.zeros(sizes, grad.dtype.np)
+    out[key] = grad._array
+    return record(cls, Tensor._make(out, grad.dtype), (grad,), attrs=attrs)
+
+
+def _np_key(indices):
+    return tuple(slice(None) if i is None else i._array for i in indices)
+
+
+def _index_put_zeros(grad, sizes, indices):
+    zeros = Tensor._make(np.zeros(sizes, grad.dtype.np), grad.dtype)
+    return index_put(zeros, indices, grad, accumulate=True)
+
+
+def _slice(t, dim, start, end, step):
+    return t[_axis_key(dim, slice(start, end, step))]
+
+
+def zeros_scatter(sizes, dt, dim, index, src, add=False):
+    zeros = Tensor._make(np.zeros(sizes, dt.np), dt)
+    return scatter_add(zeros, dim, index, src) if add else scatter(zeros, dim, index, src)
+
+
+# ---- x[key] -----------------------------------------------------------------------------------
+
+def _is_advanced(k):
+    return isinstance(k, (list, np.ndarray, Tensor)) or isinstance(k, bool)
+
+
+def _advanced_array(k, dim_size=None):
+    if isinstance(k, Tensor):
+        if k.dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return np.asarray(k._array)
+    a = np.asarray(k)
+    if a.dtype.kind == "f":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return a
+
+
+def _expand_key(self, key):
+    if not isinstance(key, tuple):
+        key = (key,)
+    n_real = 0
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, bool):
+            continue
+        if isinstance(k, Tensor) and k.dtype is _dtype.bool_ or \
+                isinstance(k, np.ndarray) and k.dtype == np.bool_:
+            n_real += k.ndim
+        else:
+            n_real += 1
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_real > self._array.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {self._array.ndim}")
+    if Ellipsis in [k for k in key if not isinstance(k, (Tensor, np.ndarray, list))]:
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (self._array.ndim - n_real) + key[i + 1:]
+    return key
+
+
+@method("__getitem__")
+def getitem(self, key):
+    """x[key]: basic parts become select/slice/unsqueeze views, then one advanced index."""
+    key = _expand_key(self, key)
+    out = self
+    dim = 0
+    advanced = []  # (result dim, index) of advanced parts, applied after the basic ones
+    for k in key:
+        if k is None:
+            out = out.unsqueeze(dim)
+            dim += 1
+        elif isinstance(k, bool):
+            out = out.unsqueeze(dim)
+            advanced.append((dim, np.array([k])))
+            dim += 1
+        elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
+                                                  and not k.dtype.is_floating_point
+                                                  and k.dtype is not _dtype.bool_):
+            out = select(out, dim, int(k))
+        elif isinstance(k, slice):
+            if k != slice(None):
+                out = _slice_view(out, dim, k)
+            dim += 1
+        elif _is_advanced(k):
+            a = _advanced_array(k)
+            advanced.append((dim, a))
+            dim += a.ndim if a.dtype == np.bool_ else 1
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                             "Variables are valid indices (got " f"{type(k).__name__})")
+    if advanced:
+        out = _index(out, advanced)
+    elif out is self:
+        out = _view(self, self._storage()[...], AliasBackward0)
+    return out
+
+
+AliasBackward0 = derivative("AliasBackward0", ("self",), self=("grad", lambda grad: grad))
+
+
+def _index(self, advanced):
+    """self[indices] for advanced indices at the given dims (IndexBackward0)."""
+    n = self._array.ndim
+    parts = [None] * n
+    for dim, a in advanced:
+        if a.dtype == np.bool_:
+            if a.shape != self._array.shape[dim:dim + a.ndim]:
+                for i, (m, s) in enumerate(zip(a.shape, self._array.shape[dim:])):
+                    if m != s:
+                        raise IndexError(f"The shape of the mask [{', '.join(map(str, a.shape))}] "
+                                         f"at index {i} does not match the shape of the indexed "
+                                         f"tensor [{', '.join(map(str, self._array.shape))}] at "
+                                         f"index {dim + i}")
+            parts[dim] = a
+            for j in range(1, a.ndim):
+                parts[dim + j] = "covered"
+        else:
+            size = self._array.shape[dim]
+            if a.size and (a.max() >= size or a.min() < -size):
+                bad = a.max() if a.max() >= size else a.min()
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            parts[dim] = a.astype(np.int64)
+    key = tuple(slice(None) if p is None else p for p in parts if not isinstance(p, str))
+    out = Tensor._make(np.asarray(self._array)[key], self.dtype)
+    while parts and parts[-1] is None:
+        parts.pop()
+    indices = tuple(None if p is None else Tensor._make(p, _dtype.bool_ if p.dtype == np.bool_
+                                                         else _dtype.int64)
+                    for p in parts if not isinstance(p, str))
+    return record(IndexBackward0, out, (self,), (indices,), (self._array.shape,))
+
+
+def _slice_view(self, dim, k):
+    size = self._array.shape[dim]
+    start, stop, step = k.start, k.stop, k.step
+    if step is not None and step <= 0:
+        raise ValueError("step must be greater than zero")
+    s, e, st = k.indices(size)
+    key = _axis_key(dim, slice(s, max(e, s), st))
+    saved_start = 0 if start is None else start
+    saved_end = 9223372036854775807 if stop is None else stop
+    return _view(self, self._storage()[key], SliceBackward0,
+                 (dim, saved_start, saved_end, 1 if step is None else step, self._array.shape))
+
+
+@method()
+def select(self, dim, index):
+    if self._array.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = self._dim_index(dim)
+    size = self._array.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+    i = index + size if index < 0 else index
+    return _view(self, self._storage()[_axis_key(d, i)], SelectBackward0,
+                 (d, index, self._array.shape))
+
+
+@method()
+def narrow(self, dim, start, length):
+    d = self._dim_index(dim)
+    size = self._array.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return _slice_view(self, d, slice(start, start + length))
+
+
+@method()
+def index_select(self, dim, index):
+    d = self._dim_index(dim)
+    key = _axis_key(d, np.asarray(index._array))
+    out = Tensor._make(np.asarray(self._array)[key], self.dtype)
+    return record(IndexSelectBackward0, out, (self,), (index,), (d, self._array.shape))
+
+
+@method()
+def gather(self, dim, index, *, sparse_grad=False):
+    d = self._dim_index(dim)
+    out = Tensor._make(np.take_along_axis(np.asarray(self._array), index._array, axis=d), self.dtype)
+    return record(GatherBackward0, out, (self,), (index,), (d, sparse_grad, self._array.shape))
+
+
+@method()
+def scatter(self, dim, index, src):
+    d = self._dim_index(dim)
+    a = np.array(self._array)
+    if isinstance(src, Tensor):
+        values = src._array[tuple(slice(0, n) for n in index._array.shape)]
+    else:
+        values = src
+    np.put_along_axis(a, index._array, values, axis=d)
+    out = Tensor._make(a, self.dtype)
+    return record(ScatterBackward0, out, (self, src), (index,), (d,))
+
+
+@method()
+def scatter_add(self, dim, index, src):
+    d = self._dim_index(dim)
+    a = np.array(self._array)
+    values = src._array[tuple(slice(0, n) for n in index._array.shape)]
+    idx = np.indices(index._array.shape, sparse=True)
+    key = tuple(index._array if i == d else ix for i, ix in enumerate(idx))
+    np.add.at(a, key, values)
+    return record(ScatterAddBackward0, Tensor._make(a, self.dtype), (self, src), (index,), (d,))
+
+
+@method()
+def index_put(self, indices, values, accumulate=False):
+    """A copy of self with values written (or added) at the advanced indices."""
+    key = _np_key(indices)
+    a = np.array(self._array)
+    v = values._array if isinstance(values, Tensor) else values
+    if accumulate:
+        np.add.at(a, key, v)
+    else:
+        a[key] = v
+    out = Tensor._make(a, self.dtype)
+    return record(IndexPutBackward0, out, (self, values), (indices,), (accumulate,))
+
+
+@method()
+def masked_select(self, mask):
+    return _index(self, [(0, np.broadcast_to(mask._array, self._array.shape))])
+
+
+@method()
+def nonzero(self, *, as_tuple=False):
+    idx = np.nonzero(np.asarray(self._array))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64), _dtype.int64) for i in idx)
+    return Tensor._make(np.stack(idx, axis=1).astype(np.int64), _dtype.int64)
+
+
+# ---- splitting ops (one node, several outputs) ------------------------------------------------
+
+UnbindBackward0 = derivative(
+    "UnbindBackward0", ("self",), attrs=("dim",), num_outputs=0,
+    self=("the grads stacked", lambda grads, dim: _stack_grads(grads, dim)))
+SplitBackward0 = derivative(
+    "SplitBackward0", ("self",), attrs=("dim", "self_sym_sizes", "split_size"), num_outputs=0,
+    self=("the grads concatenated", lambda grads, dim, self_sym_sizes, split_size: _cat_grads(
+        grads, dim, self_sym_sizes, split_size)))
+SplitWithSizesBackward0 = derivative(
+    "SplitWithSizesBackward0", ("self",), attrs=("dim", "self_sym_sizes", "split_sizes"),
+    num_outputs=0,
+    self=("the grads concatenated", lambda grads, dim, self_sym_sizes, split_sizes: _cat_grads(
+        grads, dim, self_sym_sizes, split_sizes)))
+
+
+def _stack_grads(grads, dim):
+    from .shape import stack
+    like = next(g for g in grads if g is not None)
+    return stack([g if g is not None else _zeros(like.shape, like.dtype) for g in grads], dim)
+
+
+def _cat_grads(grads, dim, sizes, split):
+    from .shape import cat
+    like = next(g for g in grads if g is not None)
+    n = sizes[dim]
+    if isinstance(split, int):
+        split = [min(split, n - s) for s in range(0, n, split)] or [n]
+    filled = []
+    for g, k in zip(grads, split):
+        if g is None:
+            shape = list(sizes)
+            shape[dim] = k
+            g = _zeros(tuple(shape), like.dtype)
+        filled.append(g)
+    return cat(filled, dim)
+
+
+def _zeros(shape, dt):
+    return Tensor._make(np.zeros(shape, dt.np), dt)
+
+
+def _multi(self, arrays, cls, attrs):
+    """Outputs of one node with several outputs (views of self); missing grads become zeros."""
+    outs = tuple(Tensor._make(a, self.dtype, counter=self._version_counter,
+                              base=self._base if self._base is not None else self) for a in arrays)
+    node_outs = record(_with_outputs(cls, len(outs)), outs, (self,), attrs=attrs)
+    return node_outs
+
+
+_multi_classes = {}
+
+
+def _with_outputs(cls, n):
+    key = (cls, n)
+    sub = _multi_classes.get(key)
+    if sub is None:
+        sub = _multi_classes[key] = type(cls.__name__, (cls,), {"__slots__": (),
+                                                                "__module__": "builtins",
+                                                                "num_outputs": n})
+    return sub
+
+
+@method()
+def unbind(self, dim=0):
+    d = self._dim_index(dim)
+    a = self._storage()
+    return _multi(self, [a[_axis_key(d, i)] for i in range(a.shape[d])], UnbindBackward0, (d,))
+
+
+@method()
+def split(self, split_size, dim=0):
+    d = self._dim_index(dim)
+    a = self._storage()
+    n = a.shape[d]
+    if isinstance(split_size, int):
+        if split_size <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                               f"size of {n}")
+        bounds = list(range(0, n, split_size)) + [n]
+        arrays = [a[_axis_key(d, slice(s, e))] for s, e in zip(bounds[:-1], bounds[1:])] or [a]
+        return _multi(self, arrays, SplitBackward0, (d, a.shape, split_size))
+    sizes = list(split_size)
+    if sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                           f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+    starts = np.cumsum([0] + sizes)
+    arrays = [a[_axis_key(d, slice(s, s + k))] for s, k in zip(starts, sizes)]
+    return _multi(self, arrays, SplitWithSizesBackward0, (d, a.shape, tuple(sizes)))
+
+
+@method()
+def chunk(self, chunks, dim=0):
+    d = self._dim_index(dim)
+    n = self._array.shape[d]
+    return split(self, max(1, -(-n // chunks)), d)

@@ -1,0 +1,332 @@
+"""In-place ops and assignment into indices, with PyTorch's version checks and graph rebasing.
+
+An in-place op runs its out-of-place twin (which records the usual node), writes the result
+into the tensor's storage and bumps the version counter. The tensor then takes over the node
+as its grad_fn; if the tensor is a view, its base gets a CopySlices node instead, as in PyTorch.
+"""
+import numpy as np
+
+from .. import _dtype
+from ..autograd.graph import Node
+from ..autograd.grad_mode import _local
+from ..tensor import Tensor
+from . import elementwise as ew
+from ._core import NO_EDGE, derivative, method, record
+
+
+def check_inplace(self):
+    """PyTorch's errors for in-place ops on leaves that require grad, and on their views."""
+    if not getattr(_local, "enabled", True):
+        return
+    base = self._base
+    if base is not None and base._grad_fn is None and base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if self._grad_fn is None and self._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def _type_name(dt):
+    return dt._legacy[:-len("Tensor")]
+
+
+def inplace(self, compute):
+    """Run ``compute(self)`` out of place, then make its result this tensor's new value."""
+    check_inplace(self)
+    result = compute(self)
+    commit(self, result)
+    return self
+
+
+def commit(self, result):
+    if result.dtype is not self.dtype and result.dtype._category > self.dtype._category:
+        raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired "
+                           f"output type {_type_name(self.dtype)}")
+    if result._array.shape != self._array.shape:
+        raise RuntimeError(f"output with shape {list(self._array.shape)} doesn't match the "
+                           f"broadcast shape {list(result._array.shape)}")
+    node = result._grad_fn
+    if node is not None:
+        _snapshot_saved_self(node, self)
+    storage = self._storage()
+    np.copyto(storage, result._array, casting="unsafe")
+    self._bump_version()
+    if node is None:
+        return
+    for s in node._saved:
+        if s is not None and s.is_output:
+            s.value, s.counter, s.version = storage, self._version_counter, self._version
+    if self._base is None:
+        self._grad_fn, self._output_nr, self._requires_grad = node, 0, True
+    else:
+        _rebase_view(self, node)
+
+
+def _snapshot_saved_self(node, self):
+    """The node saved ``self``, about to be overwritten: keep a clone, as PyTorch does."""
+    for s in node._saved:
+        if s is not None and not s.is_output and s.value is self:
+            copy = ew.clone(self)
+            s.value, s.counter, s.version = copy, copy._version_counter, 0
+
+
+# ---- views modified in place --------------------------------------------------------------------
+
+class CopySlices(Node):
+    """The base's grad_fn after an in-place op on one of its views.
+
+    Runs the in-place op's node ``fn`` on the view's part of the gradient; the rest of the
+    base's gradient passes through unchanged.
+    """
+
+    __slots__ = ("fn", "_view_index")
+
+    def name(self):
+        return "torch::autograd::CopySlices"
+
+    def apply(self, grads):
+        from ..autograd.engine import _validate
+        grad = grads[0]
+        if grad is None:
+            return [None] * len(self.next_functions)
+        index = Tensor._make(self._view_index, _dtype.int64)
+        flat = grad.reshape(-1)
+        res = _validate(self.fn, list(self.fn.apply([flat[index]])))
+        view_grad = res[0] if res[0] is not None else ew.zeros_like(flat[index])
+        base_grad = flat.index_put((index,), view_grad).reshape(grad.shape)
+        return [base_grad] + res[1:]
+
+    def release_saved(self):
+        self.fn.release_saved()
+
+    def saved_tensors(self):
+        return self.fn.saved_tensors()
+
+    @property
+    def _saved(self):
+        return self.fn._saved
+
+
+AsStridedBackward0 = derivative(
+    "AsStridedBackward0", ("self",), attrs=("size", "stride", "storage_offset", "index"),
+    self=("grad placed at the view's elements", lambda grad, size, stride, storage_offset, index:
+          _scatter_view(grad, index)))
+
+
+def _scatter_view(grad, index):
+    from .indexing import _index_put_zeros
+    base_shape = index[1]
+    flat = _index_put_zeros(grad.reshape(-1), (int(np.prod(base_shape)),),
+                            (Tensor._make(index[0].reshape(-1), _dtype.int64),))
+    return flat.reshape(base_shape)
+
+
+def _view_index(view, base):
+    """For each element of ``view``, its flat (C-order) index in ``base``."""
+    b = base._storage()
+    v = view._storage()
+    item = b.itemsize
+    strides = np.array(b.strides) // item
+    lowest = sum(s * (n - 1) for s, n in zip(strides, b.shape) if s < 0)
+    grids = np.indices(b.shape).reshape(b.ndim, -1)
+    memory = (strides[:, None] * grids).sum(axis=0) - lowest if b.ndim else np.zeros(1, np.int64)
+    logical_of_memory = np.empty(memory.max() + 1 if memory.size else 0, np.int64)
+    logical_of_memory[memory] = np.arange(b.size)
+    start = (v.__array_interface__["data"][0] - b.__array_interface__["data"][0]) // item - lowest
+    v_strides = tuple(s * 8 for s in np.array(v.strides) // item)
+    return np.lib.stride_tricks.as_strided(logical_of_memory[start:], v.shape, v_strides).copy()
+
+
+def _rebase_view(view, node):
+    base = view._base
+    index = _view_index(view, base)
+    old = (base._grad_fn, base._output_nr) if base._grad_fn is not None else \
+        ((base._accumulator(), 0) if base._requires_grad else NO_EDGE)
+    copy = object.__new__(CopySlices)
+    copy.fn = node
+    copy._view_index = index.reshape(-1)
+    copy.next_functions = (old,) + node.next_functions[1:]
+    copy._input_meta = ((base._array.shape, base.dtype),) + node._input_meta[1:]
+    copy._attrs = ()
+    copy._hooks = None
+    from ..autograd.graph import _sequence
+    copy._sequence_nr = next(_sequence)
+    base._grad_fn, base._output_nr, base._requires_grad = copy, 0, True
+    v = view._storage()
+    size, stride = v.shape, tuple(s // v.itemsize for s in v.strides)
+    offset = int(index.reshape(-1)[0]) if index.size else 0
+    view._grad_fn = None
+    record(AsStridedBackward0, view, (base,), attrs=(size, stride, offset,
+                                                    (index, base._array.shape)))
+
+
+# ---- the in-place ops -----------------------------------------------------------------------------
+
+@method("add_", "__iadd__")
+def add_(self, other, *, alpha=1):
+    return inplace(self, lambda t: ew.add(t, other, alpha=alpha))
+
+
+@method("sub_", "__isub__")
+def sub_(self, other, *, alpha=1):
+    return inplace(self, lambda t: ew.sub(t, other, alpha=alpha))
+
+
+@method("mul_", "__imul__")
+def mul_(self, other):
+    return inplace(self, lambda t: ew.mul(t, other))
+
+
+@method("div_", "__itruediv__")
+def div_(self, other, *, rounding_mode=None):
+    return inplace(self, lambda t: ew.div(t, other, rounding_mode=rounding_mode))
+
+
+@method("pow_", "__ipow__")
+def pow_(self, exponent):
+    return inplace(self, lambda t: ew.pow(t, exponent))
+
+
+@method()
+def neg_(self):
+    return inplace(self, ew.neg)
+
+
+@method()
+def exp_(self):
+    return inplace(self, ew.exp)
+
+
+@method()
+def sqrt_(self):
+    return inplace(self, ew.sqrt)
+
+
+@method()
+def relu_(self):
+    return inplace(self, ew.relu)
+
+
+@method()
+def tanh_(self):
+    return inplace(self, ew.tanh)
+
+
+@method()
+def sigmoid_(self):
+    return inplace(self, ew.sigmoid)
+
+
+@method("clamp_", "clip_")
+def clamp_(self, min=None, max=None):
+    return inplace(self, lambda t: ew.clamp(t, min, max))
+
+
+@method()
+def masked_fill_(self, mask, value):
+    return inplace(self, lambda t: ew.masked_fill(t, mask, value))
+
+
+FillBackward0 = derivative("FillBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
+FillBackward1 = derivative(
+    "FillBackward1", ("self", "value"),
+    self=("0", lambda grad: ew.zeros_like(grad)), value=("Σ grad", lambda grad: grad.sum()))
+ZeroBackward0 = derivative("ZeroBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
+
+
+@method()
+def fill_(self, value):
+    def filled(t):
+        v = value._array if isinstance(value, Tensor) else value
+        out = Tensor._make(np.full(t._array.shape, v, t.dtype.np), t.dtype)
+        if isinstance(value, Tensor):
+            return record(FillBackward1, out, (t, value))
+        return record(FillBackward0, out, (t,))
+    return inplace(self, filled)
+
+
+@method()
+def zero_(self):
+    return inplace(self, lambda t: record(
+        ZeroBackward0, Tensor._make(np.zeros(t._array.shape, t.dtype.np), t.dtype), (t,)))
+
+
+@method()
+def copy_(self, src, non_blocking=False):
+    def copied(t):
+        s = src._array if isinstance(src, Tensor) else src
+        try:
+            value = np.broadcast_to(np.asarray(s), t._array.shape)
+        except ValueError:
+            from ._core import broadcast_error
+            raise broadcast_error(t._array.shape, getattr(s, "shape", ())) from None
+        out = Tensor._make(value.astype(t.dtype.np), t.dtype)
+        return record(ew.CopyBackwards, out, (t, src))
+    return inplace(self, copied)
+
+
+@method("__setitem__")
+def setitem(self, key, value):
+    """self[key] = value: copy_ into the view self[key], or index_put_ for advanced keys."""
+    from .indexing import _is_advanced, getitem
+    parts = key if isinstance(key, tuple) else (key,)
+    if any(_is_advanced(k) and not (isinstance(k, Tensor) and k._array.ndim == 0
+                                    and not k.dtype.is_floating_point
+                                    and k.dtype is not _dtype.bool_) for k in parts):
+        return _index_put_(self, key, value)
+    view = getitem(self, key)
+    if not isinstance(value, Tensor):
+        ew.check_number(value, "fill_")
+    copy_(view, value)
+
+
+def _index_put_(self, key, value):
+    from .indexing import _expand_key, _advanced_array, _is_advanced
+    key = _expand_key(self, key)
+    if any(isinstance(k, (int, np.integer)) or k is None for k in key):
+        basic = tuple(k if not _is_advanced(k) else slice(None) for k in key)
+        rest = tuple(k for k in key if _is_advanced(k) or isinstance(k, slice))
+        from .indexing import getitem
+        return _index_put_(getitem(self, basic), rest, value)
+    indices = []
+    for k in key:
+        if isinstance(k, slice) and k == slice(None):
+            indices.append(None)
+        elif _is_advanced(k):
+            a = _advanced_array(k)
+            if a.dtype == np.bool_:
+                if a.shape != self._array.shape[len(indices):len(indices) + a.ndim]:
+                    raise IndexError("The shape of the mask does not match the indexed tensor")
+            indices.append(Tensor._make(a if a.dtype == np.bool_ else a.astype(np.int64),
+                                        _dtype.bool_ if a.dtype == np.bool_ else _dtype.int64))
+        else:
+            raise IndexError("gradlab supports assignment with a mix of ':' and index tensors only")
+    from .indexing import index_put
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
+    return inplace(self, lambda t: index_put(t, tuple(indices), value))
+
+
+@method()
+def index_put_(self, indices, values, accumulate=False):
+    from .indexing import index_put
+    return inplace(self, lambda t: index_put(t, indices, values, accumulate))
+
+
+@method()
+def uniform_(self, a=0.0, b=1.0):
+    from .. import _random
+    check_inplace(self)
+    _random.uniform_(self._storage(), a, b)
+    self._bump_version()
+    return self
+
+
+@method()
+def normal_(self, mean=0.0, std=1.0):
+    from .. import _random
+    check_inplace(self)
+    _random.normal_(self._storage(), mean, std)
+    self._bump_version()
+    return self

@@ -1,0 +1,208 @@
+"""Matrix products: mm, mv, dot, matmul (@), bmm, addmm, outer."""
+import numpy as np
+
+from .. import _dtype
+from ..tensor import Tensor
+from ._core import derivative, method, record
+
+MmBackward0 = derivative(
+    "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
+    attrs=("self_sym_sizes", "self_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
+    self=("grad · mat2ᵀ", lambda grad, mat2: grad.mm(mat2.t())),
+    mat2=("selfᵀ · grad", lambda grad, self: self.t().mm(grad)))
+MvBackward0 = derivative(
+    "MvBackward0", ("self", "vec"), saves=("self", "vec"),
+    self=("grad ⊗ vec", lambda grad, vec: grad.unsqueeze(1) * vec),
+    vec=("selfᵀ · grad", lambda grad, self: self.t().mv(grad)))
+DotBackward0 = derivative(
+    "DotBackward0", ("self", "tensor"), saves=("self", "tensor"),
+    self=("grad · tensor", lambda grad, tensor: tensor * grad),
+    tensor=("grad · self", lambda grad, self: self * grad))
+BmmBackward0 = derivative(
+    "BmmBackward0", ("self", "mat2"), saves=("self", "mat2"),
+    self=("grad · mat2ᵀ", lambda grad, mat2: grad.bmm(mat2.transpose(1, 2))),
+    mat2=("selfᵀ · grad", lambda grad, self: self.transpose(1, 2).bmm(grad)))
+AddmmBackward0 = derivative(
+    "AddmmBackward0", ("self", "mat1", "mat2"), saves=("mat1", "mat2"),
+    attrs=("alpha", "beta", "mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes",
+           "mat2_sym_strides"),
+    self=("grad · beta", lambda grad, beta: grad if beta == 1 else grad * beta),
+    mat1=("grad · mat2ᵀ · alpha", lambda grad, mat2, alpha: _scaled(grad.mm(mat2.t()), alpha)),
+    mat2=("mat1ᵀ · grad · alpha", lambda grad, mat1, alpha: _scaled(mat1.t().mm(grad), alpha)))
+
+
+def _scaled(x, alpha):
+    return x if alpha == 1 else x * alpha
+
+
+def _strides(t):
+    a = t._array
+    return tuple(s // a.itemsize for s in a.strides) if type(a) is np.ndarray else ()
+
+
+def _promoted(a, b, name):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
+                           f"{b.dtype}" if name == "mm" else
+                           f"expected scalar type {a.dtype._legacy[:-6]} but found "
+                           f"{b.dtype._legacy[:-6]}")
+
+
+def _need_dims(t, n, name, arg):
+    if t._array.ndim != n:
+        raise RuntimeError(f"{arg} must be a matrix" if n == 2 else
+                           f"{name}: Expected {n}-D argument {arg}, but got {t._array.ndim}-D")
+
+
+@method()
+def mm(self, mat2):
+    if self._array.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._array.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    (n, k), (k2, m) = self._array.shape, mat2._array.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    _promoted(self, mat2, "mm")
+    out = Tensor._make(np.matmul(self._array, mat2._array), self.dtype)
+    return record(MmBackward0, out, (self, mat2), (self, mat2),
+                  (self._array.shape, _strides(self), mat2._array.shape, _strides(mat2)))
+
+
+@method()
+def mv(self, vec):
+    if self._array.ndim != 2 or vec._array.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self._array.ndim}, "
+                           f"{vec._array.ndim}")
+    (n, k), (k2,) = self._array.shape, vec._array.shape
+    if k != k2:
+        raise RuntimeError(f"size mismatch, got input ({n}), mat ({n}x{k}), vec ({k2})")
+    _promoted(self, vec, "mv")
+    out = Tensor._make(np.matmul(self._array, vec._array), self.dtype)
+    return record(MvBackward0, out, (self, vec), (self, vec))
+
+
+@method()
+def dot(self, tensor):
+    if self._array.ndim != 1 or tensor._array.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self._array.ndim}D and "
+                           f"{tensor._array.ndim}D tensors")
+    n, m = self._array.shape[0], tensor._array.shape[0]
+    if n != m:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have "
+                           f"the same number of elements, but got {n} and {m} elements respectively")
+    if self.dtype is not tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{self.dtype._legacy[:-6]} and {tensor.dtype._legacy[:-6]}")
+    out = Tensor._make(np.asarray(np.dot(self._array, tensor._array)), self.dtype)
+    return record(DotBackward0, out, (self, tensor), (self, tensor))
+
+
+inner = dot
+
+
+@method()
+def bmm(self, mat2):
+    if self._array.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._array.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    (b, n, k), (b2, k2, m) = self._array.shape, mat2._array.shape
+    if b != b2 or k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {k}] but got: [{b2}, {k2}].")
+    out = Tensor._make(np.matmul(self._array, mat2._array), self.dtype)
+    return record(BmmBackward0, out, (self, mat2), (self, mat2))
+
+
+@method("matmul", "__matmul__")
+def matmul(self, other):
+    """PyTorch's matmul dispatch: dot, mv, mm, or folded/batched products."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    da, db = self._array.ndim, other._array.ndim
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{da}D and {db}D")
+    if da == 1 and db == 1:
+        return dot(self, other)
+    if da == 2 and db == 1:
+        return mv(self, other)
+    if da == 1 and db == 2:
+        return _squeeze4(mm(self.unsqueeze(0), other))
+    if da == 2 and db == 2:
+        return mm(self, other)
+    if da >= 3 and db <= 2:
+        lead, k = self._array.shape[:-1], self._array.shape[-1]
+        folded = self.reshape(-1, k)
+        if db == 1:
+            out = folded.mv(other)
+            return _unsafe_view(out, lead)
+        if other._array.shape[0] != k:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({folded.shape[0]}x{k} "
+                               f"and {other._array.shape[0]}x{other._array.shape[1]})")
+        return _unsafe_view(folded.mm(other), lead + (other._array.shape[1],))
+    return _batched(self, other)
+
+
+def _squeeze4(t):
+    """The squeeze after a vector-matrix product (an in-place squeeze_ in PyTorch)."""
+    out = Tensor._make(t._array.reshape(t._array.shape[1:]), t.dtype)
+    return record(SqueezeBackward4, out, (t,), attrs=(0, t._array.shape))
+
+
+SqueezeBackward4 = derivative(
+    "SqueezeBackward4", ("self",), attrs=("dim", "self_sym_sizes"),
+    self=("grad unsqueezed at dim", lambda grad, dim, self_sym_sizes: grad.reshape(self_sym_sizes)))
+
+
+def _unsafe_view(t, shape):
+    from .shape import UnsafeViewBackward0
+    out = Tensor._make(t._array.reshape(shape), t.dtype)
+    return record(UnsafeViewBackward0, out, (t,), attrs=(t._array.shape,))
+
+
+def _batched(a, b):
+    """Batched matmul: broadcast the batch dims, fold them, bmm, unfold."""
+    va, vb = a._array.ndim == 1, b._array.ndim == 1
+    a2 = a.unsqueeze(0) if va else a
+    b2 = b.unsqueeze(-1) if vb else b
+    (n, k), (k2, m) = a2._array.shape[-2:], b2._array.shape[-2:]
+    if k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{int(np.prod(a2._array.shape[:-2]))}, {k}] but got: "
+                           f"[{int(np.prod(b2._array.shape[:-2]))}, {k2}].")
+    try:
+        batch = np.broadcast_shapes(a2._array.shape[:-2], b2._array.shape[:-2])
+    except ValueError:
+        from ._core import broadcast_error
+        raise broadcast_error(a2._array.shape[:-2], b2._array.shape[:-2]) from None
+    size = int(np.prod(batch))
+    out = a2.expand(batch + (n, k)).reshape(size, n, k).bmm(
+        b2.expand(batch + (k, m)).reshape(size, k, m))
+    shape = batch + ((n,) if not va else ()) + ((m,) if not vb else ())
+    return _unsafe_view(out, shape)
+
+
+@method()
+def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+    (n, k), (k2, m) = mat1._array.shape, mat2._array.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    prod = np.matmul(mat1._array, mat2._array)
+    if alpha != 1:
+        prod *= alpha
+    value = prod + (self._array if beta == 1 else beta * self._array)
+    out = Tensor._make(value.astype(mat1.dtype.np, copy=False), mat1.dtype)
+    return record(AddmmBackward0, out, (self, mat1, mat2), (mat1, mat2),
+                  (alpha, beta, mat1._array.shape, _strides(mat1), mat2._array.shape,
+                   _strides(mat2)))
+
+
+@method()
+def outer(self, vec2):
+    return self.unsqueeze(1) * vec2
+
+
+ger = outer

@@ -1,0 +1,395 @@
+"""Reductions (sum, mean, prod, max, min, norm, var, std), softmax and friends."""
+import numpy as np
+
+from .. import _dtype
+from ..tensor import Tensor
+from ._core import RESULT, derivative, method, record
+
+
+def _restore(grad, dim, keepdim, ndim):
+    """Unsqueeze the reduced dims of ``grad`` back (PyTorch's restore_reduced_dims)."""
+    if keepdim or ndim == 0:
+        return grad
+    for d in sorted(d % ndim for d in dim):
+        grad = grad.unsqueeze(d)
+    return grad
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return tuple(range(ndim))
+    return tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+
+
+SumBackward0 = derivative(
+    "SumBackward0", ("self",), attrs=("self_sym_sizes",),
+    self=("grad expanded to self's shape", lambda grad, self_sym_sizes: grad.expand(self_sym_sizes)))
+SumBackward1 = derivative(
+    "SumBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_sizes"),
+    self=("grad expanded over dim", lambda grad, dim, keepdim, self_sym_sizes: _restore(
+        grad, dim, keepdim, len(self_sym_sizes)).expand(self_sym_sizes)))
+MeanBackward0 = derivative(
+    "MeanBackward0", ("self",), attrs=("self_sym_numel", "self_sym_sizes"),
+    self=("grad / numel, expanded", lambda grad, self_sym_numel, self_sym_sizes:
+          grad.expand(self_sym_sizes) / self_sym_numel))
+MeanBackward1 = derivative(
+    "MeanBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_numel", "self_sym_sizes"),
+    self=("grad / count, expanded over dim",
+          lambda grad, dim, keepdim, self_sym_numel, self_sym_sizes: _restore(
+              grad, dim, keepdim, len(self_sym_sizes)).expand(self_sym_sizes)
+          / _count(self_sym_sizes, dim)))
+ProdBackward0 = derivative(
+    "ProdBackward0", ("self",), saves=("self", "result"),
+    self=("grad · result / self", lambda grad, self, result: _prod_backward(grad, self, result)))
+ProdBackward1 = derivative(
+    "ProdBackward1", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
+    self=("grad · result / self", lambda grad, self, result, dim, keepdim: _prod_backward(
+        _restore(grad, (dim,), keepdim, self.dim()), self,
+        _restore(result, (dim,), keepdim, self.dim()), dim)))
+MaxBackward1 = derivative(
+    "MaxBackward1", ("self",), saves=("self", "result"),
+    self=("grad shared among the maxima", lambda grad, self, result: _evenly(grad, self, result)))
+MinBackward1 = derivative(
+    "MinBackward1", ("self",), saves=("self", "result"),
+    self=("grad shared among the minima", lambda grad, self, result: _evenly(grad, self, result)))
+MaxBackward0 = derivative(
+    "MaxBackward0", ("self",), saves=("indices",), attrs=("dim", "keepdim", "self_sym_sizes"),
+    self=("grad at the index of the max", lambda grad, indices, dim, keepdim, self_sym_sizes:
+          _select_back(grad, dim, indices, self_sym_sizes, keepdim)))
+MinBackward0 = derivative(
+    "MinBackward0", ("self",), saves=("indices",), attrs=("dim", "keepdim", "self_sym_sizes"),
+    self=("grad at the index of the min", lambda grad, indices, dim, keepdim, self_sym_sizes:
+          _select_back(grad, dim, indices, self_sym_sizes, keepdim)))
+AmaxBackward0 = derivative(
+    "AmaxBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
+    self=("grad shared among the maxima", lambda grad, self, result, dim, keepdim: _scale_by_count(
+        _restore(grad, dim, keepdim, self.dim()), _restore(result, dim, keepdim, self.dim()) == self,
+        dim)))
+AminBackward0 = derivative(
+    "AminBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
+    self=("grad shared among the minima", lambda grad, self, result, dim, keepdim: _scale_by_count(
+        _restore(grad, dim, keepdim, self.dim()), _restore(result, dim, keepdim, self.dim()) == self,
+        dim)))
+LinalgVectorNormBackward0 = derivative(
+    "LinalgVectorNormBackward0", ("self",), saves=("self", "result"), attrs=("ord", "dim", "keepdim"),
+    self=("grad · self / result", lambda grad, self, result, ord, dim, keepdim: _norm_backward(
+        grad, self, result, ord, dim, keepdim)))
+VarBackward0 = derivative(
+    "VarBackward0", ("self",), saves=("self",), attrs=("correction", "dim", "keepdim"),
+    self=("grad · 2(self - mean) / (N - correction)",
+          lambda grad, self, correction, dim, keepdim: _var_backward(grad, self, dim, correction,
+                                                                     keepdim)))
+StdBackward0 = derivative(
+    "StdBackward0", ("self",), saves=("self", "result"), attrs=("correction", "dim", "keepdim"),
+    self=("grad · (self - mean) / ((N - correction) · result)",
+          lambda grad, self, result, correction, dim, keepdim: _var_backward(
+              grad / (result * 2), self, dim, correction, keepdim)))
+SoftmaxBackward0 = derivative(
+    "SoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
+    self=("result · (grad - Σ grad · result)", lambda grad, result, dim: result * (
+        grad - (grad * result).sum(dim, keepdim=True))))
+LogSoftmaxBackward0 = derivative(
+    "LogSoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
+    self=("grad - exp(result) · Σ grad", lambda grad, result, dim: grad - result.exp() * grad.sum(
+        dim, keepdim=True)))
+LogsumexpBackward0 = derivative(
+    "LogsumexpBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
+    self=("grad · exp(self - result)", lambda grad, self, result, dim, keepdim: _restore(
+        grad, dim, keepdim, self.dim()) * (self - _restore(result, dim, keepdim, self.dim())).exp()))
+
+
+def _count(sizes, dim):
+    n = 1
+    for d in dim:
+        n *= sizes[d]
+    return n
+
+
+def _evenly(grad, self, result):
+    mask = self == result
+    return grad * mask / mask.sum()
+
+
+def _scale_by_count(grad, mask, dim):
+    return (grad / mask.sum(dim, keepdim=True)) * mask
+
+
+def _select_back(grad, dim, indices, sizes, keepdim):
+    from .indexing import zeros_scatter
+    if not keepdim and len(sizes):
+        grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
+    return zeros_scatter(sizes, grad.dtype, dim, indices, grad)
+
+
+def _prod_backward(grad, self, result, dim=None):
+    if not (self == 0).any():
+        return grad * (result / self)
+    # with zeros, the product of the other elements, computed directly
+    a = np.asarray(self._array)
+    axis = None if dim is None else dim
+    others = np.empty_like(a)
+    flat = np.moveaxis(a, axis, -1) if axis is not None else a.reshape(1, -1)
+    out = np.moveaxis(others, axis, -1) if axis is not None else others.reshape(1, -1)
+    for idx in np.ndindex(flat.shape[:-1]):
+        row = flat[idx]
+        for k in range(row.shape[0]):
+            out[idx + (k,)] = np.prod(np.delete(row, k))
+    return grad * Tensor._make(others, self.dtype)
+
+
+def _norm_backward(grad, self, result, ord, dim, keepdim):
+    if dim is not None:
+        grad = _restore(grad, dim, keepdim, self.dim())
+        result = _restore(result, dim, keepdim, self.dim())
+    if ord == 2:
+        return self * (grad / result).masked_fill(result == 0, 0)
+    if ord == 1:
+        return self.sgn() * grad
+    if ord == float("inf"):
+        return _scale_by_count(grad * self.sgn(), self.abs() == result, dim or tuple(range(self.dim())))
+    return self * self.abs().pow(ord - 2) * (grad / result.pow(ord - 1)).masked_fill(result == 0, 0)
+
+
+def _var_backward(grad, self, dim, correction, keepdim):
+    dims = _dims(dim, self.dim())
+    n = _count(self.shape, dims)
+    c = 1 if correction is None else correction
+    if dim is not None:
+        grad = _restore(grad, dims, keepdim, self.dim())
+    return (2.0 / (n - c)) * grad * (self - self.mean(dims, keepdim=True))
+
+
+# ---- forward functions ------------------------------------------------------------------------
+
+def _sum_dtype(self, dtype):
+    if dtype is not None:
+        return dtype
+    return self.dtype if self.dtype.is_floating_point else _dtype.int64
+
+
+def _axes(self, dim):
+    n = self._array.ndim
+    dims = _dims(dim, n)
+    return tuple(self._dim_index(d) for d in dims)
+
+
+@method()
+def sum(self, dim=None, keepdim=False, *, dtype=None):
+    dt = _sum_dtype(self, dtype)
+    a = self._array
+    if dim is None:
+        out = Tensor._make(np.asarray(a.sum(dtype=dt.np), dt.np).reshape(()), dt)
+        return record(SumBackward0, out, (self,), attrs=(a.shape,))
+    axes = _axes(self, dim)
+    out = Tensor._make(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
+    return record(SumBackward1, out, (self,), attrs=(axes, keepdim, a.shape))
+
+
+@method()
+def mean(self, dim=None, keepdim=False, *, dtype=None):
+    dt = dtype or self.dtype
+    if not dt.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {dt.name.capitalize()}"
+                           .replace("Int64", "Long").replace("Int32", "Int"))
+    a = self._array
+    if dim is None:
+        out = Tensor._make(np.asarray(a.mean(dtype=dt.np), dt.np).reshape(()), dt)
+        return record(MeanBackward0, out, (self,), attrs=(a.size, a.shape))
+    axes = _axes(self, dim)
+    out = Tensor._make(np.asarray(a.mean(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
+    return record(MeanBackward1, out, (self,), attrs=(axes, keepdim, a.size, a.shape))
+
+
+@method()
+def prod(self, dim=None, keepdim=False, *, dtype=None):
+    dt = _sum_dtype(self, dtype)
+    a = self._array
+    if dim is None:
+        out = Tensor._make(np.asarray(a.prod(dtype=dt.np), dt.np).reshape(()), dt)
+        return record(ProdBackward0, out, (self,), (self, RESULT))
+    d = self._dim_index(dim)
+    out = Tensor._make(np.asarray(a.prod(axis=d, keepdims=keepdim, dtype=dt.np)), dt)
+    return record(ProdBackward1, out, (self,), (self, RESULT), (d, keepdim))
+
+
+class ValuesIndices(tuple):
+    """(values, indices), printed as PyTorch prints torch.return_types.max and friends."""
+
+    def __new__(cls, name, values, indices):
+        self = super().__new__(cls, (values, indices))
+        self._name = name
+        return self
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+    def __repr__(self):
+        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+
+def _extreme(self, dim, keepdim, kind):
+    a = np.asarray(self._array)
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() "
+                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        out = Tensor._make(np.asarray(a.max() if kind == "max" else a.min()), self.dtype)
+        cls = MaxBackward1 if kind == "max" else MinBackward1
+        return record(cls, out, (self,), (self, RESULT))
+    d = self._dim_index(dim)
+    idx = np.argmax(a, axis=d, keepdims=True) if kind == "max" else np.argmin(a, axis=d, keepdims=True)
+    values = np.take_along_axis(a, idx, axis=d) if a.ndim else a
+    if not keepdim and a.ndim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    values = Tensor._make(np.ascontiguousarray(values), self.dtype)
+    indices = Tensor._make(np.ascontiguousarray(idx).astype(np.int64), _dtype.int64)
+    cls = MaxBackward0 if kind == "max" else MinBackward0
+    record(cls, values, (self,), (indices,), (d, keepdim, a.shape))
+    return ValuesIndices(kind, values, indices)
+
+
+@method()
+def max(self, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+        return maximum(self, dim)
+    return _extreme(self, dim, keepdim, "max")
+
+
+@method()
+def min(self, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+        return minimum(self, dim)
+    return _extreme(self, dim, keepdim, "min")
+
+
+@method()
+def amax(self, dim=(), keepdim=False):
+    axes = _axes(self, dim if dim != () else None)
+    out = Tensor._make(np.asarray(np.max(self._array, axis=axes, keepdims=keepdim)), self.dtype)
+    return record(AmaxBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+
+
+@method()
+def amin(self, dim=(), keepdim=False):
+    axes = _axes(self, dim if dim != () else None)
+    out = Tensor._make(np.asarray(np.min(self._array, axis=axes, keepdims=keepdim)), self.dtype)
+    return record(AminBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+
+
+@method()
+def argmax(self, dim=None, keepdim=False):
+    a = np.asarray(self._array)
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmax(a), np.int64).reshape((1,) * a.ndim if keepdim else ()), _dtype.int64)
+    return Tensor._make(np.asarray(np.argmax(a, axis=self._dim_index(dim), keepdims=keepdim), np.int64), _dtype.int64)
+
+
+@method()
+def argmin(self, dim=None, keepdim=False):
+    a = np.asarray(self._array)
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmin(a), np.int64).reshape((1,) * a.ndim if keepdim else ()), _dtype.int64)
+    return Tensor._make(np.asarray(np.argmin(a, axis=self._dim_index(dim), keepdims=keepdim), np.int64), _dtype.int64)
+
+
+@method()
+def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    ord = 2 if p in ("fro", None) else p
+    a = np.asarray(self._array)
+    axes = None if dim is None else _axes(self, dim)
+    if ord == float("inf"):
+        value = np.max(np.abs(a), axis=axes, keepdims=keepdim)
+    elif ord == 2:
+        value = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+    else:
+        value = np.sum(np.abs(a) ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+    out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
+    return record(LinalgVectorNormBackward0, out, (self,), (self, RESULT), (ord, axes, keepdim))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+@method()
+def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    axes = None if dim is None else _axes(self, dim)
+    with np.errstate(all="ignore"):
+        value = np.var(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
+    out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
+    saved_c = None if correction is None and unbiased is None and dim is None else c
+    return record(VarBackward0, out, (self,), (self,), (saved_c, axes, keepdim))
+
+
+@method()
+def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    axes = None if dim is None else _axes(self, dim)
+    with np.errstate(all="ignore"):
+        value = np.std(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
+    out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
+    saved_c = None if correction is None and unbiased is None and dim is None else c
+    return record(StdBackward0, out, (self,), (self, RESULT), (saved_c, axes, keepdim))
+
+
+@method()
+def softmax(self, dim, dtype=None):
+    a = np.asarray(self._array if dtype is None else self._array.astype(dtype.np))
+    d = self._dim_index(dim)
+    e = np.exp(a - np.max(a, axis=d, keepdims=True)) if a.ndim else np.ones_like(a)
+    out = Tensor._make(e / np.sum(e, axis=d, keepdims=True) if a.ndim else e, dtype or self.dtype)
+    return record(SoftmaxBackward0, out, (self,), (RESULT,), (d,))
+
+
+@method()
+def log_softmax(self, dim, dtype=None):
+    a = np.asarray(self._array if dtype is None else self._array.astype(dtype.np))
+    d = self._dim_index(dim)
+    if a.ndim:
+        shifted = a - np.max(a, axis=d, keepdims=True)
+        value = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+    else:
+        value = np.zeros_like(a)
+    out = Tensor._make(value.astype(a.dtype), dtype or self.dtype)
+    return record(LogSoftmaxBackward0, out, (self,), (RESULT,), (d,))
+
+
+@method()
+def logsumexp(self, dim, keepdim=False):
+    a = np.asarray(self._array)
+    axes = _axes(self, dim)
+    m = np.max(a, axis=axes, keepdims=True)
+    m = np.where(np.isinf(m), 0, m)
+    value = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+    if not keepdim:
+        value = value.squeeze(axes)
+    out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
+    return record(LogsumexpBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+
+
+@method()
+def any(self, dim=None, keepdim=False):
+    axes = None if dim is None else self._dim_index(dim)
+    return Tensor._make(np.asarray(np.any(self._array, axis=axes, keepdims=keepdim)), _dtype.bool_)
+
+
+@method()
+def all(self, dim=None, keepdim=False):
+    axes = None if dim is None else self._dim_index(dim)
+    return Tensor._make(np.asarray(np.all(self._array, axis=axes, keepdims=keepdim)), _dtype.bool_)
+
+
+@method()
+def count_nonzero(self, dim=None):
+    return Tensor._make(np.asarray(np.count_nonzero(self._array, axis=dim), np.int64), _dtype.int64)

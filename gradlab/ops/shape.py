@@ -1,0 +1,339 @@
+"""Shape ops: views (reshape, transpose, expand, ...) and joins (cat, stack) with their grad_fns."""
+import numpy as np
+
+from .._size import Size
+from ..tensor import Tensor
+from ._core import derivative, method, record
+
+ViewBackward0 = derivative(
+    "ViewBackward0", ("self",), attrs=("self_sym_sizes",),
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+UnsafeViewBackward0 = derivative(
+    "UnsafeViewBackward0", ("self",), attrs=("self_sym_sizes",),
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+ExpandBackward0 = derivative(
+    "ExpandBackward0", ("self",), attrs=("self_sym_sizes",),
+    self=("grad summed over the expanded dims",
+          lambda grad, self_sym_sizes: _sum_to(grad, self_sym_sizes)))
+PermuteBackward0 = derivative(
+    "PermuteBackward0", ("self",), attrs=("dims",),
+    self=("grad permuted back", lambda grad, dims: grad.permute(tuple(np.argsort(dims)))))
+TransposeBackward0 = derivative(
+    "TransposeBackward0", ("self",), attrs=("dim0", "dim1"),
+    self=("grad transposed back", lambda grad, dim0, dim1: grad.transpose(dim0, dim1)))
+TBackward0 = derivative("TBackward0", ("self",), self=("grad transposed", lambda grad: grad.t()))
+UnsqueezeBackward0 = derivative(
+    "UnsqueezeBackward0", ("self",), attrs=("dim",),
+    self=("grad squeezed at dim", lambda grad, dim: grad.squeeze(dim)))
+SqueezeBackward0 = derivative(
+    "SqueezeBackward0", ("self",), attrs=("self_sym_sizes",),
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+SqueezeBackward1 = derivative(
+    "SqueezeBackward1", ("self",), attrs=("dim", "self_sym_sizes"),
+    self=("grad unsqueezed at dim", lambda grad, dim, self_sym_sizes: grad.reshape(self_sym_sizes)))
+SqueezeBackward2 = derivative(
+    "SqueezeBackward2", ("self",), attrs=("dim", "self_sym_sizes"),
+    self=("grad unsqueezed at dims", lambda grad, dim, self_sym_sizes: grad.reshape(self_sym_sizes)))
+
+
+def _sum_to(grad, shape):
+    from ._core import sum_to
+    return sum_to(grad, tuple(shape))
+
+
+def _view(self, array, cls, attrs=()):
+    """A tensor sharing ``self``'s storage and version counter, with a view grad_fn."""
+    base = self._base if self._base is not None else self
+    out = Tensor._make(array, self.dtype, counter=self._version_counter, base=base)
+    return record(cls, out, (self,), attrs=attrs)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Tensor)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _infer(self, shape):
+    """Resolve a -1 in ``shape`` with PyTorch's errors for impossible shapes."""
+    numel = self._array.size
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+@method()
+def reshape(self, *shape):
+    shape = _infer(self, _shape_arg(shape))
+    a = self._storage()
+    out = a.reshape(shape)
+    if np.shares_memory(out, a) if out.size else True:
+        return _view(self, out, ViewBackward0, (self._array.shape,))
+    return record(UnsafeViewBackward0, Tensor._make(out, self.dtype), (self,),
+                  attrs=(self._array.shape,))
+
+
+@method()
+def view(self, *shape):
+    if len(shape) == 1 and hasattr(shape[0], "np"):
+        raise NotImplementedError("view(dtype) is not supported by gradlab")
+    shape = _infer(self, _shape_arg(shape))
+    a = self._storage()
+    try:
+        out = a.view()
+        out.shape = shape
+    except AttributeError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.") from None
+    return _view(self, out, ViewBackward0, (self._array.shape,))
+
+
+@method()
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+@method()
+def reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+@method()
+def flatten(self, start_dim=0, end_dim=-1):
+    n = self._array.ndim
+    if n == 0:
+        return reshape(self, 1)
+    s, e = self._dim_index(start_dim), self._dim_index(end_dim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return self
+    shape = self._array.shape
+    return reshape(self, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+
+
+@method()
+def unflatten(self, dim, sizes):
+    dim = self._dim_index(dim)
+    shape = self._array.shape
+    return view(self, shape[:dim] + tuple(sizes) + shape[dim + 1:])
+
+
+@method()
+def ravel(self):
+    return reshape(self, -1)
+
+
+@method()
+def permute(self, *dims):
+    dims = _shape_arg(dims)
+    n = self._array.ndim
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {n} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(self._dim_index(d) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view(self, self._storage().transpose(dims), PermuteBackward0, (dims,))
+
+
+@method()
+def transpose(self, dim0, dim1):
+    d0, d1 = self._dim_index(dim0), self._dim_index(dim1)
+    return _view(self, self._storage().swapaxes(d0, d1), TransposeBackward0, (dim0, dim1))
+
+
+swapaxes = transpose
+
+
+@method()
+def t(self):
+    n = self._array.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return _view(self, self._storage().T, TBackward0)
+
+
+def _T(self):
+    n = self._array.ndim
+    if n != 2 and n != 0:
+        import warnings
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor. (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
+            UserWarning, stacklevel=2)
+    return permute(self, tuple(range(n - 1, -1, -1)))
+
+
+def _mT(self):
+    if self._array.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self._array.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+
+
+@method()
+def unsqueeze(self, dim):
+    n = self._array.ndim + 1
+    d = self._dim_index(dim, n)
+    return _view(self, np.expand_dims(self._storage(), d), UnsqueezeBackward0, (d,))
+
+
+@method()
+def squeeze(self, dim=None):
+    shape = self._array.shape
+    a = self._storage()
+    if dim is None:
+        return _view(self, a.reshape(tuple(s for s in shape if s != 1)), SqueezeBackward0, (shape,))
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(self._dim_index(d) for d in dim)
+        keep = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+        return _view(self, a.reshape(keep), SqueezeBackward2, (tuple(dim), shape))
+    d = self._dim_index(dim) if shape else 0
+    if not shape or shape[d] != 1:
+        return _view(self, a.view(), SqueezeBackward1, (dim, shape))
+    return _view(self, a.reshape(shape[:d] + shape[d + 1:]), SqueezeBackward1, (dim, shape))
+
+
+@method()
+def expand(self, *sizes):
+    sizes = _shape_arg(sizes)
+    shape = self._array.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the "
+                           "number of sizes provided ({}) must be greater or equal to the number "
+                           "of dimensions in the tensor ({})".format(len(sizes), len(shape)))
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        have = shape[i - lead] if i >= lead else None
+        if s == -1:
+            if have is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            s = have
+        elif have is not None and have != s and have != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(shape)}")
+        target.append(s)
+    out = np.broadcast_to(self._storage(), tuple(target))
+    return _view(self, out, ExpandBackward0, (shape,))
+
+
+@method()
+def expand_as(self, other):
+    return expand(self, other.shape)
+
+
+@method()
+def broadcast_to(self, size):
+    return expand(self, size)
+
+
+@method()
+def contiguous(self, memory_format=None):
+    return self
+
+
+@method()
+def is_contiguous(self, memory_format=None):
+    a = self._array
+    return type(a) is not np.ndarray or a.flags.c_contiguous
+
+
+# ---- joins and splits -------------------------------------------------------------------------
+
+
+def _join_class(name, n):
+    """cat/stack take any number of inputs: one grad_fn class per input count."""
+    key = (name, n)
+    cls = _join_classes.get(key)
+    if cls is None:
+        names = tuple(f"tensors{i}" for i in range(n))
+        if name == "CatBackward0":
+            formulas = {nm: ("the slice of grad for this input",
+                             (lambda i: lambda grad, dim, sizes: grad.narrow(
+                                 dim, sum(sizes[:i]), sizes[i]))(i)) for i, nm in enumerate(names)}
+            cls = derivative(name, names, attrs=("dim", "sizes"), **formulas)
+        else:
+            formulas = {nm: ("grad selected at this input's index",
+                             (lambda i: lambda grad, dim: grad.select(dim, i))(i))
+                        for i, nm in enumerate(names)}
+            cls = derivative(name, names, attrs=("dim",), **formulas)
+        _join_classes[key] = cls
+    return cls
+
+
+_join_classes = {}
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    from ._core import promote
+    from .. import _dtype
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    ref = next((t for t in tensors if t._array.ndim), tensors[0])
+    if ref._array.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = ref._dim_index(dim)
+    arrays = [np.asarray(t._array, dt.np) for t in tensors
+              if not (t._array.ndim == 1 and t._array.shape[0] == 0)]
+    for i, a in enumerate(arrays):
+        if a.ndim != ref._array.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got "
+                               f"{ref._array.ndim} and {a.ndim}")
+        for k in range(a.ndim):
+            if k != d and a.shape[k] != ref._array.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref._array.shape[k]} but got size "
+                                   f"{a.shape[k]} for tensor number {i} in the list.")
+    out = Tensor._make(np.concatenate(arrays, axis=d), dt)
+    sizes = tuple(t._array.shape[d] if t._array.ndim else 0 for t in tensors)
+    return record(_join_class("CatBackward0", len(tensors)), out, tuple(tensors), attrs=(d, sizes))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._array.shape
+    for i, t in enumerate(tensors):
+        if t._array.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
+                               f"at entry 0 and {list(t._array.shape)} at entry {i}")
+    from .. import _dtype
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    d = tensors[0]._dim_index(dim, len(shape) + 1)
+    out = Tensor._make(np.stack([np.asarray(t._array, dt.np) for t in tensors], axis=d), dt)
+    return record(_join_class("StackBackward0", len(tensors)), out, tuple(tensors), attrs=(d,))

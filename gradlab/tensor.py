@@ -1,0 +1,369 @@
+"""Tensor: a NumPy array with a dtype, a version counter and a place in the autograd graph."""
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype
+from ._size import Size
+from .autograd.graph import AccumulateGrad, RemovableHandle
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at "
+    "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)")
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    ``_array`` is an ndarray, or a NumPy scalar for 0-dim results (cheaper to compute with);
+    whoever needs shared storage calls ``_storage()``. Views share ``_version_counter`` with
+    their ``_base``, as in PyTorch.
+    """
+
+    __slots__ = ("_array", "dtype", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
+                 "_version_counter", "_base", "_accumulator_ref", "_retains_grad",
+                 "__weakref__", "__dict__")
+
+    def __init__(self, *args, **kwargs):
+        from ._creation import legacy_tensor
+        legacy_tensor(self, *args, **kwargs)
+
+    @staticmethod
+    def _make(array, dtype, grad_fn=None, output_nr=0, counter=None, base=None):
+        t = object.__new__(Tensor)
+        t._array = array
+        t.dtype = dtype
+        t._requires_grad = grad_fn is not None
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._grad = None
+        t._version_counter = [0] if counter is None else counter
+        t._base = base
+        t._accumulator_ref = None
+        t._retains_grad = False
+        return t
+
+    def _storage(self):
+        """The array, converted in place from a NumPy scalar so that it can be shared."""
+        a = self._array
+        if type(a) is not np.ndarray:
+            a = self._array = np.array(a)
+        return a
+
+    def _accumulator(self):
+        """This leaf's AccumulateGrad node, created on first use and held weakly."""
+        ref = self._accumulator_ref
+        node = ref() if ref is not None else None
+        if node is None:
+            node = AccumulateGrad(self)
+            self._accumulator_ref = weakref.ref(node)
+        return node
+
+    # ---- autograd attributes -------------------------------------------------------------------
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if not requires_grad and self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("attempting to assign a gradient with dtype "
+                                   f"'{value.dtype.name.capitalize()}' to a tensor with dtype "
+                                   f"'{self.dtype.name.capitalize()}'. Please ensure that the "
+                                   "gradient and the tensor have the same dtype")
+            if value._array.shape != self._array.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep this non-leaf's gradient in ``.grad`` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is not None:
+            self._grad_fn._hook_tables().retains_grad[self._output_nr] = weakref.ref(self)
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self._grad_fn if self._grad_fn is not None else self._accumulator()
+        table = node._hook_tables().tensor_pre.setdefault(self._output_nr, {})
+        handle = RemovableHandle(table)
+        table[handle.id] = hook
+        if self._grad_fn is None:
+            self._keep_accumulator(node)
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs after this leaf's ``.grad`` has been accumulated."""
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self._accumulator()
+        self._keep_accumulator(node)
+        table = node._hook_tables().post
+        handle = RemovableHandle(table)
+        table[handle.id] = lambda grad_inputs, grad_outputs, ref=weakref.ref(self): hook(ref())
+        return handle
+
+    def _keep_accumulator(self, node):
+        # a hook lives on the accumulator, so the leaf keeps it alive (PyTorch does the same)
+        self.__dict__["_hooked_accumulator"] = node
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. the graph leaves (see autograd.backward)."""
+        from .autograd.functional import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """A new tensor sharing storage, cut from the graph."""
+        return Tensor._make(self._storage(), self.dtype, counter=self._version_counter)
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are "
+                               "using DistributedDataParallel (DDP) for training, and "
+                               "gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these "
+                               "gradients. To fix this error, please refer to the "
+                               "Optimizer.zero_grad() function in torch/optim/optimizer.py as "
+                               "the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return Tensor._make(self._storage(), self.dtype)
+
+    @data.setter
+    def data(self, value):
+        self._array = value._storage()
+        self.dtype = value.dtype
+
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
+    def _bump_version(self):
+        self._version_counter[0] += 1
+
+    # ---- shape and conversions -----------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._array.shape)
+        return self._array.shape[self._dim_index(dim)]
+
+    def dim(self):
+        return self._array.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._array.ndim
+
+    def numel(self):
+        return int(self._array.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def _dim_index(self, dim, ndim=None):
+        """Wrap a negative dim, with PyTorch's IndexError when it is out of range."""
+        n = self._array.ndim if ndim is None else ndim
+        lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
+        if not lo <= dim <= hi:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                             f"but got {dim})")
+        return dim + n if dim < 0 else dim
+
+    def __len__(self):
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
+                               "to Scalar")
+        return self._array.reshape(()).item() if self._array.ndim else self._array.item()
+
+    def tolist(self):
+        return np.asarray(self._array).tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._storage()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def _scalar(self, kind):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
+                               "to Scalar")
+        return kind(self.item())
+
+    def __bool__(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'more than one value' if self._array.size else 'no values'} is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        grad_fn = self._grad_fn
+        return tensor_repr(self._array, self.dtype,
+                           requires_grad=self._requires_grad and grad_fn is None,
+                           grad_fn_name=None if grad_fn is None else type(grad_fn).__name__)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._array.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        from ._creation import tensor
+        return (tensor, (np.asarray(self._array).copy(), self.dtype, None, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = Tensor._make(np.array(self._array), self.dtype)
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    # dtype conversions
+    def to(self, *args, **kwargs):
+        from .ops.elementwise import to
+        return to(self, *args, **kwargs)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "torch." + self.dtype._legacy
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool_)
+
+    def cpu(self):
+        return self
+
+    @property
+    def device(self):
+        from ._device import cpu
+        return cpu
+
+    @property
+    def is_cuda(self):
+        return False
