@@ -10,7 +10,9 @@ Events (public API; each has a ``node`` attribute):
 
 - ``NodeEntered(node, grad_outputs)``: ``node`` starts with the gradients of its outputs.
 - ``HookFired(node, kind, grads)``: a hook ran; ``kind`` is ``"tensor"`` (a tensor's hook),
-  ``"retain_grad"``, ``"prehook"`` or ``"hook"``; ``grads`` are the gradients after it.
+  ``"retain_grad"``, ``"prehook"``, ``"hook"`` or ``"post_accumulate"`` (a leaf's
+  post-accumulate-grad hooks, which run before the AccumulateGrad's own hooks); ``grads`` are
+  the gradients after it.
 - ``GradsComputed(node, grad_inputs)``: one gradient per entry of ``next_functions``
   (None where no gradient flows).
 - ``SavedReleased(node, names)``: the node's saved tensors were freed (no ``retain_graph``).
@@ -18,8 +20,6 @@ Events (public API; each has a ``node`` attribute):
   ``.grad`` from ``before`` (None, or a copy of the old value) to ``after``.
 - ``GradCaptured(node, index, grad)``: ``autograd.grad`` took the gradient of its ``index``-th input.
 """
-import heapq
-import itertools
 import sys
 
 import numpy as np
@@ -95,8 +95,10 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             captures.setdefault(node, []).append((nr, i))
 
     buffers = {}
-    ready = []
-    order = itertools.count()
+    ready = []  # (sequence_nr, node) in a heap that breaks ties as PyTorch's ready queue does
+    # gradients someone else may hold (given by the caller, seen by a hook, already kept by a
+    # leaf, or recorded in an event): a leaf's .grad gets a copy of those, never the tensor itself
+    shared = {id(g) for g in grads}
     for (node, nr), grad in zip(roots, grads):
         buf = buffers.get(node)
         if buf is None:
@@ -104,82 +106,127 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
     for node in buffers:
         if not dependencies.get(node):
-            heapq.heappush(ready, (-node._sequence_nr, next(order), node))
+            _push(ready, (node._sequence_nr, node))
 
-    while ready:
-        node = heapq.heappop(ready)[2]
-        grad_outputs = buffers.pop(node)
-        if trace:
-            yield NodeEntered(node, grad_outputs)
-        hooks = node._hooks
-        if hooks is not None:
-            for kind in _pre_hooks(node, hooks, grad_outputs, create_graph):
-                if trace:
-                    yield HookFired(node, kind, grad_outputs)
-        if node in captures:
-            for nr, i in captures[node]:
-                captured[i] = grad_outputs[nr]
-                if trace:
-                    yield GradCaptured(node, i, grad_outputs[nr])
-        if needed is not None and node not in needed:
-            continue
-        if type(node) is AccumulateGrad:
-            if accumulate and grad_outputs[0] is not None:
-                before, after = _accumulate(node, grad_outputs[0], create_graph, trace)
-                if trace:
-                    yield GradAccumulated(node, node.variable, before, after)
-                if hooks is not None and hooks.post:
-                    for hook in tuple(hooks.post.values()):
-                        hook((), grad_outputs)
-                    if trace:
-                        yield HookFired(node, "hook", ())
-            continue
-        grad_inputs = _evaluate(node, grad_outputs, create_graph)
-        if hooks is not None and hooks.post:
-            for hook in tuple(hooks.post.values()):
-                result = _in_mode(create_graph, hook, tuple(grad_inputs), tuple(grad_outputs))
-                if result is not None:
-                    grad_inputs = list(result)
+    modes = [getattr(_local, "enabled", True), create_graph]  # the consumer's, the engine's
+    _local.enabled = create_graph
+    try:
+        while ready:
+            node = _pop(ready)
+            grad_outputs = buffers.pop(node)
             if trace:
-                yield HookFired(node, "hook", grad_inputs)
-        if trace:
-            yield GradsComputed(node, grad_inputs)
-        if not keep_graph:
-            node.release_saved()
-            if trace and node._saved:
-                yield SavedReleased(node, node.saved_tensors())
-        for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
-            if next_node is None or (needed is not None and next_node not in needed):
+                yield from _emit(modes, NodeEntered(node, grad_outputs))
+            hooks = node._hooks
+            if hooks is not None:
+                shared.update(id(g) for g in grad_outputs)
+                for kind in _pre_hooks(node, hooks, grad_outputs, create_graph):
+                    if trace:
+                        yield from _emit(modes, HookFired(node, kind, grad_outputs))
+            if captures and node in captures:
+                for nr, i in captures[node]:
+                    captured[i] = grad_outputs[nr]
+                    if trace:
+                        yield from _emit(modes, GradCaptured(node, i, grad_outputs[nr]))
+            if needed is not None and node not in needed:
                 continue
-            buf = buffers.get(next_node)
-            if buf is None:
-                buf = buffers[next_node] = [None] * next_node.num_outputs
-            if grad is not None:
-                old = buf[nr]
-                buf[nr] = grad if old is None else _in_mode(create_graph, old.__add__, grad)
-            left = dependencies[next_node] = dependencies[next_node] - 1
-            if left == 0:
-                heapq.heappush(ready, (-next_node._sequence_nr, next(order), next_node))
+            if type(node) is AccumulateGrad:
+                if accumulate and grad_outputs[0] is not None:
+                    before = node.variable._grad
+                    if trace and before is not None:
+                        before = before.detach().clone()
+                    after = _accumulate(node, grad_outputs[0], create_graph,
+                                        trace or id(grad_outputs[0]) in shared)
+                    shared.add(id(after))
+                    if trace:
+                        yield from _emit(modes, GradAccumulated(node, node.variable, before, after))
+                    if hooks is not None and hooks.post_accumulate:
+                        for hook in tuple(hooks.post_accumulate.values()):
+                            hook(node.variable)
+                        if trace:
+                            yield from _emit(modes, HookFired(node, "post_accumulate", ()))
+                    if hooks is not None and hooks.post:
+                        for hook in tuple(hooks.post.values()):
+                            result = hook((), tuple(grad_outputs))
+                            if result is not None:
+                                _check_tuple(hook, (), result)
+                        if trace:
+                            yield from _emit(modes, HookFired(node, "hook", ()))
+                continue
+            grad_inputs = _validate(node, node.apply(grad_outputs))
+            if hooks is not None and hooks.post:
+                for hook in tuple(hooks.post.values()):
+                    result = hook(tuple(grad_inputs), tuple(grad_outputs))
+                    if result is not None:
+                        grad_inputs = _check_tuple(hook, grad_inputs, result)
+                if trace:
+                    yield from _emit(modes, HookFired(node, "hook", grad_inputs))
+            if trace:
+                yield from _emit(modes, GradsComputed(node, grad_inputs))
+            if not keep_graph and node._saved:
+                node.release_saved()
+                if trace and node._saved:
+                    yield from _emit(modes, SavedReleased(node, node.saved_tensors()))
+            for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
+                if next_node is None or (needed is not None and next_node not in needed):
+                    continue
+                buf = buffers.get(next_node)
+                if buf is None:
+                    buf = buffers[next_node] = [None] * next_node.num_outputs
+                if grad is not None:
+                    old = buf[nr]
+                    buf[nr] = grad if old is None else old + grad
+                left = dependencies[next_node] = dependencies[next_node] - 1
+                if left == 0:
+                    _push(ready, (next_node._sequence_nr, next_node))
 
-
-def _in_mode(create_graph, fn, *args):
-    """Call fn with grad mode set to ``create_graph``, as every backward computation runs."""
-    prev = getattr(_local, "enabled", True)
-    _local.enabled = create_graph
-    try:
-        return fn(*args)
     finally:
-        _local.enabled = prev
+        _local.enabled = modes[0]
+
+def _push(heap, item):
+    """std::priority_queue::push as libstdc++ does it: equal sequence numbers (AccumulateGrad
+    nodes all have UINT64_MAX) then pop in exactly PyTorch's order."""
+    heap.append(item)
+    _sift_up(heap, len(heap) - 1, item)
 
 
-def _evaluate(node, grads, create_graph):
-    """The node's gradients for its inputs, checked against the inputs' shapes and dtypes."""
-    prev = getattr(_local, "enabled", True)
-    _local.enabled = create_graph
-    try:
-        return _validate(node, node.apply(grads))
-    finally:
-        _local.enabled = prev
+def _sift_up(heap, hole, item):
+    key = item[0]
+    while hole > 0:
+        parent = (hole - 1) // 2
+        if not heap[parent][0] < key:
+            break
+        heap[hole] = heap[parent]
+        hole = parent
+    heap[hole] = item
+
+
+def _pop(heap):
+    """std::priority_queue::pop (libstdc++'s pop_heap and __adjust_heap); returns the node."""
+    top = heap[0]
+    last = heap.pop()
+    n = len(heap)
+    if n:
+        hole = child = 0
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if heap[child][0] < heap[child - 1][0]:
+                child -= 1
+            heap[hole] = heap[child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2:
+            child = 2 * (child + 1)
+            heap[hole] = heap[child - 1]
+            hole = child - 1
+        _sift_up(heap, hole, last)
+    return top[1]
+
+
+def _emit(modes, event):
+    """Yield an event with the consumer's grad mode restored; the engine runs in its own mode."""
+    _local.enabled = modes[0]
+    yield event
+    modes[0] = getattr(_local, "enabled", True)
+    _local.enabled = modes[1]
 
 
 def _dependencies(roots):
@@ -225,8 +272,9 @@ def _pre_hooks(node, hooks, grads, create_graph):
     for nr, table in hooks.tensor_pre.items():
         for hook in tuple(table.values()):
             if grads[nr] is not None:
-                result = _in_mode(create_graph, hook, grads[nr])
+                result = hook(grads[nr])
                 if result is not None:
+                    _check_grad(hook, grads[nr], result)
                     grads[nr] = result
                 yield "tensor"
     for nr, ref in hooks.retains_grad.items():
@@ -234,23 +282,53 @@ def _pre_hooks(node, hooks, grads, create_graph):
         if tensor is not None and grads[nr] is not None:
             grad = grads[nr]
             old = tensor._grad
-            tensor._grad = _in_mode(create_graph, grad.clone) if old is None else \
-                _in_mode(create_graph, old.__add__, grad)
+            tensor._grad = grad.clone() if old is None else old + grad
             yield "retain_grad"
     for hook in tuple(hooks.pre.values()):
-        result = _in_mode(create_graph, hook, tuple(grads))
+        result = hook(tuple(grads))
         if result is not None:
-            grads[:] = result
+            grads[:] = _check_tuple(hook, grads, result)
         yield "prehook"
+
+
+def _hook_name(hook):
+    name = getattr(hook, "__name__", None)
+    return name if isinstance(name, str) else "<unknown>"
+
+
+def _check_tuple(hook, grads, result):
+    """A node hook's replacement gradients, checked as PyTorch checks them."""
+    if type(result) is not tuple:
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(grads):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                           f"(got {len(result)}, but expected {len(grads)})")
+    for grad, new in zip(grads, result):
+        if new is not None:
+            _check_grad(hook, grad, new)
+    return list(result)
+
+
+def _check_grad(hook, grad, new):
+    """PyTorch's errors for a hook that returns something other than a like gradient."""
+    from ..tensor import Tensor
+    if grad is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if new.dtype is not grad.dtype:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                           f"torch.{grad.dtype._legacy} got torch.{new.dtype._legacy})")
+    if new._array.shape != grad._array.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
 
 
 def _validate(node, grads):
     """Bring each gradient to its input's shape (summing broadcast dims) and dtype."""
-    meta = node._input_meta
-    for i, grad in enumerate(grads):
+    for i, (grad, meta) in enumerate(zip(grads, node._input_meta)):
         if grad is None:
             continue
-        shape, dtype = meta[i]
+        shape, dtype = meta
         if grad._array.shape != shape:
             if not _expandable(shape, grad._array.shape):
                 raise RuntimeError(
@@ -269,35 +347,32 @@ def _expandable(shape, target):
     return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
 
 
-def _accumulate(node, grad, create_graph, trace):
-    """AccumulateGrad: set or add ``grad`` into the leaf's ``.grad``; returns (before, after)."""
-    return _in_mode(create_graph, _accumulate_in_mode, node, grad, create_graph, trace)
+def _accumulate(node, grad, create_graph, shared):
+    """AccumulateGrad: set or add ``grad`` into the leaf's ``.grad``, which it returns.
 
-
-def _accumulate_in_mode(node, grad, create_graph, trace):
+    A first gradient is kept as is when nobody else can see it (``shared`` false, and its array
+    is its own), as PyTorch steals an unshared gradient; otherwise the leaf gets a copy.
+    """
     variable = node.variable
     old = variable._grad
     if old is None:
         if create_graph:
             from ..ops.elementwise import copy_graph
             variable._grad = copy_graph(grad)
-        elif _exclusive(grad):
+        elif not shared and grad._grad_fn is None and _owns(grad._array):
             variable._grad = grad
         else:
             variable._grad = grad.detach().clone()
-        return None, variable._grad
-    before = old.detach().clone() if trace else None
+        return variable._grad
     if create_graph or old._requires_grad or grad._requires_grad:
         variable._grad = old + grad
     else:
         storage = old._storage()
         np.add(storage, grad._array, out=storage, casting="unsafe")
         old._bump_version()
-    return before, variable._grad
+    return variable._grad
 
 
-def _exclusive(grad):
-    """True when nothing outside the engine can see ``grad``, so the leaf may keep it as is."""
-    a = grad._array
-    return (grad._grad_fn is None and sys.getrefcount(grad) <= 5
-            and (type(a) is not np.ndarray or (a.base is None and sys.getrefcount(a) <= 2)))
+def _owns(array):
+    """True for a NumPy scalar, or an array that owns its memory and is held by one tensor."""
+    return type(array) is not np.ndarray or (array.base is None and sys.getrefcount(array) <= 3)

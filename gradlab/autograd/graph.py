@@ -3,6 +3,7 @@ import itertools
 import weakref
 
 _sequence = itertools.count()
+ACCUMULATE_SEQUENCE_NR = (1 << 64) - 1  # every AccumulateGrad's, as in PyTorch (UINT64_MAX)
 
 FREED_ERROR = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -80,10 +81,11 @@ def _modified_message(saved, node):
 class Hooks:
     """The hooks a node carries, created only when the first one is registered."""
 
-    __slots__ = ("pre", "post", "tensor_pre", "retains_grad")
+    __slots__ = ("pre", "post", "tensor_pre", "retains_grad", "post_accumulate")
 
     def __init__(self):
         self.pre, self.post, self.tensor_pre, self.retains_grad = {}, {}, {}, {}
+        self.post_accumulate = {}
 
 
 class RemovableHandle:
@@ -119,7 +121,7 @@ class Node:
                  "_metadata", "__weakref__")
     num_outputs = 1
     _multi = False
-    _saved_names = ()
+    _slot_names = ()
     _attr_names = ()
 
     def name(self):
@@ -164,7 +166,7 @@ class Node:
     def saved_tensors(self):
         """The node's saved-tensor slots by name (name -> SavedTensor), for inspection."""
         saved = getattr(self, "_saved", ())
-        return {n: s for n, s in zip(self._saved_names, saved) if isinstance(s, SavedTensor)}
+        return {n: s for n, s in zip(self._slot_names, saved) if isinstance(s, SavedTensor)}
 
     def release_saved(self):
         """Free the saved tensors (after a backward without retain_graph)."""
@@ -178,8 +180,11 @@ class Node:
             return None if s is None else s.unpack(self)
         if isinstance(s.value, tuple):
             return s.value
+        from .. import _dtype
         from .._creation import tensor
-        return tensor(s.value)  # a Python number PyTorch saves as a wrapped tensor
+        # a Python number PyTorch saves as a wrapped tensor: a float is wrapped as a double
+        v = s.value
+        return tensor(v, dtype=_dtype.float64 if isinstance(v, float) else None)
 
 
 class AccumulateGrad(Node):
@@ -193,5 +198,8 @@ class AccumulateGrad(Node):
         self._saved = ()
         self._attrs = ()
         self._input_meta = ()
-        self._sequence_nr = float("inf")  # ready accumulators run first, as in PyTorch
+        self._sequence_nr = ACCUMULATE_SEQUENCE_NR  # ready ones run first, as in PyTorch
         self._hooks = None
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"

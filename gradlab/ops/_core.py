@@ -12,7 +12,7 @@ RESULT = object()  # stands for the op's output in a ``saved`` tuple
 NO_EDGE = (None, 0)
 
 
-def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, **formulas):
+def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **formulas):
     """Declare a grad_fn class, as PyTorch's derivatives.yaml declares one per overload.
 
     ``inputs`` names the differentiable inputs in order; ``saves`` the tensors kept for backward
@@ -22,8 +22,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, **formulas):
     ``create_graph=True`` differentiates it again. Only what a needed formula uses is saved.
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
+    ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
     """
-    names = saves + attrs
+    names = saves + attrs + hidden
     table = []
     for inp in inputs:
         text, fn = formulas[inp]
@@ -32,38 +33,48 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, **formulas):
     cls = type(name, (Node,), {
         "__slots__": (), "__module__": "builtins", "num_outputs": num_outputs,
         "_multi": num_outputs == 0,
-        "_inputs": inputs, "_saved_names": names, "_n_saves": len(saves),
+        "_inputs": inputs, "_slot_names": names, "_n_saves": len(saves),
         "_formulas": tuple(table),
         "_uses": tuple(frozenset(i for i in idx if i < len(saves)) for _, idx, _ in table),
     })
-    for i, n in enumerate(names):
+    for i, n in enumerate(saves + attrs):
         setattr(cls, "_saved_" + n, property(
             (lambda node, i=i: node._unpack_for_user(i)) if i < len(saves)
-            else (lambda node, i=i: node._attrs[i - len(saves)])))
+            else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
+            else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
     cls.apply = _apply
     return cls
+
+
+# Scalar arguments in derivatives.yaml; every other integer attr is an int64_t or SymInt, which
+# PyTorch's Python binding shows as unsigned (a saved dim of -1 reads 18446744073709551615).
+SCALAR_ATTRS = frozenset(("alpha", "beta", "exponent", "min", "max", "ord", "correction", "value",
+                          "threshold", "self", "other"))
+
+
+def _unsigned(value):
+    if type(value) is int and value < 0:
+        return value + 2 ** 64
+    if type(value) is tuple:
+        return tuple(_unsigned(v) for v in value)
+    return value
 
 
 def _apply(node, grads):
     """Run the node's formulas for the inputs that need a gradient."""
     grad = grads if node._multi else grads[0]
-    saved, attrs, n_saves = node._saved, node._attrs, node._n_saves
-    unpacked = {}
+    values = None
     out = []
     for (fn, idx, _), (next_node, _) in zip(node._formulas, node.next_functions):
         if next_node is None or grad is None:
             out.append(None)
-            continue
-        args = []
-        for j in idx:
-            if j >= n_saves:
-                args.append(attrs[j - n_saves])
-            elif j in unpacked:
-                args.append(unpacked[j])
-            else:
-                value = unpacked[j] = saved[j].unpack(node)
-                args.append(value)
-        out.append(fn(grad, *args))
+        elif not idx:
+            out.append(fn(grad))
+        else:
+            if values is None:
+                values = [None if s is None else s.unpack(node) for s in node._saved]
+                values += node._attrs
+            out.append(fn(grad, *[values[j] for j in idx]))
     return out
 
 
@@ -73,20 +84,21 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
         return outputs
     edges = []
     meta = []
-    needed = set()
-    for inp, uses in zip(inputs, cls._uses):
-        if type(inp) is Tensor or isinstance(inp, Tensor):
+    needed = None
+    uses = cls._uses
+    for i, inp in enumerate(inputs):
+        if isinstance(inp, Tensor):
             if inp._requires_grad:
                 fn = inp._grad_fn
                 edges.append((fn, inp._output_nr) if fn is not None else (inp._accumulator(), 0))
-                needed |= uses
+                needed = uses[i] if needed is None else needed | uses[i]
             else:
                 edges.append(NO_EDGE)
             meta.append((inp._array.shape, inp.dtype))
         else:
             edges.append(NO_EDGE)
             meta.append(None)
-    if not needed and all(e is NO_EDGE for e in edges):
+    if needed is None:
         return outputs
     node = object.__new__(cls)
     node.next_functions = tuple(edges)
@@ -94,16 +106,20 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     node._attrs = attrs
     node._sequence_nr = next(_sequence)
     node._hooks = None
-    first = outputs[0] if type(outputs) is tuple else outputs
-    node._saved = tuple(None if j not in needed else _save(v, first)
-                        for j, v in enumerate(saved))
     if type(outputs) is tuple:
+        node._saved = _save_all(saved, needed, outputs[0])
         for nr, out in enumerate(outputs):
             if out is not None and out.dtype.is_floating_point:
                 out._grad_fn, out._output_nr, out._requires_grad = node, nr, True
     else:
-        outputs._grad_fn, outputs._requires_grad = node, True
+        node._saved = _save_all(saved, needed, outputs) if saved else ()
+        outputs._grad_fn = node
+        outputs._requires_grad = True
     return outputs
+
+
+def _save_all(saved, needed, output):
+    return tuple(_save(v, output) if j in needed else None for j, v in enumerate(saved))
 
 
 def _save(value, output):

@@ -1,4 +1,6 @@
 """Elementwise ops: arithmetic with broadcasting and type promotion, unary math, comparisons."""
+import operator
+
 import numpy as np
 
 from .. import _dtype
@@ -17,6 +19,10 @@ SubBackward0 = derivative(
     "SubBackward0", ("self", "other"), attrs=("alpha",),
     self=("grad", lambda grad: grad),
     other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
+RsubBackward0 = derivative(
+    "RsubBackward0", ("self", "other"), attrs=("alpha",),
+    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha),
+    other=("grad", lambda grad: grad))
 RsubBackward1 = derivative(
     "RsubBackward1", ("self",), attrs=("alpha",),
     self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
@@ -39,13 +45,13 @@ PowBackward1 = derivative(
           lambda grad, self, exponent: where(exponent == 0, 0.0,
                                              grad * (exponent * self.pow(exponent - 1)))),
     exponent=("grad · result · log(self)",
-              lambda grad, self, exponent, result: where(
-                  (self == 0) & (exponent >= 0), 0.0, grad * (result * self.log()))))
+              lambda grad, self, exponent, result: grad * where(
+                  (self == 0) & (exponent >= 0), 0.0, result * self.log())))
 PowBackward2 = derivative(
-    "PowBackward2", ("exponent",), saves=("self", "exponent", "result"),
+    "PowBackward2", ("exponent",), saves=("exponent", "result"), attrs=("self",),
     exponent=("grad · result · log(self)",
-              lambda grad, self, exponent, result: grad * (result * np.log(self))
-              if self != 0 else where(exponent >= 0, 0.0, grad * (result * np.log(self)))))
+              lambda grad, self, exponent, result: grad * (result * float(np.log(self)))
+              if self != 0 else grad * where(exponent >= 0, 0.0, result * float(np.log(self)))))
 NegBackward0 = derivative("NegBackward0", ("self",), self=("-grad", lambda grad: -grad))
 AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
                           self=("grad · sign(self)", lambda grad, self: grad * self.sgn()))
@@ -63,13 +69,30 @@ CosBackward0 = derivative("CosBackward0", ("self",), saves=("self",),
                           self=("-grad · sin(self)", lambda grad, self: grad * -self.sin()))
 TanhBackward0 = derivative(
     "TanhBackward0", ("self",), saves=("result",),
-    self=("grad · (1 - result²)", lambda grad, result: grad * (1 - result * result)))
+    self=("grad · (1 - result²)", lambda grad, result: tanh_backward(grad, result)))
 SigmoidBackward0 = derivative(
     "SigmoidBackward0", ("self",), saves=("result",),
-    self=("grad · result · (1 - result)", lambda grad, result: grad * ((1 - result) * result)))
+    self=("grad · result · (1 - result)", lambda grad, result: sigmoid_backward(grad, result)))
 ReluBackward0 = derivative(
     "ReluBackward0", ("self",), saves=("result",),
-    self=("grad · (result > 0)", lambda grad, result: where(result > 0, grad, 0.0)))
+    self=("grad · (result > 0)", lambda grad, result: threshold_backward(grad, result, 0)))
+# the backward functions above are ops themselves, so that create_graph records them
+TanhBackwardBackward0 = derivative(
+    "TanhBackwardBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
+    grad_output=("grad · (1 - output²)", lambda grad, output: tanh_backward(grad, output)),
+    output=("-2 · grad · output · grad_output",
+            lambda grad, grad_output, output: grad * (-2 * output * grad_output)))
+SigmoidBackwardBackward0 = derivative(
+    "SigmoidBackwardBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
+    grad_output=("grad · output · (1 - output)",
+                 lambda grad, output: sigmoid_backward(grad, output)),
+    output=("grad · grad_output · (1 - 2 · output)",
+            lambda grad, grad_output, output: grad * grad_output * (-2 * output + 1)))
+ThresholdBackwardBackward0 = derivative(
+    "ThresholdBackwardBackward0", ("grad_output", "self"), saves=("self",), attrs=("threshold",),
+    grad_output=("grad · (self > threshold)",
+                 lambda grad, self, threshold: threshold_backward(grad, self, threshold)),
+    self=("0", lambda grad, self: zeros_like(grad)))
 ReciprocalBackward0 = derivative(
     "ReciprocalBackward0", ("self",), saves=("result",),
     self=("-grad · result²", lambda grad, result: -grad * (result * result)))
@@ -82,6 +105,20 @@ ClampBackward0 = derivative(
     self=("grad · (min ≤ self ≤ max)",
           lambda grad, self, min, max: where(_between(self, min, max), grad, 0.0)),
     min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)),
+    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
+ClampMinBackward0 = derivative(
+    "ClampMinBackward0", ("self",), saves=("self",), attrs=("min",),
+    self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)))
+ClampMaxBackward0 = derivative(
+    "ClampMaxBackward0", ("self",), saves=("self",), attrs=("max",),
+    self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)))
+ClampMinBackward1 = derivative(
+    "ClampMinBackward1", ("self", "min"), saves=("self", "min"),
+    self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)),
+    min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)))
+ClampMaxBackward1 = derivative(
+    "ClampMaxBackward1", ("self", "max"), saves=("self", "max"),
+    self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)),
     max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
 MaximumBackward0 = derivative(
     "MaximumBackward0", ("self", "other"), saves=("self", "other"),
@@ -123,25 +160,32 @@ def _between(self, lo, hi):
 
 def _operands(a, b, name):
     """The NumPy operands of ``a op b`` in the result dtype, and that dtype."""
-    if type(b) is Tensor or isinstance(b, Tensor):
-        if type(a) is not Tensor and not isinstance(a, Tensor):
+    tb = type(b)
+    if tb is float or tb is int:
+        dt = a.dtype
+        if dt.is_floating_point or tb is int and dt._category:
+            return a._array, b, dt
+        dt = promote(a, b)
+        return array_of(a, dt), b, dt
+    if tb is Tensor or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
             check_number(a, name)
         elif a.dtype is b.dtype:
             return a._array, b._array, a.dtype
     else:
         check_number(b, name)
-        dt = a.dtype
-        if isinstance(b, float) and dt._category < 2 or type(b) is int and dt._category == 0:
-            dt = promote(a, b)
-            return array_of(a, dt), b, dt
         if isinstance(b, np.generic):
             b = b.item()
-        return a._array, b, dt
+        if type(b) is float or type(b) is int:
+            return _operands(a, b, name)
+        dt = promote(a, b)
+        return array_of(a, dt), b, dt
     dt = promote(a, b)
     return array_of(a, dt), array_of(b, dt), dt
 
 
 def _binary(fn, a, b, name):
+    """fn(a, b) on NumPy values; ``operator`` functions are fastest on NumPy scalars."""
     x, y, dt = _operands(a, b, name)
     try:
         out = fn(x, y)
@@ -176,7 +220,7 @@ def _as_tensor(x, like):
 def add(self, other, *, alpha=1):
     if alpha != 1:
         other = other * alpha
-    out = _binary(np.add, self, other, "add")
+    out = _binary(operator.add, self, other, "add")
     if not isinstance(self, Tensor):
         self, other = other, self
     return record(AddBackward0, out, (self, other), attrs=(alpha,))
@@ -187,7 +231,7 @@ def sub(self, other, *, alpha=1):
     if self.dtype is _dtype.bool_ and getattr(other, "dtype", None) is _dtype.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    out = _binary(np.subtract, self, other * alpha if alpha != 1 else other, "sub")
+    out = _binary(operator.sub, self, other * alpha if alpha != 1 else other, "sub")
     return record(SubBackward0, out, (self, other), attrs=(alpha,))
 
 
@@ -205,7 +249,7 @@ def rsub(self, other, *, alpha=1):
 
 @method("mul", "__mul__", "__rmul__", "multiply")
 def mul(self, other):
-    out = _binary(np.multiply, self, other, "mul")
+    out = _binary(operator.mul, self, other, "mul")
     if not isinstance(self, Tensor):
         self, other = other, self
     return record(MulBackward0, out, (self, other), (self, other))

@@ -163,24 +163,55 @@ def _rebase_view(view, node):
 
 # ---- the in-place ops -----------------------------------------------------------------------------
 
+def _binary_inplace(self, other, ufunc, out_of_place):
+    """An in-place arithmetic op; with nothing to record it is one NumPy call into the storage."""
+    if getattr(_local, "enabled", True) and (
+            self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+        return inplace(self, lambda t: out_of_place(t, other))
+    if isinstance(other, Tensor):
+        result, y = _dtype.promote_types(self.dtype, other.dtype), other._array
+    else:
+        ew.check_number(other, ufunc.__name__)
+        result, y = ew.promote(self, other), other
+    if ufunc is np.true_divide and not result.is_floating_point:
+        result = _dtype.get_default_dtype()
+    if result._category > self.dtype._category:
+        raise RuntimeError(f"result type {_type_name(result)} can't be cast to the desired "
+                           f"output type {_type_name(self.dtype)}")
+    x = self._storage()
+    try:
+        ufunc(x, y, out=x, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(x.shape, np.shape(y)))}") from None
+    self._bump_version()
+    return self
+
+
 @method("add_", "__iadd__")
 def add_(self, other, *, alpha=1):
-    return inplace(self, lambda t: ew.add(t, other, alpha=alpha))
+    if alpha != 1:
+        return inplace(self, lambda t: ew.add(t, other, alpha=alpha))
+    return _binary_inplace(self, other, np.add, ew.add)
 
 
 @method("sub_", "__isub__")
 def sub_(self, other, *, alpha=1):
-    return inplace(self, lambda t: ew.sub(t, other, alpha=alpha))
+    if alpha != 1:
+        return inplace(self, lambda t: ew.sub(t, other, alpha=alpha))
+    return _binary_inplace(self, other, np.subtract, ew.sub)
 
 
 @method("mul_", "__imul__")
 def mul_(self, other):
-    return inplace(self, lambda t: ew.mul(t, other))
+    return _binary_inplace(self, other, np.multiply, ew.mul)
 
 
 @method("div_", "__itruediv__")
 def div_(self, other, *, rounding_mode=None):
-    return inplace(self, lambda t: ew.div(t, other, rounding_mode=rounding_mode))
+    if rounding_mode is not None:
+        return inplace(self, lambda t: ew.div(t, other, rounding_mode=rounding_mode))
+    return _binary_inplace(self, other, np.true_divide, ew.div)
 
 
 @method("pow_", "__ipow__")
