@@ -236,7 +236,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
-    if high is None:
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # the randint(high, size) overload
+    elif high is None:
         low, high = 0, low
     dt = dtype or _dtype.int64
     a = _random.randint(low, high, _size((size,)), dt.np)

@@ -4,6 +4,7 @@ import numpy as np
 from .._size import Size
 from ..tensor import Tensor
 from ._core import derivative, method, record
+from .elementwise import CloneBackward0
 
 ViewBackward0 = derivative(
     "ViewBackward0", ("self",), attrs=("self_sym_sizes",),
@@ -254,7 +255,11 @@ def broadcast_to(self, size):
 
 @method()
 def contiguous(self, memory_format=None):
-    return self
+    """Self if already contiguous, else a C-ordered copy (a CloneBackward0, as in PyTorch)."""
+    if is_contiguous(self):
+        return self
+    return record(CloneBackward0, Tensor._make(np.ascontiguousarray(self._array), self.dtype),
+                  (self,))
 
 
 @method()
