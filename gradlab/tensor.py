@@ -16,6 +16,11 @@ NON_LEAF_GRAD_WARNING = (
     "github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at "
     "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)")
 
+# C++ element type names, as PyTorch's .grad setter prints them
+_C_TYPE = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+           "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
+           "float64": "double"}
+
 NON_LEAF_REQUIRES_GRAD_HINT = (
     " If you want to use a computed variable in a subgraph that doesn't require differentiation "
     "use var_no_grad = var.detach().")
@@ -116,12 +121,18 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value.dtype is not self.dtype:
-                raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{value.dtype.name.capitalize()}' to a tensor with dtype "
-                                   f"'{self.dtype.name.capitalize()}'. Please ensure that the "
-                                   "gradient and the tensor have the same dtype")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_TYPE[value.dtype.name]}' to "
+                    f"a tensor with grad_dtype '{self.dtype._legacy[:-6]}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if value._array.shape != self._array.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._array.shape)}' to a "
+                    f"tensor of size '{list(self._array.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size")
         self._grad = value
 
     @grad.deleter
@@ -160,9 +171,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node = self._accumulator()
         self._keep_accumulator(node)
-        table = node._hook_tables().post
+        table = node._hook_tables().post_accumulate
         handle = RemovableHandle(table)
-        table[handle.id] = lambda grad_inputs, grad_outputs, ref=weakref.ref(self): hook(ref())
+        table[handle.id] = hook
         return handle
 
     def _keep_accumulator(self, node):

@@ -1,5 +1,6 @@
 """backward, grad and gradcheck: the public entry points that drain the engine's events."""
 import collections
+import sys
 import warnings
 
 from .engine import backward_events
@@ -10,6 +11,14 @@ CREATE_GRAPH_WARNING = (
     "creating the graph to avoid this. If you have to use this function, make sure to reset the "
     ".grad fields of your parameters to None after use to break the cycle and avoid the leak. "
     "(Triggered internally at /__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)")
+
+
+def _warn_at_user(message, category):
+    """Warn with the location of the first caller outside gradlab (the user's line)."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("gradlab"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _as_tuple(x):
@@ -36,12 +45,9 @@ def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(grad.shape)} and "
                     f"output[{i}] has a shape of {Size(out.shape)}.")
-            if grad.dtype.is_floating_point != out.dtype.is_floating_point:
-                raise TypeError(
-                    f"For complex Tensors, both grad_output and output are required to have the "
-                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
-                    f"{grad.dtype} and output[{i}] has a dtype of {out.dtype}.")
-            grads.append(grad)
+            # the engine casts a root's gradient to the root's dtype (validate_outputs)
+            grads.append(grad if grad.dtype is out.dtype or not out._requires_grad
+                         else grad.to(out.dtype))
         elif grad is None:
             if out._requires_grad:
                 if out._array.size != 1:
@@ -86,28 +92,16 @@ def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=
     if retain_graph is None:
         retain_graph = create_graph
     if create_graph:
-        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+        _warn_at_user(CREATE_GRAPH_WARNING, UserWarning)
     roots = _roots(tensors, grads)
     if inputs is None:
         return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
                                trace=trace)
     for t in inputs:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    captured = [None] * len(inputs)
-    events = backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
-                             inputs=[_edge(t) for t in inputs], captured=captured, trace=trace)
-    return _then_fill_non_leaves(events, inputs, captured, create_graph)
-
-
-def _then_fill_non_leaves(events, inputs, captured, create_graph):
-    """backward(inputs=[...]) also accumulates into the ``.grad`` of non-leaf inputs."""
-    yield from events
-    from .grad_mode import set_grad_enabled
-    with set_grad_enabled(create_graph):
-        for t, g in zip(inputs, captured):
-            if t._grad_fn is not None and g is not None:
-                t._grad = g.clone() if t._grad is None else t._grad + g
+        t.retain_grad()  # as PyTorch: a non-leaf input keeps retaining its grad afterwards
+    return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
+                           inputs=[_edge(t) for t in inputs], captured=[None] * len(inputs),
+                           trace=trace)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -18,7 +18,8 @@ ExpandBackward0 = derivative(
           lambda grad, self_sym_sizes: _sum_to(grad, self_sym_sizes)))
 PermuteBackward0 = derivative(
     "PermuteBackward0", ("self",), attrs=("dims",),
-    self=("grad permuted back", lambda grad, dims: grad.permute(tuple(np.argsort(dims)))))
+    self=("grad permuted back", lambda grad, dims: grad.permute(
+        tuple(int(i) for i in np.argsort([d % len(dims) for d in dims])))))
 TransposeBackward0 = derivative(
     "TransposeBackward0", ("self",), attrs=("dim0", "dim1"),
     self=("grad transposed back", lambda grad, dim0, dim1: grad.transpose(dim0, dim1)))
@@ -82,8 +83,10 @@ def reshape(self, *shape):
     out = a.reshape(shape)
     if np.shares_memory(out, a) if out.size else True:
         return _view(self, out, ViewBackward0, (self._array.shape,))
-    return record(UnsafeViewBackward0, Tensor._make(out, self.dtype), (self,),
-                  attrs=(self._array.shape,))
+    # not viewable: PyTorch reshapes a contiguous clone (CloneBackward0, then UnsafeViewBackward0)
+    copy = record(CloneBackward0, Tensor._make(np.ascontiguousarray(a), self.dtype), (self,))
+    return record(UnsafeViewBackward0, Tensor._make(copy._array.reshape(shape), self.dtype),
+                  (copy,), attrs=(self._array.shape,))
 
 
 @method()
@@ -146,10 +149,10 @@ def permute(self, *dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {n} is not equal to len(dims) = {len(dims)}")
-    dims = tuple(self._dim_index(d) for d in dims)
-    if len(set(dims)) != n:
+    axes = tuple(self._dim_index(d) for d in dims)
+    if len(set(axes)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view(self, self._storage().transpose(dims), PermuteBackward0, (dims,))
+    return _view(self, self._storage().transpose(axes), PermuteBackward0, (dims,))
 
 
 @method()
@@ -198,7 +201,7 @@ Tensor.mT = property(_mT)
 def unsqueeze(self, dim):
     n = self._array.ndim + 1
     d = self._dim_index(dim, n)
-    return _view(self, np.expand_dims(self._storage(), d), UnsqueezeBackward0, (d,))
+    return _view(self, np.expand_dims(self._storage(), d), UnsqueezeBackward0, (dim,))
 
 
 @method()
@@ -281,7 +284,7 @@ def _join_class(name, n):
             formulas = {nm: ("the slice of grad for this input",
                              (lambda i: lambda grad, dim, sizes: grad.narrow(
                                  dim, sum(sizes[:i]), sizes[i]))(i)) for i, nm in enumerate(names)}
-            cls = derivative(name, names, attrs=("dim", "sizes"), **formulas)
+            cls = derivative(name, names, attrs=("dim",), hidden=("sizes",), **formulas)
         else:
             formulas = {nm: ("grad selected at this input's index",
                              (lambda i: lambda grad, dim: grad.select(dim, i))(i))
@@ -320,7 +323,8 @@ def cat(tensors, dim=0):
                                    f"{a.shape[k]} for tensor number {i} in the list.")
     out = Tensor._make(np.concatenate(arrays, axis=d), dt)
     sizes = tuple(t._array.shape[d] if t._array.ndim else 0 for t in tensors)
-    return record(_join_class("CatBackward0", len(tensors)), out, tuple(tensors), attrs=(d, sizes))
+    return record(_join_class("CatBackward0", len(tensors)), out, tuple(tensors),
+                  attrs=(dim, sizes))
 
 
 concat = concatenate = cat
@@ -341,4 +345,4 @@ def stack(tensors, dim=0):
         dt = _dtype.promote_types(dt, t.dtype)
     d = tensors[0]._dim_index(dim, len(shape) + 1)
     out = Tensor._make(np.stack([np.asarray(t._array, dt.np) for t in tensors], axis=d), dt)
-    return record(_join_class("StackBackward0", len(tensors)), out, tuple(tensors), attrs=(d,))
+    return record(_join_class("StackBackward0", len(tensors)), out, tuple(tensors), attrs=(dim,))
