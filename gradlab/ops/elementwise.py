@@ -6,8 +6,8 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import (RESULT, array_of, broadcast_error, check_number, derivative, method, promote,
-                    record, shape_of, wrap)
+from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp, cr_log,
+                    cr_log1p, cr_sin, cr_tanh, derivative, method, promote, record, shape_of, wrap)
 
 # ---- grad_fn table ----------------------------------------------------------------------------
 
@@ -393,17 +393,17 @@ sgn = sign
 
 @method()
 def exp(self):
-    return _unary(np.exp, self, ExpBackward0, (RESULT,))
+    return _unary(cr_exp, self, ExpBackward0, (RESULT,))
 
 
 @method()
 def log(self):
-    return _unary(np.log, self, LogBackward0, (self,))
+    return _unary(cr_log, self, LogBackward0, (self,))
 
 
 @method()
 def log1p(self):
-    return _unary(np.log1p, self, Log1PBackward0, (self,))
+    return _unary(cr_log1p, self, Log1PBackward0, (self,))
 
 
 @method()
@@ -413,21 +413,21 @@ def sqrt(self):
 
 @method()
 def sin(self):
-    return _unary(np.sin, self, SinBackward0, (self,))
+    return _unary(cr_sin, self, SinBackward0, (self,))
 
 
 @method()
 def cos(self):
-    return _unary(np.cos, self, CosBackward0, (self,))
+    return _unary(cr_cos, self, CosBackward0, (self,))
 
 
 @method()
 def tanh(self):
-    return _unary(np.tanh, self, TanhBackward0, (RESULT,))
+    return _unary(cr_tanh, self, TanhBackward0, (RESULT,))
 
 
 def _sigmoid(a):
-    return 1 / (1 + np.exp(-a))
+    return 1 / (1 + cr_exp(-a))  # PyTorch's formula, in the input's dtype
 
 
 @method()

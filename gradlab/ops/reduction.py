@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
-from ._core import RESULT, derivative, method, record
+from ._core import RESULT, cr_exp, cr_log, derivative, method, record
 
 
 def _restore(grad, dim, keepdim, ndim):
@@ -347,8 +347,14 @@ def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def softmax(self, dim, dtype=None):
     a = np.asarray(self._array if dtype is None else self._array.astype(dtype.np))
     d = self._dim_index(dim)
-    e = np.exp(a - np.max(a, axis=d, keepdims=True)) if a.ndim else np.ones_like(a)
-    out = Tensor._make(e / np.sum(e, axis=d, keepdims=True) if a.ndim else e, dtype or self.dtype)
+    if a.ndim:
+        e = cr_exp(a - np.max(a, axis=d, keepdims=True))
+        total = np.sum(e, axis=d, keepdims=True)
+        # PyTorch's kernel multiplies by 1/sum along the last dim, divides along the others
+        e = e * (1 / total) if d == a.ndim - 1 else e / total
+    else:
+        e = np.ones_like(a)
+    out = Tensor._make(e, dtype or self.dtype)
     return record(SoftmaxBackward0, out, (self,), (RESULT,), (d,))
 
 
@@ -358,7 +364,7 @@ def log_softmax(self, dim, dtype=None):
     d = self._dim_index(dim)
     if a.ndim:
         shifted = a - np.max(a, axis=d, keepdims=True)
-        value = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+        value = shifted - cr_log(np.sum(cr_exp(shifted), axis=d, keepdims=True))
     else:
         value = np.zeros_like(a)
     out = Tensor._make(value.astype(a.dtype), dtype or self.dtype)
@@ -371,7 +377,7 @@ def logsumexp(self, dim, keepdim=False):
     axes = _axes(self, dim)
     m = np.max(a, axis=axes, keepdims=True)
     m = np.where(np.isinf(m), 0, m)
-    value = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+    value = cr_log(np.sum(cr_exp(a - m), axis=axes, keepdims=True)) + m
     if not keepdim:
         value = value.squeeze(axes)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
