@@ -4,7 +4,7 @@ import operator
 import numpy as np
 
 from .. import _dtype
-from ..autograd.grad_mode import _local
+from ..autograd.grad_mode import _local, no_grad
 from ..tensor import Tensor
 from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp, cr_log,
                     cr_log1p, cr_sin, cr_tanh, derivative, method, promote, record, shape_of, wrap)
@@ -14,18 +14,21 @@ from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_
 AddBackward0 = derivative(
     "AddBackward0", ("self", "other"), attrs=("alpha",),
     self=("grad", lambda grad: grad),
-    other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else grad * alpha))
+    other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else mul_scalar(grad, alpha)))
 SubBackward0 = derivative(
     "SubBackward0", ("self", "other"), attrs=("alpha",),
     self=("grad", lambda grad: grad),
-    other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
+    other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
 RsubBackward0 = derivative(
     "RsubBackward0", ("self", "other"), attrs=("alpha",),
-    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha),
+    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)),
     other=("grad", lambda grad: grad))
 RsubBackward1 = derivative(
     "RsubBackward1", ("self",), attrs=("alpha",),
-    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else -grad * alpha))
+    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
+MulBackward1 = derivative(
+    "MulBackward1", ("self",), attrs=("other",),
+    self=("grad · other", lambda grad, other: mul_scalar(grad, other)))
 MulBackward0 = derivative(
     "MulBackward0", ("self", "other"), saves=("self", "other"),
     self=("grad · other", lambda grad, other: grad * other),
@@ -218,9 +221,7 @@ def _as_tensor(x, like):
 
 @method("add", "__add__", "__radd__")
 def add(self, other, *, alpha=1):
-    if alpha != 1:
-        other = other * alpha
-    out = _binary(operator.add, self, other, "add")
+    out = _binary(operator.add, self, _times(other, alpha) if alpha != 1 else other, "add")
     if not isinstance(self, Tensor):
         self, other = other, self
     return record(AddBackward0, out, (self, other), attrs=(alpha,))
@@ -231,8 +232,14 @@ def sub(self, other, *, alpha=1):
     if self.dtype is _dtype.bool_ and getattr(other, "dtype", None) is _dtype.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    out = _binary(operator.sub, self, other * alpha if alpha != 1 else other, "sub")
+    out = _binary(operator.sub, self, _times(other, alpha) if alpha != 1 else other, "sub")
     return record(SubBackward0, out, (self, other), attrs=(alpha,))
+
+
+def _times(x, alpha):
+    """x · alpha outside the graph: alpha belongs to the add/sub node, as in PyTorch."""
+    with no_grad():
+        return x * alpha
 
 
 subtract = sub
@@ -242,7 +249,8 @@ subtract = sub
 def rsub(self, other, *, alpha=1):
     """other - alpha * self (Python's ``number - tensor``)."""
     if isinstance(other, Tensor):
-        return sub(other, self, alpha=alpha)
+        out = _binary(operator.sub, other, _times(self, alpha) if alpha != 1 else self, "rsub")
+        return record(RsubBackward0, out, (self, other), attrs=(alpha,))
     out = _binary(lambda x, y: y - x, self, other, "rsub")
     return record(RsubBackward1, out, (self,), attrs=(alpha,))
 
@@ -256,6 +264,11 @@ def mul(self, other):
 
 
 multiply = mul
+
+
+def mul_scalar(self, other):
+    """self · a Python number as ATen's mul.Scalar, which PyTorch's C++ formulas use."""
+    return record(MulBackward1, _binary(operator.mul, self, other, "mul"), (self,), attrs=(other,))
 
 
 @method("div", "__truediv__", "divide", "true_divide")
@@ -350,7 +363,7 @@ def _scalar_pow(base, exponent):
     check_number(base, "pow")
     dt = promote(exponent, base)
     out = Tensor._make(_power(dt.np.type(base), array_of(exponent, dt)).astype(dt.np), dt)
-    return record(PowBackward2, out, (exponent,), (base, exponent, RESULT))
+    return record(PowBackward2, out, (exponent,), (exponent, RESULT), (base,))
 
 
 @method("square")
@@ -435,6 +448,27 @@ def sigmoid(self):
     return _unary(_sigmoid, self, SigmoidBackward0, (RESULT,))
 
 
+def tanh_backward(grad_output, output):
+    """grad_output · (1 - output²): PyTorch's tanh_backward, an op of its own."""
+    g, y = grad_output._array, output._array
+    out = Tensor._make(np.asarray(g * (1 - y * y), output.dtype.np), output.dtype)
+    return record(TanhBackwardBackward0, out, (grad_output, output), (grad_output, output))
+
+
+def sigmoid_backward(grad_output, output):
+    """grad_output · (1 - output) · output: PyTorch's sigmoid_backward, an op of its own."""
+    g, y = grad_output._array, output._array
+    out = Tensor._make(np.asarray(g * ((1 - y) * y), output.dtype.np), output.dtype)
+    return record(SigmoidBackwardBackward0, out, (grad_output, output), (grad_output, output))
+
+
+def threshold_backward(grad_output, self, threshold):
+    """grad_output where self > threshold, else 0: PyTorch's threshold_backward."""
+    g = grad_output._array
+    out = Tensor._make(np.where(self._array <= threshold, g.dtype.type(0), g), grad_output.dtype)
+    return record(ThresholdBackwardBackward0, out, (grad_output, self), (self,), (threshold,))
+
+
 @method()
 def reciprocal(self):
     return _unary(np.reciprocal, self, ReciprocalBackward0, (RESULT,))
@@ -469,12 +503,22 @@ def clamp(self, min=None, max=None):
 clip = clamp
 
 
+@method()
 def clamp_min(self, min):
-    return clamp(self, min=min)
+    with no_grad():
+        out = clamp(self, min=min)
+    if isinstance(min, Tensor):
+        return record(ClampMinBackward1, out, (self, min), (self, min))
+    return record(ClampMinBackward0, out, (self,), (self,), (min,))
 
 
+@method()
 def clamp_max(self, max):
-    return clamp(self, max=max)
+    with no_grad():
+        out = clamp(self, max=max)
+    if isinstance(max, Tensor):
+        return record(ClampMaxBackward1, out, (self, max), (self, max))
+    return record(ClampMaxBackward0, out, (self,), (self,), (max,))
 
 
 @method()
@@ -489,7 +533,6 @@ def minimum(self, other):
     return record(MinimumBackward0, out, (self, other), (self, other))
 
 
-@method()
 def where(condition, self=None, other=None):
     """where(condition, x, y): x where condition holds, else y."""
     if self is None and other is None:
@@ -506,6 +549,12 @@ def where(condition, self=None, other=None):
     except ValueError:
         raise broadcast_error(shape_of(self), shape_of(other)) from None
     return record(WhereBackward0, Tensor._make(out, dt), (self, other), (condition,))
+
+
+@method("where")
+def _where_method(self, condition, other):
+    """Tensor.where(condition, other): self where condition holds, else other."""
+    return where(condition, self, other)
 
 
 def _swap(operands):

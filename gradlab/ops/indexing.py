@@ -22,20 +22,21 @@ IndexPutBackward0 = derivative(
 SelectBackward0 = derivative(
     "SelectBackward0", ("self",), attrs=("dim", "index", "self_sym_sizes"),
     self=("grad placed at index", lambda grad, dim, index, self_sym_sizes: _embed(
-        grad, self_sym_sizes, _axis_key(dim, index), SelectBackwardBackward0, (dim, index))))
+        grad, self_sym_sizes, _axis_key(dim % len(self_sym_sizes), index), SelectBackwardBackward0,
+        (dim, index))))
 SliceBackward0 = derivative(
     "SliceBackward0", ("self",), attrs=("dim", "start", "end", "step", "self_sym_sizes"),
     self=("grad placed in the slice", lambda grad, dim, start, end, step, self_sym_sizes: _embed(
-        grad, self_sym_sizes, _axis_key(dim, slice(start, end, step)), SliceBackwardBackward0,
-        (dim, start, end, step))))
+        grad, self_sym_sizes, _axis_key(dim % len(self_sym_sizes), slice(start, end, step)),
+        SliceBackwardBackward0, (dim, start, end, step))))
 IndexBackward0 = derivative(
     "IndexBackward0", ("self",), saves=("indices",), attrs=("self_sym_sizes",),
     self=("grad added at the indices", lambda grad, indices, self_sym_sizes: _index_put_zeros(
         grad, self_sym_sizes, indices)))
 GatherBackward0 = derivative(
-    "GatherBackward0", ("self",), saves=("index",), attrs=("dim", "sparse_grad", "self_sym_sizes"),
-    self=("grad scattered back", lambda grad, index, dim, sparse_grad, self_sym_sizes: zeros_scatter(
-        self_sym_sizes, grad.dtype, dim, index, grad, add=True)))
+    "GatherBackward0", ("self",), saves=("self", "index"), attrs=("dim", "sparse_grad"),
+    self=("grad scattered back", lambda grad, self, index, dim, sparse_grad: zeros_scatter(
+        self.shape, grad.dtype, dim, index, grad, add=True)))
 ScatterAddBackward0 = derivative(
     "ScatterAddBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad", lambda grad, index, dim: grad),
@@ -44,10 +45,22 @@ ScatterBackward0 = derivative(
     "ScatterBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
     src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)))
+ScatterBackward1 = derivative(
+    "ScatterBackward1", ("self",), saves=("index",), attrs=("dim",),
+    self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)))
 IndexSelectBackward0 = derivative(
     "IndexSelectBackward0", ("self",), saves=("index",), attrs=("dim", "self_sym_sizes"),
     self=("grad added at the index", lambda grad, index, dim, self_sym_sizes: _index_put_zeros(
-        grad, self_sym_sizes, (None,) * dim + (index,))))
+        grad, self_sym_sizes, (None,) * (dim % len(self_sym_sizes)) + (index,))))
+MaskedSelectBackward0 = derivative(
+    "MaskedSelectBackward0", ("self",), saves=("mask", "self"),
+    self=("grad scattered into zeros at the mask", lambda grad, mask, self: masked_scatter(
+        _zeros(np.broadcast_shapes(self.shape, mask.shape), grad.dtype), mask, grad)))
+MaskedScatterBackward0 = derivative(
+    "MaskedScatterBackward0", ("self", "source"), saves=("mask",), attrs=("source_sym_sizes",),
+    self=("grad, zero at the mask", lambda grad, mask: grad.masked_fill(mask, 0)),
+    source=("grad at the mask, padded with zeros", lambda grad, mask, source_sym_sizes:
+            _masked_scatter_source_grad(grad, mask, source_sym_sizes)))
 
 
 def zeros_like_scalar(t):
@@ -195,7 +208,7 @@ def _index(self, advanced):
     return record(IndexBackward0, out, (self,), (indices,), (self._array.shape,))
 
 
-def _slice_view(self, dim, k):
+def _slice_view(self, dim, k, saved_dim=None):
     size = self._array.shape[dim]
     start, stop, step = k.start, k.stop, k.step
     if step is not None and step <= 0:
@@ -205,7 +218,8 @@ def _slice_view(self, dim, k):
     saved_start = 0 if start is None else start
     saved_end = 9223372036854775807 if stop is None else stop
     return _view(self, self._storage()[key], SliceBackward0,
-                 (dim, saved_start, saved_end, 1 if step is None else step, self._array.shape))
+                 (dim if saved_dim is None else saved_dim, saved_start, saved_end,
+                  1 if step is None else step, self._array.shape))
 
 
 @method()
@@ -218,7 +232,7 @@ def select(self, dim, index):
         raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
     i = index + size if index < 0 else index
     return _view(self, self._storage()[_axis_key(d, i)], SelectBackward0,
-                 (d, index, self._array.shape))
+                 (dim, index, self._array.shape))
 
 
 @method()
@@ -229,7 +243,7 @@ def narrow(self, dim, start, length):
         start += size
     if not 0 <= start <= size or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return _slice_view(self, d, slice(start, start + length))
+    return _slice_view(self, d, slice(start, start + length), dim)
 
 
 @method()
@@ -237,14 +251,14 @@ def index_select(self, dim, index):
     d = self._dim_index(dim)
     key = _axis_key(d, np.asarray(index._array))
     out = Tensor._make(np.asarray(self._array)[key], self.dtype)
-    return record(IndexSelectBackward0, out, (self,), (index,), (d, self._array.shape))
+    return record(IndexSelectBackward0, out, (self,), (index,), (dim, self._array.shape))
 
 
 @method()
 def gather(self, dim, index, *, sparse_grad=False):
     d = self._dim_index(dim)
     out = Tensor._make(np.take_along_axis(np.asarray(self._array), index._array, axis=d), self.dtype)
-    return record(GatherBackward0, out, (self,), (index,), (d, sparse_grad, self._array.shape))
+    return record(GatherBackward0, out, (self,), (self, index), (dim, sparse_grad))
 
 
 @method()
@@ -257,7 +271,9 @@ def scatter(self, dim, index, src):
         values = src
     np.put_along_axis(a, index._array, values, axis=d)
     out = Tensor._make(a, self.dtype)
-    return record(ScatterBackward0, out, (self, src), (index,), (d,))
+    if not isinstance(src, Tensor):
+        return record(ScatterBackward1, out, (self,), (index,), (dim,))
+    return record(ScatterBackward0, out, (self, src), (index,), (dim,))
 
 
 @method()
@@ -268,7 +284,7 @@ def scatter_add(self, dim, index, src):
     idx = np.indices(index._array.shape, sparse=True)
     key = tuple(index._array if i == d else ix for i, ix in enumerate(idx))
     np.add.at(a, key, values)
-    return record(ScatterAddBackward0, Tensor._make(a, self.dtype), (self, src), (index,), (d,))
+    return record(ScatterAddBackward0, Tensor._make(a, self.dtype), (self, src), (index,), (dim,))
 
 
 @method()
@@ -287,7 +303,29 @@ def index_put(self, indices, values, accumulate=False):
 
 @method()
 def masked_select(self, mask):
-    return _index(self, [(0, np.broadcast_to(mask._array, self._array.shape))])
+    shape = np.broadcast_shapes(self._array.shape, mask._array.shape)
+    out = np.broadcast_to(self._array, shape)[np.broadcast_to(mask._array, shape)]
+    return record(MaskedSelectBackward0, Tensor._make(out, self.dtype), (self,), (mask, self))
+
+
+@method()
+def masked_scatter(self, mask, source):
+    """self with the mask's positions filled, in order, from the elements of source."""
+    a = np.array(np.broadcast_to(self._array, np.broadcast_shapes(self._array.shape,
+                                                                   mask._array.shape)))
+    m = np.broadcast_to(mask._array, a.shape)
+    a[m] = np.asarray(source._array).reshape(-1)[:int(m.sum())]
+    return record(MaskedScatterBackward0, Tensor._make(a, self.dtype), (self, source), (mask,),
+                  (source._array.shape,))
+
+
+def _masked_scatter_source_grad(grad, mask, sizes):
+    selected = grad.masked_select(mask)
+    missing = int(np.prod(sizes)) - selected.numel()
+    if missing > 0:
+        from .shape import cat
+        selected = cat([selected, _zeros((missing,), grad.dtype)])
+    return selected.view(sizes)
 
 
 @method()
@@ -365,7 +403,7 @@ def _with_outputs(cls, n):
 def unbind(self, dim=0):
     d = self._dim_index(dim)
     a = self._storage()
-    return _multi(self, [a[_axis_key(d, i)] for i in range(a.shape[d])], UnbindBackward0, (d,))
+    return _multi(self, [a[_axis_key(d, i)] for i in range(a.shape[d])], UnbindBackward0, (dim,))
 
 
 @method()
@@ -379,18 +417,18 @@ def split(self, split_size, dim=0):
                                f"size of {n}")
         bounds = list(range(0, n, split_size)) + [n]
         arrays = [a[_axis_key(d, slice(s, e))] for s, e in zip(bounds[:-1], bounds[1:])] or [a]
-        return _multi(self, arrays, SplitBackward0, (d, a.shape, split_size))
+        return _multi(self, arrays, SplitBackward0, (dim, a.shape, split_size))
     sizes = list(split_size)
     if sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
                            f"tensor's size at dimension {d}), but got split_sizes={sizes}")
     starts = np.cumsum([0] + sizes)
     arrays = [a[_axis_key(d, slice(s, s + k))] for s, k in zip(starts, sizes)]
-    return _multi(self, arrays, SplitWithSizesBackward0, (d, a.shape, tuple(sizes)))
+    return _multi(self, arrays, SplitWithSizesBackward0, (dim, a.shape, tuple(sizes)))
 
 
 @method()
 def chunk(self, chunks, dim=0):
     d = self._dim_index(dim)
     n = self._array.shape[d]
-    return split(self, max(1, -(-n // chunks)), d)
+    return split(self, max(1, -(-n // chunks)), dim)

@@ -32,11 +32,15 @@ AddmmBackward0 = derivative(
 
 
 def _scaled(x, alpha):
-    return x if alpha == 1 else x * alpha
+    from .elementwise import mul_scalar
+    return x if alpha == 1 else mul_scalar(x, alpha)
 
 
 def _strides(t):
+    """The strides PyTorch keeps for ``t``'s own gradient formula: none if t needs no gradient."""
     a = t._array
+    if not t._requires_grad:
+        return ()
     return tuple(s // a.itemsize for s in a.strides) if type(a) is np.ndarray else ()
 
 
@@ -143,7 +147,25 @@ def matmul(self, other):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({folded.shape[0]}x{k} "
                                f"and {other._array.shape[0]}x{other._array.shape[1]})")
         return _unsafe_view(folded.mm(other), lead + (other._array.shape[1],))
+    if db >= 3 and da <= 2:
+        return _fold_transposed(self, other)
     return _batched(self, other)
+
+
+def _fold_transposed(self, other):
+    """(1-D or 2-D) @ (≥3-D): PyTorch folds other.mT into a matrix and transposes back."""
+    from .elementwise import clone
+    t1 = other.mT
+    t2 = self.t() if self._array.ndim == 2 else self
+    lead, k = t1._array.shape[:-1], t1._array.shape[-1]
+    if t2._array.shape[0] != k:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{int(np.prod(lead[:-1]))}, {t2._array.shape[0]}] but got: "
+                           f"[{int(np.prod(lead[:-1]))}, {k}].")
+    folded = t1.reshape(-1, k)
+    if t2._array.ndim == 1:
+        return _unsafe_view(folded.mv(t2), lead)
+    return clone(_unsafe_view(folded.mm(t2), lead + (t2._array.shape[1],)).mT)
 
 
 def _squeeze4(t):
@@ -202,7 +224,7 @@ def addmm(self, mat1, mat2, *, beta=1, alpha=1):
 
 @method()
 def outer(self, vec2):
-    return self.unsqueeze(1) * vec2
+    return self.reshape(self._array.shape[0], 1) * vec2
 
 
 ger = outer

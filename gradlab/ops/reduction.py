@@ -62,14 +62,12 @@ MinBackward0 = derivative(
           _select_back(grad, dim, indices, self_sym_sizes, keepdim)))
 AmaxBackward0 = derivative(
     "AmaxBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
-    self=("grad shared among the maxima", lambda grad, self, result, dim, keepdim: _scale_by_count(
-        _restore(grad, dim, keepdim, self.dim()), _restore(result, dim, keepdim, self.dim()) == self,
-        dim)))
+    self=("grad shared among the maxima", lambda grad, self, result, dim, keepdim: _amax_backward(
+        grad, self, result, dim, keepdim)))
 AminBackward0 = derivative(
     "AminBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
-    self=("grad shared among the minima", lambda grad, self, result, dim, keepdim: _scale_by_count(
-        _restore(grad, dim, keepdim, self.dim()), _restore(result, dim, keepdim, self.dim()) == self,
-        dim)))
+    self=("grad shared among the minima", lambda grad, self, result, dim, keepdim: _amax_backward(
+        grad, self, result, dim, keepdim)))
 LinalgVectorNormBackward0 = derivative(
     "LinalgVectorNormBackward0", ("self",), saves=("self", "result"), attrs=("ord", "dim", "keepdim"),
     self=("grad · self / result", lambda grad, self, result, ord, dim, keepdim: _norm_backward(
@@ -86,16 +84,57 @@ StdBackward0 = derivative(
               grad / (result * 2), self, dim, correction, keepdim)))
 SoftmaxBackward0 = derivative(
     "SoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
-    self=("result · (grad - Σ grad · result)", lambda grad, result, dim: result * (
-        grad - (grad * result).sum(dim, keepdim=True))))
+    self=("result · (grad - Σ grad · result)",
+          lambda grad, result, dim: softmax_backward_data(grad, result, dim)))
 LogSoftmaxBackward0 = derivative(
     "LogSoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
-    self=("grad - exp(result) · Σ grad", lambda grad, result, dim: grad - result.exp() * grad.sum(
-        dim, keepdim=True)))
+    self=("grad - exp(result) · Σ grad",
+          lambda grad, result, dim: log_softmax_backward_data(grad, result, dim)))
+# the two backward functions above are ops themselves, so that create_graph records them
+SoftmaxBackwardDataBackward0 = derivative(
+    "SoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
+    attrs=("dim",),
+    grad_output=("output · (grad - Σ grad · output)",
+                 lambda grad, output, dim: softmax_backward_data(grad, output, dim)),
+    output=("grad_output · grad - Σ(output · grad_output) · grad - grad_output · Σ(output · grad)",
+            lambda grad, grad_output, output, dim: grad_output * grad
+            - (output * grad_output).sum(dim, True) * grad
+            - grad_output * (output * grad).sum(dim, True)))
+LogSoftmaxBackwardDataBackward0 = derivative(
+    "LogSoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
+    attrs=("dim",),
+    grad_output=("grad - Σ(grad · exp(output))",
+                 lambda grad, output, dim: grad - (grad * output.exp()).sum(dim, True)),
+    output=("-Σ grad_output · exp(output) · grad",
+            lambda grad, grad_output, output, dim: -grad_output.sum(dim, True) * output.exp() * grad))
+
+
+def softmax_backward_data(grad_output, output, dim):
+    """output · (grad_output - Σ grad_output · output): PyTorch's _softmax_backward_data."""
+    g, y = np.asarray(grad_output._array), np.asarray(output._array)
+    value = y * (g - (g * y).sum(dim, keepdims=True)) if y.ndim else np.zeros_like(y)
+    out = Tensor._make(np.asarray(value, output.dtype.np), output.dtype)
+    return record(SoftmaxBackwardDataBackward0, out, (grad_output, output), (grad_output, output),
+                  (dim,))
+
+
+def log_softmax_backward_data(grad_output, output, dim):
+    """grad_output - exp(output) · Σ grad_output: PyTorch's _log_softmax_backward_data."""
+    g, y = np.asarray(grad_output._array), np.asarray(output._array)
+    value = g - np.exp(y) * g.sum(dim, keepdims=True) if y.ndim else np.zeros_like(y)
+    out = Tensor._make(np.asarray(value, output.dtype.np), output.dtype)
+    return record(LogSoftmaxBackwardDataBackward0, out, (grad_output, output),
+                  (grad_output, output), (dim,))
 LogsumexpBackward0 = derivative(
     "LogsumexpBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
     self=("grad · exp(self - result)", lambda grad, self, result, dim, keepdim: _restore(
         grad, dim, keepdim, self.dim()) * (self - _restore(result, dim, keepdim, self.dim())).exp()))
+
+
+def _amax_backward(grad, self, result, dim, keepdim):
+    dim = _dims(dim or None, self.dim())  # amax's default dim=() reduces every dim
+    return _scale_by_count(_restore(grad, dim, keepdim, self.dim()),
+                           _restore(result, dim, keepdim, self.dim()) == self, dim)
 
 
 def _count(sizes, dim):
@@ -124,17 +163,19 @@ def _select_back(grad, dim, indices, sizes, keepdim):
 def _prod_backward(grad, self, result, dim=None):
     if not (self == 0).any():
         return grad * (result / self)
-    # with zeros, the product of the other elements, computed directly
-    a = np.asarray(self._array)
-    axis = None if dim is None else dim
-    others = np.empty_like(a)
-    flat = np.moveaxis(a, axis, -1) if axis is not None else a.reshape(1, -1)
-    out = np.moveaxis(others, axis, -1) if axis is not None else others.reshape(1, -1)
-    for idx in np.ndindex(flat.shape[:-1]):
-        row = flat[idx]
-        for k in range(row.shape[0]):
-            out[idx + (k,)] = np.prod(np.delete(row, k))
-    return grad * Tensor._make(others, self.dtype)
+    # with zeros: the product of the other elements, built from differentiable ops
+    if dim is None:
+        return (grad * _prod_of_others(self.reshape(-1), 0)).view(self.shape)
+    return grad * _prod_of_others(self, dim % self.dim())
+
+
+def _prod_of_others(self, d):
+    """out[..k..] = Π_{j≠k} self[..j..] along dim d: self repeated with ones on a diagonal."""
+    from .elementwise import where
+    n = self.shape[d]
+    rows = self.unsqueeze(d).expand(self.shape[:d] + (n,) + self.shape[d:])
+    eye = np.eye(n, dtype=bool).reshape((n, n) + (1,) * (self.dim() - d - 1))
+    return where(Tensor._make(eye, _dtype.bool_), 1.0, rows).prod(d + 1)
 
 
 def _norm_backward(grad, self, result, ord, dim, keepdim):
@@ -182,7 +223,7 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
         return record(SumBackward0, out, (self,), attrs=(a.shape,))
     axes = _axes(self, dim)
     out = Tensor._make(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
-    return record(SumBackward1, out, (self,), attrs=(axes, keepdim, a.shape))
+    return record(SumBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.shape))
 
 
 @method()
@@ -198,7 +239,7 @@ def mean(self, dim=None, keepdim=False, *, dtype=None):
         return record(MeanBackward0, out, (self,), attrs=(a.size, a.shape))
     axes = _axes(self, dim)
     out = Tensor._make(np.asarray(a.mean(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
-    return record(MeanBackward1, out, (self,), attrs=(axes, keepdim, a.size, a.shape))
+    return record(MeanBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.size, a.shape))
 
 
 @method()
@@ -210,7 +251,7 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
         return record(ProdBackward0, out, (self,), (self, RESULT))
     d = self._dim_index(dim)
     out = Tensor._make(np.asarray(a.prod(axis=d, keepdims=keepdim, dtype=dt.np)), dt)
-    return record(ProdBackward1, out, (self,), (self, RESULT), (d, keepdim))
+    return record(ProdBackward1, out, (self,), (self, RESULT), (dim, keepdim))
 
 
 class ValuesIndices(tuple):
@@ -246,7 +287,7 @@ def _extreme(self, dim, keepdim, kind):
     values = Tensor._make(np.ascontiguousarray(values), self.dtype)
     indices = Tensor._make(np.ascontiguousarray(idx).astype(np.int64), _dtype.int64)
     cls = MaxBackward0 if kind == "max" else MinBackward0
-    record(cls, values, (self,), (indices,), (d, keepdim, a.shape))
+    record(cls, values, (self,), (indices,), (dim, keepdim, a.shape))
     return ValuesIndices(kind, values, indices)
 
 
@@ -270,14 +311,14 @@ def min(self, dim=None, keepdim=False):
 def amax(self, dim=(), keepdim=False):
     axes = _axes(self, dim if dim != () else None)
     out = Tensor._make(np.asarray(np.max(self._array, axis=axes, keepdims=keepdim)), self.dtype)
-    return record(AmaxBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+    return record(AmaxBackward0, out, (self,), (self, RESULT), (_dims(dim, 0), keepdim))
 
 
 @method()
 def amin(self, dim=(), keepdim=False):
     axes = _axes(self, dim if dim != () else None)
     out = Tensor._make(np.asarray(np.min(self._array, axis=axes, keepdims=keepdim)), self.dtype)
-    return record(AminBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+    return record(AminBackward0, out, (self,), (self, RESULT), (_dims(dim, 0), keepdim))
 
 
 @method()
@@ -308,7 +349,8 @@ def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     else:
         value = np.sum(np.abs(a) ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
-    return record(LinalgVectorNormBackward0, out, (self,), (self, RESULT), (ord, axes, keepdim))
+    return record(LinalgVectorNormBackward0, out, (self,), (self, RESULT),
+                  (ord, None if dim is None else _dims(dim, 0), keepdim))
 
 
 def _correction(unbiased, correction):
@@ -327,7 +369,8 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         value = np.var(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
-    return record(VarBackward0, out, (self,), (self,), (saved_c, axes, keepdim))
+    return record(VarBackward0, out, (self,), (self,),
+                  (saved_c, None if dim is None else _dims(dim, 0), keepdim))
 
 
 @method()
@@ -340,7 +383,8 @@ def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         value = np.std(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
-    return record(StdBackward0, out, (self,), (self, RESULT), (saved_c, axes, keepdim))
+    return record(StdBackward0, out, (self,), (self, RESULT),
+                  (saved_c, None if dim is None else _dims(dim, 0), keepdim))
 
 
 @method()
@@ -355,7 +399,7 @@ def softmax(self, dim, dtype=None):
     else:
         e = np.ones_like(a)
     out = Tensor._make(e, dtype or self.dtype)
-    return record(SoftmaxBackward0, out, (self,), (RESULT,), (d,))
+    return record(SoftmaxBackward0, out, (self,), (RESULT,), (dim,))
 
 
 @method()
@@ -368,7 +412,7 @@ def log_softmax(self, dim, dtype=None):
     else:
         value = np.zeros_like(a)
     out = Tensor._make(value.astype(a.dtype), dtype or self.dtype)
-    return record(LogSoftmaxBackward0, out, (self,), (RESULT,), (d,))
+    return record(LogSoftmaxBackward0, out, (self,), (RESULT,), (dim,))
 
 
 @method()
@@ -381,7 +425,7 @@ def logsumexp(self, dim, keepdim=False):
     if not keepdim:
         value = value.squeeze(axes)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
-    return record(LogsumexpBackward0, out, (self,), (self, RESULT), (axes, keepdim))
+    return record(LogsumexpBackward0, out, (self,), (self, RESULT), (_dims(dim, 0), keepdim))
 
 
 @method()
