@@ -21,6 +21,16 @@ def _warn_at_user(message, category):
     warnings.warn(message, category, stacklevel=level)
 
 
+_warned = []
+
+
+def _warn_create_graph_once():
+    """PyTorch warns about backward(create_graph=True) once per process (TORCH_WARN_ONCE)."""
+    if not _warned:
+        _warned.append(True)
+        _warn_at_user(CREATE_GRAPH_WARNING, UserWarning)
+
+
 def _as_tuple(x):
     if x is None:
         return None
@@ -31,6 +41,11 @@ def _as_tuple(x):
 def _edge(t):
     """The graph edge through which ``t`` receives its gradient."""
     return (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t._accumulator(), 0)
+
+
+def _given(grads, n):
+    """PyTorch's _tensor_or_tensors_to_tuple."""
+    return (None,) * n if grads is None else _as_tuple(grads)
 
 
 def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
@@ -61,6 +76,8 @@ def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
         else:
             raise TypeError("gradients can be either Tensors or None, but got "
                             f"{type(grad).__name__}")
+    if len(grads) < len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     return grads
 
 
@@ -87,12 +104,12 @@ def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    grads = _seed_grads(tensors, _as_tuple(grad_tensors) or (None,) * len(tensors))
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    grads = _seed_grads(tensors, _given(grad_tensors, len(tensors)))
     if retain_graph is None:
         retain_graph = create_graph
     if create_graph:
-        _warn_at_user(CREATE_GRAPH_WARNING, UserWarning)
+        _warn_create_graph_once()
     roots = _roots(tensors, grads)
     if inputs is None:
         return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
@@ -107,6 +124,10 @@ def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` w.r.t. ``inputs``, returned rather than accumulated."""
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
     captured, events = grad_stream(outputs, inputs, grad_outputs, retain_graph, create_graph,
                                    allow_unused, materialize_grads)
     collections.deque(events, maxlen=0)
@@ -122,10 +143,13 @@ def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_gr
                          "but got: allow_unused=False.")
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
+    grads = _seed_grads(outputs, _given(grad_outputs, len(outputs)))
     for t in inputs_t:
         if not isinstance(t, Tensor):
-            raise TypeError("grad(): argument 'inputs' must be tuple of Tensors")
-    grads = _seed_grads(outputs, _as_tuple(grad_outputs) or (None,) * len(outputs))
+            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(t).__name__}")
+    if not inputs_t:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     roots = _roots(outputs, grads)

@@ -1,0 +1,55 @@
+"""Run one scenario with torch and with gradlab and compare what a user would observe.
+
+A scenario is a function of the library module (``torch`` or ``gradlab``). Its outcome is its
+return value made comparable (tensors become values, dtype, requires_grad, grad_fn name and
+version), or the exception it raised (type and text), plus the warnings it emitted.
+"""
+import warnings
+
+import numpy as np
+import torch
+
+import gradlab
+
+TENSORS = (torch.Tensor, gradlab.Tensor)
+# warnings both libraries give once per process: compared by tests of their own
+ONCE_PER_PROCESS = ("Using backward() with create_graph=True",
+                    "The given NumPy array is not writable")
+
+
+def observe(x):
+    """A comparable description of a scenario's result."""
+    if isinstance(x, TENSORS):
+        fn = x.grad_fn
+        return ("tensor", np.asarray(x.detach().numpy()).tolist(), str(x.dtype), x.requires_grad,
+                None if fn is None else type(fn).__name__)
+    if isinstance(x, (tuple, list)):
+        return type(x).__name__, [observe(i) for i in x]
+    if isinstance(x, dict):
+        return {k: observe(v) for k, v in x.items()}
+    if isinstance(x, (torch.dtype, gradlab.dtype)):
+        return str(x)
+    if isinstance(x, float) and x != x:
+        return "nan"
+    return x
+
+
+def outcome(L, scenario):
+    """(result or error, warnings) of ``scenario(L)``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = ("ok", observe(scenario(L)))
+        except Exception as e:  # noqa: BLE001 - the error is the observation
+            result = ("error", type(e).__name__, str(e))
+    seen = [(w.category.__name__, str(w.message)) for w in caught
+            if not str(w.message).startswith(ONCE_PER_PROCESS)]
+    return result, seen
+
+
+def assert_same_outcome(scenario):
+    """``scenario`` behaves the same with torch and with gradlab."""
+    expected = outcome(torch, scenario)
+    got = outcome(gradlab, scenario)
+    assert got == expected
+    return got
