@@ -333,3 +333,114 @@ def _params(cases):
 def test_op(case, dtype):
     options = dict(case.options)
     check_op(case.fn, case.arrays(), dtype, **options)
+
+
+# ---- ops without gradients --------------------------------------------------------------------
+
+NO_GRAD = [
+    ("eq", lambda T, a, b: a == b), ("ne", lambda T, a, b: T.ne(a, b)),
+    ("lt", lambda T, a, b: a < b), ("le", lambda T, a, b: a.le(b)),
+    ("gt", lambda T, a, b: T.gt(a, b)), ("ge", lambda T, a, b: a >= b),
+    ("eq_scalar", lambda T, a, b: a == 0.5), ("gt_scalar", lambda T, a, b: a > 0),
+    ("argmax", lambda T, a, b: a.argmax()), ("argmax_dim", lambda T, a, b: T.argmax(a, 1)),
+    ("argmax_keepdim", lambda T, a, b: a.argmax(-1, keepdim=True)),
+    ("argmin", lambda T, a, b: T.argmin(a)), ("argmin_dim", lambda T, a, b: a.argmin(dim=0)),
+    ("max_indices", lambda T, a, b: a.max(1).indices), ("min_indices", lambda T, a, b: a.min(0)[1]),
+    ("sign", lambda T, a, b: a.sign()), ("isnan", lambda T, a, b: (a / 0 * 0).isnan()),
+    ("nonzero", lambda T, a, b: (a > 0).nonzero()), ("any", lambda T, a, b: (a > 0).any()),
+    ("all_dim", lambda T, a, b: (a > -5).all(1)),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in NO_GRAD], ids=[n for n, _ in NO_GRAD])
+def test_no_grad_ops(fn):
+    rng = np.random.default_rng(1)
+    a = np.round(rng.standard_normal((3, 4)), 1)
+    b = np.round(rng.standard_normal((4,)), 1)
+    b[0] = a[0, 0]
+    (ga, ta), (gb, tb) = pair(a, requires_grad=True), pair(b)
+    assert_same(fn(gradlab, ga, gb), fn(torch, ta, tb))
+
+
+def test_max_dim_returns_values_and_indices():
+    a = np.array([[1.0, 5.0, 5.0], [7.0, 2.0, 3.0]])
+    (g, t) = pair(a, requires_grad=True)
+    gv, gi = g.max(1)
+    tv, ti = t.max(1)
+    assert_same(gv, tv)
+    assert_same(gi, ti)
+    assert_same(g.max(1).values, t.max(1).values)
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+def _error(fn, lib, *arrays):
+    args = [lib.tensor(a) for a in arrays]
+    with pytest.raises(Exception) as info:
+        fn(lib, *args)
+    return info.value
+
+
+ERRORS = [
+    ("broadcast_add", lambda T, a, b: a + b, (2, 3), (4,)),
+    ("broadcast_mul", lambda T, a, b: a * b, (2, 3), (2, 2)),
+    ("broadcast_where", lambda T, a, b: T.where(a > 0, a, b), (2, 3), (3, 2)),
+    ("mm_inner", lambda T, a, b: a.mm(b), (2, 3), (4, 5)),
+    ("mm_rank", lambda T, a, b: T.mm(a, b), (2, 3, 1), (3, 5)),
+    ("mm_rank2", lambda T, a, b: T.mm(a, b), (2, 3), (3,)),
+    ("mv_size", lambda T, a, b: a.mv(b), (2, 3), (4,)),
+    ("dot_size", lambda T, a, b: a.dot(b), (3,), (4,)),
+    ("dot_rank", lambda T, a, b: T.dot(a, b), (3, 1), (3,)),
+    ("bmm_rank", lambda T, a, b: a.bmm(b), (2, 3), (2, 3, 4)),
+    ("bmm_size", lambda T, a, b: a.bmm(b), (2, 2, 3), (2, 4, 4)),
+    ("matmul_0d", lambda T, a, b: a @ b, (), (3,)),
+    ("matmul_2_2", lambda T, a, b: a @ b, (2, 3), (2, 3)),
+    ("matmul_1_1", lambda T, a, b: a @ b, (3,), (4,)),
+    ("matmul_3_2", lambda T, a, b: a @ b, (2, 2, 3), (4, 5)),
+    ("matmul_batch", lambda T, a, b: a @ b, (2, 2, 3), (3, 3, 4)),
+    ("cat_sizes", lambda T, a, b: T.cat([a, b]), (2, 3), (2, 4)),
+    ("cat_dims", lambda T, a, b: T.cat([a, b]), (2, 3), (3,)),
+    ("cat_0d", lambda T, a, b: T.cat([a, b]), (), ()),
+    ("cat_empty", lambda T, a, b: T.cat([]), (1,), (1,)),
+    ("stack_sizes", lambda T, a, b: T.stack([a, b]), (2, 3), (3, 2)),
+    ("stack_empty", lambda T, a, b: T.stack([]), (1,), (1,)),
+    ("view_incompatible", lambda T, a, b: a.t().view(6), (2, 3), ()),
+    ("view_size", lambda T, a, b: a.view(4), (2, 3), ()),
+    ("reshape_size", lambda T, a, b: a.reshape(-1, 4), (2, 3), ()),
+    ("reshape_two_infer", lambda T, a, b: a.reshape(-1, -1), (2, 3), ()),
+    ("expand", lambda T, a, b: a.expand(3, 4), (2, 1), ()),
+    ("dim_sum", lambda T, a, b: a.sum(2), (2, 3), ()),
+    ("dim_sum_neg", lambda T, a, b: a.sum(-3), (2, 3), ()),
+    ("dim_softmax", lambda T, a, b: a.softmax(5), (2, 3), ()),
+    ("dim_transpose", lambda T, a, b: a.transpose(0, 2), (2, 3), ()),
+    ("dim_unsqueeze", lambda T, a, b: a.unsqueeze(3), (2, 3), ()),
+    ("dim_cat", lambda T, a, b: T.cat([a, b], 2), (2, 3), (2, 3)),
+    ("dim_max", lambda T, a, b: a.max(2), (2, 3), ()),
+    ("dim_select", lambda T, a, b: a.select(2, 0), (2, 3), ()),
+    ("dim_0d", lambda T, a, b: a.sum(1), (), ()),
+    ("permute_len", lambda T, a, b: a.permute(0), (2, 3), ()),
+    ("t_3d", lambda T, a, b: a.t(), (2, 3, 4), ()),
+    ("index_oob", lambda T, a, b: a[5], (2, 3), ()),
+    ("index_oob_neg", lambda T, a, b: a[0, -4], (2, 3), ()),
+    ("index_list_oob", lambda T, a, b: a[[0, 2]], (2, 3), ()),
+    ("index_too_many", lambda T, a, b: a[0, 0, 0], (2, 3), ()),
+    ("index_mask_shape", lambda T, a, b: a[a[0] > 0], (2, 3), ()),
+    ("select_oob", lambda T, a, b: a.select(1, 3), (2, 3), ()),
+    ("narrow_oob", lambda T, a, b: a.narrow(1, 2, 2), (2, 3), ()),
+    ("split_sizes", lambda T, a, b: a.split([1, 1]), (3, 2), ()),
+    ("scatter_src_larger", lambda T, a, b: T.autograd.grad(
+        a.requires_grad_().scatter(0, T.tensor([[0, 1, 2]]), b.requires_grad_()).sum(), b),
+     (3, 3), (2, 3)),
+    ("clamp_none", lambda T, a, b: a.clamp(), (2, 3), ()),
+    ("backward_twice", lambda T, a, b: [y.backward() for y in [a.requires_grad_().exp().sum()] * 2],
+     (2,), ()),
+]
+
+
+@pytest.mark.parametrize("fn,sa,sb", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_error(fn, sa, sb):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    g, t = _error(fn, gradlab, a, b), _error(fn, torch, a, b)
+    assert type(g).__name__ == type(t).__name__ or isinstance(g, type(t)), (g, t)
+    assert str(g) == str(t)

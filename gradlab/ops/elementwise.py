@@ -148,6 +148,7 @@ CopyBackwards = derivative(
     "CopyBackwards", ("self", "src"),
     self=("0", lambda grad: zeros_like(grad)), src=("grad", lambda grad: grad))
 SgnBackward0 = derivative("SgnBackward0", ("self",), self=("0", lambda grad: zeros_like(grad)))
+SignBackward0 = derivative("SignBackward0", ("self",), self=("0", lambda grad: zeros_like(grad)))
 
 
 def _between(self, lo, hi):
@@ -292,6 +293,7 @@ divide = true_divide = div
 
 def _div_rounding(self, other, mode):
     x, y, dt = _operands(self, other, "div")
+    _check_int_divisor(y, dt)
     with np.errstate(all="ignore"):
         if mode == "floor":
             out = np.floor_divide(x, y) if not dt.is_floating_point else np.floor(x / y)
@@ -320,9 +322,21 @@ def _rfloordiv(self, other):
     return _div_rounding(_as_tensor(other, self), self, "floor")
 
 
+def _check_int_divisor(y, dt):
+    """Integer division by zero raises in PyTorch (floats give inf or nan)."""
+    if not dt.is_floating_point and not np.all(y):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _int_mod(x, y):
+    if np.result_type(x, y).kind != "f" and not np.all(y):
+        raise RuntimeError("ZeroDivisionError")
+    return np.mod(x, y)
+
+
 @method("remainder", "__mod__")
 def remainder(self, other):
-    return _binary(np.mod, self, other, "remainder")
+    return _binary(_int_mod, self, other, "remainder")
 
 
 @method("pow", "__pow__")
@@ -396,12 +410,14 @@ def abs(self):
 absolute = abs
 
 
-@method("sgn", "sign")
+@method()
 def sign(self):
+    return record(SignBackward0, Tensor._make(np.sign(self._array), self.dtype), (self,))
+
+
+@method()
+def sgn(self):
     return record(SgnBackward0, Tensor._make(np.sign(self._array), self.dtype), (self,))
-
-
-sgn = sign
 
 
 @method()

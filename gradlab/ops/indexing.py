@@ -3,6 +3,7 @@ select/narrow/gather/scatter, and the ops that split a tensor (unbind, split, ch
 import numpy as np
 
 from .. import _dtype
+from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, method, record
 from .shape import _view
@@ -143,7 +144,7 @@ def getitem(self, key):
     out = self
     dim = 0
     advanced = []  # (result dim, index) of advanced parts, applied after the basic ones
-    for k in key:
+    for pos, k in enumerate(key):
         if k is None:
             out = out.unsqueeze(dim)
             dim += 1
@@ -154,6 +155,10 @@ def getitem(self, key):
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
                                                   and not k.dtype.is_floating_point
                                                   and k.dtype is not _dtype.bool_):
+            size = out._array.shape[dim]
+            if not -size <= int(k) < size:
+                raise IndexError(f"index {int(k)} is out of bounds for dimension {pos} with size "
+                                 f"{size}")
             out = select(out, dim, int(k))
         elif isinstance(k, slice):
             if k != slice(None):
@@ -229,7 +234,8 @@ def select(self, dim, index):
     d = self._dim_index(dim)
     size = self._array.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(self._array.shape)} at dimension {d}")
     i = index + size if index < 0 else index
     return _view(self, self._storage()[_axis_key(d, i)], SelectBackward0,
                  (dim, index, self._array.shape))
@@ -382,6 +388,10 @@ def _multi(self, arrays, cls, attrs):
     """Outputs of one node with several outputs (views of self); missing grads become zeros."""
     outs = tuple(Tensor._make(a, self.dtype, counter=self._version_counter,
                               base=self._base if self._base is not None else self) for a in arrays)
+    if self._requires_grad and not getattr(_local, "enabled", True):
+        for out in outs:  # views made in no_grad mode, as in shape._view
+            out._requires_grad = True
+        return outs
     node_outs = record(_with_outputs(cls, len(outs)), outs, (self,), attrs=attrs)
     return node_outs
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._size import Size
+from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, method, record
 from .elementwise import CloneBackward0
@@ -24,6 +25,8 @@ TransposeBackward0 = derivative(
     "TransposeBackward0", ("self",), attrs=("dim0", "dim1"),
     self=("grad transposed back", lambda grad, dim0, dim1: grad.transpose(dim0, dim1)))
 TBackward0 = derivative("TBackward0", ("self",), self=("grad transposed", lambda grad: grad.t()))
+FlipBackward0 = derivative("FlipBackward0", ("self",), attrs=("dims",),
+                           self=("grad flipped back", lambda grad, dims: grad.flip(dims)))
 UnsqueezeBackward0 = derivative(
     "UnsqueezeBackward0", ("self",), attrs=("dim",),
     self=("grad squeezed at dim", lambda grad, dim: grad.squeeze(dim)))
@@ -47,6 +50,9 @@ def _view(self, array, cls, attrs=()):
     """A tensor sharing ``self``'s storage and version counter, with a view grad_fn."""
     base = self._base if self._base is not None else self
     out = Tensor._make(array, self.dtype, counter=self._version_counter, base=base)
+    if self._requires_grad and not getattr(_local, "enabled", True):
+        out._requires_grad = True  # PyTorch: a view made in no_grad mode is a leaf requiring grad
+        return out
     return record(cls, out, (self,), attrs=attrs)
 
 
@@ -172,9 +178,13 @@ def t(self):
     return _view(self, self._storage().T, TBackward0)
 
 
+_warned_once = set()  # PyTorch's TORCH_WARN_ONCE: these warn once per process
+
+
 def _T(self):
     n = self._array.ndim
-    if n != 2 and n != 0:
+    if n != 2 and n != 0 and "T" not in _warned_once:
+        _warned_once.add("T")
         import warnings
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
@@ -257,6 +267,15 @@ def broadcast_to(self, size):
 
 
 @method()
+def flip(self, *dims):
+    """A copy with the order of elements reversed along ``dims`` (not a view, as in PyTorch)."""
+    dims = _shape_arg(dims)
+    axes = tuple(self._dim_index(d) for d in dims)
+    out = Tensor._make(np.flip(self._array, axes).copy(), self.dtype)
+    return record(FlipBackward0, out, (self,), attrs=(dims,))
+
+
+@method()
 def contiguous(self, memory_format=None):
     """Self if already contiguous, else a C-ordered copy (a CloneBackward0, as in PyTorch)."""
     if is_contiguous(self):
@@ -300,7 +319,7 @@ _join_classes = {}
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     from ._core import promote
     from .. import _dtype
     dt = tensors[0].dtype
