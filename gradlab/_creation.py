@@ -47,7 +47,7 @@ def _infer_array(data, dtype):
         elif kind == "f":
             dtype = _dtype.get_default_dtype()
         else:
-            raise TypeError(f"new(): invalid data type '{a.dtype}'")
+            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     return a.astype(dtype.np), dtype
 
 

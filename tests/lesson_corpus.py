@@ -1979,3 +1979,407 @@ pred.grad = None
 mae.backward()
 print(pred.grad)
 """)
+
+# ---- second wave: edge cases students run into ---------------------------------------------------
+
+lesson("warn_copy_construct_tensor", r"""
+import warnings
+x = torch.tensor([1., 2.], requires_grad=True)
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    y = torch.tensor(x)
+for item in w:
+    print(item.category.__name__, item.message)
+print(y, y.requires_grad)
+z = x.clone().detach().requires_grad_(True)
+print(z, z.is_leaf)
+""")
+
+lesson("T_mT_and_permute_on_3d", r"""
+import warnings
+x = torch.arange(24.).reshape(2, 3, 4)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # x.T on 3-D warns only once per process, in both
+    print(x.T.shape, torch.zeros(3).T.shape)
+print(x.mT.shape, x.permute(2, 1, 0).shape, x.transpose(-1, -2).shape)
+print(x.mT[0])
+""")
+
+lesson("warn_std_single_element", r"""
+import warnings
+x = torch.tensor([3.0])
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    s = x.std()
+    v = x.var()
+print(s, v)
+for item in w:
+    print(item.category.__name__, item.message)
+""")
+
+lesson("arange_float_steps", r"""
+print(torch.arange(0, 1, 0.1))
+print(torch.arange(0, 1, 0.1).shape)
+print(torch.arange(-1, 1, 0.3))
+print(torch.linspace(0, 1, 11))
+print(torch.arange(0.5, 3))
+print(torch.arange(1, 2, 0.1, dtype=torch.float64))
+""")
+
+lesson("max_ties_and_clamp_boundaries", r"""
+x = torch.tensor([1., 3., 3.], requires_grad=True)
+x.max().backward()
+print(x.grad)
+x.grad = None
+x.max(dim=0).values.backward()
+print(x.grad)
+x.grad = None
+x.min().backward()
+print(x.grad)
+c = torch.tensor([-1., 0., 1., 2.], requires_grad=True)
+c.clamp(0, 1).sum().backward()
+print(c.grad)
+m = torch.tensor([1., 2.], requires_grad=True)
+n = torch.tensor([1., 1.], requires_grad=True)
+torch.maximum(m, n).sum().backward()
+print(m.grad, n.grad)
+""")
+
+lesson("pow_edge_cases", r"""
+x = torch.tensor([0., 1., 4.], requires_grad=True)
+(x ** 0).sum().backward()
+print(x.grad)
+x.grad = None
+(x ** 0.5).sum().backward()
+print(x.grad)
+x.grad = None
+(0 ** x).sum().backward()
+print(x.grad)
+print(torch.tensor([-8.]) ** (1 / 3))
+print(torch.tensor(2.0) ** torch.tensor(3))
+print(torch.tensor(2) ** 3, torch.tensor(2) ** -1.0)
+p = x ** 2.0
+print(p.grad_fn._saved_exponent, (x ** 2).grad_fn._saved_exponent)
+""")
+
+lesson("inf_nan_printing_and_division", r"""
+x = torch.tensor([1., -1., 0.])
+print(x / 0)
+print(torch.sqrt(torch.tensor([-1., 4.])))
+print(torch.tensor([1, 2]) / 0)
+print(torch.log(torch.tensor([0., 1e-45, 1.])))
+print(torch.tensor([float('nan')]).sum(), torch.isnan(torch.tensor([1., float('nan')])))
+try:
+    torch.tensor([5]) // 0
+except RuntimeError as e:
+    print(type(e).__name__, e)
+print(torch.tensor([1e-8, 1.0, 1e8]))
+""")
+
+lesson("dtype_mismatch_errors", r"""
+a = torch.ones(2, 2)
+b = torch.ones(2, 2, dtype=torch.float64)
+for f in (lambda: a @ b, lambda: torch.mm(a, b), lambda: torch.tensor([1, 2]) @ torch.tensor([1., 2.]),
+          lambda: torch.mv(a, torch.ones(2, dtype=torch.float64))):
+    try:
+        f()
+    except RuntimeError as e:
+        print(type(e).__name__, e)
+print((a * b).dtype, (a + b).dtype)
+""")
+
+lesson("dim_out_of_range_errors", r"""
+x = torch.ones(2, 3)
+for f in (lambda: x.unsqueeze(3), lambda: x.sum(2), lambda: x.softmax(dim=5),
+          lambda: x.transpose(0, 2), lambda: x.squeeze(4), lambda: torch.cat([x, x], dim=2)):
+    try:
+        f()
+    except IndexError as e:
+        print(type(e).__name__, e)
+print(x.squeeze(0).shape)
+""")
+
+lesson("ragged_and_bad_data_errors", r"""
+try:
+    torch.tensor([[1, 2], [3]])
+except ValueError as e:
+    print(type(e).__name__, e)
+try:
+    torch.tensor("abc")
+except TypeError as e:
+    print(type(e).__name__, e)
+try:
+    torch.ones(-1)
+except RuntimeError as e:
+    print(type(e).__name__, e)
+""")
+
+lesson("empty_reductions", r"""
+e = torch.tensor([])
+print(e.sum(), e.mean(), e.prod())
+try:
+    e.max()
+except RuntimeError as err:
+    print(type(err).__name__, err)
+print(torch.zeros(0, 3).sum(0))
+""")
+
+lesson("setitem_shape_mismatch_and_expand_inplace", r"""
+x = torch.zeros(3)
+try:
+    x[0] = torch.tensor([1., 2.])
+except RuntimeError as e:
+    print(type(e).__name__, e)
+try:
+    x[:2] = torch.tensor([1., 2., 3.])
+except RuntimeError as e:
+    print(type(e).__name__, e)
+y = torch.ones(1).expand(3)
+try:
+    y.add_(1)
+except RuntimeError as e:
+    print(type(e).__name__, e)
+""")
+
+lesson("negative_step_slice_error", r"""
+x = torch.arange(5)
+try:
+    x[::-1]
+except ValueError as e:
+    print(type(e).__name__, e)
+print(x.flip(0))
+print(x[::2], x[1::2], x[-2:])
+""")
+
+lesson("backward_on_leaf_and_one_element", r"""
+x = torch.tensor(3.0, requires_grad=True)
+x.backward()
+print(x.grad)
+v = torch.tensor([2.0], requires_grad=True)
+(v * 3).backward()
+print(v.grad)
+w = torch.tensor(1.0, requires_grad=True)
+(w * 5).backward(torch.tensor(2.0))
+print(w.grad)
+try:
+    (w * 5).backward(2.0)
+except TypeError as e:
+    print(type(e).__name__, e)
+""")
+
+lesson("calling_grad_fn_directly", r"""
+x = torch.tensor([1., 2.], requires_grad=True)
+y = x * 3
+print(y.grad_fn(torch.ones(2)))
+z = x ** 2
+print(z.grad_fn(torch.tensor([1., 1.])))
+s = x.sum()
+print(s.grad_fn(torch.tensor(1.)))
+""")
+
+lesson("next_functions_with_constants", r"""
+x = torch.tensor([1., 2.], requires_grad=True)
+c = torch.tensor([3., 4.])
+y = c * x
+print(y.grad_fn.next_functions)
+z = x + c
+print(z.grad_fn.next_functions)
+w = torch.cat([c, x])
+print(w.grad_fn.next_functions)
+print(torch.stack([x, c]).grad_fn.next_functions)
+""")
+
+lesson("modified_inplace_output_of_mul", r"""
+x = torch.tensor([1., 2.], requires_grad=True)
+a = x * 2
+b = a.sin()
+a.add_(1)
+try:
+    b.sum().backward()
+except RuntimeError as e:
+    print(type(e).__name__, e)
+t = torch.tensor([1., 2.], requires_grad=True)
+u = t.detach()
+out = (t * t).sum()
+u.zero_()
+try:
+    out.backward()
+except RuntimeError as e:
+    print(type(e).__name__, e)
+""")
+
+lesson("detach_view_inplace_error", r"""
+x = torch.ones(4, requires_grad=True)
+y = x * 2
+v = y[:2]
+try:
+    v.detach_()
+except RuntimeError as e:
+    print(type(e).__name__, e)
+d = v.detach()
+print(d, d._version)
+""")
+
+lesson("inference_mode_and_set_grad_enabled_decorator", r"""
+x = torch.tensor([1., 2.], requires_grad=True)
+with torch.inference_mode():
+    y = x * 2
+print(y.requires_grad, y.grad_fn)
+
+@torch.set_grad_enabled(False)
+def f(t):
+    return t * 2
+
+print(f(x).requires_grad)
+
+@torch.enable_grad()
+def g(t):
+    return t * 2
+
+with torch.no_grad():
+    print(g(x).requires_grad)
+""")
+
+lesson("autograd_grad_nonscalar_with_ones", r"""
+x = torch.linspace(-1, 1, 5, requires_grad=True)
+y = x ** 3
+(dy,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y))
+print(dy)
+y = x ** 3
+(dy2,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+print(dy2)
+(d2,) = torch.autograd.grad(dy2.sum(), x)
+print(d2)
+""")
+
+lesson("grad_data_zero_and_detach_", r"""
+w = torch.tensor([1., 2.], requires_grad=True)
+(w * w).sum().backward()
+print(w.grad)
+w.grad.data.zero_()
+print(w.grad)
+(w * 3).sum().backward()
+print(w.grad)
+w.grad.detach_()
+w.grad.zero_()
+print(w.grad, w.grad.requires_grad)
+print(w.grad is None, torch.ones(1, requires_grad=True).grad is None)
+""")
+
+lesson("conversions_create_nonleaf", r"""
+x = torch.tensor([1., 2.], requires_grad=True)
+y = x.to(torch.float64)
+print(y.is_leaf, y.grad_fn)
+print(x.float() is x, x.to(torch.float32) is x)
+d = torch.tensor([1.], dtype=torch.float64)
+print(d.double() is d)
+z = x.to(torch.float64).sum()
+z.backward()
+print(x.grad, x.grad.dtype)
+""")
+
+lesson("vector_matrix_grads", r"""
+v = torch.tensor([1., 2.], requires_grad=True)
+M = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)
+out = v @ M
+print(out)
+out.sum().backward()
+print(v.grad)
+print(M.grad)
+b = torch.ones(4, 2, 3, requires_grad=True)
+(b @ torch.ones(3, 2)).sum().backward()
+print(b.grad.shape, b.grad[0])
+try:
+    torch.mm(v, M)
+except RuntimeError as e:
+    print(type(e).__name__, e)
+""")
+
+lesson("printing_mixed_collections", r"""
+x = torch.tensor(1., requires_grad=True)
+print([x, x * 2])
+print({"loss": x ** 2})
+print(torch.tensor([1000000, 2]))
+print(torch.tensor([1., 2.], dtype=torch.float16))
+print(torch.tensor([-0., 0.]))
+print(torch.tensor([[0.001, 1000.]]))
+print(torch.tensor([123.456, 0.001]))
+""")
+
+lesson("gradcheck_float32_warns", r"""
+import warnings
+x = torch.tensor([1., 2.], requires_grad=True)
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    try:
+        ok = torch.autograd.gradcheck(lambda a: a * 2, (x,), raise_exception=False)
+        print(ok)
+    except Exception as e:
+        print(type(e).__name__)
+for item in w:
+    print(item.category.__name__, str(item.message)[:120])
+""")
+
+lesson("randn_blitz_vector_jacobian", r"""
+torch.manual_seed(0)
+x = torch.randn(3, requires_grad=True)
+y = x * 2
+while y.data.norm() < 1000:
+    y = y * 2
+print(y)
+v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+y.backward(v)
+print(x.grad)
+""")
+
+lesson("randn_linear_model_seeded", r"""
+torch.manual_seed(42)
+X = torch.randn(8, 3)
+true_w = torch.tensor([[1.5], [-2.0], [0.5]])
+Y = X @ true_w + 0.1 * torch.randn(8, 1)
+w = torch.zeros(3, 1, requires_grad=True)
+for step in range(30):
+    loss = ((X @ w - Y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+    w.grad.zero_()
+print(round(loss.item(), 4))
+print(w)
+""")
+
+lesson("randint_randperm_rand_like", r"""
+torch.manual_seed(7)
+print(torch.randperm(6))
+x = torch.zeros(2, 2)
+print(torch.rand_like(x))
+print(torch.randn_like(x))
+print(torch.randint(0, 3, size=(2, 2), dtype=torch.int32))
+print(torch.initial_seed())
+""")
+
+lesson("softmax_probs_printed", r"""
+logits = torch.tensor([[2.0, 1.0, 0.1], [1.0, 3.0, 0.2], [0.3, 0.2, 0.1]])
+probs = torch.softmax(logits, dim=1)
+print(probs)
+print(probs.sum(dim=1))
+print(probs.argmax(dim=1))
+p0 = torch.softmax(logits, dim=0)
+print(p0)
+print(p0.sum(dim=0))
+x = torch.tensor([1.0, 2.0, 3.0])
+print(torch.exp(x) / torch.exp(x).sum())
+print(torch.softmax(x, dim=0))
+""")
+
+lesson("sigmoid_tanh_printed", r"""
+x = torch.linspace(-3, 3, 7, requires_grad=True)
+s = torch.sigmoid(x)
+t = torch.tanh(x)
+print(s)
+print(t)
+(s.sum() + t.sum()).backward()
+print(x.grad)
+print(s * (1 - s))
+print(1 - t ** 2)
+""")

@@ -131,7 +131,9 @@ class Node:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def __call__(self, *grads):
-        return self.apply(grads)
+        """Apply the node by hand: one gradient per input (a tensor when there is one input)."""
+        result = self.apply(grads)
+        return result[0] if len(result) == 1 else tuple(result)
 
     def _sequence(self):
         return self._sequence_nr

@@ -44,12 +44,20 @@ def _strides(t):
     return tuple(s // a.itemsize for s in a.strides) if type(a) is np.ndarray else ()
 
 
+# the C++ names PyTorch's mm error text uses
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+
+
 def _promoted(a, b, name):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
-                           f"{b.dtype}" if name == "mm" else
-                           f"expected scalar type {a.dtype._legacy[:-6]} but found "
-                           f"{b.dtype._legacy[:-6]}")
+        if name == "mm":
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                               f"{_C_NAMES[a.dtype.name]} != {_C_NAMES[b.dtype.name]}")
+        mat, vec = a.dtype._legacy[:-6], b.dtype._legacy[:-6]
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, {mat}, "
+                           f"and {vec}")
 
 
 def _need_dims(t, n, name, arg):

@@ -1,4 +1,7 @@
 """Reductions (sum, mean, prod, max, min, norm, var, std), softmax and friends."""
+import math
+import warnings
+
 import numpy as np
 
 from .. import _dtype
@@ -284,8 +287,9 @@ def _extreme(self, dim, keepdim, kind):
     values = np.take_along_axis(a, idx, axis=d) if a.ndim else a
     if not keepdim and a.ndim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    values = Tensor._make(np.ascontiguousarray(values), self.dtype)
-    indices = Tensor._make(np.ascontiguousarray(idx).astype(np.int64), _dtype.int64)
+    # np.array, not np.ascontiguousarray, which turns a 0-d result into shape (1,)
+    values = Tensor._make(np.array(values, order="C"), self.dtype)
+    indices = Tensor._make(np.array(idx, np.int64, order="C"), _dtype.int64)
     cls = MaxBackward0 if kind == "max" else MinBackward0
     record(cls, values, (self,), (indices,), (dim, keepdim, a.shape))
     return ValuesIndices(kind, values, indices)
@@ -359,14 +363,27 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+def _moment(fn, name, a, axes, correction, keepdim):
+    """np.var or np.std, with PyTorch's warning when the degrees of freedom are <= 0."""
+    n = a.size if axes is None else math.prod(a.shape[i] for i in axes)
+    if n - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel). "
+                      "(Triggered internally at "
+                      "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)",
+                      UserWarning, stacklevel=3)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(a, axis=axes, ddof=correction, keepdims=keepdim)
+
+
 @method()
 def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
     axes = None if dim is None else _axes(self, dim)
-    with np.errstate(all="ignore"):
-        value = np.var(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
+    value = _moment(np.var, "var", np.asarray(self._array), axes, c, keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
     return record(VarBackward0, out, (self,), (self,),
@@ -379,8 +396,7 @@ def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
     axes = None if dim is None else _axes(self, dim)
-    with np.errstate(all="ignore"):
-        value = np.std(np.asarray(self._array), axis=axes, ddof=c, keepdims=keepdim)
+    value = _moment(np.std, "std", np.asarray(self._array), axes, c, keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
     return record(StdBackward0, out, (self,), (self, RESULT),
