@@ -18,27 +18,28 @@ def _outputs(fn, inputs):
 
 
 def _numerical(fn, inputs, out_index, eps):
-    """d out[out_index] / d input, one column per input element (central differences)."""
-    from ..autograd.grad_mode import no_grad
+    """d out[out_index] / d input, one column per input element (central differences).
+
+    Grad mode stays on, as in PyTorch, so that ``fn`` may itself differentiate (gradgradcheck).
+    """
     jacobians = []
-    with no_grad():
-        for t in inputs:
-            if not getattr(t, "requires_grad", False):
-                jacobians.append(None)
-                continue
-            a = t._storage()
-            out_size = _outputs(fn, inputs)[out_index].numel()
-            jac = np.zeros((a.size, out_size))
-            flat = a.reshape(-1)
-            for i in range(a.size):
-                orig = flat[i].item()
-                flat[i] = orig - eps
-                lo = np.asarray(_outputs(fn, inputs)[out_index]._array, np.float64).reshape(-1).copy()
-                flat[i] = orig + eps
-                hi = np.asarray(_outputs(fn, inputs)[out_index]._array, np.float64).reshape(-1).copy()
-                flat[i] = orig
-                jac[i] = (hi - lo) / (2 * eps)
-            jacobians.append(jac)
+    for t in inputs:
+        if not getattr(t, "requires_grad", False):
+            jacobians.append(None)
+            continue
+        a = t._storage()
+        out_size = _outputs(fn, inputs)[out_index].numel()
+        jac = np.zeros((a.size, out_size))
+        flat = a.reshape(-1)
+        for i in range(a.size):
+            orig = flat[i].item()
+            flat[i] = orig - eps
+            lo = np.asarray(_outputs(fn, inputs)[out_index]._array, np.float64).reshape(-1).copy()
+            flat[i] = orig + eps
+            hi = np.asarray(_outputs(fn, inputs)[out_index]._array, np.float64).reshape(-1).copy()
+            flat[i] = orig
+            jac[i] = (hi - lo) / (2 * eps)
+        jacobians.append(jac)
     return jacobians
 
 
@@ -48,7 +49,7 @@ def _analytical(fn, inputs, out_index):
     out = _outputs(fn, inputs)[out_index]
     diff = [t for t in inputs if getattr(t, "requires_grad", False)]
     jac = [np.zeros((t.numel(), out.numel())) for t in diff]
-    for j in range(out.numel()):
+    for j in range(out.numel() if out.requires_grad else 0):  # else a zero Jacobian
         seed = zeros_like(out)
         seed._storage().reshape(-1)[j] = 1
         grads = grad(out, diff, seed, retain_graph=True, allow_unused=True)
@@ -72,7 +73,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                           UserWarning, stacklevel=2)
     if not any(getattr(t, "requires_grad", False) for t in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
-                         "none of the them have requires_grad=True.")
+                         "none of them have requires_grad=True.")
     for out_index in range(len(_outputs(func, inputs))):
         numerical = _numerical(func, inputs, out_index, eps)
         analytical = _analytical(func, inputs, out_index)
