@@ -12,8 +12,8 @@ from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_defaul
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._printing import get_printoptions, set_printoptions  # noqa: F401
 from ._size import Size  # noqa: F401
-from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
-                                 set_grad_enabled)
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_not, clamp, clamp_max,  # noqa: F401
                               clamp_min, clip, clone, cos, div, divide, eq, equal, exp, ge, gt,
@@ -30,6 +30,7 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten,
                         ravel, reshape, squeeze, stack, swapaxes, t, transpose, unflatten,
                         unsqueeze, view)
 from .tensor import Tensor  # noqa: F401
+from .viz import make_dot  # noqa: F401
 
 float = float32
 double = float64

@@ -65,7 +65,14 @@ class Tensor:
         return a
 
     def _accumulator(self):
-        """This leaf's AccumulateGrad node, created on first use and held weakly."""
+        """This leaf's AccumulateGrad node, created on first use and held weakly.
+
+        None for a view made in no_grad mode of a tensor that requires grad: as in PyTorch,
+        no gradient flows to it.
+        """
+        base = self._base
+        if base is not None and base._requires_grad:
+            return None
         ref = self._accumulator_ref
         node = ref() if ref is not None else None
         if node is None:
@@ -156,6 +163,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node = self._grad_fn if self._grad_fn is not None else self._accumulator()
+        if node is None:
+            return RemovableHandle({})  # no gradient ever reaches this tensor
         table = node._hook_tables().tensor_pre.setdefault(self._output_nr, {})
         handle = RemovableHandle(table)
         table[handle.id] = hook

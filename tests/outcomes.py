@@ -27,6 +27,8 @@ def observe(x):
         return type(x).__name__, [observe(i) for i in x]
     if isinstance(x, dict):
         return {k: observe(v) for k, v in x.items()}
+    if hasattr(x, "next_functions") and hasattr(x, "name"):
+        return "node", type(x).__name__
     if isinstance(x, (torch.dtype, gradlab.dtype)):
         return str(x)
     if isinstance(x, float) and x != x:

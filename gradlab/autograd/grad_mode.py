@@ -38,17 +38,24 @@ class _GradMode:
             @functools.wraps(func)
             def generator(*args, **kwargs):
                 gen = func(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except BaseException as exc:
-                        with self.clone():
-                            response = gen.throw(exc)
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
+                try:
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self.clone():
+                                response = gen.throw(exc)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return generator
 
         @functools.wraps(func)
@@ -68,8 +75,12 @@ class enable_grad(_GradMode):
     mode = True
 
 
+def is_inference_mode_enabled():
+    return getattr(_local, "inference", False)
+
+
 class inference_mode(_GradMode):
-    """Treated as no_grad: gradlab has no separate inference tensors."""
+    """no_grad that also reports is_inference_mode_enabled(); gradlab has no inference tensors."""
 
     def __new__(cls, mode=True):
         if callable(mode):
@@ -77,6 +88,15 @@ class inference_mode(_GradMode):
         self = object.__new__(cls)
         self.mode = not mode
         return self
+
+    def __enter__(self):
+        self._prev_inference = is_inference_mode_enabled()
+        _local.inference = not self.mode
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        _local.inference = self._prev_inference
 
     def clone(self):
         return type(self)(not self.mode)
@@ -86,14 +106,21 @@ class set_grad_enabled(_GradMode):
     """Set grad mode now; as a context manager, restore the previous mode on exit."""
 
     def __new__(cls, mode):
+        if type(mode) is not bool:
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
         self = object.__new__(cls)
         self._prev = is_grad_enabled()
-        self.mode = bool(mode)
-        _set_enabled(self.mode)
+        self.mode = mode
+        _set_enabled(mode)
         return self
 
     def __enter__(self):
         pass
+
+    def __call__(self, func):
+        _set_enabled(self._prev)  # as a decorator it changes nothing until the call
+        return super().__call__(func)
 
     def __exit__(self, *exc):
         _set_enabled(self._prev)

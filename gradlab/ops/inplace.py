@@ -14,11 +14,21 @@ from . import elementwise as ew
 from ._core import NO_EDGE, derivative, method, record
 
 
+NO_GRAD_VIEW_ERROR = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
+
 def check_inplace(self):
     """PyTorch's errors for in-place ops on leaves that require grad, and on their views."""
     if not getattr(_local, "enabled", True):
         return
     base = self._base
+    if base is not None and self._grad_fn is None and self._requires_grad:
+        raise RuntimeError(NO_GRAD_VIEW_ERROR)
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
