@@ -35,7 +35,7 @@ class Tensor:
     """
 
     __slots__ = ("_array", "dtype", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
-                 "_version_counter", "_base", "_accumulator_ref", "_retains_grad",
+                 "_version_counter", "_base", "_accumulator_ref", "_retains_grad", "_view_version",
                  "__weakref__", "__dict__")
 
     def __init__(self, *args, **kwargs):
@@ -53,9 +53,18 @@ class Tensor:
         t._grad = None
         t._version_counter = [0] if counter is None else counter
         t._base = base
+        if base is not None:
+            t._view_version = t._version_counter[0]  # see _fresh
         t._accumulator_ref = None
         t._retains_grad = False
         return t
+
+    def _fresh(self):
+        """Bring a view's grad_fn up to date after an in-place change of its base (or of another
+        view of it); callers check ``_base is not None`` first, to stay cheap."""
+        if self._view_version != self._version_counter[0]:
+            from .ops.inplace import refresh_view
+            refresh_view(self)
 
     def _storage(self):
         """The array, converted in place from a NumPy scalar so that it can be shared."""
@@ -84,14 +93,18 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None:
+            self._fresh()
         return self._grad_fn
 
     @property
     def is_leaf(self):
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def requires_grad(self):
+        if self._base is not None:
+            self._fresh()
         return self._requires_grad
 
     @requires_grad.setter

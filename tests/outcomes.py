@@ -21,7 +21,8 @@ def observe(x):
     """A comparable description of a scenario's result."""
     if isinstance(x, TENSORS):
         fn = x.grad_fn
-        return ("tensor", np.asarray(x.detach().numpy()).tolist(), str(x.dtype), x.requires_grad,
+        return ("tensor", _nan_safe(np.asarray(x.detach().numpy()).tolist()), str(x.dtype),
+                x.requires_grad,
                 None if fn is None else type(fn).__name__)
     if isinstance(x, (tuple, list)):
         return type(x).__name__, [observe(i) for i in x]
@@ -34,6 +35,24 @@ def observe(x):
     if isinstance(x, float) and x != x:
         return "nan"
     return x
+
+
+def _nan_safe(values):
+    if isinstance(values, list):
+        return [_nan_safe(v) for v in values]
+    return "nan" if isinstance(values, float) and values != values else values
+
+
+def graph(fn, depth=12):
+    """A grad_fn's graph as nested (name, [(child, output_nr), ...]); leaves by their values."""
+    if fn is None:
+        return None
+    var = getattr(fn, "variable", None)
+    if var is not None:
+        return "AccumulateGrad", np.asarray(var.detach().numpy()).tolist()
+    if depth == 0:
+        return type(fn).__name__
+    return type(fn).__name__, [(graph(f, depth - 1), nr) for f, nr in fn.next_functions]
 
 
 def outcome(L, scenario):

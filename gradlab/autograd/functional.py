@@ -40,6 +40,8 @@ def _as_tuple(x):
 
 def _edge(t):
     """The graph edge through which ``t`` receives its gradient."""
+    if t._base is not None:
+        t._fresh()
     return (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t._accumulator(), 0)
 
 

@@ -11,7 +11,7 @@ from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from . import elementwise as ew
-from ._core import NO_EDGE, derivative, method, record
+from ._core import NO_EDGE, broadcast_error, derivative, method, record
 
 
 NO_GRAD_VIEW_ERROR = (
@@ -29,6 +29,14 @@ def check_inplace(self):
     base = self._base
     if base is not None and self._grad_fn is None and self._requires_grad:
         raise RuntimeError(NO_GRAD_VIEW_ERROR)
+    fn = self._grad_fn
+    if base is not None and fn is not None and (fn.num_outputs > 1 or fn._multi):
+        name = fn.name()
+        raise RuntimeError(
+            f"Output {self._output_nr} of {name[:name.rfind('Backward')]} is a view and is being "
+            "modified inplace. This view is the output of a function that returns multiple "
+            "views. Such functions do not allow the output views to be modified inplace. You "
+            "should replace the inplace operation by an out-of-place one.")
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
@@ -41,9 +49,15 @@ def _type_name(dt):
     return dt._legacy[:-len("Tensor")]
 
 
-def inplace(self, compute):
-    """Run ``compute(self)`` out of place, then make its result this tensor's new value."""
+def inplace(self, compute, overlap_ok=False):
+    """Run ``compute(self)`` out of place, then make its result this tensor's new value.
+
+    Like PyTorch's TensorIterator ops, it refuses a tensor whose elements share memory (an
+    expanded view) unless ``overlap_ok`` (fill_, zero_, masked_fill_, index_put_).
+    """
     check_inplace(self)
+    if not overlap_ok:
+        _check_overlap(self)
     result = compute(self)
     commit(self, result)
     return self
@@ -60,7 +74,7 @@ def commit(self, result):
     if node is not None:
         _snapshot_saved_self(node, self)
     storage = self._storage()
-    np.copyto(storage, result._array, casting="unsafe")
+    np.copyto(_writable(storage), result._array, casting="unsafe")
     self._bump_version()
     if node is None:
         return
@@ -73,10 +87,30 @@ def commit(self, result):
         _rebase_view(self, node)
 
 
+def _check_overlap(self):
+    a = self._array
+    if type(a) is np.ndarray and not a.flags.writeable and any(
+            st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+
+
+def _writable(a):
+    """The array itself, or for a broadcast (read-only) view a writable alias of its memory."""
+    if a.flags.writeable:
+        return a
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
+
+
 def _snapshot_saved_self(node, self):
     """The node saved ``self``, about to be overwritten: keep a clone, as PyTorch does."""
-    for s in node._saved:
-        if s is not None and not s.is_output and s.value is self:
+    for name, s in zip(node._slot_names, node._saved):
+        if name == "self" and s is not None and not s.is_output and s.value is self:
             copy = ew.clone(self)
             s.value, s.counter, s.version = copy, copy._version_counter, 0
 
@@ -155,7 +189,7 @@ def _rebase_view(view, node):
         ((base._accumulator(), 0) if base._requires_grad else NO_EDGE)
     copy = object.__new__(CopySlices)
     copy.fn = node
-    copy._view_index = index.reshape(-1)
+    copy._view_index = index
     copy.next_functions = (old,) + node.next_functions[1:]
     copy._input_meta = ((base._array.shape, base.dtype),) + node._input_meta[1:]
     copy._attrs = ()
@@ -163,12 +197,32 @@ def _rebase_view(view, node):
     from ..autograd.graph import _sequence
     copy._sequence_nr = next(_sequence)
     base._grad_fn, base._output_nr, base._requires_grad = copy, 0, True
+    _as_strided_of_base(view, index)
+
+
+def _as_strided_of_base(view, index):
+    """Give ``view`` the grad_fn AsStridedBackward0 -> its base's current grad_fn."""
     v = view._storage()
     size, stride = v.shape, tuple(s // v.itemsize for s in v.strides)
     offset = int(index.reshape(-1)[0]) if index.size else 0
     view._grad_fn = None
-    record(AsStridedBackward0, view, (base,), attrs=(size, stride, offset,
-                                                    (index, base._array.shape)))
+    view._view_version = view._version_counter[0]
+    prev = getattr(_local, "enabled", True)
+    _local.enabled = True  # PyTorch regenerates a view's grad_fn whatever the grad mode
+    try:
+        record(AsStridedBackward0, view, (view._base,),
+               attrs=(size, stride, offset, (index, view._base._array.shape)))
+    finally:
+        _local.enabled = prev
+
+
+def refresh_view(view):
+    """A view whose base (or another view of it) was modified in place since its grad_fn was
+    recorded gets a new one from the base's current grad_fn, as PyTorch does on access."""
+    view._view_version = view._version_counter[0]
+    base = view._base
+    if base._requires_grad and not (view._requires_grad and view._grad_fn is None):
+        _as_strided_of_base(view, _view_index(view, base))
 
 
 # ---- the in-place ops -----------------------------------------------------------------------------
@@ -188,12 +242,17 @@ def _binary_inplace(self, other, ufunc, out_of_place):
     if result._category > self.dtype._category:
         raise RuntimeError(f"result type {_type_name(result)} can't be cast to the desired "
                            f"output type {_type_name(self.dtype)}")
+    _check_overlap(self)
     x = self._storage()
     try:
         ufunc(x, y, out=x, casting="unsafe")
     except ValueError:
+        try:
+            shape = np.broadcast_shapes(x.shape, np.shape(y))
+        except ValueError:
+            raise broadcast_error(x.shape, np.shape(y)) from None
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
-                           f"{list(np.broadcast_shapes(x.shape, np.shape(y)))}") from None
+                           f"{list(shape)}") from None
     self._bump_version()
     return self
 
@@ -266,7 +325,7 @@ def clamp_(self, min=None, max=None):
 
 @method()
 def masked_fill_(self, mask, value):
-    return inplace(self, lambda t: ew.masked_fill(t, mask, value))
+    return inplace(self, lambda t: ew.masked_fill(t, mask, value), overlap_ok=True)
 
 
 FillBackward0 = derivative("FillBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
@@ -284,13 +343,14 @@ def fill_(self, value):
         if isinstance(value, Tensor):
             return record(FillBackward1, out, (t, value))
         return record(FillBackward0, out, (t,))
-    return inplace(self, filled)
+    return inplace(self, filled, overlap_ok=True)
 
 
 @method()
 def zero_(self):
     return inplace(self, lambda t: record(
-        ZeroBackward0, Tensor._make(np.zeros(t._array.shape, t.dtype.np), t.dtype), (t,)))
+        ZeroBackward0, Tensor._make(np.zeros(t._array.shape, t.dtype.np), t.dtype), (t,)),
+        overlap_ok=True)
 
 
 @method()
@@ -352,7 +412,7 @@ def _index_put_(self, key, value):
 @method()
 def index_put_(self, indices, values, accumulate=False):
     from .indexing import index_put
-    return inplace(self, lambda t: index_put(t, indices, values, accumulate))
+    return inplace(self, lambda t: index_put(t, indices, values, accumulate), overlap_ok=True)
 
 
 @method()

@@ -1,0 +1,215 @@
+"""In-place ops vs PyTorch: version counters, the in-place errors, graph rebasing (CopySlices,
+AsStridedBackward0 for views whose base changed), saved tensors modified in place, dtype and
+broadcast errors, and updates under no_grad.
+"""
+import pytest
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+from outcomes import assert_same_outcome, graph  # noqa: E402
+
+SC = {}
+def sc(f):
+    SC[f.__name__] = f
+    return f
+
+def leaf(L, v=(1., 2., 3.), **kw): return L.tensor(list(v), requires_grad=True, **kw)
+def err(fn):
+    try: fn()
+    except Exception as e: return type(e).__name__, str(e)
+@sc
+def versions(L):
+    x = L.tensor([1., 2., 3.]); r = [x._version]
+    x.add_(1); r.append(x._version); x.mul_(2); r.append(x._version)
+    v = x[1:]; d = x.detach(); da = x.data
+    r.append((v._version, d._version, da._version))
+    v.add_(1); r.append((x._version, v._version, d._version, da._version))
+    d.sub_(1); r.append((x._version, v._version, d._version, da._version))
+    da.mul_(3); r.append((x._version, v._version, d._version, da._version))
+    x[0] = 5; r.append((x._version, v._version))
+    x.zero_(); x.fill_(2); x.copy_(L.ones(3)); x.clamp_(0, 1); r.append(x._version)
+    x += 1; r.append(x._version); x.exp_(); x.neg_(); x.sqrt_(); r.append(x._version)
+    y = x.view(3); y.unsqueeze(0).t()[0].add_(1); r.append((x._version, y._version))
+    return r, x
+@sc
+def version_of_index_put_and_masked(L):
+    x = L.tensor([1., 2., 3.]); x[L.tensor([0, 2])] = 0.; a = x._version
+    x.masked_fill_(x > 1, 9.); x.index_put_((L.tensor([1]),), L.tensor(4.)); return a, x._version, x
+@sc
+def leaf_inplace_error(L):
+    return err(lambda: leaf(L).add_(1))
+@sc
+def leaf_view_inplace_error(L):
+    return err(lambda: leaf(L)[0:2].mul_(2))
+@sc
+def leaf_setitem_error(L):
+    def f():
+        x = leaf(L); x[0] = 1.
+    return err(f)
+@sc
+def modified_saved(L):
+    x = leaf(L); y = x * 2; z = y * y; y.add_(1); return err(lambda: z.sum().backward())
+@sc
+def modified_saved_result(L):
+    x = leaf(L); y = x.exp(); y.add_(1); return err(lambda: y.sum().backward())
+@sc
+def modified_saved_leaf_via_data(L):
+    x = leaf(L); y = x * x; x.data.mul_(2); y.sum().backward(); return x.grad
+@sc
+def modified_saved_leaf_no_grad(L):
+    x = leaf(L); y = x * x
+    with L.no_grad(): x.mul_(2)
+    return err(lambda: y.sum().backward())
+@sc
+def modified_saved_view(L):
+    x = leaf(L); h = x * 1; y = h[1:]; z = y.exp(); h.mul_(2); return err(lambda: z.sum().backward())
+@sc
+def inplace_non_leaf_graph(L):
+    x = leaf(L); y = x * 2; y.add_(1); y.mul_(y.detach()); y.exp_(); 
+    y.sum().backward(); return graph(y.grad_fn), x.grad, y._version
+@sc
+def mul_by_requires_grad(L):
+    x = leaf(L); w = leaf(L, (2., 3., 4.)); y = x * 1; y.mul_(w); 
+    s = y.grad_fn._saved_self, y.grad_fn._saved_other
+    y.sum().backward(); return s, graph(y.grad_fn), x.grad, w.grad
+@sc
+def mul_self_by_self(L):
+    x = leaf(L); y = x * 1; y.mul_(y); y.sum().backward(); return x.grad, graph(y.grad_fn)
+@sc
+def setitem_non_leaf(L):
+    x = leaf(L); y = x * 2; y[0] = 10.; y.sum().backward(); return graph(y.grad_fn), x.grad, y
+@sc
+def setitem_non_leaf_tensor_value(L):
+    x = leaf(L); w = leaf(L, (7.,)); y = x * 2; y[1:2] = w * 3; (y * y).sum().backward(); return graph(y.grad_fn), x.grad, w.grad
+@sc
+def setitem_advanced(L):
+    x = leaf(L); w = leaf(L, (7., 8.)); y = x * 2; y[L.tensor([0, 2])] = w; (y * y).sum().backward(); return graph(y.grad_fn), x.grad, w.grad
+@sc
+def setitem_mask(L):
+    x = leaf(L); y = x * 2; y[y > 3] = 0.; y.sum().backward(); return graph(y.grad_fn), x.grad
+@sc
+def setitem_2d_row(L):
+    x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True); y = x * 1; y[1] = y[0] * 5; y.sum().backward(); return graph(y.grad_fn), x.grad
+@sc
+def view_inplace_non_leaf(L):
+    x = leaf(L); y = x * 2; v = y[1:]; v.mul_(3); (y * y).sum().backward(); return graph(y.grad_fn), graph(v.grad_fn), x.grad, y._version, v._version
+@sc
+def view_inplace_then_use_view(L):
+    x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True); y = x.exp(); v = y.t(); v.add_(1); (v * 2).sum().backward(); return graph(v.grad_fn), x.grad
+@sc
+def view_of_view_inplace(L):
+    x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True); y = x * 1; v = y[0]; w = v[1:]; w.exp_(); y.sum().backward(); return graph(y.grad_fn), x.grad
+@sc
+def base_inplace_view_sees(L):
+    x = leaf(L); y = x * 1; v = y[:2]; y.mul_(2); v.sum().backward(); return x.grad, graph(v.grad_fn)
+@sc
+def dtype_error(L):
+    return err(lambda: L.tensor([1, 2]).add_(1.5)), err(lambda: L.tensor([1, 2]).mul_(L.tensor([1.5, 2.]))), err(lambda: L.tensor([True]).add_(1)), err(lambda: L.tensor([1, 2]).div_(2))
+@sc
+def dtype_ok(L):
+    a = L.tensor([1., 2.]); a.add_(L.tensor([1, 2])); b = L.tensor([1, 2]); b.add_(True); c = L.tensor([1., 2.], dtype=L.float16); c.mul_(L.tensor([2.], dtype=L.float64)); return a, b, c
+@sc
+def broadcast_error(L):
+    return err(lambda: L.ones(3).add_(L.ones(2, 3))), err(lambda: L.ones(1).mul_(L.ones(3))), err(lambda: L.ones(3).add_(L.ones(2)))
+@sc
+def no_grad_sgd(L):
+    w = leaf(L); (w * w).sum().backward()
+    with L.no_grad():
+        w.sub_(0.1 * w.grad); w.mul_(0.5)
+    return w, w.is_leaf, w.requires_grad, w._version
+@sc
+def detach_inplace_affects(L):
+    x = leaf(L); y = x * x; d = x.detach(); d.zero_(); return err(lambda: y.sum().backward()), x
+@sc
+def inplace_on_input_of_add(L):
+    x = leaf(L); y = x * 1; z = y + 2; y.mul_(2); z.sum().backward(); return x.grad
+@sc
+def relu_inplace(L):
+    x = L.tensor([-1., 2., 3.], requires_grad=True); y = x * 1; y.relu_(); y.sum().backward(); return x.grad, graph(y.grad_fn)
+@sc
+def sigmoid_inplace_saved(L):
+    x = leaf(L); y = x * 1; y.sigmoid_(); r = y.grad_fn._saved_result; y.sum().backward(); return x.grad, r
+@sc
+def iadd_returns_same(L):
+    x = L.ones(2); y = x; x += 1; x *= 3; x -= 1; x /= 2; return x is y, x
+@sc
+def inplace_pow(L):
+    x = leaf(L); y = x * 1; y.pow_(2); y **= 2; y.sum().backward(); return x.grad, graph(y.grad_fn)
+@sc
+def copy_inplace(L):
+    x = leaf(L); w = leaf(L, (5.,)); y = x * 1; y.copy_(w * 2); y.sum().backward(); return x.grad, w.grad, graph(y.grad_fn)
+@sc
+def fill_zero(L):
+    x = leaf(L); y = x * 1; y[1:].fill_(3); y[0:1].zero_(); (y * x).sum().backward(); return x.grad, graph(y.grad_fn)
+@sc
+def buffer_filled_from_params(L):
+    w = leaf(L, (2., 3.)); buf = L.zeros(4); v = buf[1:3]
+    buf[0] = w[0] * 2; r = (v.requires_grad, v.is_leaf)
+    buf[2:] = w.exp()
+    (buf * buf).sum().backward()
+    return graph(buf.grad_fn), w.grad, r, v.requires_grad, graph(v.grad_fn), buf._version
+@sc
+def other_view_modified(L):
+    x = leaf(L); y = x * 1; a = y[:2]; b = y[1:]; b.mul_(10); (a * 1).sum().backward(); return x.grad, graph(a.grad_fn)
+@sc
+def view_modified_under_no_grad_then_used(L):
+    w = leaf(L); v = w[1:]
+    with L.no_grad(): w.mul_(2)
+    v.sum().backward(); return w.grad, graph(v.grad_fn)
+@sc
+def transposed_view_inplace(L):
+    x = L.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True); y = x * 1; t = y.t(); t[0].mul_(3); (y ** 2).sum().backward(); return x.grad, graph(y.grad_fn)
+@sc
+def expand_inplace_error(L):
+    x = leaf(L, (1.,)); y = x * 1; e = y.expand(3); return err(lambda: e.add_(1))
+@sc
+def inplace_on_unbind_output(L):
+    x = leaf(L); y = x * 1; a, b, c = y.unbind(); return err(lambda: b.mul_(2))
+@sc
+def inplace_twice_saved_version(L):
+    x = leaf(L); y = x * 1; z = y.sin(); y.add_(1); y.add_(1); return err(lambda: z.sum().backward())
+@sc
+def int_tensor_inplace_float(L):
+    x = L.tensor([1, 2, 3]); x *= 2; x += True; return x, err(lambda: x.__itruediv__(2)), err(lambda: x.sub_(0.5))
+@sc
+def saved_self_clone_value(L):
+    x = leaf(L); w = leaf(L, (2., 2., 2.)); y = x * 1; y.mul_(w); s = y.grad_fn._saved_self
+    return s, s._version, y._version, graph(y.grad_fn)
+@sc
+def scalar_0d_inplace(L):
+    x = L.tensor(2., requires_grad=True); y = x * 1; y.mul_(3); y.add_(x); y.backward(); return x.grad, y, y._version
+
+
+@sc
+def expanded_tensor_in_place(L):
+    def run(op):
+        w = L.ones(1).expand(3)
+        with L.no_grad():
+            try:
+                op(w)
+            except RuntimeError as e:
+                return str(e)
+        return w
+    ops = [lambda w: w.add_(1), lambda w: w.mul_(L.ones(3)), lambda w: w.exp_(),
+           lambda w: w.clamp_(0, 1), lambda w: w.copy_(L.ones(3)), lambda w: w.fill_(3.),
+           lambda w: w.zero_(), lambda w: w.__setitem__(0, 2.)]
+    return [run(op) for op in ops]
+
+
+@sc
+def multi_output_views_in_place(L):
+    x = leaf(L, (1., 2., 3., 4.))
+    y = x * 1
+    views = [lambda: y.split(2)[1], lambda: y.chunk(2)[0], lambda: y.unbind()[2],
+             lambda: y.view(2, 2).unbind(1)[1]]
+    errors = [err(lambda f=f: f().mul_(2)) for f in views]
+    with L.no_grad():
+        y.unbind()[0].mul_(2)
+    z = L.zeros(4)
+    z.unbind()[0].add_(1)
+    return errors, y, z
+
+
+@pytest.mark.parametrize("name", sorted(SC))
+def test_scenario_matches_torch(name):
+    assert_same_outcome(SC[name])
