@@ -1,12 +1,18 @@
 """Tensor factories: tensor, zeros, ones, arange, rand, ... with PyTorch's dtype inference."""
 import math
+import numbers
 import warnings
 
 import numpy as np
 
 from . import _dtype, _random
+from ._size import Size
 from .tensor import Tensor
 
+SCALAR_REQUIRES_GRAD_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)")
 COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
     "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).")
@@ -22,56 +28,104 @@ def _finish(t, requires_grad):
 
 
 def _infer_array(data, dtype):
-    """A NumPy array of ``data`` and its dtype, inferred as torch.tensor infers it."""
+    """A NumPy array of ``data`` and its dtype, inferred and checked as torch.tensor does."""
     if isinstance(data, Tensor):
-        return np.array(data._array), data.dtype
+        dt = dtype or data.dtype
+        return np.array(data._array, dt.np), dt
     if isinstance(data, np.ndarray):
         dt = dtype or _dtype.of_numpy(data.dtype)
         return np.array(data, dt.np), dt
-    if isinstance(data, (list, tuple)):
-        _check_ragged(data, 0)
-    try:
-        a = np.array(_plain(data))
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'") from e
-    if a.dtype == object:
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    if dtype is None:
-        kind = a.dtype.kind
-        if isinstance(data, np.generic):
-            dtype = _dtype.of_numpy(a.dtype)
-        elif kind == "b":
-            dtype = _dtype.bool_
-        elif kind in "iu":
-            dtype = _dtype.int64
-        elif kind == "f":
-            dtype = _dtype.get_default_dtype()
-        else:
-            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    return a.astype(dtype.np), dtype
+    dt = dtype or _scalar_type(data)
+    if not isinstance(data, (list, tuple)):
+        data = _scalar(data, dt)
+        with np.errstate(over="ignore"):
+            return np.array(data).astype(dt.np), dt
+    sizes = _sizes(data)
+    if 0 in sizes:
+        return np.zeros(sizes, dt.np), dt
+    leaves = _leaves(data, sizes)
+    if any(type(v) not in (int, float, bool) for v in leaves):
+        leaves = [_scalar(v, dt) for v in leaves]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.array(leaves, dt.np).reshape(sizes), dt
 
 
-def _plain(data):
-    """Lists of tensors become lists of their values (torch.tensor([t1, t2]) is allowed)."""
-    if isinstance(data, Tensor):
-        return data._array
-    if isinstance(data, (list, tuple)):
-        return [_plain(d) for d in data]
-    return data
+def _scalar_type(x):
+    """PyTorch's infer_scalar_type: the dtype of a number, tensor, array or nested sequence."""
+    t = type(x)
+    if t is float:
+        return _dtype.get_default_dtype()
+    if t is int:
+        return _dtype.int64
+    if t is bool:
+        return _dtype.bool_
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _dtype.of_numpy(x.dtype)
+    if isinstance(x, (list, tuple)):
+        if not x:
+            return _dtype.get_default_dtype()
+        kinds = set(map(type, x))
+        if kinds <= {int, float, bool}:  # the common case, without a call per element
+            return (_dtype.get_default_dtype() if float in kinds else
+                    _dtype.int64 if int in kinds else _dtype.bool_)
+        result = None
+        for item in x:
+            dt = _scalar_type(item)
+            result = dt if result is None else _dtype.promote_types(result, dt)
+        return result
+    if isinstance(x, str):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    if isinstance(x, numbers.Integral):
+        return _dtype.int64
+    if isinstance(x, numbers.Real):
+        return _dtype.get_default_dtype()
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
 
 
-def _check_ragged(data, depth):
-    """PyTorch's ValueError for lists of unequal lengths."""
-    lengths = [len(d) if isinstance(d, (list, tuple)) else None for d in data]
-    seqs = [n for n in lengths if n is not None]
-    if not seqs:
-        return
-    first = lengths[0]
-    for n in lengths:
-        if n != first:
-            raise ValueError(f"expected sequence of length {first} at dim {depth + 1} (got {n})")
-    for d in data:
-        _check_ragged(d, depth + 1)
+def _sizes(data):
+    """PyTorch's compute_sizes: the lengths along the first elements."""
+    sizes = []
+    while isinstance(data, (list, tuple, np.ndarray)):
+        sizes.append(len(data))
+        if not len(data):
+            break
+        data = data[0]
+    return sizes
+
+
+def _leaves(data, sizes):
+    """The scalars of a nested sequence, checked against ``sizes`` level by level."""
+    level = [data]
+    for dim, n in enumerate(sizes):
+        for seq in level:
+            if not isinstance(seq, (list, tuple, np.ndarray)):
+                raise TypeError("not a sequence")
+            if len(seq) != n:
+                raise ValueError(f"expected sequence of length {n} at dim {dim} (got {len(seq)})")
+        level = [x for seq in level for x in seq]
+    return level
+
+
+def _scalar(v, dt):
+    """One element as PyTorch's store_scalar reads it (tensors must have one element)."""
+    if isinstance(v, Tensor):
+        if v._array.size != 1:
+            if dt.is_floating_point:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        if v._requires_grad and dt.is_floating_point:
+            warnings.warn(SCALAR_REQUIRES_GRAD_WARNING, UserWarning, stacklevel=4)
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        if dt.is_floating_point:
+            raise TypeError(f"must be real number, not {type(v).__name__}")
+        raise TypeError(f"'{type(v).__name__}' object cannot be interpreted as an integer")
+    if isinstance(v, np.ndarray):
+        return v.item()
+    return v
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -103,18 +157,20 @@ def legacy_tensor(self, *args, **kwargs):
     if kwargs:
         raise TypeError(f"new() received an invalid combination of arguments - got "
                         f"({', '.join(kwargs)})")
-    dt = _dtype.float32
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+    dt, counter = _dtype.float32, [0]
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
         data = args[0]
-        if isinstance(data, Tensor):
-            a = data._storage()
+        if isinstance(data, Tensor):  # an alias, keeping the dtype
+            a, dt, counter = data._storage(), data.dtype, data._version_counter
+        elif isinstance(data, numbers.Number):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         else:
             a, _ = _infer_array(data, dt)
     else:
-        a = np.zeros(_size(args), dt.np)
-    self._array, self.dtype = a.astype(dt.np, copy=False), dt
+        a = np.zeros(_size(args) if args else (0,), dt.np)
+    self._array, self.dtype = a, dt
     self._requires_grad, self._grad_fn, self._output_nr, self._grad = False, None, 0, None
-    self._version_counter, self._base, self._accumulator_ref = [0], None, None
+    self._version_counter, self._base, self._accumulator_ref = counter, None, None
     self._retains_grad = False
 
 

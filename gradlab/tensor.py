@@ -230,6 +230,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and not value.dtype.is_floating_point:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._array = value._storage()
         self.dtype = value.dtype
 
@@ -268,8 +273,21 @@ class Tensor:
     def element_size(self):
         return self.dtype.itemsize
 
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.dtype.itemsize * int(self._array.size)
+
     def is_floating_point(self):
         return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    is_sparse = False
 
     def _dim_index(self, dim, ndim=None):
         """Wrap a negative dim, with PyTorch's IndexError when it is out of range."""
@@ -320,7 +338,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        if self._requires_grad:
+            from ._creation import SCALAR_REQUIRES_GRAD_WARNING
+            warnings.warn(SCALAR_REQUIRES_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._scalar(float)
+
+    def __complex__(self):
+        return self._scalar(complex)
 
     def __int__(self):
         return self._scalar(int)
@@ -343,9 +367,11 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._array.ndim == 0 and spec:
+        if self._array.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __reduce_ex__(self, protocol):
         from ._creation import tensor

@@ -1,0 +1,135 @@
+"""Tensor attributes, conversions and constructors vs PyTorch: item/tolist/numpy, bool/float/
+int/index/complex, len/iter, requires_grad, detach/detach_, .data, the legacy torch.Tensor
+constructor and torch.tensor's dtype inference and errors (ragged lists, tensors inside lists).
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+import gradlab  # noqa: E402
+from outcomes import assert_same_outcome  # noqa: E402
+
+SC = {}
+def sc(f):
+    SC[f.__name__] = f
+    return f
+
+def err(fn):
+    try: return ("ok", fn())
+    except Exception as e: return type(e).__name__, str(e)
+@sc
+def item_cases(L):
+    return [err(lambda: L.tensor(2.5).item()), err(lambda: L.tensor([3]).item()), err(lambda: L.tensor([[True]]).item()),
+            err(lambda: L.tensor([1., 2.]).item()), err(lambda: L.tensor([]).item()), err(lambda: L.tensor(2.5, requires_grad=True).item()),
+            err(lambda: type(L.tensor(3).item()).__name__), err(lambda: type(L.tensor(3.).item()).__name__), err(lambda: type(L.tensor(True).item()).__name__)]
+@sc
+def tolist_cases(L):
+    return [L.tensor(2.5).tolist(), L.tensor([[1, 2], [3, 4]]).tolist(), L.tensor([True]).tolist(), L.tensor([1.5], requires_grad=True).tolist(), L.zeros(0, 2).tolist(), L.tensor([1.], dtype=L.float16).tolist()]
+@sc
+def numpy_cases(L):
+    x = L.tensor([1., 2.]); a = x.numpy(); a[0] = 9; r = [x.tolist(), a.dtype.name, type(L.tensor(2.).numpy()).__name__, L.tensor(2.).numpy().shape]
+    r.append(err(lambda: L.tensor([1.], requires_grad=True).numpy()))
+    r.append(err(lambda: (L.tensor([1.], requires_grad=True) * 2).numpy()))
+    r.append(err(lambda: L.tensor([1.], requires_grad=True).numpy(force=True).tolist()))
+    r.append(err(lambda: L.tensor([1.], requires_grad=True).detach().numpy().tolist()))
+    y = L.tensor([1., 2.]); b = np.asarray(y); b[1] = 7; r.append(y.tolist())
+    r.append(err(lambda: np.asarray(L.tensor([1.], requires_grad=True))))
+    return r
+@sc
+def conversions(L):
+    r = []
+    for v in [L.tensor(2.7), L.tensor([3]), L.tensor(-2.5), L.tensor([[1.]]), L.tensor([1., 2.]), L.tensor([]), L.tensor(True), L.tensor(5), L.tensor(2.5, requires_grad=True)]:
+        r.append([err(lambda: bool(v)), err(lambda: float(v)), err(lambda: int(v)), err(lambda: v.__index__()), err(lambda: [0, 1, 2, 3, 4, 5, 6][v]), err(lambda: complex(v))])
+    return r
+@sc
+def len_iter(L):
+    x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    rows = list(x)
+    return len(x), [ (r.tolist(), type(r.grad_fn).__name__ if r.grad_fn else None) for r in rows], err(lambda: len(L.tensor(1.))), err(lambda: list(L.tensor(1.))), len(L.zeros(0, 3)), list(L.zeros(0))
+@sc
+def requires_grad_setter(L):
+    x = L.tensor([1., 2.]); x.requires_grad = True; a = x.requires_grad
+    y = x * 2
+    r = [a, err(lambda: setattr(y, "requires_grad", False)), err(lambda: setattr(y, "requires_grad", True)), err(lambda: y.requires_grad_(False)), err(lambda: y.requires_grad_(True) is y)]
+    i = L.tensor([1, 2])
+    r += [err(lambda: setattr(i, "requires_grad", True)), err(lambda: i.requires_grad_()), err(lambda: setattr(i, "requires_grad", False)), err(lambda: L.tensor([1, 2], requires_grad=True)), err(lambda: L.ones(2, dtype=L.int64, requires_grad=True))]
+    z = L.tensor([1.], requires_grad=True); z.requires_grad_(False); r.append(z.requires_grad)
+    return r
+@sc
+def detach_cases(L):
+    x = L.tensor([1., 2.], requires_grad=True); y = x * 2; d = y.detach()
+    r = [d.requires_grad, d.is_leaf, d.grad_fn, d._version]
+    d.add_(1); r += [y.tolist(), y._version, d._version]
+    z = x * 3; z2 = z.detach_(); r += [z2 is z, z.requires_grad, z.grad_fn, z.is_leaf]
+    v = (x * 1)[0:1]; r.append(err(lambda: v.detach_()))
+    w = x[0:1]; r.append(err(lambda: w.detach_()))
+    return r
+@sc
+def data_cases(L):
+    x = L.tensor([1., 2.], requires_grad=True); d = x.data
+    r = [d.requires_grad, d._version, x._version]
+    d.mul_(2); r += [x.tolist(), x._version, d._version]
+    x.data = L.tensor([5., 6., 7.]); r += [x.tolist(), x.requires_grad, x.shape]
+    r.append(err(lambda: setattr(x, "data", L.tensor([1, 2]))))
+    r.append(str(x.dtype))
+    return r
+@sc
+def legacy_constructor(L):
+    return [err(lambda: L.Tensor([1, 2])), err(lambda: L.Tensor(2, 3).shape), err(lambda: L.Tensor()), err(lambda: L.Tensor((1., 2.))), err(lambda: L.Tensor(L.tensor([1, 2]))), err(lambda: L.Tensor(2).shape), err(lambda: L.Tensor([[1, 2], [3]])), err(lambda: L.Tensor([True])), err(lambda: L.Tensor(2.5)), err(lambda: L.Tensor(L.Size([2])).shape)]
+@sc
+def tensor_inference(L):
+    cases = [1, 1., True, [1, 2.], [True, 1], [[1], [2]], [], [[]], (1, 2), np.float64(1.5), np.int32(3), np.array([1, 2], dtype=np.int32), np.array(2.5), [np.float32(1.)], [L.tensor(1.), L.tensor(2.)], [L.tensor([1, 2]), L.tensor([3, 4])], 2**40, [1, 2**40], 1e300]
+    return [err(lambda c=c: L.tensor(c)) for c in cases]
+@sc
+def tensor_errors(L):
+    cases = [[[1, 2], [3]], [1, [2]], [[1], 2], "abc", [1, "a"], None, [None], {1: 2}, [[1, 2], [3, 4, 5]], [[[1]], [[1, 2]]]]
+    return [err(lambda c=c: L.tensor(c)) for c in cases]
+@sc
+def tensor_copy_warning(L):
+    x = L.tensor([1., 2.], requires_grad=True); y = L.tensor(x); return y, y.requires_grad
+@sc
+def tensor_dtype_arg(L):
+    return [L.tensor([1, 2], dtype=L.float32), L.tensor([1.7, -2.7], dtype=L.int64), L.tensor([1., 0.], dtype=L.bool), L.tensor(3, dtype=L.float64, requires_grad=True)]
+@sc
+def attributes(L):
+    x = L.tensor([[1., 2.], [3., 4.]])
+    return [x.shape, x.size(), x.size(1), x.size(-1), err(lambda: x.size(2)), x.dim(), x.ndim, x.numel(), x.nelement(), x.element_size(), x.is_floating_point(), str(x.device), x.is_cuda, x.type(), x.is_leaf, x.requires_grad, x.grad, x.grad_fn, x.ndimension(), x.dtype, x.is_contiguous(), x.t().is_contiguous(), x.T.shape, x.mT.shape, x.itemsize, x.nbytes, x.is_complex(), x.is_sparse]
+@sc
+def dtype_conversions(L):
+    x = L.tensor([1.7, -2.5], requires_grad=True)
+    return [x.float(), x.double(), x.long(), x.int(), x.bool(), x.half(), x.to(L.float64), x.type(L.float64), x.to(L.float32) is x, x.float() is x, x.type(), x.to("cpu") is x, x.cpu() is x, x.to(dtype=L.int32)]
+@sc
+def hash_eq(L):
+    x = L.tensor([1., 2.])
+    return [hash(x) == id(x), x in [x], err(lambda: x in [L.tensor([1., 2.])]), len({x, x})]
+@sc
+def format_cases(L):
+    return [f"{L.tensor(2.5):.2f}", f"{L.tensor(3):d}", err(lambda: f"{L.tensor([1., 2.]):.2f}"), f"{L.tensor([1., 2.])}", format(L.tensor(1.5))]
+
+
+@pytest.mark.parametrize("name", sorted(SC))
+def test_scenario_matches_torch(name):
+    assert_same_outcome(SC[name])
+
+
+def test_numpy_shares_memory_both_ways():
+    for L in (torch, gradlab):
+        x = L.zeros(3)
+        a = x.numpy()
+        a[1] = 5
+        x[2] = 7
+        assert a.tolist() == [0., 5., 7.] and x.tolist() == [0., 5., 7.]
+        f = L.from_numpy(a)
+        f[0] = 1
+        assert a[0] == 1
+        assert L.tensor(a).numpy() is not a
+
+
+def test_legacy_constructor_aliases_a_tensor():
+    for L in (torch, gradlab):
+        a = L.tensor([1., 2.])
+        b = L.Tensor(a)
+        b[0] = 9
+        assert a.tolist() == [9., 2.]
+        assert b._version == a._version == 1
