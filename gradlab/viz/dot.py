@@ -26,6 +26,7 @@ such as ``<script>alert(1)</script>`` is drawn as that text, which Graphviz esca
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import threading
@@ -150,6 +151,13 @@ def escape_text(text: str) -> str:
 
 _lock = threading.Lock()
 _backend = None
+
+
+@atexit.register
+def _close():
+    """Free the WebAssembly instance while wasmtime can still do it (not during teardown)."""
+    global _backend
+    _backend = None
 
 
 def render_svg(source: str) -> str:
