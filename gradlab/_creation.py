@@ -1,5 +1,6 @@
 """Tensor factories: tensor, zeros, ones, arange, rand, ... with PyTorch's dtype inference."""
 import math
+from fractions import Fraction
 import numbers
 import warnings
 
@@ -153,11 +154,11 @@ def from_numpy(array):
 
 
 def legacy_tensor(self, *args, **kwargs):
-    """``torch.Tensor(...)``: data or sizes, always float32 (the legacy constructor)."""
+    """``torch.Tensor(...)``: data or sizes, in the default dtype (the legacy constructor)."""
     if kwargs:
         raise TypeError(f"new() received an invalid combination of arguments - got "
                         f"({', '.join(kwargs)})")
-    dt, counter = _dtype.float32, [0]
+    dt, counter = _dtype.get_default_dtype(), [0]
     if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
         data = args[0]
         if isinstance(data, Tensor):  # an alias, keeping the dtype
@@ -167,48 +168,85 @@ def legacy_tensor(self, *args, **kwargs):
         else:
             a, _ = _infer_array(data, dt)
     else:
-        a = np.zeros(_size(args) if args else (0,), dt.np)
+        a = np.zeros(_size("new", args) if args else (0,), dt.np)
     self._array, self.dtype = a, dt
     self._requires_grad, self._grad_fn, self._output_nr, self._grad = False, None, 0, None
     self._version_counter, self._base, self._accumulator_ref = counter, None, None
     self._retains_grad = False
 
 
-def _size(args, size=None):
+def _size(name, args, size=None):
+    """The shape from ``*size`` arguments, with PyTorch's argument-parser errors for ``name``."""
     if size is not None:
         args = (size,)
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    for s in args:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"zeros(): argument 'size' (position 1) must be tuple of ints, but "
-                            f"found element of type {type(s).__name__} at pos 0")
+    if not args:
+        if name in ("rand", "randn"):
+            raise TypeError(_invalid_combination(name, ()))
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if len(args) == 1:
+        if isinstance(args[0], (tuple, list)):
+            args = tuple(args[0])
+        elif not _is_int(args[0]):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(args[0]).__name__}")
+    elif any(isinstance(a, (tuple, list)) for a in args):
+        if name in ("rand", "randn"):
+            raise TypeError(_invalid_combination(name, args))
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    for pos, s in enumerate(args, 1):
+        if not _is_int(s):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {pos} "
+                            f'with error "type must be tuple of ints,but got {type(s).__name__}"')
+    shape = tuple(int(s) for s in args)
+    for s in shape:
         if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(args)}")
-    return tuple(int(s) for s in args)
+                               f"{list(shape)}")
+    return shape
 
 
-def _factory(fill):
+def _is_int(x):
+    if isinstance(x, Tensor):
+        return x._array.size == 1 and x.dtype._category == 1
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _invalid_combination(name, args):
+    options = ("torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+               "bool pin_memory = False, bool requires_grad = False)")
+    return (f"{name}() received an invalid combination of arguments - got "
+            f"({', '.join(type(a).__name__ for a in args)}), but expected one of:\n"
+            f" * (tuple of ints size, *, torch.Generator generator, Tensor out = None, {options}\n"
+            f" * (tuple of ints size, *, Tensor out = None, {options}\n")
+
+
+def _factory(name, fill):
     def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
                 pin_memory=False, memory_format=None, **kwargs):
-        shape = _size(size, kwargs.pop("size", None))
+        shape = _size(name, size, kwargs.pop("size", None))
         dt = dtype or _dtype.get_default_dtype()
         return _finish(Tensor._make(fill(shape, dt.np), dt), requires_grad)
+    factory.__name__ = factory.__qualname__ = name
     return factory
 
 
-zeros = _factory(np.zeros)
-ones = _factory(np.ones)
-empty = _factory(np.zeros)
-zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
+zeros = _factory("zeros", np.zeros)
+ones = _factory("ones", np.ones)
+empty = _factory("empty", np.zeros)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = fill_value.dtype if isinstance(fill_value, Tensor) else \
             _dtype.scalar_dtype(fill_value)
-    shape = _size((size,))
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = _size("full", (size,))
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     return _finish(Tensor._make(np.full(shape, fill_value, dtype.np), dtype), requires_grad)
 
 
@@ -237,56 +275,173 @@ def randn_like(input, *, dtype=None, requires_grad=False):
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
+# arange and linspace: PyTorch's CPU kernels evaluate ``start + step * i`` as one fused
+# multiply-add (and arange vectorizes by 8 float32 / 4 float64 lanes), reproduced bit for bit.
+
+def _fma(a, b, c, dt=_dtype.float64):
+    """a * b + c rounded once to ``dt`` (float32 or float64), as a fused multiply-add.
+
+    Dekker's two-product and Knuth's two-sum give the exact sum as s + t almost always; the rare
+    values within a hair of a rounding tie are recomputed exactly with fractions.
+    """
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
+    p = a * b
+    a_hi, b_hi = _split(a), _split(b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    s = p + c
+    bb = s - p
+    t = p_err + ((p - (s - bb)) + (c - bb))
+    r = np.where(t == 0, s, s + t)  # keeps the sign of an exact zero
+    out = r.astype(dt.np)
+    wide = out.astype(np.float64)
+    ulp = np.spacing(np.abs(out).astype(dt.np)).astype(np.float64)
+    off = np.abs((r - wide) + (t - (r - s))) * 2
+    near_tie = np.abs(off - ulp) <= ulp * 2.0 ** -20
+    for k in zip(*np.nonzero(near_tie)):
+        out[k] = _round_exact(Fraction(float(a[k])) * Fraction(float(b[k])) + Fraction(float(c[k])),
+                              dt.np.type)
+    return out
+
+
+def _round_exact(x, kind):
+    """The ``kind`` (np.float32 or np.float64) nearest to the fraction x, ties to even."""
+    v = kind(float(x))
+    if not np.isfinite(v) or Fraction(float(v)) == x:
+        return v
+    other = np.nextafter(v, kind(np.inf) if Fraction(float(v)) < x else kind(-np.inf))
+    dv, do = abs(Fraction(float(v)) - x), abs(Fraction(float(other)) - x)
+    if do < dv or (do == dv and int(np.asarray(other).view(f"u{other.itemsize}")) % 2 == 0):
+        return other
+    return v
+
+
+def _split(x):
+    t = 134217729.0 * x
+    return t - (t - x)
+
+
+_LANES = {"float32": 8, "float64": 4}  # Vectorized<T>::size() of PyTorch's AVX2 kernels
+
+
+def _arange_values(start, step, n, dt):
+    """PyTorch's arange kernel: fma in double (acc type) then a cast, and per vector a base
+    plus lane multiples of step."""
+    f64 = _dtype.float64
+    values = _fma(step, np.arange(n, dtype=np.float64), start, f64).astype(dt.np)
+    lanes = _LANES.get(dt.name)
+    done = n // (2 * lanes) * 2 * lanes if lanes else 0
+    if done:
+        base = _fma(step, np.arange(0, done, lanes, dtype=np.float64), start, f64).astype(dt.np)
+        lane = np.arange(lanes, dtype=np.float64)
+        block = _fma(lane[None, :], step, base.astype(np.float64)[:, None], f64).astype(dt.np)
+        block[:, 0] = base  # the first lane is the base itself, not base + 0 * step
+        values[:done] = block.reshape(-1)
+    return values
+
+
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, int) for v in values) else \
             _dtype.get_default_dtype()
-    n = math.ceil((end - start) / step)
-    a = (start + np.arange(n, dtype=np.float64) * step) if dtype.is_floating_point else \
-        np.arange(start, end, step)
+    if dtype is _dtype.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is _dtype.int64:  # computed in int64 from the truncated arguments
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_c_double(start)} -> {_c_double(end)}")
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is _dtype.int64:
+        n = -((end - start) // -step) if step > 0 else -((start - end) // step)
+        a = start + np.arange(n, dtype=np.int64) * step
+    else:
+        n = math.ceil((end - start) / step)
+        if dtype.is_floating_point:
+            a = _arange_values(start, step, n, dtype)
+        else:  # accumulated in int64 from the truncated start and step
+            a = int(start) + np.arange(n, dtype=np.int64) * int(step)
     return _finish(Tensor._make(a.astype(dtype.np), dtype), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def _c_double(v):
+    """A number as C++'s ostream prints a double."""
+    return "%g" % v
+
+
+def linspace(start, end, steps=None, *, dtype=None, device=None, requires_grad=False):
+    if not _is_int(steps):
+        raise TypeError(_linspace_invalid(start, end, *(() if steps is None else (steps,))))
     dt = dtype or _dtype.get_default_dtype()
+    start, end, steps = (v.item() if isinstance(v, Tensor) else v for v in (start, end, steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    calc = np.float64 if dt is _dtype.float64 else np.float32 if dt.is_floating_point else np.float64
+    if dt.is_floating_point:
+        start, end = dt.np.type(start), dt.np.type(end)
+        step = (end - start) / dt.np.type(steps - 1) if steps > 1 else 0
+    else:  # integer results: truncated endpoints, a double step
+        start, end = int(start), int(end)
+        step = (float(end) - float(start)) / (steps - 1) if steps > 1 else 0
+    wide = dt if dt.name in _LANES else _dtype.float64
     if steps == 1:
-        a = np.array([start], calc)
+        a = np.array([start], np.float64)
     else:
-        step = (calc(end) - calc(start)) / calc(steps - 1)
-        i = np.arange(steps)
-        half = steps // 2
-        a = np.where(i < half, calc(start) + step * i.astype(calc),
-                     calc(end) - step * (steps - i - 1).astype(calc))
+        i = np.arange(steps, dtype=np.float64)
+        a = np.where(i < steps // 2, _fma(step, i, start, wide),
+                     _fma(-np.float64(step), steps - i - 1, end, wide))
     if not dt.is_floating_point:
         a = np.trunc(a)
     return _finish(Tensor._make(a.astype(dt.np), dt), requires_grad)
 
 
+def _linspace_invalid(*args):
+    options = ("int steps, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = "
+               "None, torch.device device = None, bool pin_memory = False, bool requires_grad = "
+               "False)")
+    pairs = ("Tensor start, Tensor end", "Number start, Tensor end", "Tensor start, Number end",
+             "Number start, Number end")
+    return (f"linspace() received an invalid combination of arguments - got "
+            f"({', '.join(type(a).__name__ for a in args)}), but expected one of:\n"
+            + "".join(f" * ({p}, {options}\n" for p in pairs))
+
+
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and not _is_int(v):
+            raise TypeError(f"eye(): argument '{name}' (position {1 if name == 'n' else 2}) must "
+                            f"be int, not {type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     dt = dtype or _dtype.get_default_dtype()
     return _finish(Tensor._make(np.eye(n, n if m is None else m, dtype=dt.np), dt), requires_grad)
 
 
+def _check_random_dtype(dt, kernel):
+    if not dt.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dt._legacy[:-6]}'")
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     dt = dtype or _dtype.get_default_dtype()
-    a = _random.rand(_size(size, kwargs.pop("size", None)), dt.np)
+    shape = _size("rand", size, kwargs.pop("size", None))
+    _check_random_dtype(dt, "check_uniform_bounds")
+    a = _random.rand(shape, dt.np)
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     dt = dtype or _dtype.get_default_dtype()
-    a = _random.randn(_size(size, kwargs.pop("size", None)), dt.np)
+    shape = _size("randn", size, kwargs.pop("size", None))
+    _check_random_dtype(dt, "normal_kernel_cpu")
+    a = _random.randn(shape, dt.np)
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
@@ -297,7 +452,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     elif high is None:
         low, high = 0, low
     dt = dtype or _dtype.int64
-    a = _random.randint(low, high, _size((size,)), dt.np)
+    a = _random.randint(low, high, _size("randint", (size,)), dt.np)
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
