@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -691,3 +692,109 @@ def test_retained_graph_saved_values_still_readable():
         y = x.exp()
         y.sum().backward(retain_graph=True)
         assert y.grad_fn._saved_result.tolist() == pytest.approx(np.exp([1., 2.]).tolist())
+
+
+# --------------------------------------------------------------------------- random graphs
+
+@st.composite
+def programs(draw):
+    """A random program over a few leaves: (n_leaves, [(op, i, j)], [roots])."""
+    n_leaves = draw(st.integers(1, 5))
+    steps = []
+    for k in range(draw(st.integers(1, 12))):
+        pool = n_leaves + k
+        op = draw(st.sampled_from(["add", "mul", "sub", "exp", "sin", "tanh", "scale", "sum_to",
+                                   "unbind_first", "stack"]))
+        steps.append((op, draw(st.integers(0, pool - 1)), draw(st.integers(0, pool - 1))))
+    pool = n_leaves + len(steps)
+    roots = draw(st.lists(st.integers(0, pool - 1), min_size=1, max_size=3, unique=True))
+    return n_leaves, steps, roots
+
+
+def run_program(L, program):
+    n_leaves, steps, roots = program
+    leaves = [L.tensor([0.3 * (i + 1), -0.2 * i + 0.1], requires_grad=True)
+              for i in range(n_leaves)]
+    values = list(leaves)
+    for op, i, j in steps:
+        a, b = values[i], values[j]
+        values.append({
+            "add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b,
+            "exp": lambda: (a * 0.5).exp(), "sin": lambda: a.sin(), "tanh": lambda: a.tanh(),
+            "scale": lambda: a * 3, "sum_to": lambda: a.sum() * b,
+            "unbind_first": lambda: a.unbind()[0] + b, "stack": lambda: L.stack([a, b]).sum(0),
+        }[op]())
+    outs = [values[r].sum() for r in roots]
+    log = []
+    seen = []
+    for out in outs:
+        if out.grad_fn is None:
+            continue
+        seen += [n for n in nodes(out.grad_fn) if n not in seen]
+    for n in seen:
+        n.register_prehook(lambda g, n=n: log.append(label(n, leaves)))
+    outs = [o for o in outs if o.requires_grad]
+    L.autograd.backward(outs)
+    return log, [values_of(leaf.grad) for leaf in leaves]
+
+
+def values_of(t):
+    return None if t is None else np.round(np.asarray(t.detach().numpy(), np.float64), 4).tolist()
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(program=programs())
+def test_random_graphs_run_in_torch_order(program):
+    t_log, t_grads = run_program(torch, program)
+    g_log, g_grads = run_program(gradlab, program)
+    assert g_log == t_log
+    for g, t in zip(g_grads, t_grads):
+        assert (g is None) == (t is None)
+        if g is not None:
+            np.testing.assert_allclose(g, t, rtol=1e-4, atol=1e-5)
+
+
+def test_many_leaves_accumulate_in_torch_order():
+    def run(L):
+        leaves = [L.tensor([float(i)], requires_grad=True) for i in range(12)]
+        log = []
+        out = L.stack(leaves).sum() + (leaves[3] * leaves[7] * leaves[1]).sum() + \
+            L.cat(leaves[::-1]).pow(2).sum()
+        for n in nodes(out.grad_fn):
+            n.register_prehook(lambda g, n=n: log.append(label(n, leaves)))
+        out.backward()
+        return log
+    assert run(gradlab) == run(torch)
+
+
+def _partial_run(L, mode):
+    x = L.tensor([1., 2.], requires_grad=True)
+    w = L.tensor([3., 4.], requires_grad=True)
+    b = L.tensor([0.5, 0.5], requires_grad=True)
+    h = (x * w).exp()
+    out = (h * b + w.sin()).sum()
+    leaves = [x, w, b]
+    log = []
+    for n in nodes(out.grad_fn):
+        n.register_prehook(lambda g, n=n: log.append((label(n, leaves), values(g))))
+        if not hasattr(n, "variable"):
+            n.register_hook(lambda gi, go, n=n: log.append(("post " + label(n, leaves),
+                                                            values(gi))))
+    if mode == "inputs_leaf":
+        out.backward(inputs=[w])
+    elif mode == "inputs_non_leaf":
+        out.backward(inputs=[h])
+    elif mode == "grad":
+        log.append(("result", values(L.autograd.grad(out, [w, h]))))
+    return log, [values([leaf.grad]) for leaf in leaves]
+
+
+@pytest.mark.parametrize("mode", ["inputs_leaf", "inputs_non_leaf", "grad"])
+def test_partial_backward_runs_the_nodes_torch_runs(mode):
+    t_log, t_grads = _partial_run(torch, mode)
+    g_log, g_grads = _partial_run(gradlab, mode)
+    assert [n for n, _ in g_log] == [n for n, _ in t_log]
+    _close_logs([("", n, v) for n, v in g_log], [("", n, v) for n, v in t_log])
+    assert g_grads == t_grads or all(
+        np.allclose(a[0], b[0]) if a[0] is not None else b[0] is None
+        for a, b in zip(g_grads, t_grads))

@@ -363,6 +363,33 @@ def grad_does_not_accumulate_but_runs_hooks(L):
 
 
 @scenario
+def grad_capture_of_a_running_node_precedes_its_hooks(L):
+    x = leaf(L)
+    h = x * 2
+    h.register_hook(lambda g: g * 100)
+    out = (h.exp() * x).sum()
+    both = L.autograd.grad(out, [h, x], retain_graph=True)  # h's node runs: captured unhooked
+    alone = L.autograd.grad(out, [h], retain_graph=True)  # h's node only captures: hooked
+    h.retain_grad()
+    out.backward(inputs=[h, x])
+    return both, alone, h.grad, x.grad
+
+
+@scenario
+def grad_hooks_and_nodes_seen_when_capturing_leaves(L):
+    x, w = leaf(L), leaf(L, [3., 4.])
+    log = []
+    out = (x * w).sum()
+    mul = out.grad_fn.next_functions[0][0]
+    mul.register_hook(lambda gi, go: log.append(("post", [g is None for g in gi])))
+    acc = mul.next_functions[1][0]
+    acc.register_prehook(lambda go: log.append("acc prehook"))
+    w.register_hook(lambda g: log.append("w tensor hook"))
+    L.autograd.grad(out, w)
+    return log
+
+
+@scenario
 def grad_only_inputs_false(L):
     x = leaf(L)
     return L.autograd.grad((x * 2).sum(), x, only_inputs=False)

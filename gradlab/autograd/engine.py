@@ -84,11 +84,17 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
     Leaves accumulate into ``.grad`` (with ``inputs``, only those leaves) unless ``accumulate``
     is false, as for ``autograd.grad``. With ``inputs`` (edges too) only the nodes leading to
-    them run, and ``captured`` receives the gradient arriving at each. Events are yielded only
-    when ``trace`` is true; the traversal is the same either way.
+    them run (and get gradients). With ``captured`` (autograd.grad), it receives the gradient
+    arriving at each input, which is then not run unless it leads to another input; as in
+    PyTorch, a node that runs is captured before its hooks, one that does not after its tensor
+    hooks. Events are yielded only when ``trace`` is true; the traversal is the same either way.
     """
     dependencies = _dependencies(root for root, _ in roots)
-    needed = None if inputs is None else _needed((r for r, _ in roots), {n for n, _ in inputs})
+    needed = execute = None
+    if inputs is not None:
+        targets = {n for n, _ in inputs}
+        needed = _needed([r for r, _ in roots], targets, captured is None)
+        execute = needed | targets  # the nodes that receive gradients (PyTorch's should_execute)
     captures = {}
     if inputs is not None:
         for i, (node, nr) in enumerate(inputs):
@@ -117,18 +123,25 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             if trace:
                 yield from _emit(modes, NodeEntered(node, grad_outputs))
             hooks = node._hooks
+            runs = needed is None or node in needed
             if hooks is not None:
                 shared.update(id(g) for g in grad_outputs)
-                for kind in _pre_hooks(node, hooks, grad_outputs, create_graph):
+            if hooks is not None and not runs:  # PyTorch runs only its tensor hooks
+                for kind in _pre_hooks(node, hooks, grad_outputs, create_graph, True):
                     if trace:
                         yield from _emit(modes, HookFired(node, kind, grad_outputs))
-            if captures and node in captures:
+            if captured is not None and node in captures:
+                # a node that also runs is captured before its hooks, as in PyTorch
                 for nr, i in captures[node]:
                     captured[i] = grad_outputs[nr]
                     if trace:
                         yield from _emit(modes, GradCaptured(node, i, grad_outputs[nr]))
-            if needed is not None and node not in needed:
+            if not runs:
                 continue
+            if hooks is not None:
+                for kind in _pre_hooks(node, hooks, grad_outputs, create_graph):
+                    if trace:
+                        yield from _emit(modes, HookFired(node, kind, grad_outputs))
             if type(node) is AccumulateGrad:
                 if accumulate and grad_outputs[0] is not None:
                     before = node.variable._grad
@@ -152,7 +165,12 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         if trace:
                             yield from _emit(modes, HookFired(node, "hook", ()))
                 continue
-            grad_inputs = _validate(node, node.apply(grad_outputs))
+            if needed is None:
+                grad_inputs = _validate(node, node.apply(grad_outputs))
+            else:  # no gradient for an input that leads to no target (PyTorch computes none)
+                grad_inputs = [g if n in execute else None for g, (n, _) in
+                               zip(_validate(node, node.apply(grad_outputs, execute)),
+                                   node.next_functions)]
             if hooks is not None and hooks.post:
                 for hook in tuple(hooks.post.values()):
                     result = hook(tuple(grad_inputs), tuple(grad_outputs))
@@ -167,7 +185,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                 if trace and node._saved:
                     yield from _emit(modes, SavedReleased(node, node.saved_tensors()))
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
-                if next_node is None or (needed is not None and next_node not in needed):
+                if next_node is None or (execute is not None and next_node not in execute):
                     continue
                 buf = buffers.get(next_node)
                 if buf is None:
@@ -248,15 +266,18 @@ def _dependencies(roots):
     return counts
 
 
-def _needed(roots, targets):
-    """The nodes from which a target can be reached (they must run); iterative post-order."""
+def _needed(roots, targets, run_targets):
+    """The nodes that must run: those from which a target can be reached, and the targets
+    themselves if ``run_targets`` (backward(inputs=); autograd.grad only captures at them).
+    Iterative post-order."""
     needed = set()
     done = set()
     stack = [(root, False) for root in roots]
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            if node in targets or any(n in needed for n, _ in node.next_functions):
+            if run_targets and node in targets or any(
+                    n in needed or n in targets for n, _ in node.next_functions):
                 needed.add(node)
             continue
         if node in done:
@@ -267,7 +288,7 @@ def _needed(roots, targets):
     return needed
 
 
-def _pre_hooks(node, hooks, grads, create_graph):
+def _pre_hooks(node, hooks, grads, create_graph, tensor_only=False):
     """Tensor hooks, then retain_grad, then the node's pre-hooks; they may replace ``grads``."""
     for nr, table in hooks.tensor_pre.items():
         for hook in tuple(table.values()):
@@ -284,6 +305,8 @@ def _pre_hooks(node, hooks, grads, create_graph):
             old = tensor._grad
             tensor._grad = grad.clone() if old is None else old + grad
             yield "retain_grad"
+    if tensor_only:
+        return
     for hook in tuple(hooks.pre.values()):
         result = hook(tuple(grads))
         if result is not None:

@@ -119,8 +119,7 @@ def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=
     for t in inputs:
         t.retain_grad()  # as PyTorch: a non-leaf input keeps retaining its grad afterwards
     return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
-                           inputs=[_edge(t) for t in inputs], captured=[None] * len(inputs),
-                           trace=trace)
+                           inputs=[_edge(t) for t in inputs], trace=trace)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -10,6 +10,7 @@ from ..tensor import Tensor
 
 RESULT = object()  # stands for the op's output in a ``saved`` tuple
 NO_EDGE = (None, 0)
+GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared under that name
 
 
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **formulas):
@@ -43,6 +44,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **for
             else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
             else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
     cls.apply = _apply
+    GRAD_FNS[name] = cls  # lets the widgets find formula texts for torch nodes of the same name
     return cls
 
 
@@ -60,13 +62,13 @@ def _unsigned(value):
     return value
 
 
-def _apply(node, grads):
-    """Run the node's formulas for the inputs that need a gradient."""
+def _apply(node, grads, needed=None):
+    """Run the node's formulas for the inputs that need a gradient (and lead to ``needed``)."""
     grad = grads if node._multi else grads[0]
     values = None
     out = []
     for (fn, idx, _), (next_node, _) in zip(node._formulas, node.next_functions):
-        if next_node is None or grad is None:
+        if next_node is None or grad is None or needed is not None and next_node not in needed:
             out.append(None)
         elif not idx:
             out.append(fn(grad))

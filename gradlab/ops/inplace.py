@@ -129,7 +129,7 @@ class CopySlices(Node):
     def name(self):
         return "torch::autograd::CopySlices"
 
-    def apply(self, grads):
+    def apply(self, grads, needed=None):
         from ..autograd.engine import _validate
         grad = grads[0]
         if grad is None:
