@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.1
 
 import gradlab  # noqa: E402
 from gradlab.autograd.graph import FREED_ERROR  # noqa: E402
+from outcomes import assert_same_outcome  # noqa: E402
 
 LIBS = pytest.mark.parametrize("L", [torch, gradlab], ids=["torch", "gradlab"])
 
@@ -798,3 +799,28 @@ def test_partial_backward_runs_the_nodes_torch_runs(mode):
     assert g_grads == t_grads or all(
         np.allclose(a[0], b[0]) if a[0] is not None else b[0] is None
         for a, b in zip(g_grads, t_grads))
+
+
+def _node_api(L):
+    def err(fn):
+        try:
+            return "ok", fn()
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+    x = L.tensor([1., 2.], requires_grad=True)
+    y = x * 1
+    y[0] = 5.
+    z = (x * 2).exp()
+    acc = z.grad_fn.next_functions[0][0].next_functions[0][0]
+    return [y.grad_fn.name(), type(y.grad_fn).__name__, z.grad_fn.name(), acc.name(),
+            acc._sequence_nr(), z.grad_fn._sequence_nr() > acc.next_functions.__len__(),
+            z.grad_fn._sequence_nr() > z.grad_fn.next_functions[0][0]._sequence_nr(),
+            z.grad_fn.metadata, type(z.grad_fn.register_hook(lambda *a: None)).__name__,
+            err(lambda: z.grad_fn(L.ones(2))), err(lambda: z.grad_fn.next_functions[0][0](L.ones(2))),
+            err(lambda: acc(L.ones(2))), err(lambda: acc(L.ones(2))), x.grad,
+            str(y.grad_fn).split(" object")[0], z.grad_fn == z.grad_fn,
+            (x * 2).grad_fn.next_functions[1]]
+
+
+def test_node_api_matches_torch():
+    assert_same_outcome(_node_api)

@@ -112,7 +112,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
     for node in buffers:
         if not dependencies.get(node):
-            _push(ready, (node._sequence_nr, node))
+            _push(ready, (node._seq_nr, node))
 
     modes = [getattr(_local, "enabled", True), create_graph]  # the consumer's, the engine's
     _local.enabled = create_graph
@@ -195,7 +195,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                     buf[nr] = grad if old is None else old + grad
                 left = dependencies[next_node] = dependencies[next_node] - 1
                 if left == 0:
-                    _push(ready, (next_node._sequence_nr, next_node))
+                    _push(ready, (next_node._seq_nr, next_node))
 
     finally:
         _local.enabled = modes[0]

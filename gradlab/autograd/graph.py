@@ -117,7 +117,7 @@ class Node:
     ``apply`` and knows no op.
     """
 
-    __slots__ = ("next_functions", "_saved", "_attrs", "_input_meta", "_sequence_nr", "_hooks",
+    __slots__ = ("next_functions", "_saved", "_attrs", "_input_meta", "_seq_nr", "_hooks",
                  "_metadata", "__weakref__")
     num_outputs = 1
     _multi = False
@@ -135,8 +135,8 @@ class Node:
         result = self.apply(grads)
         return result[0] if len(result) == 1 else tuple(result)
 
-    def _sequence(self):
-        return self._sequence_nr
+    def _sequence_nr(self):
+        return self._seq_nr
 
     @property
     def metadata(self):
@@ -200,8 +200,15 @@ class AccumulateGrad(Node):
         self._saved = ()
         self._attrs = ()
         self._input_meta = ()
-        self._sequence_nr = ACCUMULATE_SEQUENCE_NR  # ready ones run first, as in PyTorch
+        self._seq_nr = ACCUMULATE_SEQUENCE_NR  # ready ones run first, as in PyTorch
         self._hooks = None
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
+
+    def apply(self, grads, needed=None):
+        """Called by hand, it accumulates into the leaf's ``.grad`` (and returns nothing)."""
+        from .engine import _accumulate
+        if grads[0] is not None:
+            _accumulate(self, grads[0], False, True)
+        return ()

@@ -108,7 +108,7 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     node.next_functions = tuple(edges)
     node._input_meta = tuple(meta)
     node._attrs = attrs
-    node._sequence_nr = next(_sequence)
+    node._seq_nr = next(_sequence)
     node._hooks = None
     if type(outputs) is tuple:
         node._saved = _save_all(saved, needed, outputs[0])

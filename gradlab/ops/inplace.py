@@ -195,7 +195,7 @@ def _rebase_view(view, node):
     copy._attrs = ()
     copy._hooks = None
     from ..autograd.graph import _sequence
-    copy._sequence_nr = next(_sequence)
+    copy._seq_nr = next(_sequence)
     base._grad_fn, base._output_nr, base._requires_grad = copy, 0, True
     _as_strided_of_base(view, index)
 
