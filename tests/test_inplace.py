@@ -210,6 +210,57 @@ def multi_output_views_in_place(L):
     return errors, y, z
 
 
+@sc
+def hooks_then_inplace(L):
+    log = []
+    x = L.tensor([1., 2.], requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: log.append(("before", g.tolist())))
+    y.retain_grad()
+    y.mul_(3)
+    y.register_hook(lambda g: log.append(("after", g.tolist())))
+    (y * y).sum().backward()
+    return log, y.grad, x.grad
+@sc
+def view_retain(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    y = x * 1
+    v = y[1:]
+    v.retain_grad()
+    (v * 2).sum().backward(retain_graph=True)
+    return v.grad, x.grad
+@sc
+def view_hook_inplace(L):
+    log = []
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    y = x * 1
+    v = y[1:]
+    v.register_hook(lambda g: log.append(("v", g.tolist())))
+    y.register_hook(lambda g: log.append(("y", g.tolist())))
+    v.mul_(2)
+    (y * y).sum().backward()
+    return log, x.grad
+@sc
+def retain_then_view_inplace(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y[0] = 0.
+    y.sum().backward()
+    return y.grad, x.grad, graph(y.grad_fn)
+@sc
+def leaf_hook_sgd(L):
+    log = []
+    w = L.tensor([1., 2.], requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda p: log.append(p.grad.tolist()))
+    for _ in range(2):
+        (w * w).sum().backward()
+        with L.no_grad():
+            w -= 0.5 * w.grad
+        w.grad = None
+    return log, w
+
+
 @pytest.mark.parametrize("name", sorted(SC))
 def test_scenario_matches_torch(name):
     assert_same_outcome(SC[name])

@@ -82,6 +82,7 @@ def commit(self, result):
         if s is not None and s.is_output:
             s.value, s.counter, s.version = storage, self._version_counter, self._version
     if self._base is None:
+        _move_retains_grad(self, self._grad_fn, node)
         self._grad_fn, self._output_nr, self._requires_grad = node, 0, True
     else:
         _rebase_view(self, node)
@@ -196,6 +197,7 @@ def _rebase_view(view, node):
     copy._hooks = None
     from ..autograd.graph import _sequence
     copy._seq_nr = next(_sequence)
+    _move_retains_grad(base, base._grad_fn, copy)
     base._grad_fn, base._output_nr, base._requires_grad = copy, 0, True
     _as_strided_of_base(view, index)
 
@@ -205,6 +207,7 @@ def _as_strided_of_base(view, index):
     v = view._storage()
     size, stride = v.shape, tuple(s // v.itemsize for s in v.strides)
     offset = int(index.reshape(-1)[0]) if index.size else 0
+    old = view._grad_fn
     view._grad_fn = None
     view._view_version = view._version_counter[0]
     prev = getattr(_local, "enabled", True)
@@ -214,6 +217,15 @@ def _as_strided_of_base(view, index):
                attrs=(size, stride, offset, (index, view._base._array.shape)))
     finally:
         _local.enabled = prev
+    _move_retains_grad(view, old, view._grad_fn)
+
+
+def _move_retains_grad(tensor, old, new):
+    """retain_grad() follows the tensor to its new grad_fn, as PyTorch moves the hook."""
+    if tensor._retains_grad and old is not None and old._hooks is not None:
+        ref = old._hooks.retains_grad.pop(tensor._output_nr, None)
+        if ref is not None:
+            new._hook_tables().retains_grad[0] = ref
 
 
 def refresh_view(view):
