@@ -3,6 +3,7 @@ AsStridedBackward0 for views whose base changed), saved tensors modified in plac
 broadcast errors, and updates under no_grad.
 """
 import pytest
+from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -261,6 +262,77 @@ def leaf_hook_sgd(L):
     return log, w
 
 
+@sc
+def setitem_keys_and_values(L):
+    out = []
+    for key in [slice(None), Ellipsis, 0, (slice(None), 1), (0, 1), slice(0, 1), None]:
+        for val in ["c", "v", "t"]:
+            x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+            v = L.tensor(3., requires_grad=True)
+            y = x * 1
+            try:
+                y[key] = {"c": 2., "v": v, "t": v * L.ones(2)}[val]
+                y.sum().backward()
+                out.append((graph(y.grad_fn, 3), x.grad, v.grad))
+            except Exception as e:
+                out.append((type(e).__name__, str(e)))
+    return out
+
+
 @pytest.mark.parametrize("name", sorted(SC))
 def test_scenario_matches_torch(name):
     assert_same_outcome(SC[name])
+
+
+# ------------------------------------------------------------------ random in-place programs
+
+VIEWS = ["row", "col", "t_row", "block", "whole", "select_flat", "diag_like"]
+OPS = ["add_", "mul_scalar", "mul_w", "exp_", "set_const", "set_w", "zero_", "copy_w", "sigmoid_",
+       "div_w", "clamp_"]
+
+
+def _view(L, y, kind, k):
+    return {"row": lambda: y[k % 3], "col": lambda: y[:, k % 4], "t_row": lambda: y.t()[k % 4],
+            "block": lambda: y[1:, 1:3], "whole": lambda: y, "select_flat": lambda: y.view(-1)[k:k + 3],
+            "diag_like": lambda: y.view(-1)[::5]}[kind]()
+
+
+def _apply(L, v, op, w):
+    n = v.shape[-1] if v.dim() else 1
+    wv = (w[:n] * 1.5).expand_as(v) if v.dim() else w[0] * 1.5
+    {"add_": lambda: v.add_(0.5), "mul_scalar": lambda: v.mul_(-2), "mul_w": lambda: v.mul_(wv),
+     "exp_": lambda: v.exp_(), "set_const": lambda: v.fill_(0.25), "set_w": lambda: v.copy_(wv),
+     "zero_": lambda: v.zero_(), "copy_w": lambda: v.copy_(wv.exp()), "sigmoid_": lambda: v.sigmoid_(),
+     "div_w": lambda: v.div_(wv + 3), "clamp_": lambda: v.clamp_(-0.5, 1.0)}[op]()
+
+
+def _program(L, steps, use_old_view):
+    x = L.tensor([[0.1 * i - 0.4 for i in range(4 * j, 4 * j + 4)] for j in range(3)],
+                 requires_grad=True)
+    w = L.tensor([0.3, -0.7, 1.1, 0.5], requires_grad=True)
+    y = x * 1
+    early = y[0, 1:3]
+    early_exp = early.exp()  # saves its result: later in-place changes to y may invalidate it
+    versions = []
+    for kind, k, op in steps:
+        _apply(L, _view(L, y, kind, k), op, w)
+        versions.append(y._version)
+    loss = (y * L.arange(12.).view(3, 4)).sum()
+    if use_old_view:
+        loss = loss + (early * 3).sum() + early_exp.sum()
+    loss.backward()
+    names = []
+    fn = y.grad_fn
+    while fn is not None and len(names) < 40:
+        names.append(type(fn).__name__)
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    return versions, x.grad, w.grad, names, early.grad_fn is not None and type(early.grad_fn).__name__
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(VIEWS), st.integers(0, 5), st.sampled_from(OPS)),
+                      min_size=1, max_size=4),
+       use_old_view=st.booleans())
+def test_random_in_place_programs_match_torch(steps, use_old_view):
+    got = assert_same_outcome(lambda L: _program(L, steps, use_old_view), digits=5)
+    assert got[0][0] in ("ok", "error")

@@ -22,14 +22,7 @@ from lesson_corpus import LESSONS  # noqa: E402
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 # Programs gradlab cannot match yet: name -> precise reason (xfail strict).
-XFAIL = {
-    "setitem_shape_mismatch_and_expand_inplace":
-        "setitem with a value of the wrong shape raises gradlab's broadcast texts, not PyTorch's "
-        "expand() texts ('expand(torch.FloatTensor{[2]}, size=[]): the number of sizes provided "
-        "...', 'The expanded size of the tensor (2) must match ...'), and an in-place op on an "
-        "expanded tensor lacks PyTorch's 'unsupported operation: more than one element of the "
-        "written-to tensor refers to a single memory location' check",
-}
+XFAIL = {}
 
 
 def run(program, module):

@@ -140,6 +140,8 @@ def _expand_key(self, key):
 @method("__getitem__")
 def getitem(self, key):
     """x[key]: basic parts become select/slice/unsqueeze views, then one advanced index."""
+    if type(key) is slice and self._array.ndim:  # PyTorch slices even x[:] (SliceBackward0)
+        return _slice_view(self, 0, key)
     key = _expand_key(self, key)
     out = self
     dim = 0

@@ -340,9 +340,10 @@ def masked_fill_(self, mask, value):
     return inplace(self, lambda t: ew.masked_fill(t, mask, value), overlap_ok=True)
 
 
-FillBackward0 = derivative("FillBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
-FillBackward1 = derivative(
-    "FillBackward1", ("self", "value"),
+# fill_ in place: PyTorch's FillBackward2 (Scalar) and FillBackward3 (Tensor value)
+FillBackward2 = derivative("FillBackward2", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
+FillBackward3 = derivative(
+    "FillBackward3", ("self", "value"),
     self=("0", lambda grad: ew.zeros_like(grad)), value=("Σ grad", lambda grad: grad.sum()))
 ZeroBackward0 = derivative("ZeroBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
 
@@ -353,8 +354,8 @@ def fill_(self, value):
         v = value._array if isinstance(value, Tensor) else value
         out = Tensor._make(np.full(t._array.shape, v, t.dtype.np), t.dtype)
         if isinstance(value, Tensor):
-            return record(FillBackward1, out, (t, value))
-        return record(FillBackward0, out, (t,))
+            return record(FillBackward3, out, (t, value))
+        return record(FillBackward2, out, (t,))
     return inplace(self, filled, overlap_ok=True)
 
 
@@ -388,10 +389,27 @@ def setitem(self, key, value):
                                     and not k.dtype.is_floating_point
                                     and k.dtype is not _dtype.bool_) for k in parts):
         return _index_put_(self, key, value)
-    view = getitem(self, key)
+    trivial = all(k is Ellipsis or k == slice(None) for k in parts)  # PyTorch skips these
+    view = self if trivial else getitem(self, key)
     if not isinstance(value, Tensor):
         ew.check_number(value, "fill_")
-    copy_(view, value)
+        value = Tensor._make(np.array(value, self.dtype.np), self.dtype)
+    _copy_to(view, value)
+
+
+def _copy_to(dst, src):
+    """PyTorch's copy_to for setitem: copy_ of equal shapes, fill_ of a 0-dim value, else copy_
+    of the value viewed without leading ones and expanded."""
+    if src._array.shape == dst._array.shape:
+        copy_(dst, src)
+    elif src._array.ndim == 0:
+        fill_(dst, src)
+    else:
+        shape = src._array.shape
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        src = src.view(shape)
+        copy_(dst, src if src._array.shape == dst._array.shape else src.expand(dst._array.shape))
 
 
 def _index_put_(self, key, value):
