@@ -824,3 +824,30 @@ def _node_api(L):
 
 def test_node_api_matches_torch():
     assert_same_outcome(_node_api)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+@pytest.mark.parametrize("consumer_mode", [True, False])
+def test_grad_mode_restored_when_backward_raises(consumer_mode):
+    x = gradlab.tensor([1., 2.], requires_grad=True)
+    y = x * 2
+
+    def bad(g):
+        raise KeyError("boom")
+    y.register_hook(bad)
+    loss = (y * y).sum()
+    z = x.exp()
+    z.add_(1)
+    z_sum = z.sum()
+    with gradlab.set_grad_enabled(consumer_mode):
+        with pytest.raises(KeyError):
+            loss.backward(create_graph=True, retain_graph=True)
+        assert gradlab.is_grad_enabled() is consumer_mode
+        events = gradlab.autograd.backward_stream(loss, create_graph=True, trace=True)
+        with pytest.raises(KeyError):
+            for _ in events:
+                assert gradlab.is_grad_enabled() is consumer_mode
+        assert gradlab.is_grad_enabled() is consumer_mode
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z_sum.backward(create_graph=True)
+        assert gradlab.is_grad_enabled() is consumer_mode
