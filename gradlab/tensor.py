@@ -399,6 +399,11 @@ class Tensor:
     def type(self, dtype=None):
         if dtype is None:
             return "torch." + self.dtype._legacy
+        if isinstance(dtype, str):  # a legacy type name, e.g. "torch.DoubleTensor"
+            legacy = {"torch." + d._legacy: d for d in _dtype.ALL}
+            if dtype not in legacy:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = legacy[dtype]
         return self.to(dtype)
 
     def float(self):

@@ -2,6 +2,9 @@
 int/index/complex, len/iter, requires_grad, detach/detach_, .data, the legacy torch.Tensor
 constructor and torch.tensor's dtype inference and errors (ragged lists, tensors inside lists).
 """
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -106,6 +109,19 @@ def hash_eq(L):
 @sc
 def format_cases(L):
     return [f"{L.tensor(2.5):.2f}", f"{L.tensor(3):d}", err(lambda: f"{L.tensor([1., 2.]):.2f}"), f"{L.tensor([1., 2.])}", format(L.tensor(1.5))]
+
+
+@sc
+def pickle_and_copy(L):
+    x = L.tensor([1., 2.], requires_grad=True); (x * 3).sum().backward()
+    y = pickle.loads(pickle.dumps(x)); d = copy.deepcopy(x); c = copy.copy(L.tensor([1, 2]))
+    i = pickle.loads(pickle.dumps(L.tensor([[1, 2]], dtype=L.int16)))
+    return [y, y.requires_grad, y.grad, d, d.grad, d.grad is x.grad, c, i, err(lambda: copy.deepcopy(x * 2)), err(lambda: pickle.dumps(x * 2) and "ok"),
+            err(lambda: pickle.loads(pickle.dumps(x[0:1])).is_leaf), err(lambda: copy.deepcopy(L.tensor(3.))), err(lambda: pickle.loads(pickle.dumps(L.float64)))]
+@sc
+def dtype_and_device_conversions(L):
+    x = L.tensor([1.5, -2.5], requires_grad=True)
+    return [x.to(L.float64), x.to(L.float64).grad_fn, x.to(x) is x, x.to(L.tensor([1])), x.to("cpu", L.float64), x.to(device="cpu") is x, x.type(L.int32), x.type("torch.DoubleTensor"), x.cpu() is x, str(x.device), x.is_cuda, x.double().double() is not None, x.long().requires_grad]
 
 
 @pytest.mark.parametrize("name", sorted(SC))
