@@ -136,15 +136,22 @@ def _save(value, output):
     return SavedTensor(value)  # a Python number PyTorch wraps into a tensor
 
 
+EXACT_MAX = 4096  # elements: up to this size float32 transcendentals are correctly rounded
+
+
 def rounded(fn):
-    """``fn`` computed in float64 and rounded to the input's float dtype.
+    """``fn`` computed in float64 and rounded to the input's float dtype, for small tensors.
 
     PyTorch's float32 exp/log/tanh/... (SLEEF) are correctly rounded for nearly every input;
     NumPy's float32 loops are one ulp off for up to 40% of inputs, which shows in printed values
-    (a softmax that sums to ``1.0000`` rather than ``1.``).
+    (a softmax that sums to ``1.0000`` rather than ``1.``). The float64 detour costs ten times
+    the float32 loop, so tensors larger than what lessons print (``EXACT_MAX`` elements) take
+    NumPy's float32 loop: at most one ulp from PyTorch, as PyTorch's own kernels differ by CPU.
     """
     def f(a):
-        return fn(a) if a.dtype == np.float64 else fn(a.astype(np.float64)).astype(a.dtype)
+        if a.dtype == np.float64 or a.size > EXACT_MAX:
+            return fn(a)
+        return fn(a.astype(np.float64)).astype(a.dtype)
     f.__name__ = fn.__name__
     return f
 

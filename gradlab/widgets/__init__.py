@@ -1,0 +1,24 @@
+"""Jupyter widgets that watch autograd work: :class:`BackwardStepper` and :class:`GradHistory`.
+
+Their front-end (plain ES modules and CSS, no build step, nothing fetched at run time) lives in
+the repository's top-level ``widgets/`` and ships inside the wheel as ``gradlab/_frontend``.
+"""
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def frontend(name: str) -> Path:
+    """The path of a front-end file: ``gradlab/_frontend`` when installed, ``widgets/`` in a checkout."""
+    for folder in (_PACKAGE / "_frontend", _PACKAGE.parent / "widgets"):
+        path = folder / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"gradlab's widget front-end file {name!r} is missing (looked in "
+                            f"{_PACKAGE / '_frontend'} and {_PACKAGE.parent / 'widgets'})")
+
+
+from .history import GradHistory  # noqa: E402
+from .stepper import BackwardStepper  # noqa: E402
+
+__all__ = ["BackwardStepper", "GradHistory", "frontend"]

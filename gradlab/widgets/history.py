@@ -1,0 +1,256 @@
+"""``GradHistory``: leaves' ``.grad`` across repeated backward calls ("gradients accumulate").
+
+It watches with the backends' own hooks, so it works on gradlab and torch tensors alike: a
+tensor hook runs before each accumulation and notes whether ``.grad`` was zeroed (``zero_()``),
+set to None (``grad = None``) or otherwise changed since the last row; a post-accumulate-grad
+hook writes the new value into the row. One row per backward pass that reached a watched leaf:
+torch says when a pass ends (``queue_callback``); for gradlab the hook finds the engine's
+running pass on the stack. ``record()`` adds a row by hand (e.g. right after ``zero_()``).
+"""
+from __future__ import annotations
+
+import math
+import sys
+from html import escape
+
+import anywidget
+import numpy as np
+import traitlets
+
+from . import frontend
+from .trace import as_array, fmt
+
+ZERO = "zero_()"
+NONE = "grad = None"
+SET = "grad set"
+CHANGED = "grad changed"
+
+
+class GradHistory(anywidget.AnyWidget):
+    """Watch ``tensors`` (leaves that require grad) across backward calls.
+
+    ``names`` label the columns (by default the caller's variable names). ``rows`` is the
+    history: one dict per backward or ``record()`` (``kind``, ``label``, ``cells``: per leaf
+    ``text``, ``value`` (the
+    value, or the norm of a non-scalar, for the plot), ``events``, ``reached``). ``close()``
+    removes the hooks.
+    """
+
+    _esm = frontend("history.js")
+    _css = frontend("history.css")
+
+    names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    count = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, *tensors, names=None):
+        if not tensors:
+            raise TypeError("GradHistory needs at least one tensor to watch")
+        for t in tensors:
+            if not t.requires_grad or t.grad_fn is not None:
+                raise ValueError("GradHistory watches leaf tensors that require grad")
+        if names is None:
+            names = _names_of(tensors, sys._getframe(1))
+        if len(names) != len(tensors):
+            raise ValueError(f"got {len(tensors)} tensors and {len(names)} names")
+        super().__init__(names=[str(n) for n in names])
+        self.tensors = tensors
+        self.rows = []
+        self.backward_calls = 0
+        self._last = [_snapshot(t) for t in tensors]
+        self._open = None     # the row of the pass running now (None between passes)
+        self._token = None    # what identifies that pass
+        self._torch = type(tensors[0]).__module__.startswith("torch")
+        self._handles = []
+        for i, t in enumerate(tensors):
+            self._handles.append(t.register_hook(lambda grad, i=i: self._before(i)))
+            self._handles.append(t.register_post_accumulate_grad_hook(
+                lambda tensor, i=i: self._after(i)))
+        self.on_msg(self._on_message)
+
+    # ---- hooks -----------------------------------------------------------------------------
+
+    def _before(self, i):
+        """A watched leaf is about to accumulate: open this pass's row if it is a new pass."""
+        token = self._pass_token()
+        row = self._open
+        if row is None or token is not self._token or row["cells"][i]["reached"]:
+            self.backward_calls += 1
+            self._open = self._new_row(f"backward #{self.backward_calls}", "backward")
+            self._token = token
+
+    def _after(self, i):
+        """A watched leaf's .grad was accumulated: write it into the open row."""
+        row = self._open
+        if row is None:  # accumulated without our pre-hook (e.g. it was registered mid-pass)
+            self._before(i)
+            row = self._open
+        row["cells"][i] = dict(_cell(self.tensors[i]), events=row["cells"][i]["events"],
+                               reached=True)
+        self._last[i] = _snapshot(self.tensors[i])
+        self._publish(row)
+
+    def _pass_token(self):
+        """Something unique to the running backward pass (and held only while it is the last)."""
+        if self._torch:
+            if self._open is None or self._token is None:
+                import torch
+                token = object()
+                torch.autograd.Variable._execution_engine.queue_callback(self._end_pass)
+                return token
+            return self._token
+        from ..autograd.engine import backward_events
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code is not backward_events.__code__:
+            frame = frame.f_back
+        # the engine's per-pass list of grad modes: a small object made anew for each pass
+        return frame.f_locals.get("modes") if frame is not None else None
+
+    def _end_pass(self):
+        self._token = None
+
+    # ---- rows --------------------------------------------------------------------------------
+
+    def _new_row(self, label, kind):
+        """A row with every leaf's current .grad and what changed since the last row."""
+        cells = []
+        for i, t in enumerate(self.tensors):
+            events = _changes(self._last[i], t)
+            cells.append(dict(_cell(t), events=events, reached=False))
+            self._last[i] = _snapshot(t)
+        row = {"index": len(self.rows), "kind": kind, "label": label, "cells": cells}
+        self.rows.append(row)
+        self._publish(row)
+        return row
+
+    def record(self, label="record()"):
+        """Add a row now, with the leaves' current .grad (shows a zero_() or grad = None)."""
+        self._open, self._token = None, None
+        self._new_row(label, "record")
+        self._open = None
+        return self.rows[-1]
+
+    def close(self):
+        """Stop watching: remove the hooks."""
+        for h in getattr(self, "_handles", ()):  # none if __init__ failed
+            h.remove()
+        self._handles = []
+        super().close()
+
+    def _publish(self, row):
+        self.send({"type": "rows", "start": row["index"], "rows": [row]})
+        self.count = len(self.rows)
+
+    def _on_message(self, _, content, buffers):
+        if isinstance(content, dict) and content.get("type") == "sync":
+            self.send({"type": "rows", "start": 0, "rows": self.rows})
+
+    # ---- outside a live kernel -------------------------------------------------------------------
+
+    def __repr__(self):
+        calls = f"{self.backward_calls} backward call{'s' if self.backward_calls != 1 else ''}"
+        return f"GradHistory({', '.join(self.names)}): {calls}, {len(self.rows)} rows"
+
+    def text(self) -> str:
+        """The rows as a plain-text table."""
+        head = ["#"] + list(self.names)
+        body = []
+        for row in self.rows:
+            cells = []
+            for c in row["cells"]:
+                marks = "".join(f"[{e}] " for e in c["events"])
+                shown = c["reached"] or marks or row["kind"] == "record"
+                value = " ".join(c["text"].split()) if shown else "·"
+                cells.append(marks + value)
+            body.append([row["label"].replace("backward #", "")] + cells)
+        widths = [max(len(r[j]) for r in [head] + body) for j in range(len(head))]
+        lines = [repr(self)]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+                  for r in [head] + body]
+        return "\n".join(lines)
+
+    def static_svg(self) -> str:
+        """One line per leaf: its name, a sparkline of its values over the rows, the last one."""
+        line_h, spark_w, name_w = 34, 220, 90
+        height = 24 + line_h * len(self.tensors)
+        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{name_w + spark_w + 330}" '
+                 f'height="{height}" font-family="monospace" font-size="12">',
+                 f'<text x="4" y="16" fill="#57606a">{escape(repr(self))}</text>']
+        for i, name in enumerate(self.names):
+            y = 24 + i * line_h
+            values = [r["cells"][i]["value"] for r in self.rows]
+            last = " ".join(self.rows[-1]["cells"][i]["text"].split()) if self.rows else "None"
+            parts.append(f'<text x="4" y="{y + 20}">{escape(name)}</text>')
+            parts.append(sparkline(values, name_w, y + 3, spark_w, line_h - 8))
+            parts.append(f'<text x="{name_w + spark_w + 10}" y="{y + 20}">'
+                         f'{escape(last[:48])}</text>')
+        parts.append("</svg>")
+        return "\n".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs):
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.text()
+        data["image/svg+xml"] = self.static_svg()
+        return data, metadata
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def _names_of(tensors, frame):
+    variables = dict(frame.f_globals)
+    variables.update(frame.f_locals)
+    names = []
+    for i, t in enumerate(tensors):
+        found = [k for k, v in variables.items() if v is t and not k.startswith("_")]
+        names.append(found[0] if found else f"t{i}")
+    return names
+
+
+def _snapshot(t):
+    """(the .grad object, a copy of its values) to compare with later."""
+    g = t.grad
+    return (g, None) if g is None else (g, as_array(g).copy())
+
+
+def _changes(last, t):
+    """What happened to ``t.grad`` since ``last`` was taken: [], [ZERO], [NONE], ..."""
+    obj, values = last
+    g = t.grad
+    if g is None:
+        return [NONE] if obj is not None else []
+    if obj is None:
+        return [SET]
+    now = as_array(g)
+    if g is obj and now.shape == values.shape and np.array_equal(now, values):
+        return []
+    if not now.any():
+        return [ZERO] if values.any() or g is not obj else []
+    return [CHANGED]
+
+
+def _cell(t):
+    g = t.grad
+    if g is None:
+        return {"text": "None", "value": None}
+    a = as_array(g).astype(np.float64)
+    value = float(a) if a.size == 1 else float(np.linalg.norm(a))
+    text = fmt(g)
+    if a.size > 1 and "shape" in text:
+        text += f", norm {value:.4g}"
+    return {"text": text, "value": value if math.isfinite(value) else None}
+
+
+def sparkline(values, x, y, width, height) -> str:
+    """An SVG polyline of ``values`` (None leaves a gap) in the box (x, y, width, height)."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not points:
+        return f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#f6f8fa"/>'
+    lo = min(v for _, v in points)
+    hi = max(v for _, v in points)
+    span = hi - lo or 1.0
+    n = max(len(values) - 1, 1)
+    xy = [(x + 4 + (width - 8) * i / n, y + height - 3 - (height - 6) * (v - lo) / span)
+          for i, v in points]
+    line = " ".join(f"{a:.1f},{b:.1f}" for a, b in xy)
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2" fill="#0969da"/>' for a, b in xy)
+    return (f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#f6f8fa"/>'
+            f'<polyline points="{line}" fill="none" stroke="#0969da" stroke-width="1.5"/>{dots}')

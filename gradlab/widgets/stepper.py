@@ -1,0 +1,320 @@
+"""``BackwardStepper``: walk the real backward pass, one engine event per step.
+
+The stepper holds the generator of ``backward_stream(..., trace=True)`` and pulls ONE event per
+new step, so the leaves' ``.grad`` fill in as the student steps, saved tensors are freed as the
+pass frees them, and after the last step the state is exactly that of ``backward()``. Each event
+becomes a frame (:mod:`gradlab.widgets.trace`); the browser keeps the frames it has received, so
+Back, Reset and the slider move between recorded frames without asking the kernel. They only
+move the VIEW: the engine never runs backwards, and ``.grad`` keeps what the pass has done.
+
+With a PyTorch output, torch's engine runs in C++ and cannot be paused: the stepper runs torch's
+backward once, when it is created, with hooks on every node recording the order and the
+gradients, and its steps replay that record (``.grad`` is final from the start).
+
+The SVG is drawn once, in Python (:func:`gradlab.viz.make_dot`, every element's ``id`` is its
+model id); a step in the browser only toggles CSS classes on elements by id.
+"""
+from __future__ import annotations
+
+import re
+import sys
+
+import anywidget
+import traitlets
+
+from ..autograd.engine import NodeEntered
+from ..viz import model as m
+from ..viz.dot import Drawing
+from . import frontend
+from .trace import (FrameMaker, graph_nodes, record_torch, state_at, torch_backward_again)
+
+CHUNK = 1000  # frames per message when many are sent at once
+
+
+class BackwardStepper(anywidget.AnyWidget):
+    """Step through ``output.backward(gradient, retain_graph=retain_graph)`` one event at a time.
+
+    ``params`` names the tensors in the drawing (a mapping such as ``locals()``; by default the
+    caller's variables); above ``max_nodes`` nodes the drawing is collapsed, with a message, and
+    steps at nodes not drawn still run. ``show_saved`` draws the saved tensors (they turn
+    "freed" as the pass releases them).
+
+    Python API: ``step()`` (False once the pass is complete), ``back()``, ``reset()``, ``run()``
+    (to the end), ``try_backward()`` (a second backward: returns PyTorch's error, shown at the
+    node that needed a freed tensor), ``events`` (the engine events so far), ``frames``,
+    ``index``, ``state``.
+    """
+
+    _esm = frontend("stepper.js")
+    _css = frontend("stepper.css")
+
+    svg = traitlets.Unicode("").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    index = traitlets.Int(0).tag(sync=True)
+    count = traitlets.Int(0).tag(sync=True)
+    complete = traitlets.Bool(False).tag(sync=True)
+    backend = traitlets.Unicode("gradlab").tag(sync=True)
+
+    def __init__(self, output, gradient=None, retain_graph=False, *, params=None,
+                 max_nodes: int | None = 500, show_saved=True):
+        outputs = tuple(output) if isinstance(output, (tuple, list)) else (output,)
+        if params is None:
+            params = _caller_variables()
+        graph = m.build(outputs, params, max_nodes=max_nodes)
+        super().__init__(svg=_strip_prolog(Drawing(graph, show_saved=show_saved).svg),
+                         message=_size_message(graph, max_nodes), backend=graph.backend)
+        self.graph = graph
+        self.retain_graph = bool(retain_graph)
+        self.events = []
+        self.error = None
+        self._frames = []
+        self._outputs, self._gradient = outputs, gradient
+        self._leaves = [fn.variable for fn in graph_nodes(outputs)
+                        if getattr(fn, "variable", None) is not None]
+        if graph.backend == "torch":
+            events, values = record_torch(outputs, _torch_gradients(outputs, gradient),
+                                          self.retain_graph)
+            self._source = iter(events)
+            self._maker = FrameMaker(graph, values, self.retain_graph)
+            seeds = _torch_seeds(outputs, gradient)
+        else:
+            from ..autograd.functional import _given, _seed_grads, backward_stream
+            self._source = backward_stream(outputs, gradient, retain_graph=self.retain_graph,
+                                           trace=True)
+            self._maker = FrameMaker(graph, None, self.retain_graph)
+            seeds = _seed_grads(outputs, _given(gradient, len(outputs)))
+        start = self._maker.start(outputs, seeds)
+        if graph.backend == "torch":
+            start["panel"].append(["PyTorch", "torch's engine runs in C++ and cannot be paused: "
+                                   "this backward ran when the stepper was created, with hooks on "
+                                   "every node; the steps replay what they recorded.", "note"])
+        self._append(start)
+        self.on_msg(self._on_message)
+
+    # ---- Python API ----------------------------------------------------------------------------
+
+    @property
+    def frames(self) -> list:
+        """The frames recorded so far (frame 0 is the start, one per event after it)."""
+        return self._frames
+
+    @property
+    def state(self) -> dict:
+        """What the view shows at ``index``: the current node id and the sets marked so far."""
+        return state_at(self._frames, self.index)
+
+    def step(self) -> bool:
+        """Advance one step; False once the pass is complete (nothing more to show)."""
+        if self.index < len(self._frames) - 1:
+            self.index += 1
+            return True
+        if self.complete:
+            return False
+        return self._pull()
+
+    def back(self) -> bool:
+        """Show the previous frame (the engine does not run backwards); False at frame 0."""
+        if self.index == 0:
+            return False
+        self.index -= 1
+        return True
+
+    def reset(self):
+        """Show frame 0 again (the engine's work, and ``.grad``, stay as they are)."""
+        self.index = 0
+
+    def run(self):
+        """Run the pass to its end (the frames go to the browser in a few messages)."""
+        start = len(self._frames)
+        try:
+            while not self.complete and self._pull(send=False):
+                pass
+        finally:
+            self._send_frames(start)
+            self.index = len(self._frames) - 1
+
+    def try_backward(self):
+        """Run backward again (after finishing this pass); return PyTorch's error, or None.
+
+        Without ``retain_graph`` this fails as in PyTorch; the error frame highlights the node
+        that needed a freed saved tensor. With it, the gradients accumulate a second time.
+        """
+        if not self.complete:
+            self.run()
+        if self.graph.backend == "torch":
+            node, error = torch_backward_again(self._outputs,
+                                               _torch_gradients(self._outputs, self._gradient),
+                                               self.retain_graph)
+        else:
+            node, error = self._gradlab_again()
+        self.error = error
+        frame = self._maker.again(self._leaves) if error is None else self._maker.error(node, error)
+        self._append(frame)
+        return error
+
+    def _gradlab_again(self):
+        from ..autograd.functional import backward_stream
+        last = None
+        try:
+            for ev in backward_stream(self._outputs, self._gradient,
+                                      retain_graph=self.retain_graph, trace=True):
+                if type(ev) is NodeEntered:
+                    last = ev.node
+        except RuntimeError as e:
+            return last, e
+        return None, None
+
+    # ---- recording -----------------------------------------------------------------------------
+
+    def _pull(self, send=True) -> bool:
+        """Take the next engine event into a frame; False (and the final frame) at the end."""
+        try:
+            event = next(self._source)
+        except StopIteration:
+            self.complete = True
+            self._append(self._maker.done(self._leaves), send)
+            return False
+        except RuntimeError as e:  # e.g. the graph was freed by an earlier backward
+            self.complete, self.error = True, e
+            self._append(self._maker.error(self._maker.entered, e), send)
+            raise
+        self.events.append(event)
+        self._append(self._maker.frame(event), send)
+        return True
+
+    def _append(self, frame, send=True):
+        frame["step"] = len(self._frames)
+        self._frames.append(frame)
+        if send:
+            self._send_frames(frame["step"])
+            self.index = frame["step"]
+
+    def _send_frames(self, start):
+        """Send frames ``start:`` to the browser, then the new count."""
+        for i in range(start, len(self._frames), CHUNK):
+            self.send({"type": "frames", "start": i, "frames": self._frames[i:i + CHUNK],
+                       "complete": self.complete})
+        self.count = len(self._frames)
+
+    def _on_message(self, _, content, buffers):
+        kind = content.get("type") if isinstance(content, dict) else None
+        try:
+            if kind == "sync":
+                self._send_frames(0)
+                self.send({"type": "index", "index": self.index})
+            elif kind == "step":
+                self.step()
+            elif kind == "run":
+                self.run()
+            elif kind == "again":
+                self.try_backward()
+        except RuntimeError:
+            pass  # already recorded as an error frame, which the browser shows
+
+    # ---- outside a live kernel -------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        f = self._frames[self.index]
+        n = len(self._frames) - 1
+        where = f"step {self.index} of {n}" if self.complete else \
+            f"step {self.index} of {n} so far (the pass runs as you step)"
+        return f"BackwardStepper({_graph_summary(self.graph)}): {where}: {f['title']}"
+
+    def text(self) -> str:
+        """The current step as text: the repr line, then the panel."""
+        f = self._frames[self.index]
+        lines = [repr(self)]
+        if self.message:
+            lines.append(self.message)
+        for head, body, _ in f["panel"]:
+            lines.append(f"  {head}:")
+            lines.extend("    " + line for line in body.split("\n"))
+        return "\n".join(lines)
+
+    def static_svg(self) -> str:
+        """The drawing with the current step's highlights, styled inline (no script needed)."""
+        return static_svg(self.svg, self.state)
+
+    def _repr_mimebundle_(self, **kwargs):
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.text()
+        data["image/svg+xml"] = self.static_svg()
+        return data, metadata
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def _caller_variables():
+    """The variables of the code that created the widget (a notebook's globals), for labels."""
+    frame = sys._getframe(2)
+    names = dict(frame.f_globals)
+    names.update(frame.f_locals)
+    return names
+
+
+def _strip_prolog(svg: str) -> str:
+    """The SVG from its ``<svg`` tag on (no XML declaration, doctype or comment before it)."""
+    return svg[svg.index("<svg"):]
+
+
+def _graph_summary(graph) -> str:
+    drawn = sum(1 for n in graph.nodes if n.kind != m.SUMMARY)
+    kinds = ", ".join(f"{sum(1 for n in graph.nodes if n.kind == k)} {label}" for k, label in
+                      ((m.GRAD_FN, "grad_fn"), (m.ACCUMULATE_GRAD, "AccumulateGrad")))
+    more = f", {graph.omitted} more not drawn" if graph.omitted else ""
+    return f"{graph.backend}, {drawn} nodes: {kinds}{more}"
+
+
+def _size_message(graph, max_nodes) -> str:
+    if not graph.omitted:
+        return ""
+    drawn = len(graph.nodes) - 1
+    return (f"Large graph: {drawn + graph.omitted} nodes. Drawing the {drawn} nearest the output; "
+            f"the other {graph.omitted} are collapsed into one box (max_nodes={max_nodes}). "
+            "Steps at nodes not drawn still run and show in the panel.")
+
+
+def _torch_gradients(outputs, gradient):
+    if gradient is None:
+        return None
+    return list(gradient) if isinstance(gradient, (tuple, list)) else [gradient]
+
+
+def _torch_seeds(outputs, gradient):
+    import torch
+    given = _torch_gradients(outputs, gradient) or [None] * len(outputs)
+    return [g if g is not None else torch.ones_like(o) for o, g in zip(outputs, given)]
+
+
+STATIC_CSS = """
+.gradlab-stepper g.node.current > polygon { fill: #ffca28; stroke: #e65100; stroke-width: 3px; }
+.gradlab-stepper g.node.done > polygon { stroke: #2e7d32; stroke-width: 2px; }
+.gradlab-stepper g.node.freed > polygon { fill: #eeeeee; stroke: #9e9e9e; stroke-dasharray: 4 3; }
+.gradlab-stepper g.node.freed > text { fill: #9e9e9e; }
+.gradlab-stepper g.node.needed > polygon { fill: #ef9a9a; stroke: #b71c1c; stroke-width: 3px; }
+.gradlab-stepper g.edge.carried > path { stroke: #d81b60; stroke-width: 2.5px; }
+.gradlab-stepper g.edge.carried > polygon { fill: #d81b60; stroke: #d81b60; }
+"""
+
+_GROUP = re.compile(r'<g id="([ne]\d+)" class="([^"]*)"')
+
+
+def static_svg(svg: str, state: dict) -> str:
+    """``svg`` with the classes of ``state`` (see ``state_at``) and the CSS that colours them."""
+    marks = {}
+    for key in ("carried", "freed", "done", "needed"):
+        for i in state[key]:
+            marks.setdefault(i, []).append(key)
+    if state["current"] is not None:
+        marks.setdefault(state["current"], []).append("current")
+
+    def mark(match):
+        extra = marks.get(match.group(1))
+        if not extra:
+            return match.group(0)
+        return f'<g id="{match.group(1)}" class="{match.group(2)} {" ".join(extra)}"'
+
+    body = _GROUP.sub(mark, svg)
+    end = body.index(">", body.index("<svg")) + 1
+    head = body[:end].replace("<svg", '<svg class="gradlab-stepper"', 1)
+    return f"{head}\n<style>{STATIC_CSS}</style>{body[end:]}"

@@ -1,0 +1,132 @@
+"""gradlab.widgets.GradHistory: one row per backward, zero_() and grad = None marked, both backends."""
+import re
+
+import pytest
+
+import gradlab
+from gradlab.widgets import GradHistory
+from gradlab.widgets.history import CHANGED, NONE, SET, ZERO
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+BACKENDS = pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+
+
+def table(h):
+    """(label, [(events, text or None if not reached), ...]) per row."""
+    return [(r["label"], [(c["events"], c["text"] if c["reached"] else None) for c in r["cells"]])
+            for r in h.rows]
+
+
+def lesson(T):
+    w = T.tensor(2.0, requires_grad=True)
+    b = T.tensor([1.0, 2.0], requires_grad=True)
+    h = GradHistory(w, b)
+    for _ in range(2):
+        (w * 3 + b.sum()).backward()
+    w.grad.zero_()
+    (w * 3 + b.sum()).backward()
+    b.grad = None
+    (w * 3 + b.sum()).backward()
+    return h, w, b
+
+
+@BACKENDS
+def test_rows_accumulate_and_mark_zero_and_none(T):
+    h, w, b = lesson(T)
+    assert h.names == ["w", "b"] and h.backward_calls == 4
+    assert table(h) == [
+        ("backward #1", [([], "tensor(3.)"), ([], "tensor([1., 1.])")]),
+        ("backward #2", [([], "tensor(6.)"), ([], "tensor([2., 2.])")]),
+        ("backward #3", [([ZERO], "tensor(3.)"), ([], "tensor([3., 3.])")]),
+        ("backward #4", [([], "tensor(6.)"), ([NONE], "tensor([1., 1.])")]),
+    ]
+    assert [r["cells"][0]["value"] for r in h.rows] == [3.0, 6.0, 3.0, 6.0]
+    assert h.rows[1]["cells"][1]["value"] == pytest.approx(8 ** 0.5)  # the norm of [2, 2]
+
+
+def test_both_backends_give_the_same_rows():
+    assert table(lesson(gradlab)[0]) == table(lesson(torch)[0])
+
+
+@BACKENDS
+def test_a_row_per_backward_even_when_leaves_differ(T):
+    w = T.tensor(2.0, requires_grad=True)
+    b = T.tensor([1.0, 2.0], requires_grad=True)
+    h = GradHistory(w, b, names=["weight", "bias"])
+    (w * 3).backward()
+    b.sum().backward()
+    (w * b).sum().backward()
+    assert table(h) == [
+        ("backward #1", [([], "tensor(3.)"), ([], None)]),
+        ("backward #2", [([], None), ([], "tensor([1., 1.])")]),
+        ("backward #3", [([], "tensor(6.)"), ([], "tensor([3., 3.])")]),
+    ]
+    w.grad.zero_()
+    w.grad = T.tensor(5.0)
+    row = h.record()
+    assert row["kind"] == "record" and row["cells"][0]["events"] == [CHANGED]
+    b.grad = None
+    h.record()
+    b.grad = T.tensor([7.0, 7.0])
+    assert h.record()["cells"][1]["events"] == [SET]
+    assert h.text().splitlines()[0] == "GradHistory(weight, bias): 3 backward calls, 6 rows"
+
+
+@BACKENDS
+def test_record_shows_a_zero_right_away_and_close_stops_watching(T):
+    w = T.tensor([1.0, -1.0], requires_grad=True)
+    h = GradHistory(w)
+    (w * w).sum().backward()
+    w.grad.zero_()
+    h.record()
+    assert table(h)[-1] == ("record()", [([ZERO], None)])
+    assert h.rows[-1]["cells"][0]["text"] == "tensor([0., 0.])"
+    w.grad = None
+    h.record()
+    assert h.rows[-1]["cells"][0]["events"] == [NONE]
+    h.close()
+    (w * w).sum().backward()
+    assert len(h.rows) == 3
+
+
+def test_stepper_passes_are_rows_too():
+    from gradlab.widgets import BackwardStepper
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    h = GradHistory(x)
+    s = BackwardStepper((x * x).sum(), params={})
+    (x * 3).sum().backward()  # a whole backward while the stepper's pass is suspended
+    s.run()
+    assert [c for _, c in table(h)] == [[([], "tensor([3., 3.])")], [([], "tensor([5., 7.])")]]
+
+
+def test_text_repr_and_static_svg():
+    h, w, b = lesson(gradlab)
+    data, _ = h._repr_mimebundle_()
+    assert set(data) == {"text/plain", "image/svg+xml", "application/vnd.jupyter.widget-view+json"}
+    assert data["text/plain"] == "\n".join([
+        "GradHistory(w, b): 4 backward calls, 4 rows",
+        "  #  w                     b",
+        "  1  tensor(3.)            tensor([1., 1.])",
+        "  2  tensor(6.)            tensor([2., 2.])",
+        "  3  [zero_()] tensor(3.)  tensor([3., 3.])",
+        "  4  tensor(6.)            [grad = None] tensor([1., 1.])"])
+    svg = data["image/svg+xml"]
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    for text in (repr(h), data["text/plain"], svg):
+        assert not re.search(r"0x[0-9a-f]{6,}", text)
+
+
+def test_names_are_escaped_in_the_static_svg():
+    x = gradlab.tensor(1.0, requires_grad=True)
+    h = GradHistory(x, names=["<b onclick=alert(1)>"])
+    (x * 2).backward()
+    assert "<b " not in h.static_svg() and "&lt;b onclick=alert(1)&gt;" in h.static_svg()
+
+
+def test_rejects_non_leaves():
+    x = gradlab.tensor(1.0, requires_grad=True)
+    with pytest.raises(ValueError, match="leaf tensors that require grad"):
+        GradHistory(x * 2)
+    with pytest.raises(TypeError):
+        GradHistory()

@@ -1,0 +1,247 @@
+"""gradlab.widgets.BackwardStepper: steps run the real engine; the end state is backward()'s."""
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import gradlab
+from gradlab.autograd.functional import backward_stream
+from gradlab.viz import model as m
+from gradlab.widgets import BackwardStepper, frontend
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def program(T):
+    """A small net: a leaf used twice, broadcasting, saved inputs and a saved result."""
+    x = T.tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]], requires_grad=True)
+    w = T.tensor([2.0, 3.0, 4.0], requires_grad=True)
+    h = (x * w).tanh()
+    loss = (h * x).sum() + w.exp().mean()
+    return loss, dict(x=x, w=w, h=h, loss=loss)
+
+
+def grads(T, p):
+    return {k: p[k].grad.tolist() for k in ("x", "w")}
+
+
+def stepped(T, retain_graph=False):
+    loss, p = program(T)
+    s = BackwardStepper(loss, retain_graph=retain_graph, params=p)
+    while s.step():
+        pass
+    return s, loss, p
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_final_state_equals_backward(T):
+    s, loss, p = stepped(T)
+    ref_loss, ref = program(T)
+    ref_loss.backward()
+    assert grads(T, p) == grads(T, ref)
+    # the graph after stepping, freed saved tensors included, is the graph after backward()
+    assert m.build(loss, p) == m.build(ref_loss, ref)
+    assert s.complete and s.frames[-1]["kind"] == "done"
+
+
+def test_gradlab_final_state_equals_torch_backward():
+    s, _, p = stepped(gradlab)
+    ref_loss, ref = program(torch)
+    ref_loss.backward()
+    np.testing.assert_allclose(grads(gradlab, p)["x"], grads(torch, ref)["x"], rtol=1e-6)
+    np.testing.assert_allclose(grads(gradlab, p)["w"], grads(torch, ref)["w"], rtol=1e-6)
+
+
+def test_grad_fills_in_as_accumulate_grad_steps_pass():
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    seen = []
+    while s.step():
+        f = s.frames[s.index]
+        seen.append((f["kind"], p["x"].grad is None, p["w"].grad is None))
+        if f["kind"] == "accumulate":
+            leaf = p[f["title"].split()[-1].split(".")[0]]
+            assert f["panel"][1][1].endswith(gradlab_repr(leaf.grad))
+    first_acc = next(i for i, k in enumerate(seen) if k[0] == "accumulate")
+    assert all(k[1] and k[2] for k in seen[:first_acc])  # nothing accumulated before
+    assert not seen[-1][1] and not seen[-1][2]
+
+
+def gradlab_repr(t):
+    return repr(t).replace("\n", "\n" + " " * len("after:  "))
+
+
+def test_saved_tensors_freed_as_the_pass_releases_them():
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    mul = loss.grad_fn.next_functions[0][0].next_functions[0][0]  # h * x
+    assert type(mul).__name__ == "MulBackward0"
+    while s.frames[s.index]["kind"] != "release" or s.frames[s.index]["name"] != "MulBackward0":
+        assert not any(slot.freed for slot in mul.saved_tensors().values())
+        s.step()
+    assert all(slot.freed for slot in mul.saved_tensors().values())
+    assert set(s.state["freed"]) >= set(s.frames[s.index]["freed"])
+
+
+def test_step_back_reset_and_events():
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    assert s.index == 0 and s.back() is False
+    assert s.step() and s.step() and s.index == 2
+    assert s.back() and s.index == 1
+    assert s.step() and s.index == 2 and len(s.frames) == 3  # re-showed, did not re-run
+    s.reset()
+    assert s.index == 0 and len(s.events) == 2 and p["x"].grad is None
+    n = 0
+    while s.step():
+        n += 1
+    assert s.step() is False and s.complete
+    expected = [type(e).__name__ for e in backward_stream(program(gradlab)[0], trace=True)]
+    assert [type(e).__name__ for e in s.events] == expected
+    assert len(s.frames) == len(expected) + 2  # start, one per event, done
+    assert s.index == len(s.frames) - 1
+
+
+def test_run_to_end_and_sent_messages():
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    sent = []
+    s.send = lambda content, buffers=None: sent.append(content)
+    s._on_message(s, {"type": "step"}, [])
+    assert s.index == 1 and sent[-1] == {"type": "frames", "start": 1, "frames": [s.frames[1]],
+                                         "complete": False}
+    s._on_message(s, {"type": "run"}, [])
+    assert s.complete and s.index == len(s.frames) - 1 and s.count == len(s.frames)
+    assert sent[-1]["start"] == 2 and len(sent[-1]["frames"]) == len(s.frames) - 2
+    s._on_message(s, {"type": "sync"}, [])
+    assert sent[-2]["start"] == 0 and len(sent[-2]["frames"]) == len(s.frames)
+    assert sent[-1] == {"type": "index", "index": s.index}
+    json.dumps(s.frames)  # frames are plain JSON
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_second_backward_fails_at_the_node_that_needed_a_freed_tensor(T):
+    s, loss, p = stepped(T)
+    error = s.try_backward()
+    ref_loss, _ = program(torch)
+    ref_loss.backward()
+    with pytest.raises(RuntimeError) as ref:
+        ref_loss.backward()
+    assert type(error) is RuntimeError and str(error) == str(ref.value)
+    frame = s.frames[-1]
+    assert frame["kind"] == "error" and s.index == len(s.frames) - 1
+    assert frame["name"] == "ExpBackward0"  # the first node run that needs a saved tensor
+    assert frame["node"] == s.state["current"] is not None
+    assert [s.graph.node(i).name for i in frame["needed"]] == ["result"]
+    assert frame["panel"][0] == ["RuntimeError at ExpBackward0", str(ref.value), "error"]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_retain_graph_keeps_saved_and_backward_again_accumulates(T):
+    s, loss, p = stepped(T, retain_graph=True)
+    assert not any(f["freed"] for f in s.frames)
+    assert all(n.state == m.ALIVE for n in m.build(loss, p).of_kind(m.SAVED))
+    once = grads(T, p)
+    assert s.try_backward() is None
+    assert s.frames[-1]["kind"] == "again"
+    np.testing.assert_allclose(grads(T, p)["w"], 2 * np.array(once["w"]), rtol=1e-6)
+
+
+def test_stepping_a_freed_graph_shows_the_error():
+    loss, p = program(gradlab)
+    loss.backward()
+    s = BackwardStepper(loss, params=p)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        while s.step():
+            pass
+    assert s.complete and s.frames[-1]["kind"] == "error" and s.step() is False
+
+
+def test_reprs_have_no_address_and_a_static_svg():
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    s.step()
+    data, _ = s._repr_mimebundle_()
+    assert set(data) == {"text/plain", "image/svg+xml",
+                         "application/vnd.jupyter.widget-view+json"}
+    for text in (repr(s), data["text/plain"], data["image/svg+xml"]):
+        assert not re.search(r"0x[0-9a-f]{6,}", text)
+    assert repr(s) == ("BackwardStepper(gradlab, 19 nodes: 7 grad_fn, 2 AccumulateGrad): step 1 "
+                       "of 1 so far (the pass runs as you step): AddBackward0 receives its "
+                       "gradient")
+    assert data["text/plain"].splitlines()[1:3] == ["  incoming grad:", "    tensor(1.)"]
+    svg = data["image/svg+xml"]
+    assert svg.startswith('<svg class="gradlab-stepper"') and "<style>" in svg
+    current = s.state["current"]
+    assert re.search(f'<g id="{current}" class="node grad_fn current"', svg)
+    s.run()
+    svg = s.static_svg()
+    assert svg.count(" freed") >= len(m.build(loss, p).of_kind(m.SAVED))
+    assert "carried" in svg and " done" in svg
+
+
+def test_svg_is_escaped_and_ids_match_the_model():
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    s = BackwardStepper(y, params={"<img src=x onerror=alert(1)>": x, "y": y})
+    assert "<img" not in s.svg and "&lt;img src=x onerror=alert(1)&gt;" in s.svg
+    assert s.svg.startswith("<svg")
+    ids = set(re.findall(r'<g id="([ne]\d+)"', s.svg))
+    shown = {n.id for n in s.graph.nodes} | {e.id for e in s.graph.edges}
+    assert ids == shown
+    s.run()
+    marked = {i for f in s.frames for k in ("carried", "freed", "done") for i in f[k]}
+    assert marked <= ids
+
+
+def test_large_graph_is_collapsed_with_a_message_and_still_steps():
+    a = gradlab.tensor([0.5], requires_grad=True)
+    h = a
+    for _ in range(1700):  # 5,100 grad_fn nodes
+        h = (h * 1.001).tanh() + a
+    s = BackwardStepper(h, params={})
+    assert s.graph.omitted > 4000
+    assert s.message.startswith("Large graph: ") and "max_nodes=500" in s.message
+    s.run()
+    hidden = [f for f in s.frames if f["name"] and f["node"] is None]
+    assert hidden and hidden[0]["panel"][-1][0] == "not drawn"
+    ref = gradlab.tensor([0.5], requires_grad=True)
+    h = ref
+    for _ in range(1700):
+        h = (h * 1.001).tanh() + ref
+    h.backward()
+    assert a.grad.tolist() == ref.grad.tolist()
+    small = BackwardStepper(ref * 2, params={}, max_nodes=None)
+    assert small.message == "" and small.graph.omitted == 0
+
+
+def test_default_names_come_from_the_callers_variables():
+    weight = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    out = (weight * weight).sum()
+    s = BackwardStepper(out)
+    assert "weight" in {n.name for n in s.graph.nodes}
+
+
+def test_frontend_files_are_found_and_ship_in_the_wheel(tmp_path):
+    assert frontend("stepper.js").parent.name in ("widgets", "_frontend")
+    js = frontend("stepper.js").read_text()
+    assert "export default" in js and "import " not in js and "http" not in js
+    assert "innerHTML" not in js.replace('graph.innerHTML = model.get("svg")', "")
+    pytest.importorskip("hatchling")
+    from hatchling.builders.wheel import WheelBuilder
+    wheel = next(iter(WheelBuilder(ROOT).build(directory=str(tmp_path), versions=["standard"])))
+    names = zipfile.ZipFile(wheel).namelist()
+    for f in ("stepper.js", "stepper.css", "history.js", "history.css"):
+        assert f"gradlab/_frontend/{f}" in names
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    out = subprocess.run([sys.executable, "-c", "from gradlab.widgets import frontend; "
+                          "print(frontend('stepper.js'))"], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    assert out.stdout.strip() == str(tmp_path / "site" / "gradlab" / "_frontend" / "stepper.js")

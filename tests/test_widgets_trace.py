@@ -1,0 +1,191 @@
+"""gradlab.widgets.trace: frames from engine events, and PyTorch's backward replayed as the same frames."""
+import re
+
+import numpy as np
+import pytest
+
+import gradlab
+from gradlab.autograd.functional import backward_stream
+from gradlab.ops._core import GRAD_FNS
+from gradlab.viz import model as m
+from gradlab.widgets.trace import (FrameMaker, fmt, formula_values, record_torch, state_at)
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+
+def leaf(T, values):
+    return T.tensor(np.asarray(values, dtype=np.float32)).requires_grad_()
+
+
+def frames_of(T, program, retain_graph=False):
+    """(frames, leaves) of one backward of ``program``: gradlab's engine, or torch's replayed."""
+    y, params = program(T)
+    graph = m.build(y, params)
+    if T is torch:
+        events, values = record_torch((y,), None, retain_graph)
+        maker = FrameMaker(graph, values, retain_graph)
+    else:  # frames made as the events come, as the stepper makes them
+        events = backward_stream(y, retain_graph=retain_graph, trace=True)
+        maker = FrameMaker(graph, None, retain_graph)
+    frames = [maker.start((y,), [T.ones_like(y)])] + [maker.frame(e) for e in events]
+    return frames, graph
+
+
+NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]\d+)?")
+
+
+def same_text(a, b):
+    """Equal texts, numbers compared to float32 precision (the backends may differ in an ulp)."""
+    if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+        return False
+    x = [float(v) for v in NUMBER.findall(a)]
+    y = [float(v) for v in NUMBER.findall(b)]
+    return np.allclose(x, y, rtol=1e-4, atol=1e-7)
+
+
+def mul_sum(T):
+    x = leaf(T, [1.0, 2.0])
+    w = leaf(T, [3.0, 4.0])
+    y = (x * w).sum()
+    return y, locals()
+
+
+def mixed(T):
+    x = leaf(T, [1.0, 2.0])
+    w = leaf(T, [3.0, 4.0])
+    y = (x * w).exp().sum() + (x ** 2).mean()
+    return y, locals()
+
+
+def reuse_broadcast(T):
+    a = leaf(T, [[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]])
+    b = leaf(T, [2.0, 3.0, 4.0])
+    c = (a * b + b).tanh()
+    y = (c * a).sum() / (b * b).sum()
+    return y, locals()
+
+
+def matmul_relu(T):
+    x = leaf(T, np.arange(6).reshape(2, 3) / 6)
+    W = leaf(T, np.arange(12).reshape(4, 3) / 10 - 0.5)
+    y = x.matmul(W.t()).relu().pow(2).mean()
+    return y, locals()
+
+
+def big(T):
+    x = leaf(T, np.linspace(-1, 1, 40))
+    y = (x.sin() * 2).sum()
+    return y, locals()
+
+
+PROGRAMS = [mul_sum, mixed, reuse_broadcast, matmul_relu, big]
+
+
+def test_mul_sum_frames():
+    frames, graph = frames_of(gradlab, mul_sum)
+    kinds = [(f["kind"], f["name"]) for f in frames]
+    assert kinds == [("start", ""), ("enter", "SumBackward0"), ("grads", "SumBackward0"),
+                     ("enter", "MulBackward0"), ("grads", "MulBackward0"),
+                     ("release", "MulBackward0"), ("enter", "AccumulateGrad"),
+                     ("accumulate", "AccumulateGrad"), ("enter", "AccumulateGrad"),
+                     ("accumulate", "AccumulateGrad")]
+    mul = frames[4]
+    assert mul["node"] == graph.id_of(gradlab_node(graph, "MulBackward0"))
+    assert mul["panel"][0] == ["incoming grad", "tensor([1., 1.])", ""]
+    assert mul["panel"][1] == [
+        "grad_self = grad · other",
+        "grad  = tensor([1., 1.])\nother = tensor([3., 4.], requires_grad=True)\n"
+        "→ tensor([3., 4.])\n  sent to AccumulateGrad → x", "formula"]
+    assert mul["panel"][2][0] == "grad_other = grad · self"
+    assert mul["panel"][2][1].endswith("→ tensor([1., 2.])\n  sent to AccumulateGrad → w")
+    assert mul["done"] == [mul["node"]]
+    assert len(mul["carried"]) == 2
+    released = frames[5]
+    assert sorted(graph.node(i).name for i in released["freed"]) == ["other", "self"]
+    acc = frames[7]
+    assert acc["title"] == "AccumulateGrad adds the gradient into x.grad"
+    assert acc["panel"][1] == ["x.grad", "before: None\nafter:  tensor([3., 4.])", "result"]
+    assert len(acc["done"]) == 2 and graph.node(acc["done"][1]).name == "x"
+
+
+def gradlab_node(graph, name):
+    return next(obj for obj, nid in graph.objects.values() if type(obj).__name__ == name)
+
+
+def test_frames_list_only_new_marks_and_state_accumulates():
+    frames, graph = frames_of(gradlab, reuse_broadcast)
+    for key in ("carried", "freed", "done"):
+        ids = [i for f in frames for i in f[key]]
+        assert len(ids) == len(set(ids)), key
+    end = state_at(frames, len(frames) - 1)
+    next_edges = {e.id for e in graph.edges if e.kind == m.EDGE_NEXT}
+    assert next_edges <= end["carried"]  # every edge of the graph carried a gradient
+    saved = {n.id for n in graph.nodes if n.kind == m.SAVED}
+    assert end["freed"] == saved
+    assert state_at(frames, 0)["carried"] == set()
+    assert state_at(frames, 3)["current"] == frames[3]["node"]
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_torch_replay_gives_gradlabs_frames(program, retain_graph):
+    ours, _ = frames_of(gradlab, program, retain_graph)
+    theirs, _ = frames_of(torch, program, retain_graph)
+    assert [f["step"] for f in ours] == [f["step"] for f in theirs]
+    for a, b in zip(ours, theirs):
+        assert {k: v for k, v in a.items() if k != "panel"} == \
+            {k: v for k, v in b.items() if k != "panel"}
+        assert [(h, s) for h, _, s in a["panel"]] == [(h, s) for h, _, s in b["panel"]]
+        for (_, x, _), (_, y, _) in zip(a["panel"], b["panel"]):
+            assert same_text(x, y), (x, y)
+
+
+def test_accumulate_before_after_on_second_backward():
+    x = leaf(gradlab, [1.0, 2.0])
+    (x * 2).sum().backward()
+    y = (x * x).sum()
+    graph = m.build(y, {"x": x})
+    maker = FrameMaker(graph)
+    frames = [maker.frame(e) for e in backward_stream(y, trace=True)]
+    acc = [f for f in frames if f["kind"] == "accumulate"]
+    assert acc[0]["panel"][1][1] == "before: tensor([2., 2.])\nafter:  tensor([4., 6.])"
+
+
+def test_formula_values_read_saved_and_attrs():
+    x = leaf(gradlab, [1.0, 2.0])
+    y = x ** 3
+    values = formula_values(y.grad_fn)
+    assert fmt(values["self"]) == "tensor([1., 2.], requires_grad=True)"
+    assert values["exponent"] == 3
+    t = leaf(torch, [1.0, 2.0]) ** 3
+    assert formula_values(t.grad_fn)["exponent"] == 3
+
+
+def test_registry_names_every_declared_class():
+    assert GRAD_FNS["MulBackward0"]._formulas[0][2] == "grad · other"
+    assert GRAD_FNS["PowBackward0"]._inputs == ("self",)
+    x = leaf(gradlab, [1.0])
+    assert GRAD_FNS[type((x * x).grad_fn).__name__] is type((x * x).grad_fn)
+
+
+def test_fmt_summarises_big_tensors():
+    assert fmt(gradlab.zeros(3, 7)) == "tensor of shape (3, 7), float32"
+    assert fmt(torch.zeros(3, 7, dtype=torch.float64)) == "tensor of shape (3, 7), float64"
+    assert fmt(gradlab.tensor([1.5])) == "tensor([1.5000])"
+    assert fmt(None) == "None" and fmt((1, 2)) == "(1, 2)"
+
+
+def test_error_frame_names_the_node_that_needed_a_freed_tensor():
+    y, params = mul_sum(gradlab)
+    graph = m.build(y, params)
+    maker = FrameMaker(graph)
+    for e in backward_stream(y, trace=True):
+        maker.frame(e)
+    with pytest.raises(RuntimeError) as info:
+        for e in backward_stream(y, trace=True):
+            maker.frame(e)
+    frame = maker.error(maker.entered, info.value)
+    assert frame["name"] == "MulBackward0" and frame["kind"] == "error"
+    assert sorted(graph.node(i).name for i in frame["needed"]) == ["other", "self"]
+    assert frame["panel"][0][0] == "RuntimeError at MulBackward0"
+    assert frame["panel"][0][1].startswith("Trying to backward through the graph a second time")
