@@ -8,6 +8,15 @@ from ..autograd.graph import Node, SavedTensor, _sequence
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 
+try:  # NumPy >= 2 keeps its floating-point error state in a context variable
+    from numpy._core._ufunc_config import _extobj_contextvar as _fp_errors, _make_extobj
+    _FP_IGNORE = _make_extobj(all="ignore")
+except ImportError:  # pragma: no cover - older NumPy
+    class _fp_errors:
+        set = staticmethod(lambda _: np.seterr(all="ignore"))
+        reset = staticmethod(lambda old: np.seterr(**old))
+    _FP_IGNORE = None
+
 RESULT = object()  # stands for the op's output in a ``saved`` tuple
 NO_EDGE = (None, 0)
 GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared under that name
@@ -134,6 +143,18 @@ def _save(value, output):
     if value is None:
         return None
     return SavedTensor(value)  # a Python number PyTorch wraps into a tensor
+
+
+def quietly(fn, *args, **kwargs):
+    """fn(*args) with NumPy's floating-point warnings off: PyTorch gives inf and nan silently.
+
+    The same as ``with np.errstate(all="ignore")`` at a tenth of its cost, which matters per op.
+    """
+    token = _fp_errors.set(_FP_IGNORE)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _fp_errors.reset(token)
 
 
 EXACT_MAX = 4096  # elements: up to this size float32 transcendentals are correctly rounded

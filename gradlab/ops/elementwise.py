@@ -7,7 +7,8 @@ from .. import _dtype
 from ..autograd.grad_mode import _local, no_grad
 from ..tensor import Tensor
 from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp, cr_log,
-                    cr_log1p, cr_sin, cr_tanh, derivative, method, promote, record, shape_of, wrap)
+                    cr_log1p, cr_sin, cr_tanh, derivative, method, promote, quietly, record,
+                    shape_of, wrap)
 
 # ---- grad_fn table ----------------------------------------------------------------------------
 
@@ -207,9 +208,7 @@ def _unary(fn, self, cls, saved=()):
     if not dt.is_floating_point:
         dt = _dtype.get_default_dtype()
         a = a.astype(dt.np)
-    with np.errstate(all="ignore"):
-        out = Tensor._make(fn(a), dt)
-    return record(cls, out, (self,), saved)
+    return record(cls, Tensor._make(quietly(fn, a), dt), (self,), saved)
 
 
 def _as_tensor(x, like):
@@ -281,8 +280,7 @@ def div(self, other, *, rounding_mode=None):
         dt = _dtype.get_default_dtype()
         x, y = np.asarray(x, dt.np), np.asarray(y, dt.np) if isinstance(y, np.ndarray) else y
     try:
-        with np.errstate(all="ignore"):
-            out = np.true_divide(x, y, dtype=dt.np)
+        out = quietly(np.true_divide, x, y, dtype=dt.np)
     except ValueError:
         raise broadcast_error(shape_of(self), shape_of(other)) from None
     return record(DivBackward0, Tensor._make(out, dt), (self, other), (self, other))
@@ -353,18 +351,16 @@ def pow(self, exponent):
     a = self._array if dt is self.dtype else self._array.astype(dt.np)
     if not dt.is_floating_point and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with np.errstate(all="ignore"):
-        out = Tensor._make(_square(a) if exponent == 2 else _power(a, exponent), dt)
+    out = Tensor._make(_square(a) if exponent == 2 else _power(a, exponent), dt)
     return record(PowBackward0, out, (self,), (self,), (exponent,))
 
 
 def _square(a):
-    return a * a
+    return quietly(operator.mul, a, a)
 
 
 def _power(a, b):
-    with np.errstate(all="ignore"):
-        return np.power(a, b)
+    return quietly(np.power, a, b)
 
 
 @method("__rpow__")
@@ -666,7 +662,8 @@ def clone(self, *, memory_format=None):
 
 def copy_graph(grad):
     """The copy AccumulateGrad makes of a gradient under create_graph (a CopyBackwards node)."""
-    return record(CopyBackwards, Tensor._make(np.array(grad._array), grad.dtype), (None, grad))
+    copy = Tensor._make(np.array(grad._array), grad.dtype, counter=[1])  # empty + copy_: version 1
+    return record(CopyBackwards, copy, (None, grad))
 
 
 def to(self, *args, dtype=None, copy=False, **kwargs):
