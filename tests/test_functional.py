@@ -551,6 +551,36 @@ def grad_setter_double_leaf_float_grad(L):
     x.grad = L.ones(2)
 
 
+@scenario
+def grad_after_create_graph_accumulates_in_place(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    (x ** 2).sum().backward(create_graph=True)
+    g = x.grad
+    (x * 3).sum().backward()
+    return g is x.grad, x.grad, x.grad.grad_fn, g._version
+@scenario
+def user_set_grad_accumulated_in_place(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    t = L.ones(2)
+    x.grad = t
+    (x * 3).sum().backward()
+    return t is x.grad, t, t._version
+@scenario
+def create_graph_twice_adds_out_of_place(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    (x ** 2).sum().backward(create_graph=True)
+    g = x.grad
+    (x ** 3).sum().backward(create_graph=True)
+    return g is x.grad, x.grad, x.grad.grad_fn, g
+@scenario
+def user_set_grad_requiring_grad_in_place(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    t = L.ones(2, requires_grad=True)
+    x.grad = t
+    (x * 3).sum().backward()
+    return t is x.grad, x.grad, t._version
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float16", "int64", "int32", "int16", "int8",
                                    "uint8", "bool"])
 def test_grad_setter_dtype_errors(dtype):

@@ -387,7 +387,7 @@ def _accumulate(node, grad, create_graph, shared):
         else:
             variable._grad = grad.detach().clone()
         return variable._grad
-    if create_graph or old._requires_grad or grad._requires_grad:
+    if create_graph:  # PyTorch adds out of place only in grad mode, else in place
         variable._grad = old + grad
     else:
         storage = old._storage()
