@@ -86,6 +86,7 @@ class Tensor:
         node = ref() if ref is not None else None
         if node is None:
             node = AccumulateGrad(self)
+            node._hooks = self.__dict__.get("_leaf_hook_tables")
             self._accumulator_ref = weakref.ref(node)
         return node
 
@@ -175,14 +176,15 @@ class Tensor:
         """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        node = self._grad_fn if self._grad_fn is not None else self._accumulator()
-        if node is None:
-            return RemovableHandle({})  # no gradient ever reaches this tensor
-        table = node._hook_tables().tensor_pre.setdefault(self._output_nr, {})
+        if self._grad_fn is not None:
+            hooks = self._grad_fn._hook_tables()
+        else:
+            hooks = self._leaf_hooks()
+            if hooks is None:
+                return RemovableHandle({})  # no gradient ever reaches this tensor
+        table = hooks.tensor_pre.setdefault(self._output_nr, {})
         handle = RemovableHandle(table)
         table[handle.id] = hook
-        if self._grad_fn is None:
-            self._keep_accumulator(node)
         return handle
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -191,16 +193,22 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        node = self._accumulator()
-        self._keep_accumulator(node)
-        table = node._hook_tables().post_accumulate
+        hooks = self._leaf_hooks()
+        table = hooks.post_accumulate if hooks is not None else {}
         handle = RemovableHandle(table)
         table[handle.id] = hook
         return handle
 
-    def _keep_accumulator(self, node):
-        # a hook lives on the accumulator, so the leaf keeps it alive (PyTorch does the same)
-        self.__dict__["_hooked_accumulator"] = node
+    def _leaf_hooks(self):
+        """A leaf's hook tables: they belong to the tensor (as in PyTorch) and every
+        AccumulateGrad made for it shares them, so the leaf need not keep its node alive."""
+        hooks = self.__dict__.get("_leaf_hook_tables")
+        if hooks is None:
+            node = self._accumulator()
+            if node is None:
+                return None
+            hooks = self.__dict__["_leaf_hook_tables"] = node._hook_tables()
+        return hooks
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the graph leaves (see autograd.backward)."""

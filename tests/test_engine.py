@@ -851,3 +851,22 @@ def test_grad_mode_restored_when_backward_raises(consumer_mode):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z_sum.backward(create_graph=True)
         assert gradlab.is_grad_enabled() is consumer_mode
+
+
+def test_leaf_hooks_survive_graphs_without_a_reference_cycle():
+    log = []
+    x = gradlab.tensor([1., 2.], requires_grad=True)
+    x.register_hook(lambda g: log.append(("hook", g.tolist())))
+    x.register_post_accumulate_grad_hook(lambda t: log.append(("post", t.grad.tolist())))
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        (x * 2).sum().backward()  # the AccumulateGrad of this graph dies with it
+        (x * 3).sum().backward()  # a new one runs the same hooks
+        ref = weakref.ref(x)
+        del x
+        assert ref() is None  # no cycle keeps the leaf alive
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert log == [("hook", [2., 2.]), ("post", [2., 2.]), ("hook", [3., 3.]), ("post", [5., 5.])]
