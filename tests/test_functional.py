@@ -24,6 +24,13 @@ def scenario(fn):
     return fn
 
 
+def err(fn):
+    try:
+        return "ok", fn()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__, str(e)
+
+
 def leaf(L, values=(1., 2.), **kw):
     return L.tensor(list(values), requires_grad=True, **kw)
 
@@ -387,6 +394,28 @@ def grad_hooks_and_nodes_seen_when_capturing_leaves(L):
     w.register_hook(lambda g: log.append("w tensor hook"))
     L.autograd.grad(out, w)
     return log
+
+
+@scenario
+def grad_batched_and_dict_inputs(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    w = L.tensor([1., 2.], requires_grad=True)
+    u = L.tensor([1.], requires_grad=True)
+    y = x ** 2
+    z = x[:2] * w
+    r = [err(lambda: L.autograd.grad(y, x, L.eye(3), is_grads_batched=True, retain_graph=True)),
+         err(lambda: L.autograd.grad(z, (x, w), L.eye(2), is_grads_batched=True)),
+         err(lambda: L.autograd.grad(z, (x, w), L.eye(2), is_grads_batched=True)),
+         err(lambda: L.autograd.grad(y, (x, u), L.eye(3), is_grads_batched=True, allow_unused=True, retain_graph=True)),
+         err(lambda: L.autograd.grad(y, (x, u), L.eye(3), is_grads_batched=True, materialize_grads=True, retain_graph=True)),
+         err(lambda: L.autograd.grad(y, (x, u), L.eye(3), is_grads_batched=True, retain_graph=True)),
+         err(lambda: L.autograd.grad(y, x, L.ones(2, 3, 1), is_grads_batched=True, retain_graph=True)),
+         err(lambda: L.autograd.grad(y.sum(), {"x": x}, retain_graph=True)),
+         err(lambda: L.autograd.grad(y.sum(), (x, u), materialize_grads=True, create_graph=True)[1].requires_grad)]
+    g = L.autograd.grad(x ** 3, x, L.eye(3), is_grads_batched=True, create_graph=True)[0]
+    r.append((g.tolist(), g.requires_grad))  # the grad_fn differs: vmap batches the ops
+    r.append(L.autograd.grad(g.sum(), x))
+    return r
 
 
 @scenario

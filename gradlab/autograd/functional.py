@@ -129,10 +129,57 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "
                       "torch.autograd.backward.", FutureWarning, stacklevel=2)
-    captured, events = grad_stream(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                                   allow_unused, materialize_grads)
-    collections.deque(events, maxlen=0)
-    return _finish_grad(captured, inputs, allow_unused, materialize_grads)
+    names = None
+    if type(inputs) is dict:  # PyTorch returns a dict of gradients for a dict of inputs
+        names, inputs = list(inputs), tuple(inputs.values())
+    if is_grads_batched:
+        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                               allow_unused, materialize_grads)
+    else:
+        captured, events = grad_stream(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                                       allow_unused, materialize_grads)
+        collections.deque(events, maxlen=0)
+        result = _finish_grad(captured, inputs, allow_unused, materialize_grads, create_graph)
+    return result if names is None else dict(zip(names, result))
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """grad(is_grads_batched=True): one backward per row of the grad_outputs, stacked (what
+    PyTorch's vmap computes); the graph is freed after the last row unless retained."""
+    from .._size import Size
+    from ..ops.shape import stack
+    outputs = _as_tuple(outputs)
+    batched = _given(grad_outputs, len(outputs))
+    for i, (out, g) in enumerate(zip(outputs, batched)):  # (PyTorch prints grad[0].shape[1:])
+        if g is not None and g._array.shape[1:] != out._array.shape:
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
+                "as the batch dimension. The sizes of the remaining dimensions are expected to "
+                "match the shape of corresponding output, but a mismatch was detected: "
+                f"grad_output[{i}] has a shape of {Size(g._array.shape[2:])} and output[{i}] has "
+                f"a shape of {Size(out._array.shape)}. If you only want some tensors in "
+                "`grad_output` to be considered batched, consider using vmap.")
+    if retain_graph is None:
+        retain_graph = create_graph
+    n = next(g._array.shape[0] for g in batched if g is not None)
+    rows = []
+    for b in range(n):
+        captured, events = grad_stream(outputs, inputs, tuple(None if g is None else g[b]
+                                                              for g in batched),
+                                       retain_graph if b == n - 1 else True, create_graph,
+                                       allow_unused, materialize_grads)
+        collections.deque(events, maxlen=0)
+        rows.append(_finish_grad(captured, inputs, allow_unused or materialize_grads, False,
+                                 create_graph))
+    result = []
+    for t, column in zip(_as_tuple(inputs), zip(*rows)):
+        if column[0] is None:
+            result.append(_finish_grad((None,), (t,), allow_unused, materialize_grads,
+                                       create_graph)[0])
+        else:
+            result.append(stack(column))
+    return tuple(result)
 
 
 def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -164,7 +211,7 @@ def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_gr
     return captured, events
 
 
-def _finish_grad(captured, inputs, allow_unused, materialize_grads):
+def _finish_grad(captured, inputs, allow_unused, materialize_grads, create_graph=False):
     inputs = _as_tuple(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -173,7 +220,7 @@ def _finish_grad(captured, inputs, allow_unused, materialize_grads):
         if g is None:
             if materialize_grads:
                 from .._creation import zeros_like
-                g = zeros_like(t)
+                g = zeros_like(t, requires_grad=create_graph)
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in the "
