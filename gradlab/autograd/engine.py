@@ -91,12 +91,11 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
     """
     dependencies = _dependencies(root for root, _ in roots)
     needed = execute = None
+    captures = {}
     if inputs is not None:
         targets = {n for n, _ in inputs}
         needed = _needed([r for r, _ in roots], targets, captured is None)
         execute = needed | targets  # the nodes that receive gradients (PyTorch's should_execute)
-    captures = {}
-    if inputs is not None:
         for i, (node, nr) in enumerate(inputs):
             captures.setdefault(node, []).append((nr, i))
 
