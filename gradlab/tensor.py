@@ -104,9 +104,8 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        if self._base is not None:
-            self._fresh()
-        return self._requires_grad
+        base = self._base  # a view also requires grad once its base does (PyTorch)
+        return self._requires_grad or base is not None and base._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):

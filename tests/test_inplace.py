@@ -279,6 +279,64 @@ def setitem_keys_and_values(L):
     return out
 
 
+@sc
+def stale_views_and_their_errors(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    y = x * 1
+    a, b, c = y.unbind()
+    y.mul_(2)
+    r = [err(lambda: a.grad_fn), err(lambda: a.requires_grad)]
+    with L.no_grad():
+        v = y[0]
+    y.add_(1)
+    r += [err(lambda: v.requires_grad), err(lambda: v.is_leaf), err(lambda: v.grad_fn),
+          err(lambda: v * 2)]
+    w = L.tensor([1., 2., 3.], requires_grad=True)
+    with L.no_grad():
+        u = w[0]
+        w.add_(1)
+        r.append(err(lambda: u.is_leaf))
+    z = L.zeros(3)
+    with L.no_grad():
+        s = z[0]
+    z.add_(1)
+    r.append((s.requires_grad, s.grad_fn, s.is_leaf))
+    q = L.zeros(3)
+    p = q[:2]
+    q.copy_(w * 2)
+    r.append((p.requires_grad, p.is_leaf, p.grad_fn))
+    return r
+
+
+@sc
+def training_loop_patterns(L):
+    w = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    r = []
+    with L.no_grad():
+        w[0] = 5.
+        w[1, 1] += 1
+    r.append((w.tolist(), w._version, w.is_leaf, w.grad_fn))
+    (w * w).sum().backward()
+    r.append(w.grad)
+    w.data -= 0.1 * w.grad.data
+    r.append((w.tolist(), w._version))
+    w.data.add_(w.grad, alpha=-0.1)
+    r.append((w.tolist(), w._version))
+    w.grad.data.zero_(); r.append((w.grad, w.grad._version))
+    w.grad.detach_(); r.append(w.grad.requires_grad)
+    w.grad.requires_grad_(False); r.append(w.grad.requires_grad)
+    r.append(err(lambda: w.add_(1)))
+    r.append(err(lambda: w.data.add_(1) is not None))
+    with L.no_grad():
+        r.append(err(lambda: w.mul_(2) is w))
+    r.append((w.tolist(), w._version))
+    r.append(err(lambda: w[0].add_(1)))
+    with L.no_grad():
+        v = w[0]; v.add_(1)
+    r.append((w.tolist(), w._version, v._version, v.requires_grad, v.is_leaf))
+    return r
+
+
 @pytest.mark.parametrize("name", sorted(SC))
 def test_scenario_matches_torch(name):
     assert_same_outcome(SC[name])

@@ -14,12 +14,31 @@ from . import elementwise as ew
 from ._core import NO_EDGE, broadcast_error, derivative, method, record
 
 
-NO_GRAD_VIEW_ERROR = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
-    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
-    "code by moving both the view and the inplace either both inside the no_grad block (if you "
-    "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
-    "tracked).")
+def _view_error(view, indirect):
+    """PyTorch's error for a view that must not be modified in place: one made in no_grad mode,
+    or an output of a node with several view outputs (unbind, split)."""
+    what = ("its base or another view of its base has been" if indirect else "is being")
+    fn = view._grad_fn
+    if fn is None:
+        return RuntimeError(
+            f"A view was created in no_grad mode and {what} modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+            "can clarify your code by moving both the view and the inplace either both inside "
+            "the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+            "you want the inplace to be tracked).")
+    name = fn.name()
+    return RuntimeError(
+        f"Output {view._output_nr} of {name[:name.rfind('Backward')]} is a view and {what} "
+        "modified inplace. This view is the output of a function that returns multiple views. "
+        "Such functions do not allow the output views to be modified inplace. You should "
+        "replace the inplace operation by an out-of-place one.")
+
+
+def _forbidden_view(view):
+    """True for a view made in no_grad mode of a tensor requiring grad, or a multi-output view."""
+    fn = view._grad_fn
+    return fn is None and view._requires_grad or fn is not None and (fn.num_outputs > 1 or
+                                                                     fn._multi)
 
 
 def check_inplace(self):
@@ -27,16 +46,8 @@ def check_inplace(self):
     if not getattr(_local, "enabled", True):
         return
     base = self._base
-    if base is not None and self._grad_fn is None and self._requires_grad:
-        raise RuntimeError(NO_GRAD_VIEW_ERROR)
-    fn = self._grad_fn
-    if base is not None and fn is not None and (fn.num_outputs > 1 or fn._multi):
-        name = fn.name()
-        raise RuntimeError(
-            f"Output {self._output_nr} of {name[:name.rfind('Backward')]} is a view and is being "
-            "modified inplace. This view is the output of a function that returns multiple "
-            "views. Such functions do not allow the output views to be modified inplace. You "
-            "should replace the inplace operation by an out-of-place one.")
+    if base is not None and _forbidden_view(self):
+        raise _view_error(self, False)
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
@@ -230,11 +241,15 @@ def _move_retains_grad(tensor, old, new):
 
 def refresh_view(view):
     """A view whose base (or another view of it) was modified in place since its grad_fn was
-    recorded gets a new one from the base's current grad_fn, as PyTorch does on access."""
-    view._view_version = view._version_counter[0]
+    recorded gets a new one from the base's current grad_fn, as PyTorch does on access (and
+    raises for the views that must not be modified in place)."""
     base = view._base
-    if base._requires_grad and not (view._requires_grad and view._grad_fn is None):
-        _as_strided_of_base(view, _view_index(view, base))
+    if view._grad_fn is None and not base._requires_grad:
+        view._view_version = view._version_counter[0]
+        return
+    if _forbidden_view(view):
+        raise _view_error(view, True)
+    _as_strided_of_base(view, _view_index(view, base))
 
 
 # ---- the in-place ops -----------------------------------------------------------------------------
