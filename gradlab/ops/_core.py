@@ -99,8 +99,8 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     uses = cls._uses
     for i, inp in enumerate(inputs):
         if isinstance(inp, Tensor):
-            if inp._base is not None:
-                inp._fresh()
+            if inp._base is not None and inp._view_version != inp._version_counter[0]:
+                inp._fresh()  # its base changed in place: regenerate the view's grad_fn
             if inp._requires_grad:
                 fn = inp._grad_fn
                 edges.append((fn, inp._output_nr) if fn is not None else (inp._accumulator(), 0))
