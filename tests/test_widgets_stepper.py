@@ -116,10 +116,11 @@ def test_run_to_end_and_sent_messages():
     s.send = lambda content, buffers=None: sent.append(content)
     s._on_message(s, {"type": "step"}, [])
     assert s.index == 1 and sent[-1] == {"type": "frames", "start": 1, "frames": [s.frames[1]],
-                                         "complete": False}
+                                         "complete": False, "index": 1}
     s._on_message(s, {"type": "run"}, [])
     assert s.complete and s.index == len(s.frames) - 1 and s.count == len(s.frames)
     assert sent[-1]["start"] == 2 and len(sent[-1]["frames"]) == len(s.frames) - 2
+    assert sent[-1]["index"] == len(s.frames) - 1
     s._on_message(s, {"type": "sync"}, [])
     assert sent[-2]["start"] == 0 and len(sent[-2]["frames"]) == len(s.frames)
     assert sent[-1] == {"type": "index", "index": s.index}

@@ -34,9 +34,9 @@ function button(label, title, cls = "") {
 function render({ model, el }) {
   const stepBtn = button("Step ▶", "Run the next engine event (→ or space)", "gl-primary");
   const backBtn = button("◀ Back", "Show the previous step (←)");
-  const resetBtn = button("⏮ Reset", "Show step 0 (r)");
-  const playBtn = button("Play ⏵", "Step on a timer (p)");
-  const runBtn = button("Run to end ⏭", "Run the rest of the pass");
+  const resetBtn = button("Reset", "Show step 0 (r)");
+  const playBtn = button("Play ▷", "Step on a timer (p)");
+  const runBtn = button("Run to end »", "Run the rest of the pass");
   const againBtn = button("Backward again", "Call backward() a second time", "gl-again");
   const fitBtn = button("1:1", "Toggle fit-to-width / actual size");
   const speed = h("select", { class: "gl-speed", title: "Play speed" });
@@ -70,6 +70,10 @@ function render({ model, el }) {
     for (const g of graph.querySelectorAll("g[id]")) elements.set(g.id, g);
   }
   drawSvg();
+  if (elements.size > 240) {  // a big drawing is unreadable when fitted: start at actual size
+    graph.classList.remove("gl-fit");
+    fitBtn.textContent = "fit";
+  }
 
   let frames = [];
   let applied = -1;       // frames[0..applied] have their marks applied
@@ -120,9 +124,6 @@ function render({ model, el }) {
                     h("span", { class: `gl-badge gl-badge-${frame.kind}`, text: frame.event || frame.kind }),
                     h("span", { text: frame.title }));
     const items = [title];
-    if (frame.node === null && frame.name) {
-      items.push(h("div", { class: "gl-note", text: `${frame.name} is not drawn.` }));
-    }
     for (const [head, text, style] of frame.panel) {
       items.push(h("div", { class: `gl-sec gl-sec-${style || "plain"}` },
                    h("div", { class: "gl-head", text: head }), h("pre", { text })));
@@ -147,7 +148,7 @@ function render({ model, el }) {
     stepBtn.disabled = complete && applied >= last;
     runBtn.disabled = complete && applied >= last;
     againBtn.hidden = !complete;
-    playBtn.textContent = timer ? "Pause ⏸" : "Play ⏵";
+    playBtn.textContent = timer ? "Pause ‖" : "Play ▷";
     stepBtn.classList.toggle("gl-waiting", waiting);
   }
 
@@ -192,13 +193,14 @@ function render({ model, el }) {
 
   function onMessage(msg) {
     if (msg.type === "frames") {
+      root.dataset.received = String(performance.now());  // lets a test time the browser's part
       if (msg.start > frames.length) { model.send({ type: "sync" }); return; }
       if (msg.start < applied + 1) {  // replacing frames already applied: unapply them first
         while (applied >= msg.start) mark(frames[applied--], false);
       }
       for (let i = 0; i < msg.frames.length; i++) frames[msg.start + i] = msg.frames[i];
       waiting = false;
-      const target = wanted ?? model.get("index");
+      const target = msg.index ?? wanted ?? model.get("index");
       wanted = null;
       show(target < frames.length ? target : applied < 0 ? 0 : applied);
     } else if (msg.type === "index") {

@@ -130,7 +130,7 @@ class BackwardStepper(anywidget.AnyWidget):
             while not self.complete and self._pull(send=False):
                 pass
         finally:
-            self._send_frames(start)
+            self._send_frames(start, index=len(self._frames) - 1)
             self.index = len(self._frames) - 1
 
     def try_backward(self):
@@ -186,15 +186,19 @@ class BackwardStepper(anywidget.AnyWidget):
         frame["step"] = len(self._frames)
         self._frames.append(frame)
         if send:
-            self._send_frames(frame["step"])
+            self._send_frames(frame["step"], index=frame["step"])
             self.index = frame["step"]
 
-    def _send_frames(self, start):
-        """Send frames ``start:`` to the browser, then the new count."""
-        for i in range(start, len(self._frames), CHUNK):
-            self.send({"type": "frames", "start": i, "frames": self._frames[i:i + CHUNK],
-                       "complete": self.complete})
-        self.count = len(self._frames)
+    def _send_frames(self, start, index=None):
+        """Send frames ``start:`` to the browser (which then shows ``index``), then the count."""
+        last = len(self._frames)
+        for i in range(start, last, CHUNK):
+            message = {"type": "frames", "start": i, "frames": self._frames[i:i + CHUNK],
+                       "complete": self.complete}
+            if index is not None and i + CHUNK >= last:
+                message["index"] = index
+            self.send(message)
+        self.count = last
 
     def _on_message(self, _, content, buffers):
         kind = content.get("type") if isinstance(content, dict) else None
