@@ -1,4 +1,5 @@
 """gradlab.widgets.BackwardStepper: steps run the real engine; the end state is backward()'s."""
+import base64
 import json
 import os
 import re
@@ -246,3 +247,57 @@ def test_frontend_files_are_found_and_ship_in_the_wheel(tmp_path):
                           "print(frontend('stepper.js'))"], cwd=tmp_path, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
     assert out.stdout.strip() == str(tmp_path / "site" / "gradlab" / "_frontend" / "stepper.js")
+
+
+NOTEBOOK = [
+    "import gradlab as torch\n"
+    "from gradlab.widgets import BackwardStepper, GradHistory\n"
+    "x = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+    "y = (x * x).sum()\n"
+    "s = BackwardStepper(y)\n"
+    "s",
+    "for _ in range(3):\n"
+    "    s.step()\n"
+    "s",
+    "h = GradHistory(x)\n"
+    "s.run()\n"
+    "(x * 3).sum().backward()\n"
+    "h",
+]
+
+
+def test_notebook_outputs_validate_under_nbval_and_convert(tmp_path, monkeypatch):
+    """Outside a live kernel: stored outputs re-validate under nbval; nbconvert shows the SVG."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbval")
+    nbconvert = pytest.importorskip("nbconvert")
+    monkeypatch.setenv("PYTHONPATH", ROOT)
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(src) for src in NOTEBOOK],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    # as JupyterLab saves by default: outputs, no widget state (with a saved state, nbconvert
+    # would render the live widget from it instead of the fallback)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [c.outputs[-1] for c in nb.cells]
+    for out in outputs:
+        assert out.output_type == "execute_result"
+        assert {"text/plain", "image/svg+xml",
+                "application/vnd.jupyter.widget-view+json"} <= set(out.data)
+        assert not re.search(r"0x[0-9a-f]{6,}", out.data["text/plain"])
+    assert outputs[0].data["text/plain"].startswith("BackwardStepper(gradlab, 7 nodes")
+    assert "step 3 of 3 so far" in outputs[1].data["text/plain"]
+    assert outputs[2].data["text/plain"].splitlines()[0] == "GradHistory(x): 2 backward calls, 2 rows"
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(nb, str(path))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval", "-p", "no:cacheprovider",
+                          str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    images = [base64.b64decode(m).decode() for m in
+              re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    assert len(images) == 3
+    assert images[1].startswith('<svg class="gradlab-stepper"') and " current" in images[1]
+    assert "GradHistory(x): 2 backward calls" in images[2]

@@ -202,6 +202,16 @@ def drive(page, lab, shots, tmp_path):
     assert first.locator("g.node.current").count() == 1
     first.screenshot(path=str(tmp_path / "stepper-error.png"))
 
+    # the slider and Play move through the recorded frames (the pass is complete)
+    last = int(first.get_attribute("data-index"))
+    first.locator(".gl-slider").fill("3")
+    page.wait_for_function("document.querySelector('.gl-stepper').dataset.index === '3'")
+    first.locator(".gl-speed").select_option(label="max")
+    first.locator("button", has_text="Play").click()
+    page.wait_for_function(f"document.querySelector('.gl-stepper').dataset.index === '{last}'")
+    page.wait_for_function("[...document.querySelector('.gl-stepper').querySelectorAll('button')]"
+                           ".some((b) => b.textContent === 'Play ▷')")  # stopped at the end
+
     history = page.locator(".gl-history")
     history.wait_for()
     page.wait_for_function("Number(document.querySelector('.gl-history')?.dataset.rows) >= 5")
