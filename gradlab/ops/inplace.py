@@ -165,7 +165,7 @@ class CopySlices(Node):
 
 
 AsStridedBackward0 = derivative(
-    "AsStridedBackward0", ("self",), attrs=("size", "stride", "storage_offset", "index"),
+    "AsStridedBackward0", ("self",), attrs=("size", "stride", "storage_offset"), hidden=("index",),
     self=("grad placed at the view's elements", lambda grad, size, stride, storage_offset, index:
           _scatter_view(grad, index)))
 
