@@ -265,6 +265,12 @@ class FrameMaker:
         edges = [self.graph.edge_id(node, i) if g is not None and i < len(nexts) and
                  nexts[i][0] is not None else None for i, g in enumerate(ev.grad_inputs)]
         carried = edges if nid is not None else []
+        if type_name(node) == "CopySlices":
+            inner = getattr(node, "fn", None)  # gradlab's; torch does not expose it
+            op = f" ({type_name(inner)})" if inner is not None else ""
+            sections.insert(0, ["CopySlices", "An in-place op changed a view of this tensor: "
+                                f"the view's part of the gradient goes through that op's "
+                                f"backward{op}, the rest passes through unchanged.", "note"])
         title = f"{type_name(node)} computes the gradients of its inputs"
         return self._frame(kind, node, title, "GradsComputed", carried=carried,
                            done=[nid] if nid is not None else [],
