@@ -117,7 +117,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
     _local.enabled = create_graph
     try:
         while ready:
-            node = _pop(ready)
+            node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
             grad_outputs = buffers.pop(node)
             if trace:
                 yield from _emit(modes, NodeEntered(node, grad_outputs))
@@ -194,7 +194,10 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                     buf[nr] = grad if old is None else old + grad
                 left = dependencies[next_node] = dependencies[next_node] - 1
                 if left == 0:
-                    _push(ready, (next_node._seq_nr, next_node))
+                    if ready:
+                        _push(ready, (next_node._seq_nr, next_node))
+                    else:
+                        ready.append((next_node._seq_nr, next_node))
 
     finally:
         _local.enabled = modes[0]
