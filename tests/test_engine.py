@@ -904,3 +904,26 @@ def _grad_program(L, program, picks, use_backward):
        use_backward=st.booleans())
 def test_random_partial_backward_and_grad_match_torch(program, picks, use_backward):
     assert_same_outcome(lambda L: _grad_program(L, program, picks, use_backward), digits=4)
+
+
+def test_queue_callback_runs_once_when_the_pass_ends_as_in_torch():
+    from gradlab.autograd.engine import queue_callback
+
+    def run(lib, queue):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        log = []
+
+        def hook(grad):
+            queue(lambda: log.append(("end", x.grad.tolist())))
+            log.append(("hook", grad.tolist()))
+        x.register_hook(hook)
+        (x * x).sum().backward()
+        try:
+            queue(lambda: None)
+        except RuntimeError as e:
+            log.append(("outside", str(e)))
+        return log
+
+    expected = run(torch, torch.autograd.Variable._execution_engine.queue_callback)
+    assert run(gradlab, queue_callback) == expected
+    assert expected[-1] == ("outside", "Final callbacks can only be installed during backward pass.")

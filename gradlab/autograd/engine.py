@@ -115,6 +115,8 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
     modes = [getattr(_local, "enabled", True), create_graph]  # the consumer's, the engine's
     _local.enabled = create_graph
+    callbacks = _final_callbacks()
+    callbacks.append([])
     try:
         while ready:
             node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
@@ -198,9 +200,33 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         _push(ready, (next_node._seq_nr, next_node))
                     else:
                         ready.append((next_node._seq_nr, next_node))
-
+        for callback in _drain(callbacks[-1]):
+            callback()
     finally:
+        callbacks.pop()
         _local.enabled = modes[0]
+
+
+def _final_callbacks():
+    """This thread's stack of callback lists, one per backward pass running."""
+    stack = getattr(_local, "final_callbacks", None)
+    if stack is None:
+        stack = _local.final_callbacks = []
+    return stack
+
+
+def _drain(queue):
+    while queue:
+        yield queue.pop(0)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` when the running backward pass ends (PyTorch's queue_callback)."""
+    stack = _final_callbacks()
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
 
 def _push(heap, item):
     """std::priority_queue::push as libstdc++ does it: equal sequence numbers (AccumulateGrad

@@ -4,8 +4,7 @@ It watches with the backends' own hooks, so it works on gradlab and torch tensor
 tensor hook runs before each accumulation and notes whether ``.grad`` was zeroed (``zero_()``),
 set to None (``grad = None``) or otherwise changed since the last row; a post-accumulate-grad
 hook writes the new value into the row. One row per backward pass that reached a watched leaf:
-torch says when a pass ends (``queue_callback``); for gradlab the hook finds the engine's
-running pass on the stack. ``record()`` adds a row by hand (e.g. right after ``zero_()``).
+both engines say when a pass ends (``queue_callback``). ``record()`` adds a row by hand (e.g. right after ``zero_()``).
 """
 from __future__ import annotations
 
@@ -90,20 +89,16 @@ class GradHistory(anywidget.AnyWidget):
         self._publish(row)
 
     def _pass_token(self):
-        """Something unique to the running backward pass (and held only while it is the last)."""
-        if self._torch:
-            if self._open is None or self._token is None:
-                import torch
-                token = object()
-                torch.autograd.Variable._execution_engine.queue_callback(self._end_pass)
-                return token
+        """Something unique to the running backward pass; the pass's end callback clears it."""
+        if self._open is not None and self._token is not None:
             return self._token
-        from ..autograd.engine import backward_events
-        frame = sys._getframe(2)
-        while frame is not None and frame.f_code is not backward_events.__code__:
-            frame = frame.f_back
-        # the engine's per-pass list of grad modes: a small object made anew for each pass
-        return frame.f_locals.get("modes") if frame is not None else None
+        if self._torch:
+            import torch
+            torch.autograd.Variable._execution_engine.queue_callback(self._end_pass)
+        else:
+            from ..autograd.engine import queue_callback
+            queue_callback(self._end_pass)
+        return object()
 
     def _end_pass(self):
         self._token = None
