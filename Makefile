@@ -2,22 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: lab test bench setup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
+# torch first and pinned, so nothing pulls the CUDA build
 setup: $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[test]"
+
+# Debian's chromium for the browser test (Playwright drives it; it never downloads a browser)
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 lab: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[lab]"
+	$(PIP) -e ".[lab]"
 	$(BIN)/jupyter lab notebooks/
 
-test: setup
+test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 bench: setup
