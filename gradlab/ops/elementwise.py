@@ -4,6 +4,7 @@ import operator
 import numpy as np
 
 from .. import _dtype
+from .._random import _fma32, _fma64
 from ..autograd.grad_mode import _local, no_grad
 from ..tensor import Tensor
 from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp, cr_log,
@@ -34,6 +35,9 @@ MulBackward0 = derivative(
     "MulBackward0", ("self", "other"), saves=("self", "other"),
     self=("grad · other", lambda grad, other: grad * other),
     other=("grad · self", lambda grad, self: grad * self))
+DivBackward1 = derivative(
+    "DivBackward1", ("self",), attrs=("other",),
+    self=("grad / other", lambda grad, other: div_scalar(grad, other)))
 DivBackward0 = derivative(
     "DivBackward0", ("self", "other"), saves=("self", "other"),
     self=("grad / other", lambda grad, other: grad / other),
@@ -221,7 +225,8 @@ def _as_tensor(x, like):
 
 @method("add", "__add__", "__radd__")
 def add(self, other, *, alpha=1):
-    out = _binary(operator.add, self, _times(other, alpha) if alpha != 1 else other, "add")
+    out = _binary(operator.add, self, other, "add") if alpha == 1 else \
+        _scaled(self, other, alpha, "add")
     if not isinstance(self, Tensor):
         self, other = other, self
     return record(AddBackward0, out, (self, other), attrs=(alpha,))
@@ -232,14 +237,29 @@ def sub(self, other, *, alpha=1):
     if self.dtype is _dtype.bool_ and getattr(other, "dtype", None) is _dtype.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    out = _binary(operator.sub, self, _times(other, alpha) if alpha != 1 else other, "sub")
+    out = _binary(operator.sub, self, other, "sub") if alpha == 1 else \
+        _scaled(self, other, -alpha, "sub")
     return record(SubBackward0, out, (self, other), attrs=(alpha,))
 
 
-def _times(x, alpha):
-    """x · alpha outside the graph: alpha belongs to the add/sub node, as in PyTorch."""
-    with no_grad():
-        return x * alpha
+def _scaled(a, b, alpha, name):
+    """a + alpha · b as a tensor outside the graph (alpha belongs to the add/sub node)."""
+    x, y, dt = _operands(a, b, name)
+    try:
+        out = fused_add(x, y, alpha, dt)
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
+    return Tensor._make(out if out.dtype == dt.np else out.astype(dt.np), dt)
+
+
+def fused_add(x, y, alpha, dt):
+    """x + alpha · y on NumPy values of dtype ``dt``, rounded once: PyTorch's add kernel is a
+    fused multiply-add (optimizers' ``param.add_(grad, alpha=-lr)`` depend on it)."""
+    if dt is _dtype.float64:
+        return _fma64(y, alpha, x)
+    if dt.is_floating_point:  # float16 is computed in float32, as PyTorch's opmath
+        return _fma32(y, alpha, x)
+    return np.asarray(x + alpha * y)
 
 
 subtract = sub
@@ -249,7 +269,8 @@ subtract = sub
 def rsub(self, other, *, alpha=1):
     """other - alpha * self (Python's ``number - tensor``)."""
     if isinstance(other, Tensor):
-        out = _binary(operator.sub, other, _times(self, alpha) if alpha != 1 else self, "rsub")
+        out = _binary(operator.sub, other, self, "rsub") if alpha == 1 else \
+            _scaled(other, self, -alpha, "rsub")
         return record(RsubBackward0, out, (self, other), attrs=(alpha,))
     out = _binary(lambda x, y: y - x, self, other, "rsub")
     return record(RsubBackward1, out, (self,), attrs=(alpha,))
@@ -269,6 +290,16 @@ multiply = mul
 def mul_scalar(self, other):
     """self · a Python number as ATen's mul.Scalar, which PyTorch's C++ formulas use."""
     return record(MulBackward1, _binary(operator.mul, self, other, "mul"), (self,), attrs=(other,))
+
+
+def div_scalar(self, other):
+    """self / a Python number as ATen's div.Scalar, which PyTorch's C++ code uses."""
+    x, y, dt = _operands(self, other, "div")
+    if not dt.is_floating_point:
+        dt = _dtype.get_default_dtype()
+        x = np.asarray(x, dt.np)
+    out = Tensor._make(np.asarray(quietly(np.true_divide, x, y, dtype=dt.np)), dt)
+    return record(DivBackward1, out, (self,), attrs=(other,))
 
 
 @method("div", "__truediv__", "divide", "true_divide")

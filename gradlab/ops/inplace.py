@@ -254,10 +254,15 @@ def refresh_view(view):
 
 # ---- the in-place ops -----------------------------------------------------------------------------
 
-def _binary_inplace(self, other, ufunc, out_of_place):
-    """An in-place arithmetic op; with nothing to record it is one NumPy call into the storage."""
+def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
+    """An in-place arithmetic op; with nothing to record it is one NumPy call into the storage.
+
+    ``alpha`` (add_ and sub_) scales ``other``, rounded once as PyTorch's fused multiply-add.
+    """
     if getattr(_local, "enabled", True) and (
             self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+        if alpha != 1:
+            return inplace(self, lambda t: out_of_place(t, other, alpha=alpha))
         return inplace(self, lambda t: out_of_place(t, other))
     if isinstance(other, Tensor):
         result, y = _dtype.promote_types(self.dtype, other.dtype), other._array
@@ -272,7 +277,11 @@ def _binary_inplace(self, other, ufunc, out_of_place):
     _check_overlap(self)
     x = self._storage()
     try:
-        ufunc(x, y, out=x, casting="unsafe")
+        if alpha == 1:
+            ufunc(x, y, out=x, casting="unsafe")
+        else:
+            sign = -1 if ufunc is np.subtract else 1
+            np.copyto(x, ew.fused_add(x, y, sign * alpha, result), casting="unsafe")
     except ValueError:
         try:
             shape = np.broadcast_shapes(x.shape, np.shape(y))
@@ -286,16 +295,12 @@ def _binary_inplace(self, other, ufunc, out_of_place):
 
 @method("add_", "__iadd__")
 def add_(self, other, *, alpha=1):
-    if alpha != 1:
-        return inplace(self, lambda t: ew.add(t, other, alpha=alpha))
-    return _binary_inplace(self, other, np.add, ew.add)
+    return _binary_inplace(self, other, np.add, ew.add, alpha)
 
 
 @method("sub_", "__isub__")
 def sub_(self, other, *, alpha=1):
-    if alpha != 1:
-        return inplace(self, lambda t: ew.sub(t, other, alpha=alpha))
-    return _binary_inplace(self, other, np.subtract, ew.sub)
+    return _binary_inplace(self, other, np.subtract, ew.sub, alpha)
 
 
 @method("mul_", "__imul__")
