@@ -90,9 +90,8 @@ def _fma32(a, b, c):
         if hard.any():
             p, c, s = np.broadcast_arrays(p, c, s)
             s = s.copy()
-            idx = np.nonzero(hard)
-            hs, he = _two_sum(p[idx], c[idx])
-            s[idx] = np.where(np.isfinite(hs), _round_to_odd(hs, he), hs)
+            hs, he = _two_sum(p[hard], c[hard])  # a boolean mask also indexes 0-d arrays
+            s[hard] = np.where(np.isfinite(hs), _round_to_odd(hs, he), hs)
         return s.astype(_F32)
 
 

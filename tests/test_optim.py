@@ -31,3 +31,10 @@ def test_add_with_alpha_is_one_fused_multiply_add(dtype, alpha):
     assert gy.grad_fn.name() == ty.grad_fn.name() and gy.grad_fn._saved_alpha == alpha
     np.testing.assert_array_equal(gradlab.rsub(gb, ga, alpha=alpha).numpy(),
                                   torch.rsub(tb, ta, alpha=alpha).numpy())
+
+
+def test_add_with_alpha_of_zero_dim_tensors():
+    for a, b in ((0.0, 0.0), (1.5, -2.25), (-0.0, 0.0)):
+        g = gradlab.tensor(a).add(gradlab.tensor(b), alpha=-2)
+        t = torch.tensor(a).add(torch.tensor(b), alpha=-2)
+        assert repr(g) == repr(t) and np.signbit(g.item()) == np.signbit(t.item())
