@@ -31,6 +31,7 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten,
                         unsqueeze, view)
 from .tensor import Tensor  # noqa: F401
 from .viz import make_dot  # noqa: F401
+from . import nn, optim  # noqa: E402, F401  (nn needs the ops above)
 
 float = float32
 double = float64
@@ -47,6 +48,18 @@ def set_num_threads(n):
 
 def get_num_threads():
     return 1
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext gradlab``: the magics %graph, %stepper and %grads (see gradlab.ipython)."""
+    from .ipython import load_ipython_extension
+    load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython):
+    """``%unload_ext gradlab``: remove those magics."""
+    from .ipython import unload_ipython_extension
+    unload_ipython_extension(ipython)
 
 
 __version__ = "0.1.0"

@@ -177,8 +177,9 @@ def _fold_transposed(self, other):
 
 
 def _squeeze4(t):
-    """The squeeze after a vector-matrix product (an in-place squeeze_ in PyTorch)."""
-    out = Tensor._make(t._array.reshape(t._array.shape[1:]), t.dtype)
+    """The squeeze after a vector-matrix product (an in-place squeeze_ in PyTorch, hence the
+    version 1)."""
+    out = Tensor._make(t._array.reshape(t._array.shape[1:]), t.dtype, counter=[1])
     return record(SqueezeBackward4, out, (t,), attrs=(0, t._array.shape))
 
 
@@ -217,9 +218,16 @@ def _batched(a, b):
 
 @method()
 def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+    for name, t in (("self", self), ("mat1", mat1)):
+        if t.dtype is not mat2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{t.dtype._legacy[:-6]} and {mat2.dtype._legacy[:-6]}")
     (n, k), (k2, m) = mat1._array.shape, mat2._array.shape
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    shape = self._array.shape
+    if len(shape) > 2 or any(a not in (1, b) for a, b in zip(shape[::-1], (m, n))):
+        self.expand(n, m)  # raises PyTorch's error for a self that does not expand to n x m
     prod = np.matmul(mat1._array, mat2._array)
     if alpha != 1:
         prod *= alpha

@@ -1,0 +1,9 @@
+"""torch.nn: modules, parameters, initialisation and the functional interface."""
+from . import functional, init  # noqa: F401
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .container import ModuleList, Sequential  # noqa: F401
+from .linear import Flatten, Identity, Linear  # noqa: F401
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401
+                   NLLLoss)
+from .module import Module  # noqa: F401
+from .parameter import Parameter  # noqa: F401

@@ -1,0 +1,236 @@
+"""torch.nn.functional: activations, linear and losses, with PyTorch's Python-level checks,
+warnings and the graphs its C++ compositions record."""
+import warnings
+
+import numpy as np
+
+from ..ops import loss as _loss
+from ..ops._core import broadcast_error
+from ..ops.elementwise import div_scalar, mul_scalar, relu as _relu, sigmoid, tanh  # noqa: F401
+from ..ops.linalg import addmm
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduction_enum(reduction):
+    """PyTorch's _Reduction.get_enum."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=3)
+        return 1
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _REDUCTIONS[reduction]
+
+
+def _legacy_reduction(size_average, reduce):
+    """PyTorch's _Reduction.legacy_get_string, with its deprecation warning."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", stacklevel=3)
+    return ret
+
+
+def _size_warning(input, target):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _broadcast_tensors(a, b):
+    """torch.broadcast_tensors for two tensors: an expand only where a shape changes."""
+    try:
+        shape = np.broadcast_shapes(a._array.shape, b._array.shape)
+    except ValueError:
+        raise broadcast_error(a._array.shape, b._array.shape) from None
+    return tuple(t if t._array.shape == shape else t.expand(shape) for t in (a, b))
+
+
+# ---- activations ------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else _relu(input)
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return input.log_softmax(dim, dtype=dtype)
+
+
+# ---- linear -----------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    """input · weightᵀ + bias as PyTorch's at::linear records it: one addmm for a 2-D input
+    (AddmmBackward0 with TBackward0 on the weight), other contiguous inputs flattened to 2-D
+    around it (ViewBackward0), else matmul followed by an in-place add of the bias."""
+    weight_t = weight.t()
+    if bias is None:
+        return input.matmul(weight_t)
+    if input.dim() == 2:
+        return addmm(bias, input, weight_t)
+    if input.is_contiguous():
+        shape = input.shape[:-1] + (weight.shape[0],)
+        return addmm(bias, input.view(-1, input.shape[-1]), weight_t).view(shape)
+    return input.matmul(weight_t).add_(bias)
+
+
+# ---- losses -----------------------------------------------------------------------------------
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    input, target = _broadcast_tensors(input, target)
+    if weight is not None:
+        return _weighted(((input - target) ** 2), weight, input, reduction)
+    return _loss.mse_loss(input, target, _reduction_enum(reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    input, target = _broadcast_tensors(input, target)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, input, reduction)
+    enum = _reduction_enum(reduction)
+    errors = (input - target).abs()  # ATen's l1_loss is this composition
+    return errors.mean() if enum == 1 else errors.sum() if enum == 2 else errors
+
+
+def _weighted(errors, weight, input, reduction):
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    errors = errors * weight
+    if reduction == "none":
+        return errors
+    if reduction == "sum":
+        return errors.sum()
+    if reduction == "mean":
+        return errors.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    return _nll_loss_nd(input, target, weight, _reduction_enum(reduction), ignore_index)
+
+
+def _nll_loss_nd(input, target, weight, reduction, ignore_index):
+    """ATen's nll_loss_nd: the batch checks, then nll_loss (inputs of 1 or 2 dims only)."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() != 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                         f"{target.shape[0]}")
+    if input.dim() > 2:
+        raise NotImplementedError("gradlab's nll_loss takes inputs of 1 or 2 dimensions "
+                                  "(PyTorch's nll_loss2d is not implemented)")
+    return _loss.nll_loss(input, target, weight, reduction, ignore_index)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax then nll_loss for class indices; for class probabilities (a target shaped
+    like the input) -Σ target · log_softmax, as ATen's cross_entropy_loss."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    enum = _reduction_enum(reduction)
+    class_dim = 0 if input.dim() == 1 else 1
+    if input.shape == target.shape:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(f"Expected floating point type for target with class "
+                               f"probabilities, got {target.dtype._legacy[:-6]}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _soft_cross_entropy(input, target, weight, enum, label_smoothing, class_dim)
+    if label_smoothing > 0.0:
+        return _smoothed_cross_entropy(input, target, weight, enum, ignore_index,
+                                       label_smoothing, class_dim)
+    return _nll_loss_nd(input.log_softmax(class_dim), target, weight, enum, ignore_index)
+
+
+def _check_smoothing(label_smoothing):
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing, class_dim):
+    if weight is not None:
+        raise NotImplementedError("gradlab's cross_entropy with class probabilities takes no "
+                                  "weight")
+    n_classes = input.shape[class_dim]
+    log_probs = input.log_softmax(class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    if reduction == 1:
+        return div_scalar(-(log_probs * target).sum(), log_probs.numel() // n_classes)
+    if reduction == 2:
+        return -(log_probs * target).sum()
+    return -(log_probs * target).sum(class_dim)
+
+
+def _smoothed_cross_entropy(input, target, weight, reduction, ignore_index, label_smoothing,
+                            class_dim):
+    _check_smoothing(label_smoothing)
+    if weight is not None:
+        raise NotImplementedError("gradlab's label smoothing takes no class weights")
+    log_probs = input.log_softmax(class_dim)
+    nll = _nll_loss_nd(log_probs, target, weight, reduction, ignore_index)
+    ignored = target == ignore_index
+    smooth = (-log_probs.sum(class_dim)).masked_fill_(ignored, 0.0)
+    if reduction == 1:
+        smooth = smooth.sum() / (~ignored).sum()
+    elif reduction == 2:
+        smooth = smooth.sum()
+    return mul_scalar(nll, 1 - label_smoothing) + mul_scalar(
+        smooth, label_smoothing / log_probs.shape[class_dim])
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    if size_average is not None or reduce is not None:
+        enum = _reduction_enum(_legacy_reduction(size_average, reduce))
+    else:
+        enum = _reduction_enum(reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    if weight is not None:
+        weight = weight.expand(np.broadcast_shapes(target.shape, weight.shape))
+    return _loss.binary_cross_entropy(input, target, weight, enum)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    if size_average is not None or reduce is not None:
+        enum = _reduction_enum(_legacy_reduction(size_average, reduce))
+    else:
+        enum = _reduction_enum(reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    return _loss.binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)

@@ -1,0 +1,172 @@
+"""Losses that are ops of their own in PyTorch: mse_loss, nll_loss, binary_cross_entropy and
+binary_cross_entropy_with_logits (``reduction`` is ATen's enum: 0 none, 1 mean, 2 sum).
+
+The other losses (l1, cross_entropy) are compositions, built in ``gradlab.nn.functional``.
+"""
+import numpy as np
+
+from .. import _dtype
+from ..tensor import Tensor
+from ._core import array_of, cr_exp, cr_log, cr_log1p, derivative, promote, quietly, record
+from .elementwise import div_scalar, mul_scalar, where
+from .indexing import zeros_scatter
+
+EPSILON = 1e-12  # PyTorch's floor for (1 - x) · x in binary_cross_entropy_backward
+
+MseLossBackward0 = derivative(
+    "MseLossBackward0", ("self", "target"), saves=("self", "target"), attrs=("reduction",),
+    self=("grad · 2(self - target) / N",
+          lambda grad, self, target, reduction: _mse_grad(grad, self, target, reduction)),
+    target=("grad · 2(target - self) / N",
+            lambda grad, self, target, reduction: _mse_grad(grad, target, self, reduction)))
+NllLossBackward0 = derivative(
+    "NllLossBackward0", ("self",), saves=("self", "target", "weight", "total_weight"),
+    attrs=("reduction", "ignore_index"),
+    self=("-grad · weight[target] at target (/ total_weight)", lambda grad, self, target, weight,
+          total_weight, reduction, ignore_index: _nll_grad(grad, self, target, weight, total_weight,
+                                                            reduction, ignore_index)))
+BinaryCrossEntropyBackward0 = derivative(
+    "BinaryCrossEntropyBackward0", ("self", "target"), saves=("self", "target", "weight"),
+    attrs=("reduction",),
+    self=("grad · (self - target) / max((1 - self) · self, ε)",
+          lambda grad, self, target, weight, reduction: _reduced(
+              grad * (self - target) / ((1 - self) * self).clamp_min(EPSILON), self, weight,
+              reduction)),
+    target=("-grad · logit(self)", lambda grad, self, weight, reduction: _reduced(
+        -(self / (1 - self)).log() * grad, self, weight, reduction)))
+BinaryCrossEntropyWithLogitsBackward0 = derivative(
+    "BinaryCrossEntropyWithLogitsBackward0", ("self", "target"),
+    saves=("self", "target", "weight", "pos_weight"), attrs=("reduction",),
+    self=("grad · (sigmoid(self) - target)", lambda grad, self, target, weight, reduction: _reduced(
+        (self.sigmoid() - target) * grad, self, weight, reduction)),
+    target=("-grad · self", lambda grad, self, weight, reduction: _reduced(
+        -self * grad, self, weight, reduction)))
+
+
+def _mse_grad(grad, a, b, reduction):
+    """PyTorch's mse_loss_backward: (2 / N) · (a - b) · grad, in that order."""
+    return mul_scalar(a - b, 2.0 / a.numel() if reduction == 1 else 2.0) * grad
+
+
+def _reduced(grad, self, weight, reduction):
+    """The weight and mean-reduction factors PyTorch applies after the elementwise gradient."""
+    if weight is not None:
+        grad = grad * weight
+    return div_scalar(grad, self.numel()) if reduction == 1 else grad
+
+
+def _reduce(loss, reduction, dt):
+    """apply_loss_reduction on a NumPy array of elementwise losses."""
+    if reduction == 1:
+        return np.asarray(loss.mean(dtype=dt.np), dt.np).reshape(())
+    if reduction == 2:
+        return np.asarray(loss.sum(dtype=dt.np), dt.np).reshape(())
+    return np.asarray(loss, dt.np)
+
+
+def mse_loss(self, target, reduction=1):
+    """ATen's mse_loss on inputs of one shape: (self - target)², reduced."""
+    dt = promote(self, target)
+    d = array_of(self, dt) - array_of(target, dt)
+    out = Tensor._make(_reduce(d * d, reduction, dt), dt)
+    return record(MseLossBackward0, out, (self, target), (self, target), (reduction,))
+
+
+def _scalar_type(t):
+    return t.dtype._legacy[:-len("Tensor")]
+
+
+def _check_nll(self, target, weight):
+    if self._array.ndim not in (1, 2):
+        raise RuntimeError("input tensor should be 1D or 2D")
+    if target._array.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_scalar_type(target)}")
+    n_classes = self._array.shape[-1]
+    if weight is not None and (weight._array.ndim != 1 or weight._array.size != n_classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes "
+                           f"or no classes but got weight tensor of shape: "
+                           f"{list(weight._array.shape)}")
+
+
+def _targets(target, ignore_index, n_classes):
+    """The target classes (ignored ones replaced by 0) and the mask of those not ignored."""
+    t = np.asarray(target._array, np.int64).reshape(-1)
+    keep = t != ignore_index
+    bad = keep & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {t[bad][0]} is out of bounds.")
+    return np.where(keep, t, 0), keep
+
+
+def nll_loss(self, target, weight=None, reduction=1, ignore_index=-100):
+    """ATen's nll_loss for a 1-D (one sample) or 2-D (batch, classes) input."""
+    _check_nll(self, target, weight)
+    x = np.asarray(self._array)
+    rows = x.reshape(-1, x.shape[-1])
+    t, keep = _targets(target, ignore_index, rows.shape[1])
+    dt = self.dtype
+    w = np.ones(len(t), dt.np) if weight is None else np.asarray(weight._array, dt.np)[t]
+    w = np.where(keep, w, dt.np.type(0))
+    losses = np.where(keep, -(rows[np.arange(len(t)), t] * w), dt.np.type(0))
+    total = w.sum(dtype=dt.np) if reduction or x.ndim == 1 else dt.np.type(0)
+    if reduction == 0 and x.ndim == 2:
+        value = losses
+    else:
+        value = losses.sum(dtype=dt.np)
+        if reduction == 1:
+            value = quietly(np.true_divide, value, total)
+    out = Tensor._make(np.asarray(value, dt.np), dt)
+    total_weight = Tensor._make(np.asarray(total, dt.np), dt)
+    return record(NllLossBackward0, out, (self,), (self, target, weight, total_weight),
+                  (reduction, ignore_index))
+
+
+def _nll_grad(grad, self, target, weight, total_weight, reduction, ignore_index):
+    """PyTorch's nll_loss_backward: -grad (/ total_weight for mean) · weight[target], placed at
+    each row's target class (nothing for ignored rows)."""
+    shape = self._array.shape
+    t, keep = _targets(target, ignore_index, shape[-1])
+    if reduction == 0 and len(shape) == 2:
+        g = -grad
+    else:
+        g = -(grad / total_weight) if reduction == 1 else -grad
+    if weight is not None:
+        g = weight[Tensor._make(t, _dtype.int64)] * g
+    g = where(Tensor._make(keep, _dtype.bool_), g, 0.0)
+    index = Tensor._make(t.reshape(-1, 1), _dtype.int64)
+    return zeros_scatter((len(t), shape[-1]), g.dtype, 1, index, g.reshape(-1, 1)).reshape(shape)
+
+
+def binary_cross_entropy(self, target, weight=None, reduction=1):
+    """ATen's binary_cross_entropy: log terms floored at -100, as PyTorch."""
+    x, y = np.asarray(self._array), np.asarray(array_of(target, self.dtype))
+    if not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    one, floor = x.dtype.type(1), x.dtype.type(-100)
+    loss = quietly(lambda: (y - one) * np.maximum(cr_log1p(-x), floor)
+                   - y * np.maximum(cr_log(x), floor))
+    if weight is not None:
+        loss = loss * np.asarray(weight._array, x.dtype)
+    out = Tensor._make(_reduce(loss, reduction, self.dtype), self.dtype)
+    return record(BinaryCrossEntropyBackward0, out, (self, target), (self, target, weight),
+                  (reduction,))
+
+
+def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None, reduction=1):
+    """ATen's binary_cross_entropy_with_logits: (1 - target) · x - log_sigmoid(x)."""
+    if pos_weight is not None:
+        raise NotImplementedError("gradlab's binary_cross_entropy_with_logits has no pos_weight")
+    x, y = np.asarray(self._array), np.asarray(array_of(target, self.dtype))
+    one = x.dtype.type(1)
+    log_sigmoid = quietly(lambda: np.minimum(x, 0) - cr_log1p(cr_exp(-np.abs(x))))
+    loss = (one - y) * x - log_sigmoid
+    if weight is not None:
+        loss = loss * np.asarray(weight._array, x.dtype)
+    out = Tensor._make(_reduce(loss, reduction, self.dtype), self.dtype)
+    return record(BinaryCrossEntropyWithLogitsBackward0, out, (self, target),
+                  (self, target, weight, pos_weight), (reduction,))
