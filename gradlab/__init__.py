@@ -62,16 +62,4 @@ def unload_ipython_extension(ipython):
     unload_ipython_extension(ipython)
 
 
-def load_ipython_extension(ipython):
-    """``%load_ext gradlab``: the magics %graph, %stepper and %grads (see gradlab.ipython)."""
-    from .ipython import load_ipython_extension
-    load_ipython_extension(ipython)
-
-
-def unload_ipython_extension(ipython):
-    """``%unload_ext gradlab``: remove those magics."""
-    from .ipython import unload_ipython_extension
-    unload_ipython_extension(ipython)
-
-
 __version__ = "0.1.0"
