@@ -2383,3 +2383,91 @@ print(x.grad)
 print(s * (1 - s))
 print(1 - t ** 2)
 """)
+
+# ---- training a tiny network by gradient descent (torch.nn, torch.optim) ----------------------
+
+lesson("nn_linear_regression_by_hand_then_sgd", r"""
+nn = torch.nn
+torch.manual_seed(0)
+x = torch.linspace(0, 1, 20).unsqueeze(1)
+y = 3 * x + 0.5 + 0.05 * torch.randn(20, 1)
+model = nn.Linear(1, 1)
+print(model)
+print(model.weight, model.bias)
+loss_fn = nn.MSELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+print(optimizer)
+for step in range(60):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    if step % 10 == 0:
+        print(f"step {step:2d}  loss {loss.item():.4f}  w {model.weight.item():.4f}  "
+              f"b {model.bias.item():.4f}")
+print(loss.grad_fn, loss.grad_fn.next_functions[0][0])
+print(model.weight.grad)
+with torch.no_grad():
+    print(model(torch.tensor([[2.0]])))
+""")
+
+lesson("nn_mlp_classifier_cross_entropy", r"""
+nn = torch.nn
+F = torch.nn.functional
+torch.manual_seed(0)
+x = torch.randn(30, 2)
+labels = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+print(model)
+print([name for name, p in model.named_parameters()])
+print(sum(p.numel() for p in model.parameters()))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+for epoch in range(40):
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if epoch % 10 == 9:
+        acc = (logits.argmax(dim=1) == labels).float().mean()
+        print(f"epoch {epoch + 1}: loss={loss.item():.4f} acc={acc.item():.3f}")
+print(loss.grad_fn, [n[0] for n in loss.grad_fn.next_functions])
+probs = F.softmax(model(x[:3]), dim=1)
+print(probs)
+print(model[0].weight.grad is None, optimizer.state[model[0].weight]["momentum_buffer"].shape)
+""")
+
+lesson("nn_custom_module_state_dict", r"""
+nn = torch.nn
+torch.manual_seed(1)
+class TinyNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(3, 4)
+        self.out = nn.Linear(4, 1)
+        self.act = nn.Tanh()
+    def forward(self, x):
+        return torch.sigmoid(self.out(self.act(self.hidden(x))))
+net = TinyNet()
+print(net)
+sd = net.state_dict()
+print(list(sd.keys()))
+print(sd["out.bias"])
+copy = TinyNet()
+print(copy.load_state_dict(sd))
+x = torch.randn(2, 3)
+print(net(x))
+print(copy(x))
+y = torch.tensor([[1.0], [0.0]])
+loss = nn.BCELoss()(net(x), y)
+print(loss)
+loss.backward()
+print(net.out.weight.grad)
+net.zero_grad()
+print(net.out.weight.grad)
+print(nn.Parameter(torch.ones(2)))
+try:
+    net.hidden(torch.randn(2, 5))
+except RuntimeError as e:
+    print("RuntimeError:", e)
+""")
