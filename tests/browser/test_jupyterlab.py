@@ -60,7 +60,7 @@ async ([i, selector]) => {
   const button = root.querySelector(selector);
   return await new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const timeout = setTimeout(() => reject(new Error("no update within 10 s")), 10000);
+    const timeout = setTimeout(() => reject(new Error("no update within 60 s")), 60000);
     const done = () => {
       clearTimeout(timeout);
       obs.disconnect();
