@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _dtype
 from ._size import Size
+from .autograd import graph
 from .autograd.graph import AccumulateGrad, RemovableHandle
 
 NON_LEAF_GRAD_WARNING = (
@@ -442,3 +443,6 @@ class Tensor:
     @property
     def is_cuda(self):
         return False
+
+
+graph.Tensor = Tensor  # saved outputs are unpacked into Tensors (graph.py cannot import this module)

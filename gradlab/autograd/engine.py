@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 
+from ..ops._core import sum_to
 from .graph import AccumulateGrad
 from .grad_mode import _local
 
@@ -385,7 +386,6 @@ def _validate(node, grads):
                 raise RuntimeError(
                     f"Function {node.name()} returned an invalid gradient at index {i} - got "
                     f"{list(grad._array.shape)} but expected shape compatible with {list(shape)}")
-            from ..ops._core import sum_to
             grad = grads[i] = sum_to(grad, shape)
         if grad.dtype is not dtype:
             grads[i] = grad.to(dtype)

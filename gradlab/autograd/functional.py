@@ -3,6 +3,8 @@ import collections
 import sys
 import warnings
 
+from .._creation import ones_like
+from ..tensor import Tensor
 from .engine import backward_events
 
 CREATE_GRAPH_WARNING = (
@@ -34,7 +36,6 @@ def _warn_create_graph_once():
 def _as_tuple(x):
     if x is None:
         return None
-    from ..tensor import Tensor
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
@@ -52,8 +53,6 @@ def _given(grads, n):
 
 def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
     """PyTorch's _make_grads: default ones for scalars, shape and dtype checks."""
-    from ..tensor import Tensor
-    from .._creation import ones_like
     grads = []
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
         if isinstance(grad, Tensor):
@@ -185,7 +184,6 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
                 allow_unused=None, materialize_grads=False, trace=False):
     """(captured, events): drain ``events`` and ``captured`` holds one gradient per input."""
-    from ..tensor import Tensor
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
                          "but got: allow_unused=False.")

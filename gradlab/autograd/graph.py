@@ -2,6 +2,7 @@
 import itertools
 import weakref
 
+Tensor = None  # gradlab.tensor.Tensor, set by that module (which imports this one)
 _sequence = itertools.count()
 ACCUMULATE_SEQUENCE_NR = (1 << 64) - 1  # every AccumulateGrad's, as in PyTorch (UINT64_MAX)
 
@@ -53,7 +54,6 @@ class SavedTensor:
         if counter[0] != self.version:
             raise RuntimeError(_modified_message(self, node))
         if self.is_output:
-            from ..tensor import Tensor
             return Tensor._make(self.value, self.dtype, node, 0, counter)
         return self.value
 

@@ -183,12 +183,21 @@ cr_exp, cr_log, cr_log1p, cr_tanh, cr_sin, cr_cos = map(
 
 
 def sum_to(grad, shape):
-    """Sum a broadcast gradient back to ``shape`` (PyTorch's sum_to)."""
-    if grad.shape == shape:
+    """Sum a broadcast gradient back to ``shape`` (PyTorch's sum_to).
+
+    With grad mode off (backward without create_graph) nothing is recorded, so NumPy does it
+    alone: the same sum, without the graph machinery of the two ops.
+    """
+    a = grad._array
+    if a.shape == shape:
         return grad
-    lead = grad.dim() - len(shape)
+    lead = a.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    if not getattr(_local, "enabled", True):
+        if dims:
+            a = a.sum(dims, dtype=a.dtype)
+        return Tensor._make(a if a.shape == shape else a.reshape(shape), grad.dtype)
     if dims:
         grad = grad.sum(dims, keepdim=True)
     return grad.reshape(shape) if lead or grad.shape != shape else grad
