@@ -1,4 +1,5 @@
-# The two commands: `make lab` opens the lessons, `make test` runs every test.
+# The two commands: `make lab` opens the lessons, `make test` runs every test (and the lessons
+# in notebooks/ under nbval: their stored outputs must come out again).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,7 +27,8 @@ lab: $(BIN)/python
 	$(BIN)/jupyter lab notebooks/
 
 test: setup $(CHROMIUM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval \
+		--nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

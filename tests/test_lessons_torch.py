@@ -1,0 +1,108 @@
+"""The lessons in notebooks/ print the same on real PyTorch as the outputs stored from gradlab.
+
+Each notebook's code cells not tagged ``widget`` run in one namespace with ``import gradlab as
+torch`` replaced by ``import torch``; each cell's stdout (and the text of its result, as IPython
+would display it) must equal the cell's stored text output, memory addresses aside. gradlab-only
+helpers (``from gradlab.exercises import check``, ``from gradlab import make_dot``) stay: they
+work on torch tensors.
+"""
+import ast
+import contextlib
+import io
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+pretty = pytest.importorskip("IPython.lib.pretty").pretty
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+IMPORT = "import gradlab as torch"
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell) -> str:
+    text = cell["source"]
+    return text if isinstance(text, str) else "".join(text)
+
+
+def stored_text(cell) -> str:
+    """What the cell printed (stdout) and its result's text/plain, as stored."""
+    parts = []
+    for out in cell["outputs"]:
+        if out["output_type"] == "stream" and out["name"] == "stdout":
+            parts.append("".join(out["text"]))
+        elif out["output_type"] == "execute_result":
+            parts.append("".join(out["data"]["text/plain"]) + "\n")
+    return ADDRESS.sub("0x<address>", "".join(parts))
+
+
+def run_cell(code: str, namespace: dict) -> str:
+    """Run ``code`` as a notebook cell: its stdout, then its last expression's value if any."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(tree, "<cell>", "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+            if value is not None:
+                print(pretty(value))
+    return ADDRESS.sub("0x<address>", out.getvalue())
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_twelve_lessons():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 13)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_starts_with_gradlab_as_torch(path):
+    nb = load(path)
+    assert source(code_cells(nb)[0]).splitlines()[0] == IMPORT
+    first_md = next(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "`import torch`" in first_md and f"`{IMPORT}`" in first_md
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_are_clean(path):
+    """No errors, no stderr, no memory address, path or widget state in the stored notebook."""
+    nb = load(path)
+    assert "widgets" not in nb["metadata"]
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in code_cells(nb):
+        assert cell["execution_count"] is not None, source(cell)
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", source(cell)
+            assert out.get("name") != "stderr", source(cell)
+        text = json.dumps(cell["outputs"])
+        assert not ADDRESS.search(re.sub(r'"image/svg\+xml": "[^"]*"', "", text)), source(cell)
+        assert "/work/" not in text and "site-packages" not in text, source(cell)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_prints_the_same_on_pytorch(path):
+    nb = load(path)
+    namespace = {"__name__": "__main__"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # as a notebook shows warnings: on stderr, not compared
+            for i, cell in enumerate(code_cells(nb)):
+                if "widget" in cell["metadata"].get("tags", []):
+                    continue
+                code = source(cell).replace(IMPORT, "import torch")
+                assert run_cell(code, namespace) == stored_text(cell), \
+                    f"code cell {i} of {path.name} prints differently on PyTorch:\n{code}"
+    finally:
+        torch.set_grad_enabled(True)
+    assert namespace["torch"] is torch
