@@ -21,13 +21,19 @@ c = torch.tensor([3.0, 4.0])
 """
 
 
+@pytest.fixture(scope="module")
+def ipython():
+    """One shell for this module, dropped afterwards so later tests see no running IPython."""
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+
+
 @pytest.fixture
-def shell():
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    sh.run_line_magic("load_ext", "gradlab")
-    yield sh
-    sh.reset(new_session=False)
+def shell(ipython):
+    ipython.reset(new_session=False)
+    ipython.run_line_magic("load_ext", "gradlab")
+    yield ipython
+    ipython.reset(new_session=False)
 
 
 def run(sh, code):
