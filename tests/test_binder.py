@@ -78,10 +78,17 @@ def kinds(cell):
     return [(o["output_type"], sorted(o.get("data", {}))) for o in cell.get("outputs", [])]
 
 
-def requirement_names():
+def requirements():
+    """(normalised name, pinned version or None) per line of binder/requirements.txt."""
     lines = (line.split("#", 1)[0].strip() for line in
              (BINDER / "requirements.txt").read_text().splitlines())
-    return [re.split(r"[=<>!~ ]", line, 1)[0].lower().replace("_", "-") for line in lines if line]
+    pairs = (line.partition("==")[::2] for line in lines if line)
+    return [(name.strip().lower().replace("_", "-"), version.strip() or None)
+            for name, version in pairs]
+
+
+def requirement_names():
+    return [name for name, _ in requirements()]
 
 
 def test_binder_files_say_what_repo2docker_needs():
@@ -117,9 +124,11 @@ def test_binder_environment_runs_a_lesson(tmp_path):
     labext = subprocess.run([str(jupyter), "labextension", "list"], env=run_env,
                             capture_output=True, text=True, check=True)
     listing = ANSI.sub("", labext.stdout + labext.stderr)
-    for extension in ("anywidget v0.11.0 enabled OK", "@jupyter-widgets/jupyterlab-manager"):
+    pins = dict(requirements())
+    for extension in (f"anywidget v{pins['anywidget']} enabled OK",
+                      "@jupyter-widgets/jupyterlab-manager"):
         assert extension in listing, listing
-    assert "JupyterLab v4.6.6" in listing
+    assert f"JupyterLab v{pins['jupyterlab']}" in listing
     server = subprocess.run([str(jupyter), "server", "extension", "list"], env=run_env,
                             capture_output=True, text=True, check=True)
     assert re.search(r"nbgitpuller \S* ?OK", ANSI.sub("", server.stdout + server.stderr))
