@@ -1,4 +1,4 @@
-"""The Binder environment: built from ``binder/`` as repo2docker builds it, then a lesson runs in it.
+"""The Binder environment: built from ``binder/`` as repo2docker does, then a lesson runs in it.
 
 repo2docker (mybinder.org) with ``binder/requirements.txt`` and ``binder/runtime.txt`` makes a
 Python environment of the version in runtime.txt that already holds Jupyter (JupyterLab,
@@ -113,7 +113,8 @@ def test_binder_environment_runs_a_lesson(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, env=base)
     pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
                           "-r", "binder/requirements.txt"],
-                         cwd=ROOT, env=base, capture_output=True, text=True, timeout=900)
+                         cwd=ROOT, env=base, capture_output=True, text=True, timeout=900,
+                         check=False)
     assert pip.returncode == 0, pip.stdout + pip.stderr
 
     # the widgets' front-ends and nbgitpuller come with the pip packages: nothing to build
@@ -136,7 +137,7 @@ def test_binder_environment_runs_a_lesson(tmp_path):
     out = tmp_path / "out.ipynb"
     run = subprocess.run([str(python), "-c", RUN, str(LESSON), str(LESSON.parent), str(out),
                           PROBE], cwd=tmp_path, env=run_env, capture_output=True, text=True,
-                         timeout=600)
+                         timeout=600, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
 
     stored = json.loads(LESSON.read_text())["cells"]
@@ -174,7 +175,7 @@ def test_readme_links_every_lesson_on_binder():
 def test_readme_nbgitpuller_link_decodes_to_its_parameters():
     from urllib.parse import parse_qs, urlsplit
     readme = (ROOT / "README.md").read_text()
-    [link] = re.findall(r"^https://mybinder\.org/\S*git-pull\S*$", readme, re.M)
+    [link] = re.findall(r"^https://mybinder\.org/\S*git-pull\S*$", readme, re.MULTILINE)
     outer = urlsplit(link)
     assert f"{outer.scheme}://{outer.netloc}{outer.path}" == BINDER_URL
     [urlpath] = parse_qs(outer.query, strict_parsing=True)["urlpath"]

@@ -153,22 +153,22 @@ ERRORS = [
     ("graph", "3", "%graph: 3 is not a tensor (its type is int)"),
     ("graph", "()", "%graph: () is empty; give a tensor or a tuple of tensors"),
     ("graph", "(x * w, 3)", "%graph: (x * w, 3) is not a tensor (its type is int)"),
-    ("graph", "c * 2", "%graph: c * 2 does not require grad, so it has no backward graph: "
-                       "compute it from a leaf made with requires_grad=True"),
-    ("graph", "--retain-graph x", "%graph: unknown option --retain-graph (options: --attrs, "
-                                  "--saved, -a, -s; -- ends the options)"),
-    ("stepper", "x * w", "%stepper: x * w has shape [2], and backward() without a gradient "
+    ("graph", "c * 2", ("%graph: c * 2 does not require grad, so it has no backward graph: "
+                       "compute it from a leaf made with requires_grad=True")),
+    ("graph", "--retain-graph x", ("%graph: unknown option --retain-graph (options: --attrs, "
+                                  "--saved, -a, -s; -- ends the options)")),
+    ("stepper", "x * w", ("%stepper: x * w has shape [2], and backward() without a gradient "
                          "needs a scalar: step through %stepper (x * w).sum(), or call "
-                         "BackwardStepper(x * w, gradient) yourself"),
-    ("stepper", "--saved x", "%stepper: unknown option --saved (options: --retain-graph; -- "
-                             "ends the options)"),
-    ("stepper", "c.sum()", "%stepper: c.sum() does not require grad, so it has no backward "
-                           "graph: compute it from a leaf made with requires_grad=True"),
+                         "BackwardStepper(x * w, gradient) yourself")),
+    ("stepper", "--saved x", ("%stepper: unknown option --saved (options: --retain-graph; -- "
+                             "ends the options)")),
+    ("stepper", "c.sum()", ("%stepper: c.sum() does not require grad, so it has no backward "
+                           "graph: compute it from a leaf made with requires_grad=True")),
     ("grads", "", "%grads needs the leaves to watch, e.g. %grads w b"),
-    ("grads", "x x*w", "%grads: x*w is not a leaf that requires grad (it was made by "
-                       "MulBackward0); .grad is only filled on such leaves"),
-    ("grads", "c", "%grads: c is not a leaf that requires grad (it was made by "
-                   "requires_grad=False); .grad is only filled on such leaves"),
+    ("grads", "x x*w", ("%grads: x*w is not a leaf that requires grad (it was made by "
+                       "MulBackward0); .grad is only filled on such leaves")),
+    ("grads", "c", ("%grads: c is not a leaf that requires grad (it was made by "
+                   "requires_grad=False); .grad is only filled on such leaves")),
     ("grads", "x.shape", "%grads: x.shape is not a tensor (its type is Size)"),
 ]
 
