@@ -132,17 +132,18 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
 
 
 def _save_all(saved, needed, output):
-    return tuple(_save(v, output) if j in needed else None for j, v in enumerate(saved))
-
-
-def _save(value, output):
-    if value is RESULT:
-        return SavedTensor.of_output(output)
-    if isinstance(value, Tensor):
-        return SavedTensor.of_input(value)
-    if value is None:
-        return None
-    return SavedTensor(value)  # a Python number PyTorch wraps into a tensor
+    """A SavedTensor for each value in ``saved`` that a needed formula uses, else None."""
+    slots = []
+    for j, value in enumerate(saved):
+        if j not in needed or value is None:
+            slots.append(None)
+        elif value is RESULT:
+            slots.append(SavedTensor.of_output(output))
+        elif isinstance(value, Tensor):
+            slots.append(SavedTensor.of_input(value))
+        else:
+            slots.append(SavedTensor(value))  # a Python number PyTorch wraps into a tensor
+    return tuple(slots)
 
 
 def quietly(fn, *args, **kwargs):

@@ -375,7 +375,8 @@ def pow(self, exponent):
     if isinstance(exponent, Tensor):
         out = _binary(_power, self, exponent, "pow")
         return record(PowBackward1, out, (self, exponent), (self, exponent, RESULT))
-    check_number(exponent, "pow")
+    if type(exponent) is not int and type(exponent) is not float:
+        check_number(exponent, "pow")
     dt = self.dtype
     if isinstance(exponent, float) and not dt.is_floating_point:
         dt = _dtype.get_default_dtype()

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _dtype
+from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, method, record
 
@@ -37,9 +38,10 @@ def _scaled(x, alpha):
 
 
 def _strides(t):
-    """The strides PyTorch keeps for ``t``'s own gradient formula: none if t needs no gradient."""
+    """The strides PyTorch keeps for ``t``'s own gradient formula: none if t needs no gradient
+    (or no graph is recorded, as in a backward formula)."""
     a = t._array
-    if not t._requires_grad:
+    if not t._requires_grad or not getattr(_local, "enabled", True):
         return ()
     return tuple(s // a.itemsize for s in a.strides) if type(a) is np.ndarray else ()
 

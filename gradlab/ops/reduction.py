@@ -238,11 +238,19 @@ def mean(self, dim=None, keepdim=False, *, dtype=None):
                            .replace("Int64", "Long").replace("Int32", "Int"))
     a = self._array
     if dim is None:
-        out = Tensor._make(np.asarray(a.mean(dtype=dt.np), dt.np).reshape(()), dt)
+        out = Tensor._make(np.asarray(_mean_all(a, dt.np)), dt)
         return record(MeanBackward0, out, (self,), attrs=(a.size, a.shape))
     axes = _axes(self, dim)
     out = Tensor._make(np.asarray(a.mean(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
     return record(MeanBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.size, a.shape))
+
+
+def _mean_all(a, dt):
+    """``a.mean(dtype=dt)`` without NumPy's Python wrapper: as np.mean, the sum in ``dt``
+    divided in float64 and rounded back to ``dt``."""
+    if not a.size:
+        return a.mean(dtype=dt)  # nan, with NumPy's warning
+    return dt.type(float(np.add.reduce(a, None, dt)) / a.size)
 
 
 @method()

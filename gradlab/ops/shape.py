@@ -59,7 +59,7 @@ def _view(self, array, cls, attrs=()):
 def _shape_arg(shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Tensor)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 def _infer(self, shape):
@@ -240,20 +240,19 @@ def expand(self, *sizes):
                            "must be greater or equal to the number of dimensions in the tensor "
                            f"({len(shape)})")
     lead = len(sizes) - len(shape)
-    target = []
-    for i, s in enumerate(sizes):
-        have = shape[i - lead] if i >= lead else None
-        if s == -1:
-            if have is None:
-                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
-                                   f"leading, non-existing dimension {i}")
-            s = have
-        elif have is not None and have != s and have != 1:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
-                               f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
-                               f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-        target.append(s)
-    return _view(self, _broadcast(self._storage(), tuple(target)), ExpandBackward0, (shape,))
+    target = sizes
+    if -1 in sizes:  # -1 keeps an existing size
+        if -1 in sizes[:lead]:
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                               f"leading, non-existing dimension {sizes.index(-1)}")
+        target = sizes[:lead] + tuple(n if s == -1 else s for n, s in zip(shape, sizes[lead:]))
+    if target[lead:] != shape:
+        for i, (have, s) in enumerate(zip(shape, target[lead:]), lead):
+            if have != s and have != 1:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the "
+                                   f"existing size ({have}) at non-singleton dimension {i}.  "
+                                   f"Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
+    return _view(self, _broadcast(self._storage(), target), ExpandBackward0, (shape,))
 
 
 def _broadcast(a, shape):
@@ -264,7 +263,7 @@ def _broadcast(a, shape):
     strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st
                                   for n, m, st in zip(a.shape, shape[lead:], a.strides))
     out = np.ndarray(shape, a.dtype, a, 0, strides)
-    out.flags.writeable = False
+    out.setflags(write=False)
     return out
 
 
