@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class Exercise:
     """The expected answer (a number, a nested list of numbers, a string or a bool) and a hint.
 
-    ``mistakes`` pairs likely wrong answers with a hint aimed at each; ``tolerance`` is
+    ``task`` says what the answer is (the notebook cell has the full text); ``mistakes`` pairs likely wrong answers with a hint aimed at each; ``tolerance`` is
     relative (and absolute near zero) for numbers.
     """
     task: str
