@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _dtype
 from ._size import Size
+from . import autograd
 from .autograd import graph
 from .autograd.graph import AccumulateGrad, RemovableHandle
 
@@ -212,8 +213,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the graph leaves (see autograd.backward)."""
-        from .autograd.functional import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """A new tensor sharing storage, cut from the graph."""

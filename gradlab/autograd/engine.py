@@ -377,25 +377,28 @@ def _check_grad(hook, grad, new):
 
 def _validate(node, grads):
     """Bring each gradient to its input's shape (summing broadcast dims) and dtype."""
-    for i, (grad, meta) in enumerate(zip(grads, node._input_meta)):
-        if grad is None:
-            continue
-        shape, dtype = meta
-        if grad._array.shape != shape:
-            if not _expandable(shape, grad._array.shape):
-                raise RuntimeError(
-                    f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                    f"{list(grad._array.shape)} but expected shape compatible with {list(shape)}")
-            grad = grads[i] = sum_to(grad, shape)
-        if grad.dtype is not dtype:
-            grads[i] = grad.to(dtype)
+    for i, grad in enumerate(grads):
+        if grad is not None:
+            shape, dtype = node._input_meta[i]
+            if grad._array.shape != shape or grad.dtype is not dtype:
+                grads[i] = _conform(node, i, grad, shape, dtype)
     return grads
 
 
+def _conform(node, i, grad, shape, dtype):
+    if grad._array.shape != shape:
+        if not _expandable(shape, grad._array.shape):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(grad._array.shape)} but expected shape compatible with {list(shape)}")
+        grad = sum_to(grad, shape)
+    return grad if grad.dtype is dtype else grad.to(dtype)
+
+
 def _expandable(shape, target):
-    if len(shape) > len(target):
-        return False
-    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
+    lead = len(target) - len(shape)
+    return lead >= 0 and (target[lead:] == shape or
+                          all(s == t or s == 1 for s, t in zip(shape, target[lead:])))
 
 
 def _accumulate(node, grad, create_graph, shared):

@@ -193,8 +193,9 @@ def sum_to(grad, shape):
     if a.shape == shape:
         return grad
     lead = a.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    dims = tuple(range(lead))
+    if a.shape[lead:] != shape:
+        dims += tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
     if not getattr(_local, "enabled", True):
         if dims:
             a = a.sum(dims, dtype=a.dtype)
