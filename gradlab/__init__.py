@@ -2,7 +2,7 @@
 
 ``import gradlab as torch`` runs autograd lessons written for PyTorch unchanged.
 """
-from . import _dtype, autograd
+from . import _dtype, autograd  # noqa: F401  (torch.autograd)
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: F401
                         initial_seed, is_tensor, linspace, manual_seed, numel, ones, ones_like,
                         rand, rand_like, randint, randn, randn_like, randperm, seed, tensor, zeros,

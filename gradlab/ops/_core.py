@@ -260,7 +260,3 @@ def method(*names):
         return fn
     return attach
 
-
-def wrap(array, dt=None):
-    """A new tensor around a NumPy result."""
-    return Tensor._make(array, dt if dt is not None else _dtype.FROM_NUMPY[array.dtype])

@@ -5,11 +5,11 @@ import numpy as np
 
 from .. import _dtype
 from .._random import _fma32, _fma64
-from ..autograd.grad_mode import _local, no_grad
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._core import (RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp, cr_log,
-                    cr_log1p, cr_sin, cr_tanh, derivative, method, promote, quietly, record,
-                    shape_of, wrap)
+from ._core import (EXACT_MAX, RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp,
+                    cr_log, cr_log1p, cr_sin, cr_tanh, derivative, method, promote, quietly,
+                    record, shape_of)
 
 # ---- grad_fn table ----------------------------------------------------------------------------
 
@@ -197,7 +197,7 @@ def _binary(fn, a, b, name):
     """fn(a, b) on NumPy values; ``operator`` functions are fastest on NumPy scalars."""
     x, y, dt = _operands(a, b, name)
     try:
-        out = fn(x, y)
+        out = quietly(fn, x, y)  # inf and nan without NumPy's RuntimeWarning, as in PyTorch
     except ValueError:
         raise broadcast_error(shape_of(a), shape_of(b)) from None
     if out.dtype != dt.np:
@@ -254,7 +254,11 @@ def _scaled(a, b, alpha, name):
 
 def fused_add(x, y, alpha, dt):
     """x + alpha · y on NumPy values of dtype ``dt``, rounded once: PyTorch's add kernel is a
-    fused multiply-add (optimizers' ``param.add_(grad, alpha=-lr)`` depend on it)."""
+    fused multiply-add (optimizers' ``param.add_(grad, alpha=-lr)`` depend on it). Emulating the
+    single rounding costs ~8 passes over the data, so large tensors (training, not what lessons
+    print; see ``EXACT_MAX``) round twice, at most one ulp from PyTorch."""
+    if np.size(x) > EXACT_MAX or np.size(y) > EXACT_MAX:
+        return quietly(np.add, x, alpha * np.asarray(y, dt.np), dtype=dt.np)
     if dt is _dtype.float64:
         return _fma64(y, alpha, x)
     if dt.is_floating_point:  # float16 is computed in float32, as PyTorch's opmath

@@ -1,7 +1,6 @@
 """Matrix products: mm, mv, dot, matmul (@), bmm, addmm, outer."""
 import numpy as np
 
-from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, method, record
@@ -121,7 +120,7 @@ def bmm(self, mat2):
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._array.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    (b, n, k), (b2, k2, m) = self._array.shape, mat2._array.shape
+    (b, _n, k), (b2, k2, _m) = self._array.shape, mat2._array.shape
     if b != b2 or k != k2:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{b2}, {k2}].")

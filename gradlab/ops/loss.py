@@ -67,8 +67,8 @@ def _reduce(loss, reduction, dt):
 def mse_loss(self, target, reduction=1):
     """ATen's mse_loss on inputs of one shape: (self - target)², reduced."""
     dt = promote(self, target)
-    d = array_of(self, dt) - array_of(target, dt)
-    out = Tensor._make(_reduce(d * d, reduction, dt), dt)
+    d = quietly(np.subtract, array_of(self, dt), array_of(target, dt))
+    out = Tensor._make(_reduce(quietly(np.multiply, d, d), reduction, dt), dt)
     return record(MseLossBackward0, out, (self, target), (self, target), (reduction,))
 
 

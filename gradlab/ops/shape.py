@@ -1,7 +1,6 @@
 """Shape ops: views (reshape, transpose, expand, ...) and joins (cat, stack) with their grad_fns."""
 import numpy as np
 
-from .._size import Size
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, method, record
@@ -331,7 +330,6 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    from ._core import promote
     from .. import _dtype
     dt = tensors[0].dtype
     for t in tensors[1:]:
