@@ -927,3 +927,22 @@ def test_queue_callback_runs_once_when_the_pass_ends_as_in_torch():
     expected = run(torch, torch.autograd.Variable._execution_engine.queue_callback)
     assert run(gradlab, queue_callback) == expected
     assert expected[-1] == ("outside", "Final callbacks can only be installed during backward pass.")
+
+
+def test_a_pass_resumed_on_another_thread_still_takes_final_callbacks():
+    """A widget steps the engine from a kernel's comm thread: queue_callback must still work."""
+    import threading
+    from gradlab.autograd import backward_stream
+    from gradlab.autograd.engine import queue_callback
+
+    w = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    ended = []
+    w.register_hook(lambda grad: queue_callback(lambda: ended.append(w.grad.tolist())))
+    events = backward_stream((w * w).sum(), trace=True)
+    next(events)  # started on this thread ...
+    worker = threading.Thread(target=lambda: [None for _ in events])  # ... finished on another
+    worker.start()
+    worker.join()
+    assert ended == [[2.0, 4.0]]
+    with pytest.raises(RuntimeError, match="Final callbacks can only be installed"):
+        queue_callback(print)

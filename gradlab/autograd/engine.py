@@ -114,10 +114,11 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if not dependencies.get(node):
             _push(ready, (node._seq_nr, node))
 
-    modes = [getattr(_local, "enabled", True), create_graph]  # the consumer's, the engine's
+    # the consumer's grad mode, the engine's, and this pass's final callbacks; between events
+    # the consumer's mode is back and the pass is off the (thread's) stack of running passes
+    modes = [getattr(_local, "enabled", True), create_graph, []]
     _local.enabled = create_graph
-    callbacks = _final_callbacks()
-    callbacks.append([])
+    _final_callbacks().append(modes[2])
     try:
         while ready:
             node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
@@ -201,10 +202,12 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         _push(ready, (next_node._seq_nr, next_node))
                     else:
                         ready.append((next_node._seq_nr, next_node))
-        for callback in _drain(callbacks[-1]):
+        for callback in _drain(modes[2]):
             callback()
     finally:
-        callbacks.pop()
+        running = _final_callbacks()
+        if running and running[-1] is modes[2]:
+            running.pop()
         _local.enabled = modes[0]
 
 
@@ -269,11 +272,17 @@ def _pop(heap):
 
 
 def _emit(modes, event):
-    """Yield an event with the consumer's grad mode restored; the engine runs in its own mode."""
+    """Yield an event with the consumer's grad mode restored; the engine runs in its own mode.
+
+    The consumer may resume the pass from another thread (a kernel's comm handler), so the mode
+    and the running-pass stack are re-entered on whichever thread resumes it.
+    """
+    _final_callbacks().pop()
     _local.enabled = modes[0]
     yield event
     modes[0] = getattr(_local, "enabled", True)
     _local.enabled = modes[1]
+    _final_callbacks().append(modes[2])
 
 
 def _dependencies(roots):
