@@ -7,9 +7,9 @@ from .. import _dtype
 from .._random import _fma32, _fma64
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._core import (EXACT_MAX, RESULT, array_of, broadcast_error, check_number, cr_cos, cr_exp,
-                    cr_log, cr_log1p, cr_sin, cr_tanh, derivative, method, promote, quietly,
-                    record, shape_of)
+from ._core import (_FP_IGNORE, EXACT_MAX, RESULT, _fp_errors, array_of, broadcast_error,
+                    check_number, cr_cos, cr_exp, cr_log, cr_log1p, cr_sin, cr_tanh, derivative,
+                    method, promote, quietly, record, shape_of)
 
 # ---- grad_fn table ----------------------------------------------------------------------------
 
@@ -196,10 +196,13 @@ def _operands(a, b, name):
 def _binary(fn, a, b, name):
     """fn(a, b) on NumPy values; ``operator`` functions are fastest on NumPy scalars."""
     x, y, dt = _operands(a, b, name)
+    token = _fp_errors.set(_FP_IGNORE)  # quietly(), inlined: inf and nan without NumPy's warning
     try:
-        out = quietly(fn, x, y)  # inf and nan without NumPy's RuntimeWarning, as in PyTorch
+        out = fn(x, y)
     except ValueError:
         raise broadcast_error(shape_of(a), shape_of(b)) from None
+    finally:
+        _fp_errors.reset(token)
     if out.dtype != dt.np:
         out = out.astype(dt.np)
     return Tensor._make(out, dt)
