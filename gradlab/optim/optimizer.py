@@ -2,6 +2,7 @@
 import warnings
 from collections import defaultdict
 
+from ..nn.module import zero_grad
 from ..tensor import Tensor
 
 
@@ -70,17 +71,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients (None, PyTorch 2's default) or zero them in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        if p.grad.grad_fn is not None:
-                            p.grad.detach_()
-                        else:
-                            p.grad.requires_grad_(False)
-                        p.grad.zero_()
+        zero_grad((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError
