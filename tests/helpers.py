@@ -185,3 +185,18 @@ def check_op(fn, arrays, dtype="float64", *, grad=(), order=3, graph_order=1, sa
         g_cur = [g for g, _ in pairs if g.requires_grad]
         t_cur = [t for _, t in pairs if t.requires_grad]
     return g_out, t_out
+
+
+def both(build):
+    """build(lib) run with gradlab and with torch, both seeded with 0."""
+    out = []
+    for lib in (gradlab, torch):
+        lib.manual_seed(0)
+        out.append(build(lib))
+    return out
+
+
+def outcome(fn):
+    """(exception type name, message) or ('ok', repr of the result)."""
+    from outcomes import err
+    return err(fn, repr)

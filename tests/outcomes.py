@@ -85,3 +85,21 @@ def _rounded(x, digits):
     if isinstance(x, (list, tuple)):
         return type(x)(_rounded(v, digits) for v in x)
     return x
+
+
+def scenarios():
+    """(table, decorator): the decorator registers a scenario in the table by its name."""
+    table = {}
+
+    def add(fn):
+        table[fn.__name__] = fn
+        return fn
+    return table, add
+
+
+def err(fn, view=lambda value: value):
+    """('ok', view(fn())) or the (exception type name, message) it raised."""
+    try:
+        return "ok", view(fn())
+    except Exception as e:  # noqa: BLE001 - the error is the behaviour compared
+        return type(e).__name__, str(e)

@@ -11,16 +11,11 @@ from hypothesis import given, settings, strategies as st
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
-from outcomes import assert_same_outcome  # noqa: E402
+from outcomes import assert_same_outcome, err, scenarios  # noqa: E402
 
-SC = {}
-def sc(f):
-    SC[f.__name__] = f
-    return f
+SC, sc = scenarios()
 
-def err(fn):
-    try: return ("ok", fn())
-    except Exception as e: return type(e).__name__, str(e)
+
 @sc
 def sizes(L):
     fs = [L.zeros, L.ones, L.empty, L.rand, L.randn]

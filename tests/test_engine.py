@@ -714,7 +714,8 @@ def programs(draw):
     return n_leaves, steps, roots
 
 
-def run_program(L, program):
+def _build(L, program):
+    """The program's leaves, every value it computes, and the indices of its outputs."""
     n_leaves, steps, roots = program
     leaves = [L.tensor([0.3 * (i + 1), -0.2 * i + 0.1], requires_grad=True)
               for i in range(n_leaves)]
@@ -727,6 +728,11 @@ def run_program(L, program):
             "scale": lambda: a * 3, "sum_to": lambda: a.sum() * b,
             "unbind_first": lambda: a.unbind()[0] + b, "stack": lambda: L.stack([a, b]).sum(0),
         }[op]())
+    return leaves, values, roots
+
+
+def run_program(L, program):
+    leaves, values, roots = _build(L, program)
     outs = [values[r].sum() for r in roots]
     log = []
     seen = []
@@ -875,18 +881,7 @@ def test_leaf_hooks_survive_graphs_without_a_reference_cycle():
 
 
 def _grad_program(L, program, picks, use_backward):
-    n_leaves, steps, roots = program
-    leaves = [L.tensor([0.3 * (i + 1), -0.2 * i + 0.1], requires_grad=True)
-              for i in range(n_leaves)]
-    values = list(leaves)
-    for op, i, j in steps:
-        a, b = values[i], values[j]
-        values.append({
-            "add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b,
-            "exp": lambda: (a * 0.5).exp(), "sin": lambda: a.sin(), "tanh": lambda: a.tanh(),
-            "scale": lambda: a * 3, "sum_to": lambda: a.sum() * b,
-            "unbind_first": lambda: a.unbind()[0] + b, "stack": lambda: L.stack([a, b]).sum(0),
-        }[op]())
+    leaves, values, roots = _build(L, program)
     out = sum(values[r].sum() for r in roots)
     inputs = [values[p % len(values)] for p in picks]
     log = []

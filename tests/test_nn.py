@@ -14,27 +14,7 @@ torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.1
 import gradlab  # noqa: E402
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from helpers import assert_graph_same, assert_same  # noqa: E402
-
-LIBS = (gradlab, torch)
-
-
-def both(build):
-    """build(lib) run with gradlab and with torch, both seeded with 0."""
-    out = []
-    for lib in LIBS:
-        lib.manual_seed(0)
-        out.append(build(lib))
-    return out
-
-
-def outcome(fn):
-    """(exception type name, message) or ('ok', repr of the result)."""
-    try:
-        return "ok", repr(fn())
-    except Exception as e:  # noqa: BLE001 - the error is the behaviour compared
-        return type(e).__name__, str(e)
-
+from helpers import assert_graph_same, assert_same, both, outcome  # noqa: E402
 
 def assert_params_identical(gm, tm):
     gp, tp = list(gm.named_parameters()), list(tm.named_parameters())

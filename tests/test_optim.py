@@ -6,6 +6,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
+from helpers import both, outcome  # noqa: E402
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -38,22 +39,6 @@ def test_add_with_alpha_of_zero_dim_tensors():
         g = gradlab.tensor(a).add(gradlab.tensor(b), alpha=-2)
         t = torch.tensor(a).add(torch.tensor(b), alpha=-2)
         assert repr(g) == repr(t) and np.signbit(g.item()) == np.signbit(t.item())
-
-
-def both(build):
-    """build(lib) run with gradlab and with torch, both seeded with 0."""
-    out = []
-    for lib in (gradlab, torch):
-        lib.manual_seed(0)
-        out.append(build(lib))
-    return out
-
-
-def outcome(fn):
-    try:
-        return "ok", repr(fn())
-    except Exception as e:  # noqa: BLE001 - the error is the behaviour compared
-        return type(e).__name__, str(e)
 
 
 def _regression(lib, steps=50, **options):

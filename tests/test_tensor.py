@@ -11,16 +11,11 @@ import pytest
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
-from outcomes import assert_same_outcome  # noqa: E402
+from outcomes import assert_same_outcome, err, scenarios  # noqa: E402
 
-SC = {}
-def sc(f):
-    SC[f.__name__] = f
-    return f
+SC, sc = scenarios()
 
-def err(fn):
-    try: return ("ok", fn())
-    except Exception as e: return type(e).__name__, str(e)
+
 @sc
 def item_cases(L):
     return [err(lambda: L.tensor(2.5).item()), err(lambda: L.tensor([3]).item()), err(lambda: L.tensor([[True]]).item()),
