@@ -62,4 +62,9 @@ def unload_ipython_extension(ipython):
     unload_ipython_extension(ipython)
 
 
+def _jupyter_server_extension_points():
+    """The Jupyter server extension: TCP_NODELAY on kernel websockets (gradlab._jupyter)."""
+    return [{"module": "gradlab._jupyter"}]
+
+
 __version__ = "0.1.0"
