@@ -132,7 +132,9 @@ def test_binder_environment_runs_a_lesson(tmp_path):
     assert f"JupyterLab v{pins['jupyterlab']}" in listing
     server = subprocess.run([str(jupyter), "server", "extension", "list"], env=run_env,
                             capture_output=True, text=True, check=True)
-    assert re.search(r"nbgitpuller \S* ?OK", ANSI.sub("", server.stdout + server.stderr))
+    extensions = ANSI.sub("", server.stdout + server.stderr)
+    assert re.search(r"nbgitpuller \S* ?OK", extensions)
+    assert re.search(r"gradlab \S* ?OK", extensions)  # TCP_NODELAY on kernel websockets
 
     out = tmp_path / "out.ipynb"
     run = subprocess.run([str(python), "-c", RUN, str(LESSON), str(LESSON.parent), str(out),

@@ -46,7 +46,10 @@ def lab(tmp_path_factory):
     env = {**os.environ,
            "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data"),
            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           "JUPYTER_PLATFORM_DIRS": "1", "PYTHONPATH": str(ROOT)}
+           "JUPYTER_PLATFORM_DIRS": "1", "PYTHONPATH": str(ROOT),
+           # the checkout's copy of what the wheel installs in <prefix>/etc/jupyter: it enables
+           # the server extension gradlab (TCP_NODELAY on the kernel websockets)
+           "JUPYTER_CONFIG_PATH": str(ROOT / "jupyter-config")}
     # the labextensions of anywidget and ipywidgets live in <venv>/share/jupyter, which
     # JupyterLab searches through sys.prefix whatever JUPYTER_DATA_DIR says
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--port", str(port),
