@@ -46,15 +46,21 @@ class SavedTensor:
 
     def unpack(self, node):
         """The saved value, checked: freed or modified in place raises PyTorch's errors."""
+        value = self._checked(node)
+        if self.is_output:
+            return Tensor._make(value, self.dtype, node, 0, self.counter)
+        return value
+
+    def array(self, node):
+        """The saved value as NumPy sees it (a Python number as is), checked as ``unpack``."""
+        value = self._checked(node)
+        return value if self.is_output or self.counter is None else value._array
+
+    def _checked(self, node):
         if self.freed:
             raise RuntimeError(FREED_ERROR)
-        counter = self.counter
-        if counter is None:
-            return self.value
-        if counter[0] != self.version:
+        if self.counter is not None and self.counter[0] != self.version:
             raise RuntimeError(_modified_message(self, node))
-        if self.is_output:
-            return Tensor._make(self.value, self.dtype, node, 0, counter)
         return self.value
 
 

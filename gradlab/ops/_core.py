@@ -30,21 +30,27 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **for
     ``(text, fn)``: fn takes ``grad`` (a tuple ``grads`` when the node has several outputs) and,
     by parameter name, the saved values it needs; it is written with gradlab ops, so
     ``create_graph=True`` differentiates it again. Only what a needed formula uses is saved.
+    A formula may add ``array_fn``, the same arithmetic on NumPy values (``(text, fn,
+    array_fn)``): with no graph to record, backward runs it without a Tensor per intermediate,
+    as PyTorch runs its backward kernels (tests/test_array_formulas.py holds the two equal).
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
     """
     names = saves + attrs + hidden
     table = []
+    arrays = []
     for inp in inputs:
-        text, fn = formulas[inp]
+        text, fn, *array_fn = formulas[inp]
         params = fn.__code__.co_varnames[1:fn.__code__.co_argcount]
         table.append((fn, tuple(names.index(p) for p in params), text))
+        arrays.append(array_fn[0] if array_fn else None)
     cls = type(name, (Node,), {
         "__slots__": (), "__module__": "builtins", "num_outputs": num_outputs,
         "_multi": num_outputs == 0,
         "_inputs": inputs, "_slot_names": names, "_n_saves": len(saves),
         "_formulas": tuple(table),
+        "_array_formulas": tuple(arrays) if any(arrays) else None,
         "_uses": tuple(frozenset(i for i in idx if i < len(saves)) for _, idx, _ in table),
     })
     for i, n in enumerate(saves + attrs):
@@ -74,18 +80,41 @@ def _unsigned(value):
 def _apply(node, grads, needed=None):
     """Run the node's formulas for the inputs that need a gradient (and lead to ``needed``)."""
     grad = grads if node._multi else grads[0]
-    values = None
+    if grad is None:
+        return [None] * len(node._formulas)
+    if node._array_formulas is not None and not getattr(_local, "enabled", True):
+        return _apply_arrays(node, grad, needed)
+    saved, attrs, n = node._saved, node._attrs, node._n_saves
     out = []
     for (fn, idx, _), (next_node, _) in zip(node._formulas, node.next_functions):
-        if next_node is None or grad is None or needed is not None and next_node not in needed:
+        if next_node is None or needed is not None and next_node not in needed:
             out.append(None)
-        elif not idx:
-            out.append(fn(grad))
         else:
-            if values is None:
-                values = [None if s is None else s.unpack(node) for s in node._saved]
-                values += node._attrs
-            out.append(fn(grad, *[values[j] for j in idx]))
+            out.append(fn(grad, *[saved[j] and saved[j].unpack(node) if j < n else attrs[j - n]
+                                  for j in idx]))  # a slot is None where the value was None
+    return out
+
+
+def _apply_arrays(node, grad, needed):
+    """``_apply`` with no graph to record: the formulas' NumPy forms where they have one (and
+    it computes this case: None means no), without a Tensor per intermediate value."""
+    saved, attrs, n = node._saved, node._attrs, node._n_saves
+    out = []
+    token = _fp_errors.set(_FP_IGNORE)  # as the ops' quietly(): PyTorch warns of no inf or nan
+    try:
+        for (fn, idx, _), array_fn, (next_node, _) in zip(
+                node._formulas, node._array_formulas, node.next_functions):
+            if next_node is None or needed is not None and next_node not in needed:
+                out.append(None)
+                continue
+            a = None if array_fn is None else array_fn(
+                grad._array, *[saved[j] and saved[j].array(node) if j < n else attrs[j - n]
+                               for j in idx])
+            out.append(Tensor._make(a, _dtype.FROM_NUMPY[a.dtype]) if a is not None else fn(
+                grad, *[saved[j] and saved[j].unpack(node) if j < n else attrs[j - n]
+                        for j in idx]))
+    finally:
+        _fp_errors.reset(token)
     return out
 
 

@@ -30,11 +30,12 @@ RsubBackward1 = derivative(
     self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
 MulBackward1 = derivative(
     "MulBackward1", ("self",), attrs=("other",),
-    self=("grad · other", lambda grad, other: mul_scalar(grad, other)))
+    self=("grad · other", lambda grad, other: mul_scalar(grad, other),
+          lambda g, other: _times(g, other)))
 MulBackward0 = derivative(
     "MulBackward0", ("self", "other"), saves=("self", "other"),
-    self=("grad · other", lambda grad, other: grad * other),
-    other=("grad · self", lambda grad, self: grad * self))
+    self=("grad · other", lambda grad, other: grad * other, lambda g, other: _times(g, other)),
+    other=("grad · self", lambda grad, self: grad * self, lambda g, self: _times(g, self)))
 DivBackward1 = derivative(
     "DivBackward1", ("self",), attrs=("other",),
     self=("grad / other", lambda grad, other: div_scalar(grad, other)))
@@ -46,7 +47,8 @@ PowBackward0 = derivative(
     "PowBackward0", ("self",), saves=("self",), attrs=("exponent",),
     self=("grad · exponent · self^(exponent-1)",
           lambda grad, self, exponent: zeros_like(self) if exponent == 0
-          else grad * (exponent * self.pow(exponent - 1))))
+          else grad * (exponent * self.pow(exponent - 1)),
+          lambda g, self, exponent: _pow_grad(g, self, exponent)))
 PowBackward1 = derivative(
     "PowBackward1", ("self", "exponent"), saves=("self", "exponent", "result"),
     self=("grad · exponent · self^(exponent-1)",
@@ -77,13 +79,16 @@ CosBackward0 = derivative("CosBackward0", ("self",), saves=("self",),
                           self=("-grad · sin(self)", lambda grad, self: grad * -self.sin()))
 TanhBackward0 = derivative(
     "TanhBackward0", ("self",), saves=("result",),
-    self=("grad · (1 - result²)", lambda grad, result: tanh_backward(grad, result)))
+    self=("grad · (1 - result²)", lambda grad, result: tanh_backward(grad, result),
+          lambda g, result: _tanh_grad(g, result)))
 SigmoidBackward0 = derivative(
     "SigmoidBackward0", ("self",), saves=("result",),
-    self=("grad · result · (1 - result)", lambda grad, result: sigmoid_backward(grad, result)))
+    self=("grad · result · (1 - result)", lambda grad, result: sigmoid_backward(grad, result),
+          lambda g, result: _sigmoid_grad(g, result)))
 ReluBackward0 = derivative(
     "ReluBackward0", ("self",), saves=("result",),
-    self=("grad · (result > 0)", lambda grad, result: threshold_backward(grad, result, 0)))
+    self=("grad · (result > 0)", lambda grad, result: threshold_backward(grad, result, 0),
+          lambda g, result: _threshold_grad(g, result, 0)))
 # the backward functions above are ops themselves, so that create_graph records them
 TanhBackwardBackward0 = derivative(
     "TanhBackwardBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
@@ -390,12 +395,12 @@ def pow(self, exponent):
     a = self._array if dt is self.dtype else self._array.astype(dt.np)
     if not dt.is_floating_point and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = Tensor._make(_square(a) if exponent == 2 else _power(a, exponent), dt)
+    out = Tensor._make(_pow_values(a, exponent), dt)
     return record(PowBackward0, out, (self,), (self,), (exponent,))
 
 
-def _square(a):
-    return quietly(operator.mul, a, a)
+def _pow_values(a, exponent):
+    return quietly(operator.mul, a, a) if exponent == 2 else _power(a, exponent)
 
 
 def _power(a, b):
@@ -501,23 +506,50 @@ def sigmoid(self):
 
 def tanh_backward(grad_output, output):
     """grad_output · (1 - output²): PyTorch's tanh_backward, an op of its own."""
-    g, y = grad_output._array, output._array
-    out = Tensor._make(np.asarray(g * (1 - y * y), output.dtype.np), output.dtype)
+    out = Tensor._make(_tanh_grad(grad_output._array, output._array), output.dtype)
     return record(TanhBackwardBackward0, out, (grad_output, output), (grad_output, output))
 
 
 def sigmoid_backward(grad_output, output):
     """grad_output · (1 - output) · output: PyTorch's sigmoid_backward, an op of its own."""
-    g, y = grad_output._array, output._array
-    out = Tensor._make(np.asarray(g * ((1 - y) * y), output.dtype.np), output.dtype)
+    out = Tensor._make(_sigmoid_grad(grad_output._array, output._array), output.dtype)
     return record(SigmoidBackwardBackward0, out, (grad_output, output), (grad_output, output))
 
 
 def threshold_backward(grad_output, self, threshold):
     """grad_output where self > threshold, else 0: PyTorch's threshold_backward."""
-    g = grad_output._array
-    out = Tensor._make(np.where(self._array <= threshold, g.dtype.type(0), g), grad_output.dtype)
+    out = Tensor._make(_threshold_grad(grad_output._array, self._array, threshold),
+                       grad_output.dtype)
     return record(ThresholdBackwardBackward0, out, (grad_output, self), (self,), (threshold,))
+
+
+# ---- the NumPy forms of formulas (see ``derivative``) ---------------------------------------
+
+def _tanh_grad(g, y):
+    return np.asarray(g * (1 - y * y), y.dtype)
+
+
+def _sigmoid_grad(g, y):
+    return np.asarray(g * ((1 - y) * y), y.dtype)
+
+
+def _threshold_grad(g, x, threshold):
+    return np.where(x <= threshold, g.dtype.type(0), g)
+
+
+def _times(g, other):
+    """g · other where NumPy computes it as ``mul`` does: same dtypes, or a Python number."""
+    if type(other) is float or type(other) is int or getattr(other, "dtype", None) == g.dtype:
+        return g * other
+    return None
+
+
+def _pow_grad(g, x, exponent):
+    if type(exponent) is not float and type(exponent) is not int:
+        return None
+    if exponent == 0:
+        return np.zeros_like(x)
+    return g * (_pow_values(x, exponent - 1) * exponent)
 
 
 @method()

@@ -8,8 +8,8 @@ from ._core import derivative, method, record
 MmBackward0 = derivative(
     "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
     attrs=("self_sym_sizes", "self_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
-    self=("grad · mat2ᵀ", lambda grad, mat2: grad.mm(mat2.t())),
-    mat2=("selfᵀ · grad", lambda grad, self: self.t().mm(grad)))
+    self=("grad · mat2ᵀ", lambda grad, mat2: grad.mm(mat2.t()), lambda g, mat2: g @ mat2.T),
+    mat2=("selfᵀ · grad", lambda grad, self: self.t().mm(grad), lambda g, self: self.T @ g))
 MvBackward0 = derivative(
     "MvBackward0", ("self", "vec"), saves=("self", "vec"),
     self=("grad ⊗ vec", lambda grad, vec: grad.unsqueeze(1) * vec),

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _dtype
 from ..tensor import Tensor
 from ._core import RESULT, cr_exp, cr_log, derivative, method, record
+from .shape import _broadcast
 
 
 def _restore(grad, dim, keepdim, ndim):
@@ -26,7 +27,8 @@ def _dims(dim, ndim):
 
 SumBackward0 = derivative(
     "SumBackward0", ("self",), attrs=("self_sym_sizes",),
-    self=("grad expanded to self's shape", lambda grad, self_sym_sizes: grad.expand(self_sym_sizes)))
+    self=("grad expanded to self's shape", lambda grad, self_sym_sizes: grad.expand(self_sym_sizes),
+          lambda g, self_sym_sizes: _broadcast(np.asarray(g), self_sym_sizes)))
 SumBackward1 = derivative(
     "SumBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_sizes"),
     self=("grad expanded over dim", lambda grad, dim, keepdim, self_sym_sizes: _restore(
@@ -34,7 +36,9 @@ SumBackward1 = derivative(
 MeanBackward0 = derivative(
     "MeanBackward0", ("self",), attrs=("self_sym_numel", "self_sym_sizes"),
     self=("grad / numel, expanded", lambda grad, self_sym_numel, self_sym_sizes:
-          grad.expand(self_sym_sizes) / self_sym_numel))
+          grad.expand(self_sym_sizes) / self_sym_numel,
+          lambda g, self_sym_numel, self_sym_sizes: np.true_divide(
+              _broadcast(np.asarray(g), self_sym_sizes), self_sym_numel, dtype=g.dtype)))
 MeanBackward1 = derivative(
     "MeanBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_numel", "self_sym_sizes"),
     self=("grad / count, expanded over dim",
