@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import gradlab
 from gradlab.viz import dot as d
@@ -253,3 +254,110 @@ def test_concentrate_failure_falls_back(monkeypatch):
     monkeypatch.setattr(d, "render_svg", lambda source: (_ for _ in ()).throw(RenderError("x")))
     with pytest.raises(RenderError):
         gradlab.make_dot(shared_weights(2)).svg
+
+
+def rnn(steps, inputs=False):
+    """benchmarks/render.py's RNN; with ``inputs``, W_ih x_t (x_t without grad) joins each step."""
+    w = gradlab.tensor([[0.5, -0.2], [0.1, 0.3]], requires_grad=True)
+    b = gradlab.tensor([0.1, -0.1], requires_grad=True)
+    w_ih = gradlab.ones(2, 3, requires_grad=True)
+    h = gradlab.zeros(2) if inputs else gradlab.tensor([1.0, 2.0], requires_grad=True)
+    for t in range(steps):
+        z = w.mv(h) + b
+        h = (z + w_ih.mv(gradlab.ones(3) * t) if inputs else z).tanh()
+    return h.sum()
+
+
+def edge_attrs(source):
+    """{edge id: {attribute: value}} of a DOT source written by to_dot."""
+    out = {}
+    for line in source.splitlines():
+        if " -> " in line:
+            attrs = dict(a.split("=", 1) for a in line[line.index("[") + 1:-1].split())
+            out[attrs["id"]] = attrs
+    return out
+
+
+def assert_drawn_downwards(drawing):
+    """Every edge is in the SVG, and its head is drawn below its tail."""
+    root = ET.fromstring(drawing.svg)
+    y, drawn = {}, set()
+    for g in root.iter(SVG + "g"):
+        if g.get("class", "").startswith("node"):
+            points = next(g.iter(SVG + "polygon")).get("points").split()
+            ys = [float(p.split(",")[1]) for p in points]
+            y[g.get("id")] = (min(ys) + max(ys)) / 2
+        elif g.get("class", "").startswith("edge"):
+            drawn.add(g.get("id"))
+    shown = [e for e in drawing.graph.edges if e.src in y and e.dst in y]
+    assert drawn == {e.id for e in shown}
+    for e in shown:
+        assert y[e.dst] > y[e.src], (e, y[e.src], y[e.dst])
+
+
+def test_shared_parameters_edges_do_not_rank_large_drawings():
+    drawing = gradlab.make_dot(rnn(64))
+    graph, attrs = drawing.graph, edge_attrs(drawing.source)
+    fans = [n.id for n in graph.nodes if n.label == "AccumulateGrad"
+            and sum(e.src == n.id for e in graph.edges) == 64]
+    assert len(fans) == 2  # w and b feed all 64 steps; h only the first
+    for fan in fans:
+        out = [e for e in graph.edges if e.src == fan]
+        free = [e for e in out if attrs[e.id].get("constraint") == "false"]
+        # the edge into the first step ranks the parameter above it; every later step is
+        # below the first one through the chain, so its edge need not rank anything
+        assert len(free) == 63
+        assert set(out) - set(free) == {out[-1]}  # edges are listed from the output back
+    kinds = {e.id: e.kind for e in graph.edges}
+    ranked = {i: a for i, a in attrs.items() if "constraint" not in a}
+    assert {a.get("weight") for i, a in ranked.items() if kinds[i] == m.EDGE_NEXT} == {d.STRAIGHT}
+    assert {a.get("weight") for i, a in ranked.items() if kinds[i] != m.EDGE_NEXT} == {None}
+    assert_drawn_downwards(drawing)
+    assert_drawn_downwards(gradlab.make_dot(rnn(64), show_saved=True))
+
+
+def test_sources_fed_by_a_shared_parameter_are_freed_below_the_first_step():
+    drawing = gradlab.make_dot(rnn(25, inputs=True))
+    graph, attrs = drawing.graph, edge_attrs(drawing.source)
+    w_ih = next(n.id for n in graph.nodes if n.label.startswith("(2, 3)"))
+    acc = next(e.dst for e in graph.edges if e.src == w_ih)
+    out = [e for e in graph.edges if e.src == acc]
+    heads = {e.dst for e in out}
+    # W_ih x_t has no other input: once freed it is a source, drawn just above its step
+    assert all(sum(e.dst == h for e in graph.edges) == 1 for h in heads)
+    assert sum(attrs[e.id].get("constraint") == "false" for e in out) == 24
+    assert_drawn_downwards(drawing)
+    assert_drawn_downwards(gradlab.make_dot(rnn(25, inputs=True), show_saved=True))
+
+
+def test_small_drawings_and_distinct_parameters_rank_every_edge():
+    for y in (rnn(10), mlp(30)):
+        source = gradlab.make_dot(y).source
+        assert "constraint" not in source and "weight" not in source
+    # a parameter with parallel edges (w * w) keeps them ranked: free ones would be merged
+    drawing = gradlab.make_dot(shared_weights(25))
+    assert "constraint" not in drawing.source
+    assert_drawn_downwards(drawing)
+
+
+def mlp(layers):
+    h = gradlab.ones(4, 3)
+    for _ in range(layers):
+        h = (h.matmul(gradlab.ones(3, 3, requires_grad=True))
+             + gradlab.zeros(3, requires_grad=True)).tanh()
+    return h.sum()
+
+
+@settings(max_examples=12, deadline=None, database=None)
+@given(st.lists(st.tuples(st.sampled_from("+*tc"), st.integers(0, 99), st.integers(0, 99)),
+                min_size=80, max_size=160), st.booleans())
+def test_freed_edges_never_point_upwards(ops, show_saved):
+    """Programs that reuse a few leaves everywhere, some through constants (sources)."""
+    leaves = [gradlab.ones(3, requires_grad=True) for _ in range(3)] + [gradlab.ones(3)]
+    values = list(leaves)
+    for op, i, j in ops:
+        x, y = values[-1 - i % 3], (leaves + values)[j % (len(values) + 4)]
+        values.append(x + y if op == "+" else x * y if op == "*" else x.tanh() if op == "t"
+                      else leaves[3] * leaves[j % 3])
+    out = values[-1].sum() + values[-10].sum()
+    assert_drawn_downwards(gradlab.make_dot(out, show_saved=show_saved, max_nodes=None))

