@@ -116,7 +116,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
     # the consumer's grad mode, the engine's, and this pass's final callbacks; between events
     # the consumer's mode is back and the pass is off the (thread's) stack of running passes
-    modes = [getattr(_local, "enabled", True), create_graph, []]
+    modes = [_local.enabled, create_graph, []]
     _local.enabled = create_graph
     _final_callbacks().append(modes[2])
     try:
@@ -213,7 +213,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
 def _final_callbacks():
     """This thread's stack of callback lists, one per backward pass running."""
-    stack = getattr(_local, "final_callbacks", None)
+    stack = _local.final_callbacks
     if stack is None:
         stack = _local.final_callbacks = []
     return stack
@@ -280,7 +280,7 @@ def _emit(modes, event):
     _final_callbacks().pop()
     _local.enabled = modes[0]
     yield event
-    modes[0] = getattr(_local, "enabled", True)
+    modes[0] = _local.enabled
     _local.enabled = modes[1]
     _final_callbacks().append(modes[2])
 

@@ -3,11 +3,19 @@ import functools
 import inspect
 import threading
 
-_local = threading.local()
+
+class _ThreadState(threading.local):
+    """Each thread's autograd state; a new thread starts with grad mode on, as in PyTorch."""
+    enabled = True
+    inference = False
+    final_callbacks = None
+
+
+_local = _ThreadState()
 
 
 def is_grad_enabled():
-    return getattr(_local, "enabled", True)
+    return _local.enabled
 
 
 def _set_enabled(mode):
@@ -76,7 +84,7 @@ class enable_grad(_GradMode):
 
 
 def is_inference_mode_enabled():
-    return getattr(_local, "inference", False)
+    return _local.inference
 
 
 class inference_mode(_GradMode):

@@ -82,7 +82,7 @@ def _apply(node, grads, needed=None):
     grad = grads if node._multi else grads[0]
     if grad is None:
         return [None] * len(node._formulas)
-    if node._array_formulas is not None and not getattr(_local, "enabled", True):
+    if node._array_formulas is not None and not _local.enabled:
         return _apply_arrays(node, grad, needed)
     saved, attrs, n = node._saved, node._attrs, node._n_saves
     out = []
@@ -120,7 +120,7 @@ def _apply_arrays(node, grad, needed):
 
 def record(cls, outputs, inputs, saved=(), attrs=()):
     """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad."""
-    if not getattr(_local, "enabled", True):
+    if not _local.enabled:
         return outputs
     edges = []
     meta = []
@@ -225,7 +225,7 @@ def sum_to(grad, shape):
     dims = tuple(range(lead))
     if a.shape[lead:] != shape:
         dims += tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
-    if not getattr(_local, "enabled", True):
+    if not _local.enabled:
         if dims:
             a = a.sum(dims, dtype=a.dtype)
         return Tensor._make(a if a.shape == shape else a.reshape(shape), grad.dtype)

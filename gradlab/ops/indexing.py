@@ -390,7 +390,7 @@ def _multi(self, arrays, cls, attrs):
     """Outputs of one node with several outputs (views of self); missing grads become zeros."""
     outs = tuple(Tensor._make(a, self.dtype, counter=self._version_counter,
                               base=self._base if self._base is not None else self) for a in arrays)
-    if self._requires_grad and not getattr(_local, "enabled", True):
+    if self._requires_grad and not _local.enabled:
         for out in outs:  # views made in no_grad mode, as in shape._view
             out._requires_grad = True
         return outs

@@ -43,7 +43,7 @@ def _forbidden_view(view):
 
 def check_inplace(self):
     """PyTorch's errors for in-place ops on leaves that require grad, and on their views."""
-    if not getattr(_local, "enabled", True):
+    if not _local.enabled:
         return
     base = self._base
     if base is not None and _forbidden_view(self):
@@ -221,7 +221,7 @@ def _as_strided_of_base(view, index):
     old = view._grad_fn
     view._grad_fn = None
     view._view_version = view._version_counter[0]
-    prev = getattr(_local, "enabled", True)
+    prev = _local.enabled
     _local.enabled = True  # PyTorch regenerates a view's grad_fn whatever the grad mode
     try:
         record(AsStridedBackward0, view, (view._base,),
@@ -259,7 +259,7 @@ def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
 
     ``alpha`` (add_ and sub_) scales ``other``, rounded once as PyTorch's fused multiply-add.
     """
-    if getattr(_local, "enabled", True) and (
+    if _local.enabled and (
             self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         if alpha != 1:
             return inplace(self, lambda t: out_of_place(t, other, alpha=alpha))

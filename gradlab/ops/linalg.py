@@ -40,7 +40,7 @@ def _strides(t):
     """The strides PyTorch keeps for ``t``'s own gradient formula: none if t needs no gradient
     (or no graph is recorded, as in a backward formula)."""
     a = t._array
-    if not t._requires_grad or not getattr(_local, "enabled", True):
+    if not t._requires_grad or not _local.enabled:
         return ()
     return tuple(s // a.itemsize for s in a.strides) if type(a) is np.ndarray else ()
 

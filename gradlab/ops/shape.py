@@ -49,7 +49,7 @@ def _view(self, array, cls, attrs=()):
     """A tensor sharing ``self``'s storage and version counter, with a view grad_fn."""
     base = self._base if self._base is not None else self
     out = Tensor._make(array, self.dtype, counter=self._version_counter, base=base)
-    if self._requires_grad and not getattr(_local, "enabled", True):
+    if self._requires_grad and not _local.enabled:
         out._requires_grad = True  # PyTorch: a view made in no_grad mode is a leaf requiring grad
         return out
     return record(cls, out, (self,), attrs=attrs)
