@@ -98,9 +98,10 @@ def _stop(proc):
             continue
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian chromium (never a downloaded browser)."""
+    """Headless Debian chromium (never a downloaded browser); module-scoped, because Playwright's
+    sync API keeps an event loop running in this thread until it stops (later tests use asyncio)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
