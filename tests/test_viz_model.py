@@ -297,6 +297,26 @@ def test_collapsed_graph_same_on_both_backends():
     assert g == t and g.omitted == t.omitted > 0
 
 
+def shared(T, n):
+    """A recurrence whose every step uses the same leaf a (an unrolled RNN's weight)."""
+    a = leaf(T, [0.5])
+    y = a
+    for _ in range(n):
+        y = (y * a).tanh()
+    return y
+
+
+def test_a_shared_leaf_has_one_edge_into_the_summary():
+    g = m.from_gradlab(shared(gradlab, 30), max_nodes=10)
+    [acc] = [n.id for n in g.of_kind(m.ACCUMULATE_GRAD)]
+    summary = g.of_kind(m.SUMMARY)[0].id
+    kept = [e for e in g.edges if e.src == acc and e.dst != summary]
+    assert [(e.dst, e.kind) for e in g.edges_from(acc) if e.dst == summary] == \
+           [(summary, m.EDGE_NEXT)]  # not one per collapsed step (29 here)
+    assert [(e.kind, e.input_nr) for e in kept] == [(m.EDGE_NEXT, 1)]  # the last step's mul
+    assert g == m.from_torch(shared(torch, 30), max_nodes=10)
+
+
 def test_rejects_mixed_or_non_tensors():
     with pytest.raises(TypeError, match="expected gradlab tensors, got list"):
         m.from_gradlab([[1.0]])

@@ -27,8 +27,8 @@ Edges point the way data flows forward, as torchviz draws them; gradients flow f
 
 Size. With more than ``max_nodes`` nodes, the nodes nearest the outputs are kept and one
 ``SUMMARY`` node ("… N more nodes") replaces the rest; edges from dropped nodes into kept ones
-come from the summary node. ``Graph.omitted`` is N: the grad_fn and tensor nodes not kept (their
-saved tensors aside).
+come from the summary node, and each kept node has one edge into it. ``Graph.omitted`` is N:
+the grad_fn and tensor nodes not kept (their saved tensors aside).
 
 Mapping engine events to ids. The graph keeps the live backend objects it read (grad_fn nodes
 and tensors, which it holds strongly): ``graph.id_of(event.node)`` is the node entered;
@@ -466,11 +466,14 @@ class _Builder:
             self.nodes.append(GraphNode(summary, SUMMARY, f"… {self.omitted} more nodes"))
         ids = {key: nid for key, (_, nid) in self.objects.items()}
         edges = []
+        into_summary = set()  # one edge per kept node: a shared leaf feeds many dropped steps
         for src, dst, kind, input_nr, output_nr in self.raw_edges:
             s = src if isinstance(src, str) else ids.get(src)
             d = dst if isinstance(dst, str) else ids.get(dst)
-            if s is None and d is None:
+            if s is None and d is None or d is None and (s, kind) in into_summary:
                 continue
+            if d is None:
+                into_summary.add((s, kind))
             edges.append(GraphEdge(f"e{len(edges)}", s or summary, d or summary, kind,
                                    input_nr, output_nr))
         return Graph(tuple(self.nodes), tuple(edges), self.omitted, self.ad.backend,
