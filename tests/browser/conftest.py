@@ -6,23 +6,25 @@ import pytest
 from labserver import CHROMIUM, chromium, jupyterlab
 
 
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
 def pytest_collection_modifyitems(items):
-    """Without chromium the browser tests are skipped, except under CI=true: there they fail."""
-    if os.path.exists(CHROMIUM):
+    """Without chromium the browser tests are skipped, except under CI=true (see below)."""
+    if os.path.exists(CHROMIUM) or IN_CI:
         return
-    reason = f"no {CHROMIUM}: to run the browser tests, sudo apt-get install chromium"
-    mark = pytest.mark.skip(reason=reason)
-    if os.environ.get("CI", "").lower() == "true":
-        mark = pytest.mark.usefixtures("_no_browser_in_ci")
+    skip = pytest.mark.skip(reason=f"no {CHROMIUM}: to run the browser tests, "
+                                   "sudo apt-get install chromium")
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(mark)
+            item.add_marker(skip)
 
 
-@pytest.fixture
-def _no_browser_in_ci():
-    pytest.fail(f"CI=true and {CHROMIUM} is missing: CI must run the browser tests "
-                "(make test installs chromium as root with apt)")
+def pytest_runtest_setup(item):
+    """Under CI=true a missing browser fails the browser tests (before any server starts)."""
+    if IN_CI and "browser" in item.keywords and not os.path.exists(CHROMIUM):
+        pytest.fail(f"CI=true and {CHROMIUM} is missing: CI must run the browser tests "
+                    "(make test installs chromium as root with apt)", pytrace=False)
 
 
 @pytest.fixture(scope="session")
