@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 CHROMIUM := /usr/bin/chromium
+# PyPI's Linux torch wheel pulls CUDA libraries (GBs): TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# takes PyTorch's CPU build instead
+TORCH_INDEX ?=
 # JupyterLab refuses to run as root (Docker, cloud VMs, CI) unless told to
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -16,7 +19,7 @@ $(BIN)/python:
 
 # torch first and pinned, so nothing pulls the CUDA build
 setup: $(BIN)/python
-	$(PIP) torch==2.13.0
+	$(PIP) torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PIP) -e ".[test]"
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
