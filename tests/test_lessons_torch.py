@@ -19,7 +19,8 @@ import pytest
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 pretty = pytest.importorskip("IPython.lib.pretty").pretty
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 IMPORT = "import gradlab as torch"
 
@@ -62,8 +63,10 @@ def load(path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_there_are_twelve_lessons():
+def test_there_are_twelve_lessons_and_nothing_else():
+    """notebooks/ is what students open: what only the tests need lives in tests/."""
     assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 13)]
+    assert sorted(p for p in LESSONS.iterdir() if not p.name.startswith(".")) == NOTEBOOKS
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
