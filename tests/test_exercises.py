@@ -206,9 +206,9 @@ def test_a_range_accepts_exactly_the_numbers_in_it():
             "wrong", "Exercise 12.2: not quite. Hint: " + EXERCISES["12.2"].hint), loss
 
 
-# emoji need an emoji font (many classroom and CI machines have none): symbols such as the
-# Miscellaneous Technical (⏳), Miscellaneous Symbols and Dingbats (✅ ❌ ❓) blocks, and the emoji
-# planes, are not used; arrows, middle dots and mathematical signs are fine
+# emoji need an emoji font, which many classroom and CI machines lack: nothing from the blocks
+# Miscellaneous Technical (⏳), Miscellaneous Symbols, Dingbats (✅ ❌ ❓) and the emoji planes;
+# arrows, middle dots and mathematical signs are fine
 EMOJI = re.compile("[\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 
 
