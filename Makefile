@@ -39,7 +39,7 @@ lab: $(BIN)/python
 
 test: setup browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval \
-		--nbval-sanitize-with notebooks/nbval_sanitize.cfg
+		--nbval-sanitize-with tests/nbval_sanitize.cfg
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
