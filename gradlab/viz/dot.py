@@ -20,6 +20,10 @@ edges out of a node with many consumers (a shared parameter) do not rank the lay
 need not (``free_edges``). That build renders SVG only, so ``.png`` and ``.pdf`` are converted
 from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error saying so.
 
+Text. Graphviz sizes each box for its label in a font it has metrics for (``MEASURED_FONT``);
+the SVG asks browsers for monospace fonts no wider than that (``FONT_FAMILY``), so no label
+spills out of its box.
+
 Escaping. Every text drawn comes from user code (variable names, slot names, values), so each
 line is sanitised (control characters and lone surrogates become visible escapes), its
 backslashes, quotes and ampersands are escaped for DOT, and labels are never HTML-like: a name
@@ -34,8 +38,27 @@ import threading
 
 from . import model as m
 
+# Graphviz sizes a box from its own estimate of the label's width, and has metrics for a few
+# fonts only: for "Courier" it counts 0.6 em per character, exactly what monospace fonts advance
+# (for "monospace" it falls back to Times, about 25% narrower, and text spilled out of its box).
+# It counts each UTF-8 byte of a non-ASCII character as one character, so non-ASCII text gets a
+# box wider than it needs (é 1.2 em, ∂ 1.8 em, a CJK ideograph 1.8 em for a 1 em glyph, an emoji
+# 2.4 em): too wide, never too narrow, unless one glyph is wider than 0.6 em per byte of its
+# UTF-8 (a few ligature signs such as U+FDFD in some fonts).
+MEASURED_FONT = "Courier"
+# What browsers draw the text with, written over Graphviz's "Courier,monospace": fonts that
+# advance no more than Graphviz counted, so no line is wider than its box, at any length.
+# JetBrains Mono (0.6 em) first: the PNG is drawn with it, so where it is installed both look
+# alike; then Liberation Mono (Linux) and Cousine (ChromeOS), which have Courier New's metrics,
+# Consolas (Windows, 0.55 em) and Courier New itself (Windows, macOS). Menlo and DejaVu Sans Mono
+# advance 0.602 em, a little more than counted: they come only through the generic monospace,
+# where none of the others exists, and the boxes' 8pt margins absorb the excess on lines of up
+# to ~800 characters. Fonts whose advance is not known here (ui-monospace) are left out.
+FONT_FAMILY = "'JetBrains Mono', 'Liberation Mono', Cousine, Consolas, 'Courier New', monospace"
+_GRAPHVIZ_FAMILY = 'font-family="Courier,monospace"'  # what Graphviz writes for MEASURED_FONT
+
 NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
-                 height="0.2", fontname="monospace")
+                 height="0.2", fontname=MEASURED_FONT)
 
 NODE_STYLE = {
     m.GRAD_FN: dict(fillcolor="lightgrey"),
@@ -299,6 +322,7 @@ class Drawing:
                 # Graphviz's edge concentration fails on some graphs: lay out without it
                 self.source = to_dot(self.graph, *self._options, concentrate=False)
                 self._svg = render_svg(self.source)
+            self._svg = self._svg.replace(_GRAPHVIZ_FAMILY, f'font-family="{FONT_FAMILY}"')
         return self._svg
 
     def __repr__(self):
