@@ -91,9 +91,10 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     """Draw the backward graph of ``var`` (a gradlab or torch tensor, or a tuple of them).
 
     ``params`` is any mapping (``locals()`` is how lessons call it) or (name, value) pairs:
-    tensors in it are labelled with their names, everything else is ignored. ``show_attrs``
-    lists each grad_fn's saved values (truncated to ``max_attr_chars``); ``show_saved`` draws
-    saved tensors as orange nodes on dotted edges. Beyond ``max_nodes`` nodes the graph is
+    tensors in it are labelled with their names, everything else is ignored; an output it does
+    not name (``params=dict(model.named_parameters())``) keeps the name your code gives it.
+    ``show_attrs`` lists each grad_fn's saved values (truncated to ``max_attr_chars``);
+    ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes`` nodes the graph is
     collapsed (see :mod:`gradlab.viz.model`).
     """
     graph = m.build(var, params, max_nodes=max_nodes)
