@@ -94,8 +94,8 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     tensors in it are labelled with their names, everything else is ignored; an output it does
     not name (``params=dict(model.named_parameters())``) keeps the name your code gives it.
     ``show_attrs`` lists each grad_fn's saved values (truncated to ``max_attr_chars``);
-    ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes`` nodes the graph is
-    collapsed (see :mod:`gradlab.viz.model`).
+    ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes``
+    nodes the graph is collapsed (see :mod:`gradlab.viz.model`).
     """
     graph = m.build(var, params, max_nodes=max_nodes)
     return Drawing(graph, show_attrs, show_saved, max_attr_chars)
@@ -306,8 +306,7 @@ class Drawing:
     with a PNG beside it.
 
     ``save(path)`` writes ``.svg``, ``.png``, ``.dot``/``.gv``, and ``.pdf`` when ``cairosvg``
-    is installed.
-    ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
+    is installed. ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
     """
 
     def __init__(self, graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50):
@@ -374,7 +373,6 @@ class Drawing:
         if cleanup:
             os.remove(path)
         return out
-
 
 
 def _pdf(svg: str) -> bytes:

@@ -29,8 +29,9 @@ import warnings
 
 SCALE = 2.0  # PNG pixels per CSS pixel
 MAX_PIXELS = 4_000_000  # a 2000 x 2000 image: a full notebook column at twice its resolution
-FONT_PACKAGE, FONT_FILE, FONT_NAME = ("fontpkg_jetbrains_mono", "files/JetBrainsMono[wght].ttf",
-                                      "JetBrains Mono")
+FONT_PACKAGE = "fontpkg_jetbrains_mono"  # only its file is used, found by importlib.resources
+FONT_FILE = "files/JetBrainsMono[wght].ttf"  # a variable font: resvg draws its default, 400
+FONT_NAME = "JetBrains Mono"
 CSS_PIXELS = {"": 1, "px": 1, "pt": 4 / 3, "pc": 16, "in": 96, "cm": 96 / 2.54, "mm": 96 / 25.4}
 
 
@@ -38,7 +39,7 @@ class MissingRasteriser(RuntimeError):
     """resvg-py or the font package is not installed (under Pyodide, for one): no PNG."""
 
 
-@functools.lru_cache(maxsize=16)  # a drawing shown again (or saved after it is shown) is free
+@functools.lru_cache(maxsize=8)  # a drawing shown again (or saved after it is shown) is free
 def svg_to_png(svg: str, scale: float = SCALE) -> bytes:
     """The PNG of ``svg`` at ``scale`` pixels per CSS pixel (less if over MAX_PIXELS)."""
     resvg, font = _rasteriser()
