@@ -13,6 +13,7 @@ import pytest
 import gradlab
 from gradlab.autograd.functional import backward_stream
 from gradlab.viz import model as m
+from gradlab.viz.raster import png_bundle
 from gradlab.widgets import BackwardStepper, frontend
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
@@ -208,9 +209,11 @@ def test_reprs_have_no_address_and_a_static_svg():
     loss, p = program(gradlab)
     s = BackwardStepper(loss, params=p)
     s.step()
-    data, _ = s._repr_mimebundle_()
-    assert set(data) == {"text/plain", "image/svg+xml",
+    data, metadata = s._repr_mimebundle_()
+    assert set(data) == {"text/plain", "image/svg+xml", "image/png",
                          "application/vnd.jupyter.widget-view+json"}
+    # untrusted notebooks show the PNG: the static SVG's picture
+    assert ({"image/png": data["image/png"]}, metadata) == png_bundle(data["image/svg+xml"])
     for text in (repr(s), data["text/plain"], data["image/svg+xml"]):
         assert not re.search(r"0x[0-9a-f]{6,}", text)
     assert repr(s) == ("BackwardStepper(gradlab, 19 nodes: 7 grad_fn, 2 AccumulateGrad): step 1 "
@@ -322,7 +325,7 @@ def test_notebook_outputs_validate_under_nbval_and_convert(tmp_path, monkeypatch
     outputs = [c.outputs[-1] for c in nb.cells]
     for out in outputs:
         assert out.output_type == "execute_result"
-        assert {"text/plain", "image/svg+xml",
+        assert {"text/plain", "image/svg+xml", "image/png",
                 "application/vnd.jupyter.widget-view+json"} <= set(out.data)
         assert not re.search(r"0x[0-9a-f]{6,}", out.data["text/plain"])
     assert outputs[0].data["text/plain"].startswith("BackwardStepper(gradlab, 7 nodes")

@@ -31,7 +31,7 @@ import traitlets
 from ..autograd.engine import NodeEntered
 from ..viz import model as m
 from ..viz.dot import Drawing
-from . import frontend
+from . import frontend, with_pictures
 from .trace import (FrameMaker, graph_nodes, record_torch, state_at, torch_backward_again)
 
 CHUNK = 1000  # frames per message when many are sent at once
@@ -305,10 +305,8 @@ class StepperView(anywidget.AnyWidget):
         return self.stepper._describe(self.index)
 
     def _repr_mimebundle_(self, **kwargs):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = self.stepper.text(self.index)
-        data["image/svg+xml"] = self.stepper.static_svg(self.index)
-        return data, metadata
+        return with_pictures(super()._repr_mimebundle_(**kwargs), self.stepper.text(self.index),
+                             self.stepper.static_svg(self.index))
 
 
 # ---- helpers ------------------------------------------------------------------------------------
