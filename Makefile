@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 # JupyterLab refuses to run as root (Docker, cloud VMs, CI) unless told to
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test bench setup browser
+.PHONY: lab test bench setup browser lessons
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,11 @@ test: setup browser
 bench: setup
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/floor.py
+	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/browser.py
+
+# for maintainers: run the lessons and store their outputs (as JupyterLab saves: no widget state)
+lessons: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.coalesce_streams=True \
+		notebooks/[0-9][0-9]_*.ipynb
