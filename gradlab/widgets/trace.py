@@ -147,8 +147,8 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets) -> list:
             absent = [f"{p} was not saved: {_need_none(cls, p, names, no_grad)}"
                       for p in params if values.get(p, _MISSING) is None
                       and _need_none(cls, p, names, no_grad)]
-            ending = "→ not computed" if absent else f"→ not computed: {names[i]} needs no gradient"
-            sections.append([head, "\n".join(absent + [ending]), "formula"])
+            end = "→ not computed" + ("" if absent else f": {names[i]} needs no gradient")
+            sections.append([head, "\n".join(absent + [end]), "formula"])
             continue
         body = _value_lines(params, values, grad_outputs)
         if grad is None:
