@@ -88,7 +88,7 @@ function render({ model, el }) {
   const zoomText = h("span", { class: "gl-zoom", title: "Zoom: 100% is the drawing's actual size" });
   const fitBtn = button("Fit", "Fit the graph in view, never smaller than readable text (0)",
                         "gl-fit-btn");
-  const actualBtn = button("1:1", "Actual size: 100% (1)", "gl-actual-btn");
+  const actualBtn = button("Actual size", "Show the drawing at 100% (1)", "gl-actual-btn");
   const helpBtn = button("?", "Keyboard shortcuts (?)", "gl-help-btn");
   const help = helpOverlay(`${uid}-help`);
   helpBtn.setAttribute("aria-controls", help.box.id);
