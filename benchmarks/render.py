@@ -1,10 +1,12 @@
 """Time of ``make_dot(...).svg`` (model, DOT, in-process Graphviz layout) on 200-node drawings.
 
-Run: `python benchmarks/render.py`. The first call of the process compiles the WebAssembly
-Graphviz: it is reported as "cold" and not judged. The target is the warm median, 100 ms, for
-each graph: an MLP (distinct parameters per layer), an unrolled RNN (the same parameters feed
-every step: many long edges, the hard case for Graphviz) and an RNN with inputs (W_ih x_t, x_t
-without grad, has the shared W_ih as its only input), with and without saved tensors.
+Run: `python benchmarks/render.py [NODES]`. The first call of the process compiles the
+WebAssembly Graphviz: it is reported as "cold" and not judged. The target is the warm median,
+100 ms, for each graph: an MLP (distinct parameters per layer), an unrolled RNN (the same
+parameters feed every step: many long edges, the hard case for Graphviz) and an RNN with inputs
+(W_ih x_t, x_t without grad, has the shared W_ih as its only input), with and without saved
+tensors. Beside it, not judged, the time of the PNG that Jupyter shows beside the SVG
+(``raster.svg_to_png``, uncached) and its size in pixels.
 """
 import os
 import statistics
@@ -13,10 +15,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import gradlab  # noqa: E402
-from gradlab.viz import model  # noqa: E402
+from gradlab.viz import model, raster  # noqa: E402
 
 TARGET = 0.100  # seconds, warm
-NODES = 200
+NODES = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
 
 def mlp(layers):
@@ -76,8 +78,14 @@ def main():
             times.append(time.perf_counter() - start)
         warm = statistics.median(times)
         worst = max(worst, warm)
+        svg = gradlab.make_dot(y, show_saved=saved).svg
+        start = time.perf_counter()
+        png = raster.svg_to_png.__wrapped__(svg)  # not the cached one
+        png_time = time.perf_counter() - start
+        size = "x".join(str(int.from_bytes(png[i:i + 4], "big")) for i in (16, 20))
         print(f"{name:13} {drawn(y, saved):4} nodes drawn   warm median {warm * 1000:6.1f} ms   "
-              f"ratio to {TARGET * 1000:.0f} ms: {warm / TARGET:.2f}")
+              f"ratio to {TARGET * 1000:.0f} ms: {warm / TARGET:.2f}   "
+              f"png {png_time * 1000:5.0f} ms ({size} px)")
     print(f"worst ratio {worst / TARGET:.2f}: {'ok' if worst <= TARGET else 'TOO SLOW'}")
 
 

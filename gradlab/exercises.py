@@ -7,7 +7,6 @@ so a notebook still runs top to bottom.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 
@@ -15,15 +14,18 @@ from dataclasses import dataclass, field
 class Exercise:
     """The expected answer (a number, a nested list of numbers, a string or a bool) and a hint.
 
-    ``task`` says what the answer is (the notebook cell has the full text); ``mistakes`` pairs likely wrong answers with a hint aimed at each; ``tolerance`` is
-    relative (and absolute near zero) for numbers.
+    ``task`` says what the answer is (the notebook cell has the full text); ``mistakes`` pairs
+    likely wrong answers with a hint aimed at each. A number is right when it is within
+    ``tolerance`` of the expected one relative to it (element by element in a list), or within
+    ``tolerance`` of 0 when 0 is expected. ``between=(low, high)`` replaces ``expected`` when
+    every number with ``low <= answer < high`` is right.
     """
     task: str
     expected: object
     hint: str
     mistakes: tuple = field(default=())
     tolerance: float = 1e-4
-    below: float | None = None  # instead of ``expected``: any number below this is right
+    between: tuple[float, float] | None = None
 
 
 EXERCISES = {
@@ -105,7 +107,7 @@ EXERCISES = {
                      "gradient of that. By hand: d²/dx² x**3 = 6*x.",
                      mistakes=((27.0, "That is the first derivative 3*x**2: differentiate "
                                       "dy/dx once more."),)),
-    "10.2": Exercise("the third derivative of x**3 at x = 2", 6.0,
+    "10.2": Exercise("the third derivative of x**3 at x = 3", 6.0,
                      "Keep create_graph=True on every grad call except the last."),
     "11.1": Exercise("x.grad for the while loop of the exercise at x = 0.5", 8.0,
                      "Count how many times the loop doubled y: each doubling multiplies "
@@ -118,8 +120,10 @@ EXERCISES = {
                      mistakes=((1.4, "The step goes AGAINST the gradient: w - lr * grad."),)),
     "12.2": Exercise("the final training loss of your network (below 0.01)", None,
                      "Only the learning rate: try larger values, ten times larger at a time; "
-                     "too large and the loss grows instead of shrinking.", below=0.01),
+                     "too large and the loss grows instead of shrinking.",
+                     between=(0.0, 0.01)),  # a mean squared error is never negative
 }
+
 
 def check(exercise_id: str, answer) -> None:
     """Print a friendly verdict on ``answer`` for exercise ``exercise_id``."""
@@ -131,31 +135,32 @@ def grade(exercise_id: str, answer) -> tuple[str, str]:
     key = str(exercise_id)
     if key not in EXERCISES:
         known = ", ".join(EXERCISES)
-        return "wrong", f"❓ There is no exercise {key!r}. The exercises are: {known}."
+        return "wrong", f"There is no exercise {key!r}. The exercises are: {known}."
     ex = EXERCISES[key]
     head = f"Exercise {key}"
     if answer is None or answer is Ellipsis:
-        return "unanswered", (f"⏳ {head}: not answered yet. Replace None with your answer "
+        return "unanswered", (f"{head}: not answered yet. Replace None with your answer "
                               "and run the cell again.")
     try:
         value = plain(answer)
     except (TypeError, ValueError) as e:
-        return "wrong", f"❌ {head}: could not read this answer ({e}). Hint: {ex.hint}"
-    if ex.below is not None:
+        return "wrong", f"{head}: could not read this answer ({e}). Hint: {ex.hint}"
+    if ex.between is not None:
         if not _is_number(value):
-            return "wrong", f"❌ {head}: the answer should be a single number. Hint: {ex.hint}"
-        ok = value < ex.below
+            return "wrong", f"{head}: the answer should be a single number. Hint: {ex.hint}"
+        low, high = ex.between
+        ok = low <= value < high  # False for NaN
     else:
         problem = _mismatch(value, ex.expected, ex.tolerance)
         if problem is not None and problem != "value":
-            return "wrong", f"❌ {head}: {problem}. Hint: {ex.hint}"
+            return "wrong", f"{head}: {problem}. Hint: {ex.hint}"
         ok = problem is None
     if ok:
-        return "correct", f"✅ {head}: correct, well done!"
+        return "correct", f"{head}: correct, well done!"
     for wrong, hint in ex.mistakes:
         if _mismatch(value, wrong, ex.tolerance) is None:
-            return "wrong", f"❌ {head}: not quite. {hint}"
-    return "wrong", f"❌ {head}: not quite. Hint: {ex.hint}"
+            return "wrong", f"{head}: not quite. {hint}"
+    return "wrong", f"{head}: not quite. Hint: {ex.hint}"
 
 
 def plain(answer):
@@ -201,4 +206,9 @@ def _mismatch(value, expected, tol):
     if isinstance(value, bool) or not _is_number(value):
         return "the answer should be a number" if not isinstance(value, list) else \
             "the answer should be a single number (a 0-d tensor or a float)"
-    return None if math.isclose(value, expected, rel_tol=tol, abs_tol=tol) else "value"
+    return None if _close(value, expected, tol) else "value"
+
+
+def _close(value, expected, tol) -> bool:
+    """``value`` within ``tol`` of ``expected``, relative to it (absolute when it is 0)."""
+    return abs(value - expected) <= tol * (abs(expected) or 1.0)  # False for NaN and infinity

@@ -1,7 +1,9 @@
 """gradlab.make_dot: torchviz's drawing, escaped labels, SVG ids, saving, both backends."""
+import re
 import sys
 import time
 import types
+import unicodedata
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -11,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 import gradlab
 from gradlab.viz import dot as d
 from gradlab.viz import model as m
+from gradlab.viz import raster
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -155,10 +158,24 @@ def test_repr_and_jupyter_display():
     drawing = gradlab.make_dot(y, params)
     n, e = len(drawing.graph.nodes), len(drawing.graph.edges)
     assert repr(drawing) == f"<gradlab graph: {n} nodes, {e} edges>" and "0x" not in repr(drawing)
-    bundle = drawing._repr_mimebundle_()
-    assert bundle == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)}
+    data, metadata = drawing._repr_mimebundle_()
+    assert data == {"image/svg+xml": drawing.svg, "image/png": raster.svg_to_png(drawing.svg),
+                    "text/plain": repr(drawing)}
+    width = float(re.search(r'<svg width="([\d.]+)pt"', drawing.svg).group(1)) * 4 / 3
+    assert metadata == {"image/png": {"width": round(width)}}  # shown at the SVG's size
     assert drawing._repr_svg_().startswith("<?xml") and "</svg>" in drawing._repr_svg_()
     assert drawing.svg is drawing.svg  # rendered once
+
+
+def test_without_a_rasteriser_only_the_png_is_missing(monkeypatch):
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    drawing = gradlab.make_dot((x * 3).sum(), {"no_rasteriser_here": x})
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # as under Pyodide
+    with pytest.warns(RuntimeWarning, match="making a PNG needs the packages 'resvg-py'"):
+        data, metadata = drawing._repr_mimebundle_()
+    assert data == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)} and not metadata
+    with pytest.raises(raster.MissingRasteriser, match="no wheel for Pyodide"):
+        drawing.pipe("png")
 
 
 def test_save_and_render(tmp_path, monkeypatch):
@@ -177,16 +194,131 @@ def test_save_and_render(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unsupported format 'jpg'"):
         drawing.save(tmp_path / "g.jpg")
 
-    monkeypatch.setitem(sys.modules, "cairosvg", None)  # not installed
-    for fmt in ("png", "pdf"):
-        with pytest.raises(RuntimeError, match=f"saving as .{fmt} needs the package 'cairosvg'"):
-            drawing.save(tmp_path / f"g.{fmt}")
-    fake = types.SimpleNamespace(svg2png=lambda bytestring: b"PNG" + bytestring[:5],
-                                 svg2pdf=lambda bytestring: b"PDF" + bytestring[:5])
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # not installed: PNG is made in-process
+    png = raster.svg_to_png(drawing.svg)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert drawing.pipe("png") == png
+    assert drawing.save(tmp_path / "g.png") == str(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes() == png
+    assert drawing.render("g3", directory=tmp_path, format="png") == str(tmp_path / "g3.png")
+    assert (tmp_path / "g3.png").read_bytes() == png
+    with pytest.raises(RuntimeError, match="saving as .pdf needs the package 'cairosvg'"):
+        drawing.save(tmp_path / "g.pdf")
+    fake = types.SimpleNamespace(svg2pdf=lambda bytestring: b"PDF" + bytestring[:5])
     monkeypatch.setitem(sys.modules, "cairosvg", fake)
-    drawing.save(tmp_path / "g.png")
-    assert (tmp_path / "g.png").read_bytes() == b"PNG<?xml"
     assert drawing.pipe("pdf") == b"PDF<?xml"
+
+
+# ---- text fits its box -----------------------------------------------------------------------
+
+ADVANCE = 1229 / 2048  # em: Courier New, Liberation Mono, Cousine; the widest of FONT_FAMILY
+
+
+def advance(ch):
+    """A character's advance in em in the fonts of FONT_FAMILY (or a fallback font for it)."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Me", "Cf"):
+        return 0.0
+    return 1.0 if unicodedata.east_asian_width(ch) in "WF" else ADVANCE  # CJK, emoji: 1 em
+
+
+def node_boxes(svg):
+    """{node id: (x0, y0, x1, y1) of its polygon}, after checking each text line lies inside.
+
+    A line's extent comes from its characters' advances, its x and text-anchor; vertically
+    from its baseline, 0.8 em above it (ascenders) to 0.2 em below (descenders).
+    """
+    boxes = {}
+    for g in ET.fromstring(svg).iter(SVG + "g"):
+        if g.get("class", "").split()[:1] != ["node"]:
+            continue
+        points = [tuple(map(float, p.split(","))) for p in
+                  next(g.iter(SVG + "polygon")).get("points").split()]
+        x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+        y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+        boxes[g.get("id")] = (x0, y0, x1, y1)
+        for t in g.iter(SVG + "text"):
+            assert t.get("font-family") == d.FONT_FAMILY
+            size, x, y = (float(t.get(k)) for k in ("font-size", "x", "y"))
+            width = sum(advance(c) for c in t.text or "") * size
+            start = x - {"start": 0, "middle": width / 2, "end": width}[t.get("text-anchor")]
+            assert x0 <= start and start + width <= x1, (t.text, (start, start + width), (x0, x1))
+            assert y0 <= y - 0.8 * size and y + 0.2 * size <= y1, (t.text, y, (y0, y1))
+    return boxes
+
+
+def assert_text_fits(svg):
+    """Every text line inside its node's box, and no two boxes overlap."""
+    assert_apart(node_boxes(svg))
+
+
+def assert_apart(boxes):
+    """No two of the boxes ``{id: (x0, y0, x1, y1)}`` overlap (touching is fine)."""
+    boxes = sorted(boxes.items(), key=lambda kv: kv[1])
+    for i, (a, (ax0, ay0, ax1, ay1)) in enumerate(boxes):
+        for b, (bx0, by0, bx1, by1) in boxes[i + 1:]:
+            if bx0 >= ax1:
+                break  # sorted by x0: no later box reaches back into this one
+            assert by0 >= ay1 or ay0 >= by1, f"boxes {a} and {b} overlap"
+
+
+TEXTS = ["x", "iiiiiiii", "lil", "W", "Weight", "fc1.weight", "h_t[0]", "∂L/∂w", "a·b",
+         "café", "naïve é", "e\u0301", "  spaced  out  ", "中文名字", "x😀", "Σ α→β",
+         'quote "x" & <tag>', "i" * 40, "il1" * 27, "m" * 100, "iW∂é中. " * 17]
+
+
+def named_leaves(T, texts):
+    """One leaf per text, named by it; y mixes them through ops with saved values."""
+    xs = [T.tensor([float(i + 1)] * (i % 4 + 1), requires_grad=True) for i in range(len(texts))]
+    y = sum(((x * x).exp() + x.pow(3)).sum() for x in xs)
+    return y, xs
+
+
+def test_text_fits_its_box_at_every_length():
+    """Names of 1 to 119 characters, non-ASCII ones, values, show_attrs tables, saved tensors."""
+    assert {len(t) for t in TEXTS} >= {1, 40, 81, 100, 119}
+    for T in (gradlab, torch):
+        y, xs = named_leaves(T, TEXTS)
+        params = dict(zip(TEXTS, xs), y=y)
+        for kw in ({}, {"show_attrs": True}, {"show_saved": True, "show_attrs": True},
+                   {"show_attrs": True, "max_attr_chars": 120}):
+            drawing = gradlab.make_dot(y, params, **kw)
+            texts = [t.text.replace("\xa0", " ") for t in  # Graphviz writes "  " as " &#160;"
+                     ET.fromstring(drawing.svg).iter(SVG + "text")]
+            assert set(TEXTS) <= set(texts)
+            assert_text_fits(drawing.svg)
+
+
+def test_text_fits_in_tables_values_and_long_lines():
+    x = gradlab.tensor([1.0, 4.0, 9.0], requires_grad=True)
+    m2 = gradlab.ones(3, 3, requires_grad=True)
+    wide = gradlab.ones(*[1] * 24, 3, requires_grad=True)  # a shape line of 80 characters
+    y = (m2.mm(x.unsqueeze(1)).squeeze() * x + (wide * 2).sum() / x.cumsum(0)).sum()
+    for kw in ({}, {"show_attrs": True}, {"show_attrs": True, "show_saved": True}):
+        drawing = gradlab.make_dot(y, locals(), **kw)
+        assert_text_fits(drawing.svg)
+    texts = {t.text for t in ET.fromstring(drawing.svg).iter(SVG + "text")}
+    assert "[1., 4., 9.]" in texts and "(" + "1, " * 24 + "3)" in texts
+    assert any(t.startswith("mat2") for t in texts)
+
+
+def test_text_fits_in_the_steppers_drawing():
+    from gradlab.widgets import BackwardStepper
+    y, xs = named_leaves(gradlab, TEXTS[-6:])
+    stepper = BackwardStepper(y, params=dict(zip(TEXTS[-6:], xs)))
+    assert_text_fits(stepper.svg)
+
+
+def test_fit_check_catches_spills_and_overlaps():
+    x = gradlab.tensor([1.0], requires_grad=True)
+    svg = gradlab.make_dot((x * 2).sum(), {"i" * 30: x}).svg
+    assert_text_fits(svg)
+    with pytest.raises(AssertionError, match="iiii"):  # 4 characters more than Graphviz measured
+        assert_text_fits(svg.replace("i" * 30, "i" * 34))
+    boxes = node_boxes(svg)
+    x0, y0, x1, y1 = boxes["n0"]
+    boxes["n1"] = (x1 - 1, y1 - 1, x1 + 50, y1 + 50)  # one corner inside n0
+    with pytest.raises(AssertionError, match="overlap"):
+        assert_apart(boxes)
 
 
 def test_deep_chain_renders_collapsed():

@@ -218,6 +218,54 @@ def test_params_names_and_non_tensors_ignored():
     assert g.node("n0").name == "_"
 
 
+def output_name(graph, output):
+    return graph.node(graph.id_of(output)).name
+
+
+def test_output_keeps_the_callers_name_when_params_name_only_parameters():
+    for T, build in BACKENDS:
+        T.manual_seed(0)
+        model = T.nn.Linear(3, 2)
+        x = T.ones(4, 3)
+        loss = model(x).tanh().mean()
+        for graph in (build(loss, dict(model.named_parameters())), m.build(loss, {})):
+            assert output_name(graph, loss) == "loss"  # torchviz: only the shape
+            assert graph.node("n0").label.startswith("loss\n()\n")
+        g = build(loss, dict(model.named_parameters()))
+        leaves = {n.name for n in g.of_kind(m.LEAF)}
+        assert leaves == {"weight", "bias"}  # other tensors named only through params
+        assert all(n.name == "" for n in g.of_kind(m.INTERMEDIATE, m.OTHER_LEAF))
+        assert output_name(build(loss), loss) == ""  # no params, no names: torchviz's drawing
+        assert output_name(build(loss, {"L": loss}), loss) == "L"  # params first
+        expr = build(model(x).sum(), {})
+        assert expr.node("n0").name == ""  # an expression has no name
+
+
+def test_output_name_comes_from_the_code_that_asked(monkeypatch):
+    def inner():
+        total = (x * 2).sum()
+        monkeypatch.setitem(globals(), "a_global", total)
+        return total, m.build(total, [])  # the caller's locals before its globals
+    x = leaf(gradlab, [1.0, 2.0])
+    total, graph = inner()
+    assert output_name(graph, total) == "total"
+    _ = (x * 4).sum()  # IPython's last result: not a name to show
+    assert output_name(m.build(_, {"x": x}), _) == ""
+    y = (x * 3).sum()
+    g = m.build((y, x.exp()), {"x": x})
+    assert [n.name for n in g.of_kind(m.OUTPUT)] == ["y", ""]
+    assert output_name(gradlab.make_dot(y, {"x": x}).graph, y) == "y"
+
+
+def test_stepper_with_params_keeps_the_outputs_name():
+    from gradlab.widgets import BackwardStepper
+    model = gradlab.nn.Linear(3, 1)
+    loss = model(gradlab.ones(2, 3)).pow(2).mean()
+    stepper = BackwardStepper(loss, params=dict(model.named_parameters()))
+    assert output_name(stepper.graph, loss) == "loss"
+    assert "<text" in stepper.svg and ">loss</text>" in stepper.svg
+
+
 def test_values_shown_only_when_small():
     for T, build in BACKENDS:
         big = leaf(T, np.ones(7))

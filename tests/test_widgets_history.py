@@ -4,6 +4,7 @@ import re
 import pytest
 
 import gradlab
+from gradlab.viz.raster import png_bundle
 from gradlab.widgets import GradHistory
 from gradlab.widgets.history import CHANGED, NONE, SET, ZERO
 
@@ -102,8 +103,10 @@ def test_stepper_passes_are_rows_too():
 
 def test_text_repr_and_static_svg():
     h, w, b = lesson(gradlab)
-    data, _ = h._repr_mimebundle_()
-    assert set(data) == {"text/plain", "image/svg+xml", "application/vnd.jupyter.widget-view+json"}
+    data, metadata = h._repr_mimebundle_()
+    assert set(data) == {"text/plain", "image/svg+xml", "image/png",
+                         "application/vnd.jupyter.widget-view+json"}
+    assert ({"image/png": data["image/png"]}, metadata) == png_bundle(data["image/svg+xml"])
     assert data["text/plain"] == "\n".join([
         "GradHistory(w, b): 4 backward calls, 4 rows",
         "  #  w                     b",

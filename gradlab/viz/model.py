@@ -12,6 +12,12 @@ name, as ``dir()`` lists ``_saved_*``), its leaf variable (AccumulateGrad) and t
 it produced. The same program always gives the same ids, and the ids are those of the SVG
 elements drawn by :mod:`gradlab.viz.dot`.
 
+Names. ``params`` names tensors, as torchviz's does. Given ``params``, an output it does not
+name takes the name the code that asked for the graph gives it (the first caller outside gradlab:
+its locals, then globals; Python names not starting with "_"), so ``make_dot(loss,
+dict(model.named_parameters()))`` labels the output ``loss`` where torchviz shows only its
+shape. Without ``params`` nothing is named, as in torchviz.
+
 Node kinds: ``LEAF`` (a leaf that requires grad, the ``variable`` of an AccumulateGrad),
 ``OTHER_LEAF`` (a leaf that does not, reached only as the base of a view), ``INTERMEDIATE``
 (a non-leaf tensor named in ``params``, or the base of an output view), ``OUTPUT``,
@@ -296,7 +302,11 @@ class _TorchAdapter:
 # ---- builders ---------------------------------------------------------------------------------
 
 def build(outputs, params=None, max_nodes: int | None = 500) -> Graph:
-    """The graph behind ``outputs`` (a tensor or a tuple/list of tensors), gradlab or torch."""
+    """The graph behind ``outputs`` (a tensor or a tuple/list of tensors), gradlab or torch.
+
+    ``params`` (a mapping such as ``locals()``, or (name, value) pairs) names tensors; given
+    ``params``, an output it does not name takes the name the caller's code gives it.
+    """
     first = outputs[0] if isinstance(outputs, (tuple, list)) and outputs else outputs
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(first, torch.Tensor):
@@ -321,6 +331,7 @@ class _Builder:
     def __init__(self, adapter, params, max_nodes):
         self.ad = adapter
         self.names = _param_names(adapter, params)
+        self.named = params is not None
         self.max_nodes = max_nodes
         self.nodes, self.raw_edges = [], []
         self.objects = {}    # id(obj) -> (obj, node id) for kept grad_fns and tensors
@@ -336,6 +347,8 @@ class _Builder:
         for t in outs:
             if not self.ad.is_tensor(t):
                 raise TypeError(f"expected {self.ad.backend} tensors, got {type(t).__name__}")
+        if self.named:
+            self._name_outputs(outs)
         for t in outs:
             self._add_tensor(t, OUTPUT)
         self._index_named(outs)
@@ -349,6 +362,16 @@ class _Builder:
                 self._add_tensor(obj, kind)
                 self._link_tensor(obj)
         return self._finish()
+
+    def _name_outputs(self, outs):
+        """Outputs that ``params`` does not name take the name the caller's code gives them."""
+        unnamed = {id(t) for t in outs if id(t) not in self.names}
+        if not unnamed:
+            return
+        for name, value in _caller_variables():
+            if id(value) in unnamed and name.isidentifier() and not name.startswith("_"):
+                self.names[id(value)] = (value, name)  # not "_", "_3", nor tools' "@py_assert1"
+                unnamed.discard(id(value))
 
     def _index_named(self, outs):
         out_ids = {id(t) for t in outs}
@@ -498,6 +521,14 @@ def _param_names(ad, params):
         if old is None or (old[1].startswith("_") and not name.startswith("_")):
             names[id(value)] = (value, name)
     return names
+
+
+def _caller_variables():
+    """(name, value) of the locals, then globals, of the first code outside gradlab."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "gradlab":
+        frame = frame.f_back
+    return [] if frame is None else [*frame.f_locals.items(), *frame.f_globals.items()]
 
 
 def _tensor_kind(ad, t):

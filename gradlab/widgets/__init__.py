@@ -5,6 +5,8 @@ the repository's top-level ``widgets/`` and ships inside the wheel as ``gradlab/
 """
 from pathlib import Path
 
+from ..viz.raster import png_bundle
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -18,7 +20,16 @@ def frontend(name: str) -> Path:
                             f"{_PACKAGE / '_frontend'} and {_PACKAGE.parent / 'widgets'})")
 
 
+def with_pictures(bundle: tuple[dict, dict], text: str, svg: str) -> tuple[dict, dict]:
+    """A widget's mimebundle plus what shows where the live widget cannot: text, SVG, PNG."""
+    data, metadata = bundle
+    png, png_metadata = png_bundle(svg)
+    data.update({"text/plain": text, "image/svg+xml": svg, **png})
+    metadata.update(png_metadata)
+    return data, metadata
+
+
 from .history import GradHistory  # noqa: E402
 from .stepper import BackwardStepper  # noqa: E402
 
-__all__ = ["BackwardStepper", "GradHistory", "frontend"]
+__all__ = ["BackwardStepper", "GradHistory", "frontend", "with_pictures"]

@@ -16,7 +16,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from . import frontend
+from . import frontend, with_pictures
 from .trace import as_array, fmt
 
 ZERO = "zero_()"
@@ -185,10 +185,7 @@ class GradHistory(anywidget.AnyWidget):
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = self.text()
-        data["image/svg+xml"] = self.static_svg()
-        return data, metadata
+        return with_pictures(super()._repr_mimebundle_(**kwargs), self.text(), self.static_svg())
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -3,9 +3,15 @@
 The stepper holds the generator of ``backward_stream(..., trace=True)`` and pulls ONE event per
 new step, so the leaves' ``.grad`` fill in as the student steps, saved tensors are freed as the
 pass frees them, and after the last step the state is exactly that of ``backward()``. Each event
-becomes a frame (:mod:`gradlab.widgets.trace`); the browser keeps the frames it has received, so
-Back, Reset and the slider move between recorded frames without asking the kernel. They only
-move the VIEW: the engine never runs backwards, and ``.grad`` keeps what the pass has done.
+becomes a frame (:mod:`gradlab.widgets.trace`).
+
+Each display of a stepper is a view of its own (:class:`StepperView`, the widget) that starts at
+the step the stepper was at when its cell ran: a lesson that steps in Python and shows the
+stepper in several cells keeps each output as it was, while there is still one stepper, one
+engine pass and one list of frames. A view's Back, Reset and slider move between the frames its
+browser has received without asking the kernel; Step past the last frame asks the stepper to run
+the next engine event, and the new frame goes to every view. They only move the VIEW: the engine
+never runs backwards, and ``.grad`` keeps what the pass has done.
 
 With a PyTorch output, torch's engine runs in C++ and cannot be paused: the stepper runs torch's
 backward once, when it is created, with hooks on every node recording the order and the
@@ -25,13 +31,13 @@ import traitlets
 from ..autograd.engine import NodeEntered
 from ..viz import model as m
 from ..viz.dot import Drawing
-from . import frontend
+from . import frontend, with_pictures
 from .trace import (FrameMaker, graph_nodes, record_torch, state_at, torch_backward_again)
 
 CHUNK = 1000  # frames per message when many are sent at once
 
 
-class BackwardStepper(anywidget.AnyWidget):
+class BackwardStepper:
     """Step through ``output.backward(gradient, retain_graph=retain_graph)`` one event at a time.
 
     ``params`` names the tensors in the drawing (a mapping such as ``locals()``; by default the
@@ -42,18 +48,9 @@ class BackwardStepper(anywidget.AnyWidget):
     Python API: ``step()`` (False once the pass is complete), ``back()``, ``reset()``, ``run()``
     (to the end), ``try_backward()`` (a second backward: returns PyTorch's error, shown at the
     node that needed a freed tensor), ``events`` (the engine events so far), ``frames``,
-    ``index``, ``state``.
+    ``index``, ``state``, ``view()`` (a widget showing the current step; displaying the stepper
+    makes one).
     """
-
-    _esm = frontend("stepper.js")
-    _css = frontend("stepper.css")
-
-    svg = traitlets.Unicode("").tag(sync=True)
-    message = traitlets.Unicode("").tag(sync=True)
-    index = traitlets.Int(0).tag(sync=True)
-    count = traitlets.Int(0).tag(sync=True)
-    complete = traitlets.Bool(False).tag(sync=True)
-    backend = traitlets.Unicode("gradlab").tag(sync=True)
 
     def __init__(self, output, gradient=None, retain_graph=False, *, params=None,
                  max_nodes: int | None = 500, show_saved=True):
@@ -61,14 +58,16 @@ class BackwardStepper(anywidget.AnyWidget):
         if params is None:
             params = _caller_variables()
         graph = m.build(outputs, params, max_nodes=max_nodes)
-        drawing = Drawing(graph, show_saved=show_saved)
-        super().__init__(svg=gradient_heads(_strip_prolog(drawing.svg)),
-                         message=_size_message(graph, max_nodes), backend=graph.backend)
         self.graph = graph
+        self.svg = gradient_heads(_strip_prolog(Drawing(graph, show_saved=show_saved).svg))
+        self.message = _size_message(graph, max_nodes)
         self.retain_graph = bool(retain_graph)
+        self.index = 0
+        self.complete = False
         self.events = []
         self.error = None
         self._frames = []
+        self._views = []
         self._outputs, self._gradient = outputs, gradient
         self._leaves = [fn.variable for fn in graph_nodes(outputs)
                         if getattr(fn, "variable", None) is not None]
@@ -90,7 +89,6 @@ class BackwardStepper(anywidget.AnyWidget):
                                    "this backward ran when the stepper was created, with hooks on "
                                    "every node; the steps replay what they recorded.", "note"])
         self._append(start)
-        self.on_msg(self._on_message)
 
     # ---- Python API ----------------------------------------------------------------------------
 
@@ -98,6 +96,11 @@ class BackwardStepper(anywidget.AnyWidget):
     def frames(self) -> list:
         """The frames recorded so far (frame 0 is the start, one per event after it)."""
         return self._frames
+
+    @property
+    def backend(self) -> str:
+        """"gradlab" or "torch": whose tensors (and engine) this stepper runs."""
+        return self.graph.backend
 
     @property
     def state(self) -> dict:
@@ -111,7 +114,12 @@ class BackwardStepper(anywidget.AnyWidget):
             return True
         if self.complete:
             return False
-        return self._pull()
+        start = len(self._frames)
+        try:
+            return self._pull()
+        finally:
+            self._publish(start)
+            self.index = len(self._frames) - 1
 
     def back(self) -> bool:
         """Show the previous frame (the engine does not run backwards); False at frame 0."""
@@ -125,13 +133,13 @@ class BackwardStepper(anywidget.AnyWidget):
         self.index = 0
 
     def run(self):
-        """Run the pass to its end (the frames go to the browser in a few messages)."""
+        """Run the pass to its end."""
         start = len(self._frames)
         try:
-            while not self.complete and self._pull(send=False):
+            while not self.complete and self._pull():
                 pass
         finally:
-            self._send_frames(start, index=len(self._frames) - 1)
+            self._publish(start)
             self.index = len(self._frames) - 1
 
     def try_backward(self):
@@ -142,6 +150,20 @@ class BackwardStepper(anywidget.AnyWidget):
         """
         if not self.complete:
             self.run()
+        start = len(self._frames)
+        error = self._again()
+        self._publish(start)
+        self.index = start
+        return error
+
+    def view(self) -> StepperView:
+        """A new widget that shows this stepper from its current step on."""
+        view = StepperView(self)
+        self._views.append(view)
+        return view
+
+    def _again(self):
+        """Record the frame of a second backward: its error, or "again" when it succeeded."""
         if self.graph.backend == "torch":
             node, error = torch_backward_again(self._outputs,
                                                _torch_gradients(self._outputs, self._gradient),
@@ -149,8 +171,8 @@ class BackwardStepper(anywidget.AnyWidget):
         else:
             node, error = self._gradlab_again()
         self.error = error
-        frame = self._maker.again(self._leaves) if error is None else self._maker.error(node, error)
-        self._append(frame)
+        self._append(self._maker.again(self._leaves) if error is None
+                     else self._maker.error(node, error))
         return error
 
     def _gradlab_again(self):
@@ -167,84 +189,124 @@ class BackwardStepper(anywidget.AnyWidget):
 
     # ---- recording -----------------------------------------------------------------------------
 
-    def _pull(self, send=True) -> bool:
+    def _pull(self) -> bool:
         """Take the next engine event into a frame; False (and the final frame) at the end."""
         try:
             event = next(self._source)
         except StopIteration:
             self.complete = True
-            self._append(self._maker.done(self._leaves), send)
+            self._append(self._maker.done(self._leaves))
             return False
         except RuntimeError as e:  # e.g. the graph was freed by an earlier backward
             self.complete, self.error = True, e
-            self._append(self._maker.error(self._maker.entered, e), send)
+            self._append(self._maker.error(self._maker.entered, e))
             raise
         self.events.append(event)
-        self._append(self._maker.frame(event), send)
+        self._append(self._maker.frame(event))
         return True
 
-    def _append(self, frame, send=True):
+    def _append(self, frame):
         frame["step"] = len(self._frames)
         self._frames.append(frame)
-        if send:
-            self._send_frames(frame["step"], index=frame["step"])
-            self.index = frame["step"]
 
-    def _send_frames(self, start, index=None):
-        """Send frames ``start:`` to the browser (which then shows ``index``), then the count."""
-        last = len(self._frames)
-        for i in range(start, last, CHUNK):
-            message = {"type": "frames", "start": i, "frames": self._frames[i:i + CHUNK],
-                       "complete": self.complete}
-            if index is not None and i + CHUNK >= last:
-                message["index"] = index
-            self.send(message)
-        self.count = last
-
-    def _on_message(self, _, content, buffers):
-        kind = content.get("type") if isinstance(content, dict) else None
-        try:
-            if kind == "sync":
-                self._send_frames(0)
-                self.send({"type": "index", "index": self.index})
-            elif kind == "step":
-                self.step()
-            elif kind == "run":
-                self.run()
-            elif kind == "again":
-                self.try_backward()
-        except RuntimeError:
-            pass  # already recorded as an error frame, which the browser shows
+    def _publish(self, start, asker=None):
+        """Send frames ``start:`` to every open view; the view that asked for them shows the last."""
+        self._views = [v for v in self._views if v.comm is not None]
+        for view in self._views:
+            view.send_frames(start, show_last=view is asker)
 
     # ---- outside a live kernel -------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        f = self._frames[self.index]
+        return self._describe(self.index)
+
+    def _describe(self, index) -> str:
+        f = self._frames[index]
         n = len(self._frames) - 1
-        where = f"step {self.index} of {n}" if self.complete else \
-            f"step {self.index} of {n} so far (the pass runs as you step)"
+        where = f"step {index} of {n}" if self.complete else \
+            f"step {index} of {n} so far (the pass runs as you step)"
         return f"BackwardStepper({_graph_summary(self.graph)}): {where}: {f['title']}"
 
-    def text(self) -> str:
-        """The current step as text: the repr line, then the panel."""
-        f = self._frames[self.index]
-        lines = [repr(self)]
+    def text(self, index: int | None = None) -> str:
+        """A step (by default the current one) as text: the repr line, then the panel."""
+        index = self.index if index is None else index
+        lines = [self._describe(index)]
         if self.message:
             lines.append(self.message)
-        for head, body, _ in f["panel"]:
+        for head, body, _ in self._frames[index]["panel"]:
             lines.append(f"  {head}:")
             lines.extend("    " + line for line in body.split("\n"))
         return "\n".join(lines)
 
-    def static_svg(self) -> str:
-        """The drawing with the current step's highlights, styled inline (no script needed)."""
-        return static_svg(self.svg, self.state)
+    def static_svg(self, index: int | None = None) -> str:
+        """The drawing with a step's highlights (by default the current one), styled inline."""
+        index = self.index if index is None else index
+        return static_svg(self.svg, state_at(self._frames, index))
 
     def _repr_mimebundle_(self, **kwargs):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = self.text()
-        data["image/svg+xml"] = self.static_svg()
-        return data, metadata
+        return self.view()._repr_mimebundle_(**kwargs)
+
+
+class StepperView(anywidget.AnyWidget):
+    """One displayed view of a :class:`BackwardStepper`, at a step of its own (``index``)."""
+
+    _esm = frontend("stepper.js")
+    _css = frontend("stepper.css")
+
+    svg = traitlets.Unicode("").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    index = traitlets.Int(0).tag(sync=True)
+    count = traitlets.Int(0).tag(sync=True)
+    complete = traitlets.Bool(False).tag(sync=True)
+    backend = traitlets.Unicode("gradlab").tag(sync=True)
+
+    def __init__(self, stepper: BackwardStepper):
+        super().__init__(svg=stepper.svg, message=stepper.message, index=stepper.index,
+                         count=len(stepper.frames), complete=stepper.complete,
+                         backend=stepper.backend)
+        self.stepper = stepper
+        self.on_msg(self._on_message)
+
+    def send_frames(self, start, show_last=False):
+        """Send the stepper's frames ``start:`` (in chunks); with ``show_last``, show the last."""
+        frames = self.stepper.frames
+        last = len(frames)
+        if show_last:
+            self.index = last - 1
+        for i in range(start, last, CHUNK):
+            message = {"type": "frames", "start": i, "frames": frames[i:i + CHUNK],
+                       "complete": self.stepper.complete}
+            if show_last and i + CHUNK >= last:
+                message["index"] = last - 1
+            self.send(message)
+        self.count, self.complete = last, self.stepper.complete
+
+    def _on_message(self, _, content, buffers):
+        kind = content.get("type") if isinstance(content, dict) else None
+        stepper = self.stepper
+        start = len(stepper.frames)
+        try:
+            if kind == "sync":
+                self.send_frames(0)
+                self.send({"type": "index", "index": self.index})
+            elif kind == "step" and not stepper.complete:
+                stepper._pull()
+            elif kind == "run":
+                while not stepper.complete and stepper._pull():
+                    pass
+            elif kind == "again" and stepper.complete:
+                stepper._again()
+        except RuntimeError:
+            pass  # already recorded as an error frame, which the browser shows
+        if kind in ("step", "run", "again"):
+            stepper._publish(start, asker=self)
+
+    def __repr__(self) -> str:
+        return self.stepper._describe(self.index)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return with_pictures(super()._repr_mimebundle_(**kwargs), self.stepper.text(self.index),
+                             self.stepper.static_svg(self.index))
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -1,116 +1,43 @@
 """Fixtures for the browser tests: a JupyterLab server on localhost and Debian's chromium."""
 import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
+from labserver import CHROMIUM, chromium, jupyterlab
+
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def pytest_collection_modifyitems(items):
-    if not os.path.exists(CHROMIUM):
-        skip = pytest.mark.skip(reason=f"browser tests need Debian's chromium at {CHROMIUM} "
-                                       "(apt-get install chromium); it is not installed")
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(skip)
+    """Without chromium the browser tests are skipped, except under CI=true (see below)."""
+    if os.path.exists(CHROMIUM) or IN_CI:
+        return
+    skip = pytest.mark.skip(reason=f"no {CHROMIUM}: to run the browser tests, "
+                                   "sudo apt-get install chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Lab(tuple):
-    """(root_dir, url) of a running JupyterLab, with its ``token``."""
-
-    token: str
+def pytest_runtest_setup(item):
+    """Under CI=true a missing browser fails the browser tests (before any server starts)."""
+    if IN_CI and "browser" in item.keywords and not os.path.exists(CHROMIUM):
+        pytest.fail(f"CI=true and {CHROMIUM} is missing: CI must run the browser tests "
+                    "(make test installs chromium as root with apt)", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """JupyterLab from this venv, isolated config/data/runtime dirs, shut down at the end."""
-    base = tmp_path_factory.mktemp("jupyterlab")
-    root = base / "root"
-    root.mkdir()
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ,
-           "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           "JUPYTER_PLATFORM_DIRS": "1", "PYTHONPATH": str(ROOT),
-           # the checkout's copy of what the wheel installs in <prefix>/etc/jupyter: it enables
-           # the server extension gradlab (TCP_NODELAY on the kernel websockets)
-           "JUPYTER_CONFIG_PATH": str(ROOT / "jupyter-config")}
-    # the labextensions of anywidget and ipywidgets live in <venv>/share/jupyter, which
-    # JupyterLab searches through sys.prefix whatever JUPYTER_DATA_DIR says
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--port", str(port),
-           "--ip", "127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--ServerApp.open_browser=False", f"--LabApp.workspaces_dir={base / 'workspaces'}",
-           # window.jupyterapp: the tests run JupyterLab's own commands (change the theme, ...)
-           "--LabApp.expose_app_in_browser=True",
-           f"--LabApp.user_settings_dir={base / 'settings'}", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:  # CI containers run as root
-        cmd.append("--allow-root")
-    log = open(base / "jupyterlab.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("JupyterLab exited:\n" + (base / "jupyterlab.log").read_text())
-            try:
-                with urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start within 60 s:\n"
-                                       + (base / "jupyterlab.log").read_text()) from None
-                time.sleep(0.2)
-        info = Lab((root, url))
-        info.token = token
+    """JupyterLab from this venv, shut down at the end of the session."""
+    with jupyterlab(tmp_path_factory.mktemp("jupyterlab")) as info:
         yield info
-    finally:
-        _stop(proc)
-        log.close()
-
-
-def _stop(proc):
-    """Stop the server and the kernels it started (its own process group)."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Debian chromium (never a downloaded browser); module-scoped, because Playwright's
-    sync API keeps an event loop running in this thread until it stops (later tests use asyncio)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking",
-                                    "--disable-component-update"])
-        try:
-            yield b
-        finally:
-            b.close()
+    """Module-scoped, because Playwright's sync API keeps an event loop running in this thread
+    until it stops (later tests use asyncio)."""
+    pytest.importorskip("playwright.sync_api")
+    with chromium() as b:
+        yield b
