@@ -12,8 +12,10 @@ and the graph model that drew the SVG (:mod:`gradlab.viz.model`)::
 ``kind`` is ``start``, ``enter``, ``hook``, ``grads``, ``release``, ``accumulate``,
 ``capture``, ``done``, ``again`` (a second backward that succeeded) or ``error``. ``node`` is
 the model id of the node the event happened at (None when that node is not drawn, e.g. beyond
-``max_nodes``). ``carried`` (edges that carried gradient), ``freed`` (saved tensors released)
-and ``done`` (nodes finished) list only what is NEW at this step: the state at step k is the
+``max_nodes``). ``carried`` (edges a gradient went along: an input's edge when its gradient is
+not None, a tensor's edge into its grad_fn when that tensor's gradient is not None, a leaf's
+edge when AccumulateGrad adds into its ``.grad``), ``freed`` (saved tensors released) and
+``done`` (nodes finished) list only what is NEW at this step: the state at step k is the
 union over frames 0..k, so a frame stays small on any graph (see :func:`state_at`).
 ``needed`` (error frames) lists the freed saved tensors the failing node needed. ``panel`` is
 a list of ``[heading, text, style]`` sections, all plain text.
