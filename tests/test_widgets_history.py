@@ -133,3 +133,20 @@ def test_rejects_non_leaves():
         GradHistory(x * 2)
     with pytest.raises(TypeError):
         GradHistory()
+
+
+def test_static_svg_uses_the_light_colours_of_the_css():
+    from gradlab.widgets import frontend
+    from gradlab.widgets.history import LIGHT
+    css = frontend("history.css").read_text()
+    for colour in LIGHT.values():
+        assert colour in css, colour
+    h, w, b = lesson(gradlab)
+    svg = h.static_svg()
+    assert svg.count(f'fill="{LIGHT["event"]}"') == 2  # the zero_() of w, the grad = None of b
+    assert "<text x=\"4\" y=\"44\">w.grad</text>" in svg
+
+
+def test_the_view_knows_which_leaves_are_plotted_as_a_norm():
+    h, w, b = lesson(gradlab)
+    assert h.scalars == [True, False]

@@ -342,3 +342,23 @@ def test_notebook_outputs_validate_under_nbval_and_convert(tmp_path, monkeypatch
     assert len(images) == 3
     assert images[1].startswith('<svg class="gradlab-stepper"') and " current" in images[1]
     assert "GradHistory(x): 2 backward calls" in images[2]
+
+
+def test_gradient_heads_point_against_the_edges():
+    """Each edge gets a hidden head halfway along it, pointing to where the gradient goes."""
+    from gradlab.widgets.stepper import STATIC_CSS
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    s = BackwardStepper(((x * x).sum() + x.mean()).tanh(), params={"x": x})
+    groups = re.findall(r'<g id="(e\d+)" class="edge[^"]*">(.*?)</g>', s.svg, re.S)
+    assert len(groups) == len(s.graph.edges)
+    for _, body in groups:
+        start, end = (np.array([float(v) for v in p.split(",")]) for p in
+                      re.findall(r' d="M([-\d.]+,[-\d.]+)C.*?([-\d.]+,[-\d.]+)"', body)[0])
+        head = re.search(r'<polygon class="gl-grad" display="none" points="([^"]+)"/>', body)
+        tip, *base = (np.array([float(v) for v in p.split(",")]) for p in head.group(1).split())
+        middle = (tip + sum(base) / 2) / 2
+        assert np.linalg.norm(tip - start) < np.linalg.norm(sum(base) / 2 - start)
+        assert np.linalg.norm(middle - start) < np.linalg.norm(end - start)
+    css = frontend("stepper.css").read_text()  # the fallback's colours are the CSS's light ones
+    for colour in set(re.findall(r"#[0-9a-f]{6}", STATIC_CSS)):
+        assert colour in css, colour

@@ -223,3 +223,83 @@ def test_special_nodes_replay_alike():
     unbind = next(f for f in ours if f["kind"] == "grads" and f["name"] == "UnbindBackward0")
     assert unbind["panel"][0][0] == "incoming grads (one per output)"
     assert unbind["panel"][1][1].startswith("grads = (tensor([")
+
+
+def chain(T):
+    """Lesson 4's three layers: Python numbers in the graph, a mean."""
+    x = leaf(T, [1.0, 2.0])
+    y = 3 * x + 2
+    z = 2 * y ** 2
+    out = z.mean()
+    return out, locals()
+
+
+def grads_panel(frames, name, k=0):
+    """The panel of the k-th GradsComputed frame of ``name``."""
+    return [f for f in frames if f["kind"] == "grads" and f["name"] == name][k]["panel"]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_panel_speaks_plainly(T):
+    frames, _ = frames_of(T, chain)
+    assert grads_panel(frames, "MeanBackward0")[1] == [
+        "grad_self = grad / numel, expanded",
+        "grad = tensor(1.)\nself has 2 elements, shape (2,)\n→ tensor([0.5000, 0.5000])\n"
+        "  sent to MulBackward0", "formula"]
+    mul = grads_panel(frames, "MulBackward0")  # 2 * y**2: other is the Python number 2
+    assert mul[1:] == [
+        ["grad_self = grad · other",
+         "grad  = tensor([0.5000, 0.5000])\nother = 2\n→ tensor([1., 1.])\n"
+         "  sent to PowBackward0", "formula"],
+        ["grad_other = grad · self", "self was not saved: other needs no gradient\n"
+         "→ not computed", "formula"]]
+    assert grads_panel(frames, "AddBackward0")[2] == [
+        "grad_other = grad · alpha", "→ not computed: other needs no gradient", "formula"]
+    assert grads_panel(frames, "MulBackward0", 1)[1][1].split("\n")[1] == "other = 3"
+
+    def by_float(T):
+        x = leaf(T, [1.0, 2.0])
+        return (x * 2.5).sum(), locals()
+    frames, _ = frames_of(T, by_float)
+    assert grads_panel(frames, "MulBackward0")[1][1].split("\n")[1] == "other = 2.5"
+
+
+def classifier(T):
+    """Lesson 12's stepper cell: two Linear layers, a ReLU and a cross-entropy loss."""
+    T.manual_seed(0)
+    points = T.randn(40, 2)
+    labels = (points.pow(2).sum(dim=1) < 1).long()
+    T.manual_seed(0)
+    small = T.nn.Sequential(T.nn.Linear(2, 2), T.nn.ReLU(), T.nn.Linear(2, 2))
+    loss = T.nn.CrossEntropyLoss()(small(points[:4]), labels[:4])
+    return loss, dict(small.named_parameters())
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_panel_says_why_a_value_was_not_saved(T):
+    frames, _ = frames_of(T, classifier)
+    first_layer = grads_panel(frames, "AddmmBackward0", 1)  # its mat1 is the data
+    assert first_layer[2] == ["grad_mat1 = grad · mat2ᵀ · alpha",
+                              "mat2 was not saved: mat1 needs no gradient\n→ not computed",
+                              "formula"]
+    lines = first_layer[3][1].split("\n")
+    at = lines.index("alpha = 1")
+    assert lines[at + 1:at + 3] == ["mat2 has shape (2, 2)", "→ tensor([[0.0000, 0.0394],"]
+    nll = grads_panel(frames, "NllLossBackward0")[1][1].split("\n")
+    assert nll[-7:-5] == ["reduction    = 'mean'", "ignore_index = -100"]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_only_edges_that_carried_a_gradient_are_marked(T):
+    def unbound(T):
+        a = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+        u, v = a.unbind(0)  # v is unused: its gradient is None
+        c = T.tensor([5.0, 6.0])  # needs no gradient: no edge
+        return (u * c).sum(), locals()
+    frames, graph = frames_of(T, unbound)
+    carried = state_at(frames, len(frames) - 1)["carried"]
+    edges = {(graph.node(e.src).name, graph.node(e.dst).name): e.id for e in graph.edges}
+    assert edges["UnbindBackward0", "u"] in carried
+    assert edges["UnbindBackward0", "v"] not in carried
+    assert carried == {e.id for e in graph.edges if e.kind != m.EDGE_SAVED} - \
+        {edges["UnbindBackward0", "v"]}

@@ -6,16 +6,38 @@
 // the classes of the frames in between: a step costs what it changes, whatever the graph size.
 // Back, Reset and the slider move within the frames received; Step past the last one asks the
 // kernel to run the next engine event. All panel text is set with textContent.
+//
+// The view zooms (buttons, + - 0 1 keys, Ctrl+wheel or pinch) and pans (drag, Shift+arrows);
+// "Fit" shows the whole graph but never with node text under MIN_TEXT_PX on screen. Edges point
+// forward as torchviz draws them; an edge that carried a gradient shows the arrowhead Python put
+// halfway along it pointing the other way, and the edges of the step shown animate that way.
 
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 200], ["10×", 80], ["max", 16]];
 const LEGEND = [
   ["current", "current node"],
-  ["carried", "edge carried a gradient"],
+  ["carried", "gradient flowed this way"],
   ["done", "node finished"],
   ["freed", "saved tensor freed"],
   ["needed", "needed a freed tensor"],
 ];
+const KEYS = [
+  ["→  or  Space", "step: run the next engine event"],
+  ["←", "back one step (the view only)"],
+  ["Home  /  End", "first / last recorded step"],
+  ["p", "play / pause"],
+  ["r", "reset the view to step 0"],
+  ["+  /  −", "zoom in / out (also Ctrl+wheel, pinch)"],
+  ["0", "fit the graph (text stays readable)"],
+  ["1", "actual size"],
+  ["Shift + arrows", "pan the graph (or drag it)"],
+  ["Tab", "move between the controls"],
+  ["?", "show or hide these shortcuts"],
+];
 const MARKS = ["carried", "freed", "done"];
+const MIN_TEXT_PX = 11.2;  // smallest node text "Fit" allows on screen (a margin above 11 px)
+const ZOOM_STEP = 1.25;
+const ZOOM_LIMITS = [0.1, 4];
+let views = 0;  // numbers each view, for ids unique in the page
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -31,54 +53,171 @@ function button(label, title, cls = "") {
   return h("button", { type: "button", class: `gl-btn ${cls}`, title, text: label });
 }
 
+function helpOverlay(id) {
+  const close = button("Close", "Close (Esc or ?)", "gl-help-close");
+  const rows = KEYS.map(([k, what]) => h("tr", {}, h("th", { scope: "row" }, h("kbd", { text: k })),
+                                         h("td", { text: what })));
+  const box = h("div", { class: "gl-help", role: "dialog", "aria-modal": "false", id,
+                         "aria-label": "Keyboard shortcuts", hidden: "" },
+                h("div", { class: "gl-help-head" }, h("span", { text: "Keyboard shortcuts" }), close),
+                h("table", {}, h("tbody", {}, ...rows)),
+                h("p", { text: "Keys work while the stepper has the focus (click it, or Tab to it)." }));
+  return { box, close };
+}
+
 function render({ model, el }) {
-  const stepBtn = button("Step ▶", "Run the next engine event (→ or space)", "gl-primary");
-  const backBtn = button("◀ Back", "Show the previous step (←)");
+  const uid = `gl-stepper-${++views}`;
+  const stepBtn = button("Step ►", "Run the next engine event (→ or Space)", "gl-primary");
+  const backBtn = button("◄ Back", "Show the previous step (←)");
   const resetBtn = button("Reset", "Show step 0 (r)");
-  const playBtn = button("Play ▷", "Step on a timer (p)");
+  const playBtn = button("Play", "Step on a timer (p)");
   const runBtn = button("Run to end »", "Run the rest of the pass");
   const againBtn = button("Backward again", "Call backward() a second time", "gl-again");
-  const fitBtn = button("1:1", "Toggle fit-to-width / actual size");
-  const speed = h("select", { class: "gl-speed", title: "Play speed" });
+  const speed = h("select", { class: "gl-speed", title: "Play speed", "aria-label": "Play speed" });
   SPEEDS.forEach(([label, ms], i) => {
     const opt = h("option", { value: String(ms), text: label });
     if (i === 2) opt.selected = true;
     speed.append(opt);
   });
   const slider = h("input", { type: "range", min: "0", max: "0", value: "0", class: "gl-slider",
-                              title: "Move between recorded steps" });
-  const counter = h("span", { class: "gl-counter" });
-  const toolbar = h("div", { class: "gl-toolbar" }, resetBtn, backBtn, stepBtn, playBtn,
-                    h("label", { class: "gl-speed-label", text: "speed " }, speed),
-                    runBtn, againBtn, slider, counter, fitBtn);
+                              title: "Move between the recorded steps",
+                              "aria-label": "Recorded step" });
+  const counter = h("span", { class: "gl-counter", "aria-live": "off" });
+  const outBtn = button("−", "Zoom out (−)", "gl-zoom-out");
+  const inBtn = button("+", "Zoom in (+)", "gl-zoom-in");
+  const zoomText = h("span", { class: "gl-zoom", title: "Zoom: 100% is the drawing's actual size" });
+  const fitBtn = button("Fit", "Fit the graph in view, never smaller than readable text (0)",
+                        "gl-fit-btn");
+  const actualBtn = button("Actual size", "Show the drawing at 100% (1)", "gl-actual-btn");
+  const helpBtn = button("?", "Keyboard shortcuts (?)", "gl-help-btn");
+  const help = helpOverlay(`${uid}-help`);
+  helpBtn.setAttribute("aria-controls", help.box.id);
+  helpBtn.setAttribute("aria-expanded", "false");
+  const toolbar = h("div", { class: "gl-toolbar", role: "toolbar", "aria-label": "Backward stepper" },
+                    h("div", { class: "gl-group" }, resetBtn, backBtn, stepBtn, playBtn,
+                      h("label", { class: "gl-speed-label" }, h("span", { text: "speed" }), speed),
+                      runBtn, againBtn),
+                    h("div", { class: "gl-group gl-view", role: "group", "aria-label": "Zoom" },
+                      outBtn, zoomText, inBtn, fitBtn, actualBtn, helpBtn),
+                    h("div", { class: "gl-group gl-where" }, slider, counter));
   const message = h("div", { class: "gl-message" });
-  const graph = h("div", { class: "gl-graph gl-fit" });
-  const panel = h("div", { class: "gl-panel", "aria-live": "polite" });
+  const graph = h("div", { class: "gl-graph", tabindex: "0", role: "group",
+                           "aria-label": "Backward graph (Shift+arrow keys or drag to pan, + and − zoom)" });
+  const panel = h("div", { class: "gl-panel", tabindex: "0", role: "region",
+                           "aria-label": "What the current step does", "aria-live": "polite" });
   const legend = h("div", { class: "gl-legend" });
   for (const [cls, text] of LEGEND) {
     legend.append(h("span", { class: `gl-key gl-key-${cls}` }, h("i"), text));
   }
-  const root = h("div", { class: "gl-stepper", tabindex: "0", "data-lm-suppress-shortcuts": "true" },
-                 toolbar, message, h("div", { class: "gl-body" }, graph, panel), legend);
+  const hint = h("div", { class: "gl-hint", text: "Keys: → step · ← back · p play · + − zoom · " +
+                                                   "0 fit · drag to pan · ? all shortcuts" });
+  const root = h("div", { class: "gl-stepper", tabindex: "0", "data-lm-suppress-shortcuts": "true",
+                          "aria-label": "Backward stepper" },
+                 toolbar, message, h("div", { class: "gl-body" }, graph, panel), legend, hint,
+                 help.box);
   el.append(root);
+
+  // ---- the drawing: zoom, pan, fit -------------------------------------------------------------
 
   // the SVG is made by Python from Graphviz output, every label escaped (see gradlab.viz.dot)
   let elements = new Map();
+  let svg = null;
+  let natural = { width: 1, height: 1, text: 14 };  // px at 100%: size, smallest node text
+  let zoom = 1;
+  let mode = "fit";  // "fit", "actual" or "free" (the user zoomed)
+
   function drawSvg() {
     graph.innerHTML = model.get("svg");
+    svg = graph.querySelector("svg");
     elements = new Map();
     for (const g of graph.querySelectorAll("g[id]")) elements.set(g.id, g);
+    if (!svg) return;
+    natural = measure(svg);
+    applyZoom(mode === "free" ? zoom : zoomFor(mode));
   }
+
+  function measure(svgEl) {
+    const box = svgEl.viewBox.baseVal;
+    const px = (len, fallback) => {  // Graphviz writes "514pt"
+      const m = /^([\d.]+)(pt|px)?$/.exec(svgEl.getAttribute(len) ?? "");
+      return m ? Number(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : fallback;
+    };
+    const width = px("width", box?.width || 300);
+    const height = px("height", box?.height || 150);
+    // px per unit of the node text: the viewBox's, times the scale Graphviz gives a big drawing
+    const scale = svgEl.querySelector("g.graph")?.transform.baseVal.consolidate()?.matrix.a ?? 1;
+    const perUnit = (box?.width ? width / box.width : 1) * scale;
+    const sizes = [...svgEl.querySelectorAll("g.node text")]
+      .map((t) => Number(t.getAttribute("font-size"))).filter((s) => s > 0);
+    return { width, height, text: (sizes.length ? Math.min(...sizes) : 14) * perUnit };
+  }
+
+  function available() {
+    const style = getComputedStyle(graph);
+    const maxH = parseFloat(style.maxHeight);
+    return { width: Math.max(graph.clientWidth - 2, 50), height: Number.isFinite(maxH) ? maxH - 2 : 560 };
+  }
+
+  function readable() { return MIN_TEXT_PX / natural.text; }
+
+  function zoomFor(which) {
+    if (which === "actual") return 1;
+    const room = available();
+    const whole = Math.min(1, room.width / natural.width, room.height / natural.height);
+    return Math.max(whole, readable());
+  }
+
+  function applyZoom(z, anchor) {
+    if (!svg) return;
+    z = Math.min(ZOOM_LIMITS[1], Math.max(ZOOM_LIMITS[0], z));
+    const rect = graph.getBoundingClientRect();
+    const at = anchor ?? { x: rect.left + graph.clientWidth / 2, y: rect.top + graph.clientHeight / 2 };
+    // the drawing's point under the anchor stays under it
+    const fx = (graph.scrollLeft + at.x - rect.left - offset("left")) / zoom;
+    const fy = (graph.scrollTop + at.y - rect.top - offset("top")) / zoom;
+    zoom = z;
+    svg.style.width = `${natural.width * z}px`;
+    svg.style.height = `${natural.height * z}px`;
+    graph.scrollLeft = fx * z + offset("left") - (at.x - rect.left);
+    graph.scrollTop = fy * z + offset("top") - (at.y - rect.top);
+    zoomText.textContent = `${Math.round(z * 100)}%`;
+    fitBtn.setAttribute("aria-pressed", String(mode === "fit"));
+    actualBtn.setAttribute("aria-pressed", String(mode === "actual"));
+    graph.classList.toggle("gl-pannable", graph.scrollWidth > graph.clientWidth + 1 ||
+                                          graph.scrollHeight > graph.clientHeight + 1);
+    root.dataset.zoom = z.toFixed(3);
+  }
+
+  function offset(side) {  // where the SVG starts inside the scrolled content (it is centred)
+    if (!svg) return 0;
+    return side === "left" ? svg.offsetLeft : svg.offsetTop;
+  }
+
+  function setMode(which) {
+    mode = which;
+    applyZoom(zoomFor(which));
+    if (currentEl && which !== "fit") reveal(currentEl);
+  }
+
+  function zoomBy(factor, anchor) {
+    mode = "free";
+    applyZoom(zoom * factor, anchor);
+  }
+
+  function pan(dx, dy) {
+    graph.scrollLeft += dx * graph.clientWidth;
+    graph.scrollTop += dy * graph.clientHeight;
+  }
+
   drawSvg();
-  if (elements.size > 240) {  // a big drawing is unreadable when fitted: start at actual size
-    graph.classList.remove("gl-fit");
-    fitBtn.textContent = "fit";
-  }
+
+  // ---- frames -------------------------------------------------------------------------------------
 
   let frames = [];
   let applied = -1;       // frames[0..applied] have their marks applied
   let currentEl = null;
   let neededEls = [];
+  let flowEls = [];       // edges that carried a gradient at the step shown (animated)
   let waiting = false;    // a step request is with the kernel
   let wanted = null;      // an index the kernel set before its frames arrived
   let timer = null;
@@ -101,7 +240,10 @@ function render({ model, el }) {
     for (const e of neededEls) e.classList.remove("needed");
     neededEls = frame.needed.map((id) => elements.get(id)).filter(Boolean);
     for (const e of neededEls) e.classList.add("needed");
-    if (currentEl && !graph.classList.contains("gl-fit")) reveal(currentEl);
+    for (const e of flowEls) e.classList.remove("flow");
+    flowEls = frame.carried.map((id) => elements.get(id)).filter(Boolean);
+    for (const e of flowEls) e.classList.add("flow");
+    if (currentEl) reveal(currentEl);
     drawPanel(frame);
     controls();
     root.dataset.index = String(k);
@@ -140,15 +282,20 @@ function render({ model, el }) {
   function controls() {
     const complete = model.get("complete");
     const last = frames.length - 1;
+    const at = Math.max(applied, 0);
     slider.max = String(Math.max(last, 0));
-    slider.value = String(Math.max(applied, 0));
-    counter.textContent = `step ${Math.max(applied, 0)} / ${last}${complete ? "" : "+"}`;
+    slider.value = String(at);
+    slider.setAttribute("aria-valuetext", `step ${at} of ${Math.max(last, 0)}`);
+    counter.textContent = complete ? `step ${at} of ${last}` : `step ${at} of ${Math.max(last, 0)} so far`;
+    counter.title = complete ? "The pass is complete: every step is recorded."
+                             : "The engine runs one event per Step: the total is known at the end.";
     backBtn.disabled = applied <= 0;
     resetBtn.disabled = applied <= 0;
     stepBtn.disabled = complete && applied >= last;
     runBtn.disabled = complete && applied >= last;
     againBtn.hidden = !complete;
-    playBtn.textContent = timer ? "Pause ‖" : "Play ▷";
+    playBtn.textContent = timer ? "Pause" : "Play";
+    playBtn.setAttribute("aria-pressed", String(Boolean(timer)));
     stepBtn.classList.toggle("gl-waiting", waiting);
   }
 
@@ -215,16 +362,96 @@ function render({ model, el }) {
     else wanted = k;
   }
 
+  // ---- keyboard, pointer, help -----------------------------------------------------------------
+
+  let before = null;  // the element focused before the help opened
+  function toggleHelp(open = help.box.hidden) {
+    help.box.hidden = !open;
+    helpBtn.setAttribute("aria-expanded", String(open));
+    if (open) {
+      before = document.activeElement;
+      help.close.focus();
+    } else if (root.contains(before)) {
+      before.focus();
+    } else {
+      root.focus();
+    }
+  }
+
   const onKey = (e) => {
-    if (e.target.tagName === "SELECT" || e.target.tagName === "INPUT") return;
-    const actions = { ArrowRight: step, " ": step, ArrowLeft: back, p: play, r: reset,
-                      Home: () => moveTo(0), End: () => moveTo(frames.length - 1) };
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = e.target.tagName;
+    if (e.key === "Escape" && !help.box.hidden) return stopped(e, () => toggleHelp(false));
+    if (e.key === "?") return stopped(e, () => toggleHelp());
+    if (tag === "SELECT" || tag === "INPUT") return;  // they have their own keys
+    if ((e.key === " " || e.key === "Enter") && tag === "BUTTON") return;  // the button's own
+    if (e.shiftKey && e.key.startsWith("Arrow")) {
+      const [dx, dy] = { ArrowLeft: [-0.2, 0], ArrowRight: [0.2, 0], ArrowUp: [0, -0.2],
+                         ArrowDown: [0, 0.2] }[e.key];
+      return stopped(e, () => pan(dx, dy));
+    }
+    const actions = {
+      ArrowRight: step, " ": step, ArrowLeft: back, p: play, r: reset,
+      Home: () => moveTo(0), End: () => moveTo(frames.length - 1),
+      "+": () => zoomBy(ZOOM_STEP), "=": () => zoomBy(ZOOM_STEP),
+      "-": () => zoomBy(1 / ZOOM_STEP), "_": () => zoomBy(1 / ZOOM_STEP),
+      "0": () => setMode("fit"), "1": () => setMode("actual"),
+    };
     const action = actions[e.key];
-    if (!action || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (action) stopped(e, action);
+  };
+
+  function stopped(e, action) {
     e.preventDefault();
     e.stopPropagation();
     action();
+  }
+
+  const onWheel = (e) => {  // Ctrl+wheel, and a trackpad's pinch, zoom; the wheel alone scrolls
+    if (!e.ctrlKey && !e.metaKey) return;
+    e.preventDefault();
+    zoomBy(Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.002)), { x: e.clientX, y: e.clientY });
   };
+
+  const pointers = new Map();  // pointerId -> [x, y]: one pointer drags, two pinch
+  let pinch = null;
+  const onDown = (e) => {
+    if (e.button !== 0) return;
+    pointers.set(e.pointerId, [e.clientX, e.clientY]);
+    graph.setPointerCapture(e.pointerId);
+    graph.classList.add("gl-dragging");
+    if (pointers.size === 2) pinch = spread();
+  };
+  const onMove = (e) => {
+    const last = pointers.get(e.pointerId);
+    if (!last) return;
+    pointers.set(e.pointerId, [e.clientX, e.clientY]);
+    if (pointers.size === 1) {
+      graph.scrollLeft -= e.clientX - last[0];
+      graph.scrollTop -= e.clientY - last[1];
+    } else if (pinch) {
+      const now = spread();
+      zoomBy(now.d / pinch.d, { x: now.x, y: now.y });
+      pinch = now;
+    }
+  };
+  const onUp = (e) => {
+    pointers.delete(e.pointerId);
+    if (pointers.size < 2) pinch = null;
+    if (!pointers.size) graph.classList.remove("gl-dragging");
+  };
+  function spread() {
+    const [[ax, ay], [bx, by]] = [...pointers.values()];
+    return { d: Math.hypot(ax - bx, ay - by) || 1, x: (ax + bx) / 2, y: (ay + by) / 2 };
+  }
+
+  let width = 0;
+  const resized = new ResizeObserver(() => {  // the widget's own width, not the window's
+    if (graph.clientWidth === width) return;
+    width = graph.clientWidth;
+    if (mode !== "free") applyZoom(zoomFor(mode));
+  });
+  resized.observe(graph);
 
   stepBtn.addEventListener("click", step);
   backBtn.addEventListener("click", back);
@@ -232,13 +459,19 @@ function render({ model, el }) {
   playBtn.addEventListener("click", play);
   runBtn.addEventListener("click", () => { stop(); model.send({ type: "run" }); });
   againBtn.addEventListener("click", () => { stop(); model.send({ type: "again" }); });
-  fitBtn.addEventListener("click", () => {
-    const fit = graph.classList.toggle("gl-fit");
-    fitBtn.textContent = fit ? "1:1" : "fit";
-    if (!fit && currentEl) reveal(currentEl);
-  });
+  inBtn.addEventListener("click", () => zoomBy(ZOOM_STEP));
+  outBtn.addEventListener("click", () => zoomBy(1 / ZOOM_STEP));
+  fitBtn.addEventListener("click", () => setMode("fit"));
+  actualBtn.addEventListener("click", () => setMode("actual"));
+  helpBtn.addEventListener("click", () => toggleHelp());
+  help.close.addEventListener("click", () => toggleHelp(false));
   slider.addEventListener("input", () => moveTo(Number(slider.value)));
   root.addEventListener("keydown", onKey);
+  graph.addEventListener("wheel", onWheel, { passive: false });
+  graph.addEventListener("pointerdown", onDown);
+  graph.addEventListener("pointermove", onMove);
+  graph.addEventListener("pointerup", onUp);
+  graph.addEventListener("pointercancel", onUp);
 
   const onMessageText = () => {
     message.textContent = model.get("message");
@@ -256,6 +489,7 @@ function render({ model, el }) {
 
   return () => {
     stop();
+    resized.disconnect();
     model.off("msg:custom", onMessage);
     model.off("change:index", onIndex);
     model.off("change:complete", controls);

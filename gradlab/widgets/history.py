@@ -39,6 +39,7 @@ class GradHistory(anywidget.AnyWidget):
     _css = frontend("history.css")
 
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    scalars = traitlets.List(traitlets.Bool()).tag(sync=True)  # plotted as is, else as a norm
     count = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, *tensors, names=None):
@@ -51,7 +52,7 @@ class GradHistory(anywidget.AnyWidget):
             names = _names_of(tensors, sys._getframe(1))
         if len(names) != len(tensors):
             raise ValueError(f"got {len(tensors)} tensors and {len(names)} names")
-        super().__init__(names=[str(n) for n in names])
+        super().__init__(names=[str(n) for n in names], scalars=[t.numel() == 1 for t in tensors])
         self.tensors = tensors
         self.rows = []
         self.backward_calls = 0
@@ -168,14 +169,16 @@ class GradHistory(anywidget.AnyWidget):
         line_h, spark_w, name_w = 34, 220, 90
         height = 24 + line_h * len(self.tensors)
         parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{name_w + spark_w + 330}" '
-                 f'height="{height}" font-family="monospace" font-size="12">',
-                 f'<text x="4" y="16" fill="#57606a">{escape(repr(self))}</text>']
+                 f'height="{height}" font-family="monospace" font-size="12" '
+                 f'fill="{LIGHT["fg"]}">',
+                 f'<text x="4" y="16" fill="{LIGHT["muted"]}">{escape(repr(self))}</text>']
         for i, name in enumerate(self.names):
             y = 24 + i * line_h
             values = [r["cells"][i]["value"] for r in self.rows]
+            events = {k for k, r in enumerate(self.rows) if r["cells"][i]["events"]}
             last = " ".join(self.rows[-1]["cells"][i]["text"].split()) if self.rows else "None"
-            parts.append(f'<text x="4" y="{y + 20}">{escape(name)}</text>')
-            parts.append(sparkline(values, name_w, y + 3, spark_w, line_h - 8))
+            parts.append(f'<text x="4" y="{y + 20}">{escape(name)}.grad</text>')
+            parts.append(sparkline(values, name_w, y + 3, spark_w, line_h - 8, events))
             parts.append(f'<text x="{name_w + spark_w + 10}" y="{y + 20}">'
                          f'{escape(last[:48])}</text>')
         parts.append("</svg>")
@@ -231,18 +234,29 @@ def _cell(t):
     return {"text": text, "value": value if math.isfinite(value) else None}
 
 
-def sparkline(values, x, y, width, height) -> str:
-    """An SVG polyline of ``values`` (None leaves a gap) in the box (x, y, width, height)."""
+LIGHT = dict(fg="#1f2328", muted="#57606a", grid="#e0e0e0", line="#1976d2", event="#d32f2f")
+"""The light colours of widgets/history.css, for the drawing without the widget."""
+
+
+def sparkline(values, x, y, width, height, events=()) -> str:
+    """An SVG polyline of ``values`` (None leaves a gap) in the box (x, y, width, height).
+
+    Rows whose index is in ``events`` (a zero_() or grad = None before them) get a red dot.
+    """
+    box = (f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#ffffff" '
+           f'stroke="{LIGHT["grid"]}"/>')
     points = [(i, v) for i, v in enumerate(values) if v is not None]
     if not points:
-        return f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#f6f8fa"/>'
+        return box
     lo = min(v for _, v in points)
     hi = max(v for _, v in points)
     span = hi - lo or 1.0
     n = max(len(values) - 1, 1)
-    xy = [(x + 4 + (width - 8) * i / n, y + height - 3 - (height - 6) * (v - lo) / span)
-          for i, v in points]
-    line = " ".join(f"{a:.1f},{b:.1f}" for a, b in xy)
-    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2" fill="#0969da"/>' for a, b in xy)
-    return (f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#f6f8fa"/>'
-            f'<polyline points="{line}" fill="none" stroke="#0969da" stroke-width="1.5"/>{dots}')
+    xy = {i: (x + 4 + (width - 8) * i / n, y + height - 3 - (height - 6) * (v - lo) / span)
+          for i, v in points}
+    line = " ".join(f"{a:.1f},{b:.1f}" for a, b in xy.values())
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{3.5 if i in events else 2}" '
+                   f'fill="{LIGHT["event"] if i in events else LIGHT["line"]}"/>'
+                   for i, (a, b) in xy.items())
+    return (f'{box}<polyline points="{line}" fill="none" stroke="{LIGHT["line"]}" '
+            f'stroke-width="1.5"/>{dots}')

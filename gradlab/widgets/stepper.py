@@ -59,7 +59,7 @@ class BackwardStepper:
             params = _caller_variables()
         graph = m.build(outputs, params, max_nodes=max_nodes)
         self.graph = graph
-        self.svg = _strip_prolog(Drawing(graph, show_saved=show_saved).svg)
+        self.svg = gradient_heads(_strip_prolog(Drawing(graph, show_saved=show_saved).svg))
         self.message = _size_message(graph, max_nodes)
         self.retain_graph = bool(retain_graph)
         self.index = 0
@@ -353,14 +353,16 @@ def _torch_seeds(outputs, gradient):
     return [g if g is not None else torch.ones_like(o) for o, g in zip(outputs, given)]
 
 
+# the light colours of widgets/stepper.css, for the drawing without the widget
 STATIC_CSS = """
 .gradlab-stepper g.node.current > polygon { fill: #ffca28; stroke: #e65100; stroke-width: 3px; }
-.gradlab-stepper g.node.done > polygon { stroke: #2e7d32; stroke-width: 2px; }
-.gradlab-stepper g.node.freed > polygon { fill: #eeeeee; stroke: #9e9e9e; stroke-dasharray: 4 3; }
-.gradlab-stepper g.node.freed > text { fill: #9e9e9e; }
-.gradlab-stepper g.node.needed > polygon { fill: #ef9a9a; stroke: #b71c1c; stroke-width: 3px; }
-.gradlab-stepper g.edge.carried > path { stroke: #d81b60; stroke-width: 2.5px; }
-.gradlab-stepper g.edge.carried > polygon { fill: #d81b60; stroke: #d81b60; }
+.gradlab-stepper g.node.done > polygon { stroke: #2e7d32; stroke-width: 2.5px; }
+.gradlab-stepper g.node.freed > polygon { fill: #eeeeee; stroke: #616161; stroke-dasharray: 4 3; }
+.gradlab-stepper g.node.freed > text { fill: #555555; }
+.gradlab-stepper g.node.needed > polygon { fill: #ffcdd2; stroke: #c62828; stroke-width: 3px; }
+.gradlab-stepper g.node.current > text, .gradlab-stepper g.node.needed > text { fill: #000000; }
+.gradlab-stepper g.edge.carried > path { stroke: #c2185b; stroke-width: 2.5px; }
+.gradlab-stepper g.edge.carried > polygon.gl-grad { display: inline; fill: #c2185b; stroke: none; }
 """
 
 _GROUP = re.compile(r'<g id="([ne]\d+)" class="([^"]*)"')
@@ -385,3 +387,37 @@ def static_svg(svg: str, state: dict) -> str:
     end = body.index(">", body.index("<svg")) + 1
     head = body[:end].replace("<svg", '<svg class="gradlab-stepper"', 1)
     return f"{head}\n<style>{STATIC_CSS}</style>{body[end:]}"
+
+
+_EDGE = re.compile(r'(<g id="e\d+" class="edge[^"]*">.*?<path[^>]* d="([^"]+)".*?)(</g>)', re.S)
+
+
+def gradient_heads(svg: str) -> str:
+    """``svg`` with a hidden arrowhead halfway along each edge, pointing against the edge.
+
+    Edges point forward, as torchviz draws them; the gradient flows the other way. The
+    stepper's CSS shows the head of an edge that carried a gradient (class ``carried``); without
+    CSS the heads stay hidden.
+    """
+    return _EDGE.sub(lambda e: f'{e.group(1)}<polygon class="gl-grad" display="none" points="'
+                               f'{_head_points(e.group(2))}"/>\n{e.group(3)}', svg)
+
+
+def _head_points(d: str, length=11.0, width=9.0) -> str:
+    """An arrowhead in the middle of Graphviz path ``d`` (M, then cubics), towards its start."""
+    v = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", d)]
+    pts = list(zip(v[::2], v[1::2]))
+    curves = [pts[i:i + 4] for i in range(0, len(pts) - 3, 3)] or [pts[:1] * 4]
+    p0, p1, p2, p3 = curves[len(curves) // 2]
+    t = 0.5 if len(curves) % 2 else 0.0  # the middle curve's middle, or the middle joint
+    s = 1 - t
+    x, y = (s ** 3 * a + 3 * s * s * t * b + 3 * s * t * t * c + t ** 3 * e
+            for a, b, c, e in zip(p0, p1, p2, p3))
+    tx, ty = (3 * s * s * (b - a) + 6 * s * t * (c - b) + 3 * t * t * (e - c)
+              for a, b, c, e in zip(p0, p1, p2, p3))
+    norm = (tx * tx + ty * ty) ** 0.5 or 1.0
+    ux, uy = -tx / norm, -ty / norm  # towards the start of the path: the gradient's way
+    bx, by = x - ux * length / 2, y - uy * length / 2
+    head = [(x + ux * length / 2, y + uy * length / 2),
+            (bx - uy * width / 2, by + ux * width / 2), (bx + uy * width / 2, by - ux * width / 2)]
+    return " ".join(f"{a:.2f},{b:.2f}" for a, b in head)

@@ -12,8 +12,10 @@ and the graph model that drew the SVG (:mod:`gradlab.viz.model`)::
 ``kind`` is ``start``, ``enter``, ``hook``, ``grads``, ``release``, ``accumulate``,
 ``capture``, ``done``, ``again`` (a second backward that succeeded) or ``error``. ``node`` is
 the model id of the node the event happened at (None when that node is not drawn, e.g. beyond
-``max_nodes``). ``carried`` (edges that carried gradient), ``freed`` (saved tensors released)
-and ``done`` (nodes finished) list only what is NEW at this step: the state at step k is the
+``max_nodes``). ``carried`` (edges a gradient went along: an input's edge when its gradient is
+not None, a tensor's edge into its grad_fn when that tensor's gradient is not None, a leaf's
+edge when AccumulateGrad adds into its ``.grad``), ``freed`` (saved tensors released) and
+``done`` (nodes finished) list only what is NEW at this step: the state at step k is the
 union over frames 0..k, so a frame stays small on any graph (see :func:`state_at`).
 ``needed`` (error frames) lists the freed saved tensors the failing node needed. ``panel`` is
 a list of ``[heading, text, style]`` sections, all plain text.
@@ -122,31 +124,35 @@ def _saved_value(node, cls, name):
 
 
 def formula_sections(node, grad_outputs, grad_inputs, values, targets) -> list:
-    """One panel section per input: ``grad_<input> = <text>``, the numbers, the result."""
+    """One panel section per input: ``grad_<input> = <text>``, the numbers, the result.
+
+    The numbers are said plainly: a Python number PyTorch wrapped into a tensor shows as the
+    number, ``self_sym_numel``/``self_sym_sizes`` as "self has 2 elements, shape (2,)", a saved
+    value that is absent with the reason (the only input that needed it needs no gradient).
+    The formula of an input that needs no gradient is not computed, so its numbers are not shown.
+    """
     cls = formula_class(node)
+    nexts = list(getattr(node, "next_functions", ()))
+    names = [cls._inputs[i] if cls is not None and i < len(cls._inputs) else f"input {i}"
+             for i in range(len(grad_inputs))]
+    no_grad = [i >= len(nexts) or nexts[i][0] is None for i in range(len(grad_inputs))]
     sections = []
     for i, grad in enumerate(grad_inputs):
         target = targets[i] if i < len(targets) else "nothing"
         if cls is not None and i < len(cls._formulas):
             fn, _, text = cls._formulas[i]
-            name = cls._inputs[i] if i < len(cls._inputs) else str(i)
-            head = f"grad_{name} = {text}"
+            head = f"grad_{names[i]} = {text}"
             params = _params(fn)
-            lines = []
-            for p in params:
-                if p in ("grad", "grads"):
-                    v = grad_outputs[0] if p == "grad" and len(grad_outputs) == 1 \
-                        else tuple(grad_outputs)
-                else:
-                    v = values.get(p, _MISSING)
-                    if v is _MISSING:
-                        continue
-                lines.append((p, fmt(v)))
         else:
-            head = f"grad of input {i}"
-            lines = []
-        width = max([len(p) for p, _ in lines] + [0])
-        body = [hang(f"{p:<{width}} = ", v) for p, v in lines]
+            head, params = f"grad of {names[i]}", ()
+        if no_grad[i]:
+            absent = [f"{p} was not saved: {_need_none(cls, p, names, no_grad)}"
+                      for p in params if values.get(p, _MISSING) is None
+                      and _need_none(cls, p, names, no_grad)]
+            end = "→ not computed" + ("" if absent else f": {names[i]} needs no gradient")
+            sections.append([head, "\n".join(absent + [end]), "formula"])
+            continue
+        body = _value_lines(params, values, grad_outputs)
         if grad is None:
             body.append("→ no gradient flows here")
         else:
@@ -154,6 +160,62 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets) -> list:
             body.append(f"  sent to {target}")
         sections.append([head, "\n".join(body), "formula"])
     return sections
+
+
+def _value_lines(params, values, grad_outputs) -> list:
+    """``name = value`` lines, aligned, then plain facts: "self has 2 elements, shape (2,)"."""
+    pairs, facts = [], {}
+    for p in params:
+        if p in ("grad", "grads"):
+            v = grad_outputs[0] if p == "grad" and len(grad_outputs) == 1 else tuple(grad_outputs)
+            pairs.append((p, fmt(v)))
+            continue
+        v = values.get(p, _MISSING)
+        if v is _MISSING:
+            continue
+        base, _, what = p.partition("_sym_")
+        if what:
+            if what in ("numel", "sizes"):  # strides only say how memory is laid out
+                facts.setdefault(base, {})[what] = v
+        else:
+            pairs.append((p, fmt_saved(p, v)))
+    width = max([len(p) for p, _ in pairs] + [0])
+    lines = [hang(f"{p:<{width}} = ", v) for p, v in pairs]
+    for base, fact in facts.items():
+        parts = []
+        if "numel" in fact:
+            n = fact["numel"]
+            parts.append(f"{n} element{'' if n == 1 else 's'}")
+        if "sizes" in fact:
+            parts.append(f"shape {fmt(tuple(fact['sizes']))}")
+        lines.append(f"{base} has {', '.join(parts)}")
+    return lines
+
+
+def _need_none(cls, name, names, no_grad) -> str:
+    """Why saved value ``name`` is absent: "other needs no gradient" ("" if not that)."""
+    if cls is None:
+        return ""
+    users = [i for i, (fn, _, _) in enumerate(cls._formulas) if name in _params(fn)]
+    if not users or not all(i < len(no_grad) and no_grad[i] for i in users):
+        return ""
+    who = " and ".join(names[i] for i in users)
+    return f"{who} need{'s' if len(users) == 1 else ''} no gradient"
+
+
+REDUCTIONS = ("none", "mean", "sum")  # PyTorch's Reduction enum, as a loss saves it
+
+
+def fmt_saved(name, value) -> str:
+    """A saved value as the panel shows it: a wrapped Python number as the number."""
+    if is_tensor(value) and value.dim() == 0 and not value.requires_grad and \
+            str(value.dtype).removeprefix("torch.") in ("int64", "float64"):
+        return repr(value.item())  # PyTorch wraps 3 as an int64 tensor, 2.5 as a float64 one
+    if name == "reduction" and isinstance(value, int) and 0 <= value < len(REDUCTIONS):
+        return repr(REDUCTIONS[value])
+    if isinstance(value, int) and value >= 2 ** 63:  # a negative index read back unsigned
+        return repr(value - 2 ** 64)
+    return fmt(value)
 
 
 def hang(prefix, text):
@@ -180,7 +242,7 @@ class FrameMaker:
         self.results, self.variable_edge = {}, {}
         for e in graph.edges:
             if e.kind == m.EDGE_RESULT:
-                self.results.setdefault(e.src, []).append(e.id)
+                self.results.setdefault(e.src, []).append(e)
             elif e.kind == m.EDGE_VARIABLE:
                 self.variable_edge[e.dst] = e.id
 
@@ -239,7 +301,9 @@ class FrameMaker:
         self.incoming[node] = ev.grad_outputs
         self.entered = node
         nid = self.graph.id_of(node)
-        carried = list(self.results.get(nid, ()))
+        grads = ev.grad_outputs  # a tensor's edge carried its gradient only if there was one
+        carried = [e.id for e in self.results.get(nid, ())
+                   if (e.output_nr or 0) < len(grads) and grads[e.output_nr or 0] is not None]
         if getattr(node, "variable", None) is not None:
             what = f"will add it into {self.leaf_label(node.variable)}.grad"
         else:

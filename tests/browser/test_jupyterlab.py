@@ -185,7 +185,7 @@ def drive(page, lab, shots, tmp_path):
 
     # keyboard: → steps, ← goes back (once the widget has the focus, as after a click on it)
     first.locator(".gl-panel").click()
-    assert page.evaluate("document.activeElement.className") == "gl-stepper"
+    assert page.evaluate("document.activeElement.closest('.gl-stepper') !== null")
     before = first.get_attribute("data-index")
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"document.querySelector('.gl-stepper').dataset.index !== '{before}'")
@@ -212,7 +212,7 @@ def drive(page, lab, shots, tmp_path):
     first.locator("button", has_text="Play").click()
     page.wait_for_function(f"document.querySelector('.gl-stepper').dataset.index === '{last}'")
     page.wait_for_function("[...document.querySelector('.gl-stepper').querySelectorAll('button')]"
-                           ".some((b) => b.textContent === 'Play ▷')")  # stopped at the end
+                           ".some((b) => b.textContent === 'Play')")  # stopped at the end
 
     history = page.locator(".gl-history")
     history.wait_for()
@@ -225,6 +225,7 @@ def drive(page, lab, shots, tmp_path):
     # 5,000 nodes: collapsed with a message; steps stay quick and nothing freezes the page
     big = steppers.nth(1)
     assert "Large graph" in big.locator(".gl-message").text_content()
+    assert page.evaluate(TEXT_PX)[1] >= 11  # Graphviz shrank the drawing: the view zooms it back
     big.scroll_into_view_if_needed()
     page.evaluate("window.__longTasks = []")
     big_steps = [page.evaluate(CLICK, [1, ".gl-primary"]) for _ in range(15)]
@@ -241,3 +242,405 @@ def drive(page, lab, shots, tmp_path):
     assert longest < 1000
     big.screenshot(path=str(tmp_path / "stepper-big.png"))
     page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+
+
+# ---- readability, zoom, layout, themes, keyboard: one notebook, one page for these tests ------------
+
+NET = """\
+nn = torch.nn
+torch.manual_seed(0)
+points = torch.randn(40, 2)
+labels = (points.pow(2).sum(dim=1) < 1).long()
+torch.manual_seed(0)  # the stepper cell of notebooks/12_training.ipynb
+small = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+loss = nn.CrossEntropyLoss()(small(points[:4]), labels[:4])
+net = BackwardStepper(loss, params=dict(small.named_parameters()))
+net"""
+
+LONG_HISTORY = """\
+v = torch.tensor([1.0, -2.0], requires_grad=True)
+s = torch.tensor(0.5, requires_grad=True)
+many = GradHistory(v, s)
+for i in range(24):  # 24 rows; big norms for v, values of both signs for s
+    ((v * (i + 1)).sum() * 1000 + s * (i - 10)).backward()
+    if i % 7 == 6:
+        v.grad = None
+many"""
+
+# per column of a table: its width minus the widest content of its cells (text, badges)
+COLUMN_SLACK = """
+t => [...t.rows[0].cells].map((th, j) => {
+  const widest = (cell) => {
+    let w = 0;
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const r = document.createRange();
+      r.selectNodeContents(walk.currentNode);
+      w = Math.max(w, r.getBoundingClientRect().width);
+    }
+    for (const badge of cell.querySelectorAll(".gl-ev")) w = Math.max(w, badge.getBoundingClientRect().width + 4);
+    return w;
+  };
+  return th.getBoundingClientRect().width - Math.max(...[...t.rows].map((r) => widest(r.cells[j])));
+})
+"""
+
+# every stepper and history on the page: widget text against what is behind it, node text
+# against its box (whatever marks the box has), chart text against the chart's background
+CONTRAST = """
+() => {
+  const parse = (c) => {
+    let m = /color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)(?: \\/ ([\\d.e-]+))?\\)/.exec(c);
+    if (m) return [m[1] * 255, m[2] * 255, m[3] * 255, m[4] === undefined ? 1 : Number(m[4])];
+    m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const behind = (el) => {  // the opaque colour behind el: its backgrounds and its ancestors'
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reverse().reduce((under, c) => over(c, under), [255, 255, 255, 1]);
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (fg, bg) => {
+    const [a, b] = [lum(over(fg, bg)), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  };
+  const opaque = (el) => { for (let e = el; e; e = e.parentElement) if (getComputedStyle(e).opacity < 1) return false; return true; };
+  const results = [];
+  const roots = document.querySelectorAll(".gl-stepper, .gl-history");
+  for (const root of roots) {
+    for (const el of root.querySelectorAll("*")) {
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own || !el.getClientRects().length || el.closest("button:disabled") || !opaque(el)) continue;
+      if (el.closest("title")) continue;
+      let fg, bg, kind;
+      if (el instanceof SVGElement && el.closest("g.node")) {
+        const shape = el.closest("g.node").querySelector("polygon, ellipse, path");
+        fg = parse(getComputedStyle(el).fill);
+        bg = parse(getComputedStyle(shape).fill);
+        kind = "node " + el.closest("g.node").getAttribute("class");
+      } else if (el instanceof SVGElement) {
+        fg = parse(getComputedStyle(el).fill);
+        bg = behind(el.ownerSVGElement);
+        kind = "chart";
+      } else {
+        fg = parse(getComputedStyle(el).color);
+        bg = behind(el);
+        kind = "html";
+      }
+      results.push({ kind, text: el.textContent.trim().slice(0, 30), ratio: ratio(fg, bg) });
+    }
+  }
+  return results;
+}
+"""
+
+# the colour a CSS expression computes to on this page (the theme's variables)
+COMPUTED = """
+([property, value]) => {
+  const probe = document.createElement("div");
+  probe.style[property] = value;
+  document.body.append(probe);
+  const out = getComputedStyle(probe)[property];
+  probe.remove();
+  return out;
+}
+"""
+
+# the smallest node text of each stepper, in px on screen
+TEXT_PX = """
+() => [...document.querySelectorAll(".gl-stepper")].map((root) => Math.min(
+  ...[...root.querySelectorAll("g.node text")].map(
+    (t) => t.getScreenCTM().a * parseFloat(t.getAttribute("font-size")))))
+"""
+
+# where the graph, the panel and the controls of each stepper are
+LAYOUT = """
+() => [...document.querySelectorAll(".gl-stepper")].map((root) => {
+  const box = (e) => e.getBoundingClientRect().toJSON();
+  const controls = [...root.querySelectorAll(".gl-toolbar button, .gl-toolbar select, .gl-toolbar input")]
+    .filter((e) => e.getClientRects().length).map(box);
+  return { root: box(root), graph: box(root.querySelector(".gl-graph")),
+           panel: box(root.querySelector(".gl-panel")), controls };
+})
+"""
+
+
+@pytest.fixture(scope="module")
+def widgets_page(lab, browser):
+    """A page with the small stepper, lesson 12's network, two histories; widths set by tests."""
+    (lab[0] / "widgets.ipynb").write_text(json.dumps(notebook([SMALL, NET, HISTORY, LONG_HISTORY])))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+    page.goto(f"{lab[1]}lab/workspaces/widgets/tree/widgets.ipynb?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.get_by_text("| Idle").first.wait_for(timeout=60_000)
+    no_news = page.get_by_role("button", name="No", exact=True)
+    if no_news.count():
+        no_news.first.click()
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("[...document.querySelectorAll('.gl-stepper')].length === 2 && "
+                           "[...document.querySelectorAll('.gl-stepper')].every((r) => r.dataset.index === '0') && "
+                           "document.querySelectorAll('.gl-history')[1]?.dataset.rows === '24'",
+                           timeout=90_000)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def set_width(page, width, file_browser):
+    """Resize the window; open or close JupyterLab's file browser (the left area)."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    if file_browser:
+        page.evaluate("window.jupyterapp.shell.activateById('filebrowser')")
+    else:
+        page.evaluate("window.jupyterapp.shell.collapseLeft()")
+    page.wait_for_timeout(400)  # JupyterLab lays out again; the widgets' ResizeObservers run
+
+
+def set_theme(page, theme):
+    page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+    page.wait_for_function(f"document.body.dataset.jpThemeName === '{theme}' && "
+                           "getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
+                           f".trim() === '{'#111' if 'Dark' in theme else 'white'}'", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize("width, file_browser", [(1400, False), (900, True), (1600, False)])
+def test_node_text_is_at_least_11px_on_screen(widgets_page, width, file_browser):
+    """Lesson 12's network included: "Fit" never shrinks node text below 11 px."""
+    page = widgets_page
+    set_width(page, width, file_browser)
+    sizes = page.evaluate(TEXT_PX)
+    assert len(sizes) == 2 and min(sizes) >= 11, sizes
+    net = page.locator(".gl-stepper").nth(1)
+    assert net.locator(".gl-fit-btn").get_attribute("aria-pressed") == "true"
+    if float(net.get_attribute("data-zoom")) < 1:  # shrunk: only as far as 11 px text
+        assert min(sizes) < 11.5 or net.locator(".gl-graph").evaluate(
+            "g => g.scrollWidth <= g.clientWidth && g.scrollHeight <= g.clientHeight")
+
+
+def test_zoom_and_pan(widgets_page):
+    page = widgets_page
+    set_width(page, 1400, False)
+    net = page.locator(".gl-stepper").nth(1)
+    graph = net.locator(".gl-graph")
+    graph.scroll_into_view_if_needed()
+    graph.evaluate("g => g.focus()")
+    zoom = lambda: float(net.get_attribute("data-zoom"))  # noqa: E731
+    fit = zoom()
+    page.keyboard.press("1")
+    assert zoom() == 1 and net.locator(".gl-actual-btn").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("+")
+    assert zoom() == 1.25 and net.locator(".gl-zoom").text_content() == "125%"
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert zoom() == 0.8
+    page.keyboard.press("0")
+    assert zoom() == fit and net.locator(".gl-fit-btn").get_attribute("aria-pressed") == "true"
+    for _ in range(3):
+        net.locator(".gl-zoom-in").click()
+    assert zoom() == pytest.approx(fit * 1.25 ** 3, abs=1e-3)
+    # the drawing now overflows its box: Shift+arrows and dragging pan it
+    assert "gl-pannable" in graph.get_attribute("class")
+    scroll = lambda: graph.evaluate("g => [g.scrollLeft, g.scrollTop]")  # noqa: E731
+    graph.evaluate("g => { g.scrollLeft = 0; g.scrollTop = 0; g.focus(); }")
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("Shift+ArrowRight")
+    x, y = scroll()
+    assert x > 0 and y > 0
+    box = graph.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 40, cy - 60, steps=4)
+    page.mouse.up()
+    assert scroll() == pytest.approx([x + 40, y + 60], abs=1), graph.evaluate("g => [g.scrollWidth, g.clientWidth, g.scrollHeight, g.clientHeight]")
+    # Ctrl+wheel (a trackpad's pinch) zooms at the pointer; the wheel alone does not zoom
+    before = zoom()
+    page.mouse.wheel(0, 200)
+    assert zoom() == before
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -200)
+    page.keyboard.up("Control")
+    assert zoom() > before
+    net.locator(".gl-fit-btn").click()
+    assert zoom() == fit
+
+
+def test_layout_follows_the_widgets_width(widgets_page, tmp_path):
+    """The panel goes under the graph when the WIDGET is narrow (a container query)."""
+    page = widgets_page
+    set_width(page, 900, True)  # a 900 px window with the file browser open
+    for w in page.evaluate(LAYOUT):
+        assert w["root"]["width"] < 680
+        assert w["panel"]["top"] >= w["graph"]["bottom"] - 1  # under the graph
+        assert w["graph"]["width"] > w["root"]["width"] - 40  # and the graph uses the width
+        for c in w["controls"]:  # the toolbar wraps: every control inside the widget
+            assert w["root"]["left"] <= c["left"] and c["right"] <= w["root"]["right"], c
+    page.locator(".gl-stepper").nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "narrow-900.png"))
+    set_width(page, 1600, False)
+    for w in page.evaluate(LAYOUT):
+        assert w["panel"]["left"] >= w["graph"]["right"]  # side by side
+    # the same wide window, a narrow widget: the panel goes under (a media query would not)
+    page.evaluate("document.querySelectorAll('.gl-stepper')[0].parentElement.style.width = '560px'")
+    page.wait_for_timeout(200)
+    w = page.evaluate(LAYOUT)[0]
+    assert w["panel"]["top"] >= w["graph"]["bottom"] - 1
+    page.evaluate("document.querySelectorAll('.gl-stepper')[0].parentElement.style.width = ''")
+
+
+def test_themes_colours_and_contrast(widgets_page, tmp_path):
+    """In JupyterLab Light and Dark: the theme's colours, text contrast of at least 4.5:1."""
+    page = widgets_page
+    small = page.locator(".gl-stepper").nth(0)
+    small.locator("button", has_text="Run to end").click()
+    page.wait_for_function("document.querySelector('.gl-stepper .gl-badge')?.textContent === 'done'")
+    small.locator("button", has_text="Backward again").click()
+    page.wait_for_function("document.querySelector('.gl-stepper .gl-badge')?.textContent === 'error'")
+    for mark in ("current", "done", "freed", "needed"):
+        assert small.locator(f"g.node.{mark}").count() >= 1, mark
+    net = page.locator(".gl-stepper").nth(1)
+    for k in range(1, 9):  # lesson 12's network mid-pass: current node, carried edges, freed tensors
+        net.locator(".gl-primary").click()
+        page.wait_for_function(f"document.querySelectorAll('.gl-stepper')[1].dataset.index === '{k}'")
+    try:
+        for theme in ("JupyterLab Dark", "JupyterLab Light"):
+            set_theme(page, theme)
+            name = "dark" if "Dark" in theme else "light"
+            background = page.evaluate(COMPUTED, ["backgroundColor", "var(--jp-layout-color0)"])
+            foreground = page.evaluate(COMPUTED, ["color", "var(--jp-ui-font-color1)"])
+            for root in page.locator(".gl-stepper, .gl-history").all():
+                assert root.evaluate("e => getComputedStyle(e).backgroundColor") == background
+                assert root.evaluate("e => getComputedStyle(e).color") == foreground
+            edge = small.locator("g.edge:not(.carried) > path").first
+            assert edge.evaluate("e => getComputedStyle(e).stroke") == foreground  # edges too
+            checked = page.evaluate(CONTRAST)
+            low = [c for c in checked if c["ratio"] < 4.5]
+            assert not low, (theme, low)
+            kinds = {c["kind"] for c in checked}
+            for mark in ("current", "done", "freed", "needed"):
+                assert any(mark in k for k in kinds), (mark, kinds)
+            assert "chart" in kinds and "html" in kinds
+            for width, file_browser in ((900, True), (1600, False)):
+                set_width(page, width, file_browser)
+                for i, root in enumerate(page.locator(".gl-stepper, .gl-history").all()[:3]):
+                    root.scroll_into_view_if_needed()
+                    page.wait_for_timeout(300)  # the notebook renders the cells scrolled to
+                    page.screenshot(path=str(tmp_path / f"{name}-{width}-{i}.png"))
+    finally:
+        set_theme(page, "JupyterLab Light")
+
+
+def test_keyboard_only(widgets_page):
+    """Tab reaches every control with a visible focus ring; Enter, Space, arrows and ? work."""
+    page = widgets_page
+    set_width(page, 1400, False)
+    root = page.locator(".gl-stepper").nth(1)
+    root.scroll_into_view_if_needed()
+    root.evaluate("r => r.focus()")
+    expected = root.evaluate("""r => [...r.querySelectorAll('button, select, input, [tabindex="0"]')]
+        .filter((e) => e.getClientRects().length && !e.disabled).map((e) => e.outerHTML.slice(0, 60))""")
+    reached = []
+    for _ in range(len(expected) + 5):
+        page.keyboard.press("Tab")
+        focus = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return { inside: e.closest('.gl-stepper') === document.querySelectorAll('.gl-stepper')[1],
+                     html: e.outerHTML.slice(0, 60), ring: s.outlineStyle !== 'none' &&
+                     parseFloat(s.outlineWidth) >= 2, text: e.textContent.slice(0, 12) }; }""")
+        if not focus["inside"]:
+            break
+        assert focus["ring"], focus  # a visible focus ring
+        reached.append(focus["html"])
+    assert reached == expected
+    # back to Step by Shift+Tab, then Enter and Space press it; arrows step too
+    for _ in range(len(expected)):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('gl-primary')"):
+            break
+    index = lambda: int(root.get_attribute("data-index"))  # noqa: E731
+    start = index()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.gl-stepper')[1].dataset.index === '{start + 1}'")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"document.querySelectorAll('.gl-stepper')[1].dataset.index === '{start + 2}'")
+    page.keyboard.press("ArrowLeft")
+    assert index() == start + 1
+    assert "so far" in root.locator(".gl-counter").text_content()  # the pass is still running
+    # ? shows the shortcuts; Esc hides them and gives the focus back
+    page.keyboard.press("?")
+    help_box = root.locator(".gl-help")
+    assert help_box.is_visible() and "zoom in / out" in help_box.text_content()
+    assert page.evaluate("document.activeElement.textContent") == "Close"
+    page.keyboard.press("Escape")
+    assert not help_box.is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('gl-primary')")
+    assert "? all shortcuts" in root.locator(".gl-hint").text_content()
+
+    # GradHistory: arrows select a row (in the table and the plots), ? shows the shortcuts
+    history = page.locator(".gl-history").nth(0)
+    history.scroll_into_view_if_needed()
+    history.evaluate("r => r.focus()")
+    rows = int(history.get_attribute("data-rows"))
+    page.keyboard.press("ArrowUp")
+    assert history.get_attribute("data-selected") == str(rows - 1)  # the last row
+    page.keyboard.press("ArrowUp")
+    assert history.get_attribute("data-selected") == str(rows - 2)
+    assert history.locator("tr.gl-selected td.gl-num").text_content() == str(rows - 1)
+    assert history.locator(".gl-chart-selected").count() == 2  # one ring per plot
+    page.keyboard.press("Home")
+    assert history.get_attribute("data-selected") == "0"
+    page.keyboard.press("Escape")
+    assert history.get_attribute("data-selected") == ""
+    page.keyboard.press("?")
+    assert history.locator(".gl-hhelp").is_visible()
+    page.keyboard.press("Escape")
+    assert not history.locator(".gl-hhelp").is_visible()
+    page.keyboard.press("Tab")  # the help button, then the table (it scrolls by keyboard)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "gl-table-wrap"
+
+
+def test_history_plots_and_table(widgets_page):
+    """Axis labels never overlap (24 rows, values of both signs); columns fit their content."""
+    page = widgets_page
+    set_width(page, 1400, False)
+    for history in page.locator(".gl-history").all():
+        history.scroll_into_view_if_needed()
+        for chart in history.locator("svg.gl-chart").all():
+            boxes = chart.evaluate("""svg => [...svg.querySelectorAll('text')].map((t) => {
+                const b = t.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom, t.textContent]; })""")
+            frame = chart.bounding_box()
+            assert len(boxes) >= 5
+            for i, a in enumerate(boxes):
+                assert frame["x"] - 1 <= a[0] and a[2] <= frame["x"] + frame["width"] + 1, a
+                for b in boxes[i + 1:]:
+                    apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                    assert apart, (a, b)
+        slack = history.locator("table.gl-table").evaluate(COLUMN_SLACK)
+        assert all(0 <= s <= 24 for s in slack), slack  # padding only
+    v, s = page.locator(".gl-history").nth(1).locator("svg.gl-chart").all()
+    ticks = v.locator("text.gl-x").all_text_contents()
+    assert ticks[0] == "1" and ticks[-1] == "24" and len(ticks) < 24  # thinned, not overlapping
+    assert v.locator("text.gl-y").count() == 2  # lowest, highest
+    assert s.locator("text.gl-y").count() == 3  # lowest, 0, highest
+
+
+def test_no_emoji(widgets_page):
+    """Only plain symbols: nothing that needs an emoji font (▶ ◀ ⏸ ✅ ...)."""
+    text = widgets_page.evaluate("""() => [...document.querySelectorAll('.gl-stepper, .gl-history')]
+        .map((r) => r.textContent + [...r.querySelectorAll('[title]')].map((e) => e.title).join(''))
+        .join('')""")
+    assert len(text) > 1000
+    emoji = widgets_page.evaluate("t => [...t].filter((c) => /\\p{Extended_Pictographic}/u.test(c))", text)
+    assert emoji == []
