@@ -45,7 +45,7 @@ def jupyterlab(base: Path):
            "--ip", "127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
            "--ServerApp.open_browser=False", f"--LabApp.workspaces_dir={base / 'workspaces'}",
            # window.jupyterapp: the tests run JupyterLab's own commands (change the theme, ...)
-           "--LabApp.expose_app_in_browser=True",
+           "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
            f"--LabApp.user_settings_dir={base / 'settings'}", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:  # CI containers run as root
