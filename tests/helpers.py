@@ -1,8 +1,11 @@
 """Shared helpers for differential tests: build the same inputs in gradlab and torch, compare.
 
-``assert_same`` compares one tensor; ``assert_graph_same`` walks two autograd graphs together
+``assert_same`` compares one tensor (float32 to rtol 1e-4: far wider than PyTorch's own spread
+between CPUs, a few ulps); ``assert_graph_same`` walks two autograd graphs together
 (node names, next_functions with output indices, ``_saved_*`` attributes, leaves);
-``check_op`` runs a whole op through forward, graph and first to third derivatives.
+``check_op`` runs a whole op through forward, graph and first to third derivatives;
+``assert_prints_like_torch`` compares a printed program as tests/printed.py does;
+``avx2_kernels`` marks the bit-for-bit tests of PyTorch's AVX2 kernels.
 """
 import platform
 
