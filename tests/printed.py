@@ -18,13 +18,14 @@ Two printed outputs are alike when they are equal, or when
   printed; any other number printed the same way twice is not known and must match exactly), and
   the two values are at most ``ULPS`` float32 ulps apart.
 
-``ULPS`` is 64: 2**-17 of the value, about 7.6e-6. Across PyTorch's DEFAULT and AVX2 kernels, MKL's
-code paths (``MKL_CBWR``), OpenBLAS's (``OPENBLAS_CORETYPE``), NumPy's (``NPY_DISABLE_CPU_FEATURES``)
-and gradlab, the numbers the lesson corpus and the notebooks print were measured at most 7 ulps
-apart (more where a difference cancels, as in ``1 - tanh(3) ** 2``; a training loop that printed
-probabilities of 1e-23 reached 100 and was changed). One unit in the 5th significant digit, the
-finest a default print shows, is 840 to 1700 ulps, so a wrong digit that is more than rounding
-still fails. Strings, names, dtypes, shapes, errors and every other number stay exact.
+``ULPS`` is 64: 2**-17 of the value, about 7.6e-6. Across PyTorch's DEFAULT and AVX2 kernels,
+MKL's code paths (``MKL_CBWR``), OpenBLAS's (``OPENBLAS_CORETYPE``), NumPy's
+(``NPY_DISABLE_CPU_FEATURES``) and gradlab, the numbers the lesson corpus and the notebooks print
+were measured at most 7 ulps apart (the most where a difference cancels, as in 1 - tanh(3) ** 2;
+a training loop that printed probabilities of 1e-23 reached 100 and was changed). One unit in the
+5th significant digit, the finest a default print shows, is 840 to 1700 ulps, so a wrong digit
+that is more than rounding still fails. Strings, names, dtypes, shapes, errors and every other
+number stay exact.
 """
 import contextlib
 import re

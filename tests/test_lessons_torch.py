@@ -121,7 +121,8 @@ def test_lesson_prints_the_same_on_pytorch(path):
     cells = [c for c in code_cells(load(path)) if "widget" not in c["metadata"].get("tags", [])]
     printed, rerun = run_lesson(cells, torch), None
     for i, (cell, text) in enumerate(zip(cells, printed)):
-        stored, what = stored_text(cell), f"{path.name} prints differently on PyTorch:\n{source(cell)}"
+        stored = stored_text(cell)
+        what = f"{path.name} prints differently on PyTorch:\n{source(cell)}"
         if text != stored:
             rerun = rerun or [run_lesson(cells, gradlab)] + [run_lesson(cells, lib, True)
                                                             for lib in (gradlab, torch)]

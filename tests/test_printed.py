@@ -90,6 +90,6 @@ def test_precise_prints_tensors_and_item_floats_to_12_digits_then_restores(lib, 
         print(x, lib.tensor(1.0), f"{x[0].item():.3f}", round(x[0].item(), 2), x[1].item())
     print(x, f"{x[0].item():.3f}")
     assert capsys.readouterr().out == (
-        "tensor([0.333333343267, 2.000000000000]) tensor(1.) 0.333333343267 0.3333333432674408 2.0\n"
-        "tensor([0.3333, 2.0000]) 0.333\n")
+        "tensor([0.333333343267, 2.000000000000]) tensor(1.) 0.333333343267 0.3333333432674408"
+        " 2.0\ntensor([0.3333, 2.0000]) 0.333\n")
     assert type(x[0].item()) is float
