@@ -1,15 +1,36 @@
 """Shared helpers for differential tests: build the same inputs in gradlab and torch, compare.
 
-``assert_same`` compares one tensor; ``assert_graph_same`` walks two autograd graphs together
+``assert_same`` compares one tensor (float32 to rtol 1e-4: far wider than PyTorch's own spread
+between CPUs, a few ulps); ``assert_graph_same`` walks two autograd graphs together
 (node names, next_functions with output indices, ``_saved_*`` attributes, leaves);
-``check_op`` runs a whole op through forward, graph and first to third derivatives.
+``check_op`` runs a whole op through forward, graph and first to third derivatives;
+``assert_prints_like_torch`` compares a printed program as tests/printed.py does;
+``avx2_kernels`` marks the bit-for-bit tests of PyTorch's AVX2 kernels.
 """
+import platform
+
 import numpy as np
+import pytest
 import torch
 
 import gradlab
+from printed import assert_prints_alike, precise
 
 TOL = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-9, 1e-10)}
+
+# Where a test says "bit for bit", gradlab reproduces PyTorch's x86-64 AVX2 kernels: a * b + c as
+# one fused multiply-add (arange, linspace, the uniform fill, add with alpha), 8 float32 lanes per
+# vector (arange), the AVX2 normal_fill. AVX-512 CPUs run these same kernels: PyTorch's AVX-512
+# build has kernels of its own only for ops registered with ALSO_REGISTER_AVX512_DISPATCH (exp,
+# log, tanh, sigmoid, pow, softmax, gelu, ...: 112 of 477 in 2.13's dispatch table; arange,
+# linspace, the random fills, add, mul, sum and mean are not among them). PyTorch's DEFAULT kernels
+# (x86-64 CPUs without AVX2 and FMA, or ATEN_CPU_CAPABILITY=default) round twice and draw normal
+# numbers with libm; gradlab does not reproduce them, so those tests are skipped there.
+AVX2_KERNELS = platform.machine().lower() in ("x86_64", "amd64") and \
+    torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
+avx2_kernels = pytest.mark.skipif(
+    not AVX2_KERNELS, reason="bit for bit as PyTorch's AVX2 kernels (fused multiply-adds), which "
+    f"this PyTorch does not run (capability {torch.backends.cpu.get_cpu_capability()})")
 
 
 def to_torch(t, requires_grad=None):
@@ -194,6 +215,19 @@ def both(build):
         lib.manual_seed(0)
         out.append(build(lib))
     return out
+
+
+def assert_prints_like_torch(got, expected, rerun):
+    """``got`` (what gradlab printed) is ``expected`` (PyTorch's) but for PyTorch's CPU dependence
+    (printed.assert_prints_alike); ``rerun(lib)`` prints the same again, seeded as ``both``."""
+    if got == expected:
+        return
+    precisely = []
+    for lib in (torch, gradlab):
+        lib.manual_seed(0)
+        with precise(lib):
+            precisely.append(rerun(lib))
+    assert_prints_alike(expected, got, *precisely)
 
 
 def outcome(fn):

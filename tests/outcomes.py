@@ -3,6 +3,14 @@
 A scenario is a function of the library module (``torch`` or ``gradlab``). Its outcome is its
 return value made comparable (tensors become values, dtype, requires_grad, grad_fn name and
 version), or the exception it raised (type and text), plus the warnings it emitted.
+
+Floats are compared exactly, so scenarios keep to values PyTorch computes the same way on every
+x86-64 CPU: the ops with AVX-512 kernels of their own whose vector and scalar code differ (sigmoid,
+pow, gelu, softplus, elu, silu, sinh, cosh, ...) on fewer than 16 elements (PyTorch's vectorised
+loops leave those to the scalar code on AVX2 and AVX-512 alike), softmax over fewer than 8 classes
+(summed in order on both), products of at most 4 terms (the same under every MKL and OpenBLAS code
+path we could run), and bit-for-bit fused multiply-adds only under ``helpers.avx2_kernels``.
+gradlab's own values do not depend on the CPU.
 """
 import warnings
 

@@ -1,8 +1,12 @@
-"""Acceptance test: lesson-style programs print exactly the same under PyTorch and gradlab.
+"""Acceptance test: lesson-style programs print the same under PyTorch and gradlab.
 
 Each program of tests/lesson_corpus.py runs twice, with the name ``torch`` bound to real PyTorch
 and to gradlab; the captured stdout (plus any uncaught exception) must be identical once memory
-addresses are replaced by a placeholder.
+addresses are replaced by a placeholder, except where PyTorch's own float32 results depend on the
+CPU: when the outputs differ, both programs run again printing floats to 12 digits, and a number
+may differ in its last printed digit only if the two values are at most 64 float32 ulps apart
+(tests/printed.py says exactly what is tolerated and why; everything else stays exact). Programs
+print values that are not knife-edge by construction where they can (see lesson_corpus.py).
 """
 import contextlib
 import io
@@ -18,6 +22,7 @@ import gradlab  # noqa: E402
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from lesson_corpus import LESSONS  # noqa: E402
+from printed import assert_prints_alike, precise  # noqa: E402
 
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
@@ -25,12 +30,14 @@ ADDRESS = re.compile(r"0x[0-9a-f]+")
 XFAIL = {}
 
 
-def run(program, module):
-    """The program's stdout (and uncaught exception) with ``torch`` bound to ``module``."""
+def run(program, module, precisely=False):
+    """The program's stdout (and uncaught exception) with ``torch`` bound to ``module``, its
+    floats to 12 digits if ``precisely``."""
     out = io.StringIO()
     namespace = {"torch": module, "__name__": "__lesson__"}
     try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        with contextlib.redirect_stdout(out), warnings.catch_warnings(), \
+                precise(module) if precisely else contextlib.nullcontext():
             warnings.simplefilter("ignore")
             exec(compile(program, "<lesson>", "exec"), namespace)
     except Exception as e:  # an uncaught error is part of the behaviour compared
@@ -55,4 +62,6 @@ def test_corpus_is_large_enough():
 def test_lesson_prints_like_pytorch(program):
     expected = run(program, torch)
     assert "!! uncaught" not in expected, "the lesson itself must run under PyTorch"
-    assert run(program, gradlab) == expected
+    got = run(program, gradlab)
+    if got != expected:
+        assert_prints_alike(expected, got, run(program, torch, True), run(program, gradlab, True))

@@ -1,4 +1,9 @@
-"""Tensor printing and torch.Size, compared character for character with real PyTorch."""
+"""Tensor printing and torch.Size, compared character for character with real PyTorch.
+
+Exact on every CPU: the printed values are given (or made with exact NumPy arithmetic), never
+computed by PyTorch's kernels, and printing itself only takes abs, min, max, ceil and a float64
+ratio of them, which are exact.
+"""
 import importlib
 import math
 import pathlib

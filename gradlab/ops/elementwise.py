@@ -8,8 +8,8 @@ from .._random import _fma32, _fma64
 from ..autograd.grad_mode import _local, no_grad
 from ..tensor import Tensor
 from ._core import (_FP_IGNORE, EXACT_MAX, RESULT, _fp_errors, array_of, broadcast_error,
-                    check_number, cr_cos, cr_exp, cr_log, cr_log1p, cr_sin, cr_tanh, derivative,
-                    method, promote, quietly, record, shape_of)
+                    check_number, cr_cos, cr_exp, cr_log, cr_log1p, cr_power, cr_sin, cr_tanh,
+                    derivative, method, promote, quietly, record, shape_of)
 
 # ---- grad_fn table ----------------------------------------------------------------------------
 
@@ -425,11 +425,11 @@ def pow(self, exponent):
 
 def _pow_values(a, exponent):
     """a ** exponent as PyTorch computes it (a square is a product); callers silence NumPy."""
-    return a if exponent == 1 else a * a if exponent == 2 else np.power(a, exponent)
+    return a if exponent == 1 else a * a if exponent == 2 else cr_power(a, exponent)
 
 
 def _power(a, b):
-    return quietly(np.power, a, b)
+    return quietly(cr_power, a, b)
 
 
 @method("__rpow__")

@@ -141,7 +141,7 @@ def softmax_backward_data(grad_output, output, dim):
 def log_softmax_backward_data(grad_output, output, dim):
     """grad_output - exp(output) · Σ grad_output: PyTorch's _log_softmax_backward_data."""
     g, y = np.asarray(grad_output._array), np.asarray(output._array)
-    value = g - np.exp(y) * g.sum(dim, keepdims=True) if y.ndim else np.zeros_like(y)
+    value = g - cr_exp(y) * g.sum(dim, keepdims=True) if y.ndim else np.zeros_like(y)
     out = Tensor._make(np.asarray(value, output.dtype.np), output.dtype)
     return record(LogSoftmaxBackwardDataBackward0, out, (grad_output, output),
                   (grad_output, output), (dim,))
