@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import gradlab
 from gradlab.viz import dot as d
@@ -480,9 +480,16 @@ def mlp(layers):
     return h.sum()
 
 
+# found by the test below: x + x whose two edges shared their tail port, merged by concentrate
+MERGED_PARALLEL = [("+", 0, 0)] * 80
+MERGED_PARALLEL[13:15] = [("+", 0, 62), ("+", 1, 0)]
+MERGED_PARALLEL[30], MERGED_PARALLEL[57] = ("+", 0, 59), ("+", 0, 86)
+
+
 @settings(max_examples=12, deadline=None, database=None)
 @given(st.lists(st.tuples(st.sampled_from("+*tc"), st.integers(0, 99), st.integers(0, 99)),
                 min_size=80, max_size=160), st.booleans())
+@example(MERGED_PARALLEL, False)
 def test_freed_edges_never_point_upwards(ops, show_saved):
     """Programs that reuse a few leaves everywhere, some through constants (sources)."""
     leaves = [gradlab.ones(3, requires_grad=True) for _ in range(3)] + [gradlab.ones(3)]

@@ -135,9 +135,8 @@ def to_dot(graph: m.Graph, show_attrs=False, show_saved=False, max_attr_chars=50
     for edge in edges:
         attrs = dict(EDGE_STYLE.get(edge.kind, {}))
         k = repeats[edge.src, edge.dst] = repeats.get((edge.src, edge.dst), -1) + 1
-        if concentrate and k:  # concentrate would merge parallel edges into one
-            attrs.update(headport=PORTS[k % len(PORTS)], tailport=PORTS[k // len(PORTS)
-                                                                        % len(PORTS)])
+        if concentrate and k:  # concentrate merges parallel edges that share a port at either end
+            attrs.update(headport=PORTS[k % len(PORTS)], tailport=PORTS[k % len(PORTS)])
         if edge.id in free:
             attrs["constraint"] = "false"
         elif free and edge.kind == m.EDGE_NEXT:
