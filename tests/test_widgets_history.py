@@ -1,4 +1,5 @@
 """gradlab.widgets.GradHistory: one row per backward, zero_() and grad = None marked, both backends."""
+import html
 import re
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 import gradlab
 from gradlab.viz.raster import png_bundle
 from gradlab.widgets import GradHistory
-from gradlab.widgets.history import CHANGED, NONE, SET, ZERO
+from gradlab.widgets.history import CHANGED, CHAR_W, NONE, SET, ZERO
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -150,3 +151,26 @@ def test_static_svg_uses_the_light_colours_of_the_css():
 def test_the_view_knows_which_leaves_are_plotted_as_a_norm():
     h, w, b = lesson(gradlab)
     assert h.scalars == [True, False]
+
+
+def test_static_svg_columns_fit_their_text():
+    """Long names and values: each text ends before the next column starts, inside the SVG."""
+    a_long_parameter_name = gradlab.arange(1.0, 13.0, requires_grad=True)
+    b = gradlab.tensor(2.0, requires_grad=True)
+    h = GradHistory(a_long_parameter_name, b)
+    (a_long_parameter_name * 1.2345678 + b).sum().backward()
+    assert repr(h) == "GradHistory(a_long_parameter_name, b): 1 backward call, 1 row"
+    svg = h.static_svg()
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)"', svg)[1])
+    texts = [(float(x), float(y), html.unescape(t))
+             for x, y, t in re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)<', svg)]
+    left, spark_w = map(float, re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+                        .groups())
+    assert texts[1][2] == "a_long_parameter_name.grad" and texts[2][2].endswith("…")
+    for x, _, text in texts:
+        end = x + CHAR_W * len(text)
+        assert end <= width, text
+        if x < left:  # the title runs above the sparklines; a name ends before them
+            assert text == repr(h) or end <= left, text
+        else:
+            assert x >= left + spark_w, text

@@ -16,6 +16,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ..viz.dot import FONT_FAMILY
 from . import frontend, with_pictures
 from .trace import as_array, fmt
 
@@ -23,6 +24,8 @@ ZERO = "zero_()"
 NONE = "grad = None"
 SET = "grad set"
 CHANGED = "grad changed"
+CHAR_W = 7.2  # px: 0.6 em of the static SVG's 12 px monospace (FONT_FAMILY's fonts are no wider)
+LAST_CHARS = 60  # the static SVG shows the last .grad's text up to this long
 
 
 class GradHistory(anywidget.AnyWidget):
@@ -144,7 +147,8 @@ class GradHistory(anywidget.AnyWidget):
 
     def __repr__(self):
         calls = f"{self.backward_calls} backward call{'s' if self.backward_calls != 1 else ''}"
-        return f"GradHistory({', '.join(self.names)}): {calls}, {len(self.rows)} rows"
+        rows = f"{len(self.rows)} row{'s' if len(self.rows) != 1 else ''}"
+        return f"GradHistory({', '.join(self.names)}): {calls}, {rows}"
 
     def text(self) -> str:
         """The rows as a plain-text table."""
@@ -165,22 +169,30 @@ class GradHistory(anywidget.AnyWidget):
         return "\n".join(lines)
 
     def static_svg(self) -> str:
-        """One line per leaf: its name, a sparkline of its values over the rows, the last one."""
-        line_h, spark_w, name_w = 34, 220, 90
+        """One line per leaf: its name, a sparkline of its values over the rows, the last one.
+
+        Columns are as wide as their text (monospace: CHAR_W per character), so nothing overlaps.
+        """
+        line_h, spark_w, gap = 34, 220, 10
+        labels = [f"{name}.grad" for name in self.names]
+        lasts = [_shorten(" ".join(self.rows[-1]["cells"][i]["text"].split()) if self.rows
+                          else "None") for i in range(len(self.names))]
+        name_w = CHAR_W * max(map(len, labels)) + gap
+        width = max(4 + name_w + spark_w + gap + CHAR_W * max(map(len, lasts)),
+                    8 + CHAR_W * len(repr(self))) + 4
         height = 24 + line_h * len(self.tensors)
-        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{name_w + spark_w + 330}" '
-                 f'height="{height}" font-family="monospace" font-size="12" '
+        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+                 f'height="{height}" font-family="{FONT_FAMILY}" font-size="12" '
                  f'fill="{LIGHT["fg"]}">',
                  f'<text x="4" y="16" fill="{LIGHT["muted"]}">{escape(repr(self))}</text>']
-        for i, name in enumerate(self.names):
+        for i, (label, last) in enumerate(zip(labels, lasts)):
             y = 24 + i * line_h
             values = [r["cells"][i]["value"] for r in self.rows]
             events = {k for k, r in enumerate(self.rows) if r["cells"][i]["events"]}
-            last = " ".join(self.rows[-1]["cells"][i]["text"].split()) if self.rows else "None"
-            parts.append(f'<text x="4" y="{y + 20}">{escape(name)}.grad</text>')
-            parts.append(sparkline(values, name_w, y + 3, spark_w, line_h - 8, events))
-            parts.append(f'<text x="{name_w + spark_w + 10}" y="{y + 20}">'
-                         f'{escape(last[:48])}</text>')
+            parts.append(f'<text x="4" y="{y + 20}">{escape(label)}</text>')
+            parts.append(sparkline(values, 4 + name_w, y + 3, spark_w, line_h - 8, events))
+            parts.append(f'<text x="{4 + name_w + spark_w + gap:.0f}" y="{y + 20}">'
+                         f'{escape(last)}</text>')
         parts.append("</svg>")
         return "\n".join(parts)
 
@@ -189,6 +201,10 @@ class GradHistory(anywidget.AnyWidget):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+def _shorten(text, limit=LAST_CHARS):
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
 
 def _names_of(tensors, frame):
     variables = dict(frame.f_globals)
