@@ -137,9 +137,9 @@ def test_rejects_non_leaves():
 
 
 def test_static_svg_uses_the_light_colours_of_the_css():
-    from gradlab.widgets import frontend
+    from gradlab.widgets import styles
     from gradlab.widgets.history import LIGHT
-    css = frontend("history.css").read_text()
+    css = styles("history.css")
     for colour in LIGHT.values():
         assert colour in css, colour
     h, w, b = lesson(gradlab)

@@ -14,7 +14,7 @@ import gradlab
 from gradlab.autograd.functional import backward_stream
 from gradlab.viz import model as m
 from gradlab.viz.raster import png_bundle
-from gradlab.widgets import BackwardStepper, frontend
+from gradlab.widgets import BackwardStepper, frontend, styles
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -281,7 +281,7 @@ def test_frontend_files_are_found_and_ship_in_the_wheel(tmp_path):
     from hatchling.builders.wheel import WheelBuilder
     wheel = next(iter(WheelBuilder(ROOT).build(directory=str(tmp_path), versions=["standard"])))
     names = zipfile.ZipFile(wheel).namelist()
-    for f in ("stepper.js", "stepper.css", "history.js", "history.css"):
+    for f in ("stepper.js", "stepper.css", "history.js", "history.css", "theme.css"):
         assert f"gradlab/_frontend/{f}" in names
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     out = subprocess.run([sys.executable, "-c", "from gradlab.widgets import frontend; "
@@ -359,6 +359,6 @@ def test_gradient_heads_point_against_the_edges():
         middle = (tip + sum(base) / 2) / 2
         assert np.linalg.norm(tip - start) < np.linalg.norm(sum(base) / 2 - start)
         assert np.linalg.norm(middle - start) < np.linalg.norm(end - start)
-    css = frontend("stepper.css").read_text()  # the fallback's colours are the CSS's light ones
+    css = styles("stepper.css")  # the fallback's colours are the CSS's light ones
     for colour in set(re.findall(r"#[0-9a-f]{6}", STATIC_CSS)):
         assert colour in css, colour

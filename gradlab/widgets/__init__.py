@@ -20,6 +20,11 @@ def frontend(name: str) -> Path:
                             f"{_PACKAGE / '_frontend'} and {_PACKAGE.parent / 'widgets'})")
 
 
+def styles(name: str) -> str:
+    """A widget's CSS: the theme colours both widgets share (``theme.css``), then its own file."""
+    return "\n".join(frontend(n).read_text(encoding="utf-8") for n in ("theme.css", name))
+
+
 def with_pictures(bundle: tuple[dict, dict], text: str, svg: str) -> tuple[dict, dict]:
     """A widget's mimebundle plus what shows where the live widget cannot: text, SVG, PNG."""
     data, metadata = bundle
@@ -32,4 +37,4 @@ def with_pictures(bundle: tuple[dict, dict], text: str, svg: str) -> tuple[dict,
 from .history import GradHistory  # noqa: E402
 from .stepper import BackwardStepper  # noqa: E402
 
-__all__ = ["BackwardStepper", "GradHistory", "frontend", "with_pictures"]
+__all__ = ["BackwardStepper", "GradHistory", "frontend", "styles", "with_pictures"]

@@ -17,7 +17,7 @@ import numpy as np
 import traitlets
 
 from ..viz.dot import FONT_FAMILY
-from . import frontend, with_pictures
+from . import frontend, styles, with_pictures
 from .trace import as_array, fmt
 
 ZERO = "zero_()"
@@ -39,7 +39,7 @@ class GradHistory(anywidget.AnyWidget):
     """
 
     _esm = frontend("history.js")
-    _css = frontend("history.css")
+    _css = styles("history.css")
 
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     scalars = traitlets.List(traitlets.Bool()).tag(sync=True)  # plotted as is, else as a norm

@@ -31,7 +31,7 @@ import traitlets
 from ..autograd.engine import NodeEntered
 from ..viz import model as m
 from ..viz.dot import Drawing
-from . import frontend, with_pictures
+from . import frontend, styles, with_pictures
 from .trace import (FrameMaker, graph_nodes, record_torch, state_at, torch_backward_again)
 
 CHUNK = 1000  # frames per message when many are sent at once
@@ -251,7 +251,7 @@ class StepperView(anywidget.AnyWidget):
     """One displayed view of a :class:`BackwardStepper`, at a step of its own (``index``)."""
 
     _esm = frontend("stepper.js")
-    _css = frontend("stepper.css")
+    _css = styles("stepper.css")
 
     svg = traitlets.Unicode("").tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
