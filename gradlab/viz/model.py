@@ -368,7 +368,7 @@ class _Builder:
         unnamed = {id(t) for t in outs if id(t) not in self.names}
         if not unnamed:
             return
-        for name, value in _caller_variables():
+        for name, value in caller_variables().items():
             if id(value) in unnamed and name.isidentifier() and not name.startswith("_"):
                 self.names[id(value)] = (value, name)  # not "_", "_3", nor tools' "@py_assert1"
                 unnamed.discard(id(value))
@@ -523,12 +523,18 @@ def _param_names(ad, params):
     return names
 
 
-def _caller_variables():
-    """(name, value) of the locals, then globals, of the first code outside gradlab."""
+def caller_variables() -> dict:
+    """The variables of the first code outside gradlab on the stack (a notebook's, say):
+    its locals, then the globals they do not hide."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "gradlab":
         frame = frame.f_back
-    return [] if frame is None else [*frame.f_locals.items(), *frame.f_globals.items()]
+    if frame is None:
+        return {}
+    names = dict(frame.f_locals)
+    for name, value in frame.f_globals.items():
+        names.setdefault(name, value)
+    return names
 
 
 def _tensor_kind(ad, t):

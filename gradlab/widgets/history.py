@@ -9,7 +9,6 @@ both engines say when a pass ends (``queue_callback``). ``record()`` adds a row 
 from __future__ import annotations
 
 import math
-import sys
 from html import escape
 
 import anywidget
@@ -17,6 +16,7 @@ import numpy as np
 import traitlets
 
 from ..viz.dot import FONT_FAMILY
+from ..viz.model import caller_variables
 from . import frontend, styles, with_pictures
 from .trace import as_array, fmt
 
@@ -52,7 +52,7 @@ class GradHistory(anywidget.AnyWidget):
             if not t.requires_grad or t.grad_fn is not None:
                 raise ValueError("GradHistory watches leaf tensors that require grad")
         if names is None:
-            names = _names_of(tensors, sys._getframe(1))
+            names = _names_of(tensors, caller_variables())
         if len(names) != len(tensors):
             raise ValueError(f"got {len(tensors)} tensors and {len(names)} names")
         super().__init__(names=[str(n) for n in names], scalars=[t.numel() == 1 for t in tensors])
@@ -206,9 +206,7 @@ def _shorten(text, limit=LAST_CHARS):
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _names_of(tensors, frame):
-    variables = dict(frame.f_globals)
-    variables.update(frame.f_locals)
+def _names_of(tensors, variables):
     names = []
     for i, t in enumerate(tensors):
         found = [k for k, v in variables.items() if v is t and not k.startswith("_")]

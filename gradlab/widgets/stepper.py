@@ -23,7 +23,6 @@ model id); a step in the browser only toggles CSS classes on elements by id.
 from __future__ import annotations
 
 import re
-import sys
 
 import anywidget
 import traitlets
@@ -56,7 +55,7 @@ class BackwardStepper:
                  max_nodes: int | None = 500, show_saved=True):
         outputs = tuple(output) if isinstance(output, (tuple, list)) else (output,)
         if params is None:
-            params = _caller_variables()
+            params = m.caller_variables()
         graph = m.build(outputs, params, max_nodes=max_nodes)
         self.graph = graph
         self.svg = gradient_heads(_strip_prolog(Drawing(graph, show_saved=show_saved).svg))
@@ -310,14 +309,6 @@ class StepperView(anywidget.AnyWidget):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-def _caller_variables():
-    """The variables of the code that created the widget (a notebook's globals), for labels."""
-    frame = sys._getframe(2)
-    names = dict(frame.f_globals)
-    names.update(frame.f_locals)
-    return names
-
 
 def _strip_prolog(svg: str) -> str:
     """The SVG from its ``<svg`` tag on (no XML declaration, doctype or comment before it)."""
