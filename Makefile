@@ -49,6 +49,4 @@ bench: setup
 
 # for maintainers: run the lessons and store their outputs (as JupyterLab saves: no widget state)
 lessons: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.coalesce_streams=True \
-		notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python tools/run_lessons.py notebooks/[0-9][0-9]_*.ipynb
