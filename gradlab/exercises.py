@@ -1,13 +1,19 @@
 """The lessons' exercises: ``check("1.1", answer)`` prints a friendly verdict with a hint.
 
 Answers may be gradlab tensors, PyTorch tensors, NumPy arrays, numbers, lists, strings or
-booleans, so a lesson checks the same way after ``import torch``. A wrong answer gets a hint,
-never the solution; ``None`` (the starter answer in every exercise cell) gets "not answered yet",
-so a notebook still runs top to bottom.
+booleans, so a lesson checks the same way after ``import torch``. Some exercises are about what
+the student's code did rather than a value: their answer is the object itself (a tensor, an
+optimizer), which the exercise's judge examines. A wrong answer gets a hint, never the
+solution; ``None`` (the starter answer in every exercise cell) gets "not answered yet", so a
+notebook still runs top to bottom.
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
+import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -17,15 +23,114 @@ class Exercise:
     ``task`` says what the answer is (the notebook cell has the full text); ``mistakes`` pairs
     likely wrong answers with a hint aimed at each. A number is right when it is within
     ``tolerance`` of the expected one relative to it (element by element in a list), or within
-    ``tolerance`` of 0 when 0 is expected. ``between=(low, high)`` replaces ``expected`` when
-    every number with ``low <= answer < high`` is right.
+    ``tolerance`` of 0 when 0 is expected. An exercise with a ``judge`` has no ``expected``
+    value: the judge gets the answer as the student gave it (a tensor, an optimizer, ...) and
+    returns what is wrong with it, as a hint aimed at that, or None when it is right.
     """
     task: str
     expected: object
     hint: str
     mistakes: tuple = field(default=())
     tolerance: float = 1e-4
-    between: tuple[float, float] | None = None
+    judge: Callable[[object], str | None] | None = None
+
+
+# ---- judges: exercises checked by what the student's objects did ---------------------------------
+
+def _library(tensor):
+    """The module whose tensor ``tensor`` is: gradlab or torch (after ``import torch``)."""
+    return importlib.import_module(type(tensor).__module__.partition(".")[0])
+
+
+def _is_tensor(obj) -> bool:
+    return hasattr(obj, "grad_fn") and hasattr(obj, "retains_grad")
+
+
+def _kept_intermediate_grad(y):
+    """7.1: ``y`` is the intermediate ``x * 2`` at x = 3, which kept dz/dy in ``y.grad``."""
+    if not _is_tensor(y):
+        return ("Put the tensor y itself in answer (answer = y): the check reads y.grad and "
+                "how it got there.")
+    if y.grad_fn is None:
+        return ("This tensor is a leaf (it has no grad_fn): put the intermediate y = x * 2 in "
+                "answer, not y.grad or a tensor made anew.")
+    if not y.retains_grad:  # checked first: reading a non-leaf's .grad would warn
+        return ("y.retains_grad is False: backward() fills in .grad only for leaves, unless an "
+                "intermediate was asked, before the backward, to keep its gradient.")
+    if y.grad is None:
+        return ("y will keep its gradient, but y.grad is still None: compute z from y and call "
+                "z.backward().")
+    if y.grad.numel() != 1 or not _close(y.grad.item(), 12.0, 1e-4):
+        return ("y kept a gradient, but not dz/dy of the exercise: build x = 3.0, y = x * 2 "
+                "and z = y ** 2 as written, then call z.backward().")
+    return None
+
+
+LESSON_12_STEPS = 50
+LESSON_12_HINT = ("Only the learning rate: try larger values, ten times larger at a time; too "
+                  "large and the loss grows instead of shrinking.")
+
+
+def _trains_below_001(optimizer):
+    """12.2: ``optimizer``'s learning rate brings exercise 12.2's loop below a loss of 0.01,
+    and ``optimizer`` ran that loop with it."""
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not groups:
+        return ("Put the optimizer itself in answer (answer = optimizer): the check reads its "
+                "learning rate and runs the exercise's loop again with it.")
+    params = [p for group in groups for p in group["params"]]
+    if len(groups) != 1 or [tuple(p.shape) for p in params] != [(1, 1), (1,)]:
+        return ("This optimizer does not train the exercise's model: keep "
+                "torch.optim.SGD(model.parameters(), lr=...) with model = nn.Linear(1, 1).")
+    lr = float(groups[0]["lr"])
+    weight, bias, loss = _exercise_12_loop(_library(params[0]), lr)
+    if not loss < 0.01:  # NaN too
+        return (f"With lr={lr:g} the loop ends at a loss of {loss:.4g}, not below 0.01. "
+                f"Hint: {LESSON_12_HINT}")
+    trained = [p.detach().reshape(-1).tolist() for p in params]
+    if not all(_close(a, b, 1e-4) for a, b in zip(trained[0] + trained[1], [weight, bias])):
+        return (f"lr={lr:g} gets below 0.01, but this optimizer's model is not where the loop "
+                f"takes it in {LESSON_12_STEPS} steps from torch.manual_seed(0): change only "
+                "the learning rate, then run the whole cell again.")
+    return None
+
+
+def _exercise_12_loop(torch, lr):
+    """Exercise 12.2's loop on lesson 12's data with learning rate ``lr``, in ``torch`` (torch
+    or gradlab): the final weight, bias and loss. The caller's random numbers are left as they
+    were."""
+    with _random_state_kept(torch), torch.enable_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's overflow warnings when lr is far too large
+        torch.manual_seed(0)
+        x = torch.linspace(0, 1, 20).unsqueeze(1)
+        y = 3 * x + 0.5 + 0.05 * torch.randn(20, 1)
+        torch.manual_seed(0)
+        model = torch.nn.Linear(1, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        for _ in range(LESSON_12_STEPS):
+            optimizer.zero_grad()
+            loss = torch.nn.MSELoss()(model(x), y)
+            loss.backward()
+            optimizer.step()
+    return model.weight.item(), model.bias.item(), loss.item()
+
+
+@contextlib.contextmanager
+def _random_state_kept(torch):
+    """Put ``torch``'s (or gradlab's) random number generator back as it was, on leaving."""
+    if hasattr(torch, "get_rng_state"):
+        generator = torch
+    else:
+        from . import _random as generator
+    state = generator.get_rng_state()
+    try:
+        yield
+    finally:
+        generator.set_rng_state(state)
+
+
+NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it gets there: "
+               "which node does backward run first?")
 
 
 EXERCISES = {
@@ -51,8 +156,9 @@ EXERCISES = {
                     "it; name() gives its class name."),
     "3.2": Exercise("the name of the node after it: (x * 2).exp().grad_fn.next_functions[0][0]",
                     "MulBackward0",
-                    "next_functions holds (node, input number) pairs: the node that made the "
-                    "input of exp is the backward of the multiplication."),
+                    "next_functions holds one (node, number) pair per input of the node: the "
+                    "node that made that input, and which of its outputs it is. Which "
+                    "operation made the input of exp?"),
     "3.3": Exercise("is v = x.detach() * 2 a leaf? (True or False)", True,
                     "A tensor is a leaf when it has no grad_fn: print v.grad_fn and "
                     "v.requires_grad."),
@@ -75,19 +181,19 @@ EXERCISES = {
                     "(True or False)", True,
                     "What does ExpBackward0 need to compute its gradient? Look at "
                     "y.grad_fn._saved_result, or simply try it in a try/except."),
-    "6.2": Exercise("does a second backward through y = x + x fail without retain_graph? "
-                    "(True or False)", False,
-                    "An addition's gradient is just the incoming gradient: does AddBackward0 "
-                    "save any tensor that could be freed?"),
+    "6.2": Exercise("the node at which a second backward through y = x.exp() * x**2 fails",
+                    "MulBackward0",
+                    "A second backward starts where the first one did, at the output's node. "
+                    "What does that node need to compute the gradients of its inputs?",
+                    mistakes=(("ExpBackward0", NOT_REACHED), ("PowBackward0", NOT_REACHED))),
     "6.3": Exercise("x.grad after backward(retain_graph=True) then backward() on "
                     "y = x ** 3 at x = 2", 24.0,
                     "retain_graph keeps the saved tensors, so both passes run, and their "
                     "gradients accumulate (dy/dx = 3*x**2 each time).",
                     mistakes=((12.0, "Both passes ran: gradients accumulate into x.grad."),)),
-    "7.1": Exercise("y.grad for y = x * 2, z = y ** 2 at x = 3 (after y.retain_grad())", 12.0,
-                    "By hand dz/dy = 2*y. Call y.retain_grad() BEFORE z.backward(), then read "
-                    "y.grad.",
-                    mistakes=((24.0, "That is x.grad (dz/dx); the exercise asks for dz/dy."),)),
+    "7.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
+                    None, "Put y in answer once y.grad holds dz/dy.",
+                    judge=_kept_intermediate_grad),
     "8.1": Exercise("x.grad for z = x * x.detach() at x = 3", 3.0,
                     "x.detach() has x's value but no graph: to backward it is a constant, and only "
                     "the other factor passes a gradient to x.",
@@ -118,10 +224,9 @@ EXERCISES = {
                      0.6,
                      "SGD does w = w - lr * w.grad; the gradient is 2*(2w - 1)*2 at w = 1.",
                      mistakes=((1.4, "The step goes AGAINST the gradient: w - lr * grad."),)),
-    "12.2": Exercise("the final training loss of your network (below 0.01)", None,
-                     "Only the learning rate: try larger values, ten times larger at a time; "
-                     "too large and the loss grows instead of shrinking.",
-                     between=(0.0, 0.01)),  # a mean squared error is never negative
+    "12.2": Exercise("the optimizer of the exercise's loop, with a learning rate that brings "
+                     "the final loss below 0.01", None, LESSON_12_HINT,
+                     judge=_trains_below_001),
 }
 
 
@@ -141,21 +246,22 @@ def grade(exercise_id: str, answer) -> tuple[str, str]:
     if answer is None or answer is Ellipsis:
         return "unanswered", (f"{head}: not answered yet. Replace None with your answer "
                               "and run the cell again.")
+    if ex.judge is not None:
+        try:
+            problem = ex.judge(answer)
+        except (TypeError, ValueError, RuntimeError, LookupError, AttributeError) as e:
+            return "wrong", f"{head}: could not check this answer ({e}). Hint: {ex.hint}"
+        if problem is None:
+            return "correct", f"{head}: correct, well done!"
+        return "wrong", f"{head}: not quite. {problem}"
     try:
         value = plain(answer)
     except (TypeError, ValueError) as e:
         return "wrong", f"{head}: could not read this answer ({e}). Hint: {ex.hint}"
-    if ex.between is not None:
-        if not _is_number(value):
-            return "wrong", f"{head}: the answer should be a single number. Hint: {ex.hint}"
-        low, high = ex.between
-        ok = low <= value < high  # False for NaN
-    else:
-        problem = _mismatch(value, ex.expected, ex.tolerance)
-        if problem is not None and problem != "value":
-            return "wrong", f"{head}: {problem}. Hint: {ex.hint}"
-        ok = problem is None
-    if ok:
+    problem = _mismatch(value, ex.expected, ex.tolerance)
+    if problem is not None and problem != "value":
+        return "wrong", f"{head}: {problem}. Hint: {ex.hint}"
+    if problem is None:
         return "correct", f"{head}: correct, well done!"
     for wrong, hint in ex.mistakes:
         if _mismatch(value, wrong, ex.tolerance) is None:
