@@ -371,7 +371,7 @@ def test_gradient_heads_point_against_the_edges():
         assert colour in css, colour
 
 
-# ---- predict mode --------------------------------------------------------------------------------
+# ---- predict mode ------------------------------------------------------------------------------
 
 def fan_out(T):
     a = T.tensor(2.0, requires_grad=True)
@@ -475,7 +475,7 @@ def test_predict_needs_a_question():
         BackwardStepper(out, tolerance="1%", params=p)
 
 
-# ---- where gradients meet, in the drawing ---------------------------------------------------------
+# ---- where gradients meet, in the drawing ------------------------------------------------------
 
 def test_a_waiting_node_shows_its_badge():
     out, p = fan_out(gradlab)
@@ -495,7 +495,7 @@ def test_a_waiting_node_shows_its_badge():
     assert 'display="none"' in re.search(r'<g class="gl-wait"[^>]*>', s.static_svg()).group(0)
 
 
-# ---- saved memory, create_graph ------------------------------------------------------------------
+# ---- saved memory, create_graph ----------------------------------------------------------------
 
 @pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
 def test_create_graph_counts_the_saved_tensors_of_the_new_nodes(T):
@@ -518,7 +518,7 @@ def test_create_graph_counts_the_saved_tensors_of_the_new_nodes(T):
     assert x.grad.grad_fn is not None  # the graph of the gradient: a second order is possible
 
 
-# ---- export for slides -----------------------------------------------------------------------------
+# ---- export for slides -------------------------------------------------------------------------
 
 def test_export_frames_writes_every_step(tmp_path):
     out, p = fan_out(gradlab)
@@ -538,3 +538,17 @@ def test_export_frames_writes_every_step(tmp_path):
     assert ">waiting 1 of 3</text>" in third and ">saved tensors hold 4 bytes</text>" in third
     assert "+ tensor(7.3891)  from MulBackward0 (grad_self)" in paths[2 * 6].read_text()
     assert ">saved tensors hold 0 bytes</text>" in paths[-2].read_text()
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_an_output_that_feeds_another_adds_its_seed_to_its_parts(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * 3
+    s = BackwardStepper((y, z), gradient=(T.ones(2), T.ones(2)), params=dict(x=x, y=y, z=z))
+    s.run()
+    y_enters = [f for f in s.frames if f["kind"] == "enter" and f["name"] == "MulBackward0"][1]
+    assert y_enters["panel"][0] == ["incoming grad = sum of 2 parts",
+                                    "  tensor([1., 1.])  from the seed gradient\n"
+                                    "+ tensor([3., 3.])  from MulBackward0 (grad_self)\n"
+                                    "= tensor([4., 4.])", ""]

@@ -310,7 +310,7 @@ def test_only_edges_that_carried_a_gradient_are_marked(T):
         {edges["UnbindBackward0", "v"]}
 
 
-# ---- where gradients meet ------------------------------------------------------------------------
+# ---- where gradients meet ----------------------------------------------------------------------
 
 def fan_out(T):
     """h feeds three edges: h * h (twice) and + h."""
@@ -392,7 +392,7 @@ def test_parts_are_counted_per_output_of_a_node_with_several(T):
         "output 1: tensor([1., 1.])", ""]
 
 
-# ---- saved memory --------------------------------------------------------------------------------
+# ---- saved memory ------------------------------------------------------------------------------
 
 def saved_bytes(frames):
     """The saved bytes of each step, with the step's kind and node."""
@@ -447,7 +447,7 @@ def test_saved_bytes_are_the_graph_model_s_saved_tensors(program):
     assert maker.memory.bytes == sum(storages.values()) > 0
 
 
-# ---- predict mode --------------------------------------------------------------------------------
+# ---- predict mode ------------------------------------------------------------------------------
 
 def test_predict_mode_hides_the_gradients_it_asks_for():
     y, params = mul_sum(gradlab)

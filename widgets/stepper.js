@@ -415,6 +415,8 @@ function render({ model, el }) {
     stepBtn.title = held ? "Answer the prediction (or Reveal it) first"
                          : "Run the next engine event (→ or Space)";
     runBtn.disabled = complete && applied >= last;
+    runBtn.title = held ? "Run the rest of the pass, revealing the gradients it would ask for"
+                        : "Run the rest of the pass";
     againBtn.hidden = !complete;
     playBtn.textContent = timer ? "Pause" : "Play";
     playBtn.setAttribute("aria-pressed", String(Boolean(timer)));

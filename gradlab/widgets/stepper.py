@@ -141,7 +141,8 @@ class BackwardStepper:
 
     @property
     def state(self) -> dict:
-        """What the view shows at ``index``: the current node id and the sets marked so far."""
+        """What the view shows at ``index``: the current node id, the sets marked so far, the
+        nodes waiting for more parts of their gradient, the bytes saved tensors hold."""
         return state_at(self._frames, self.index)
 
     def step(self) -> bool:
@@ -297,7 +298,7 @@ class BackwardStepper:
         while not self.complete and self._pull():
             self._reveal_open(every=True)
 
-    # ---- predict mode ----------------------------------------------------------------------------
+    # ---- predict mode ---------------------------------------------------------------------------
 
     def _open(self):
         """The open question of the last frame (no other frame can have one), or None."""

@@ -587,7 +587,7 @@ def _sum_text(parts, total) -> str:
     return "\n".join(lines)
 
 
-# ---- predict mode ---------------------------------------------------------------------------------
+# ---- predict mode ------------------------------------------------------------------------------
 
 def _question(name, grad) -> dict:
     """What predict mode asks about a gradient: its values, or its shape if too big to print."""
@@ -663,13 +663,18 @@ def check_prediction(answer, question, expected, tolerance) -> tuple[bool, str]:
     return False, f"Not quite: {problem}. Try again, or Reveal."
 
 
-# ---- saved memory -------------------------------------------------------------------------------
+# ---- saved memory ------------------------------------------------------------------------------
 
 class SavedMemory:
     """The bytes the saved tensors of a graph hold, each storage once (see the module docstring)."""
 
     def __init__(self, backend: str):
-        self.storages_of = _torch_storages if backend == "torch" else _gradlab_storages
+        if backend == "torch":
+            import torch
+            adapter = m._TorchAdapter(torch)  # one, for its cache of each class's slot names
+            self.storages_of = lambda node: _torch_storages(adapter, node)
+        else:
+            self.storages_of = _gradlab_storages
         self.held = {}   # storage key -> [bytes, saved tensors holding it]
         self.slots = {}  # node -> {slot name: [storage keys]}
         self.bytes = 0
@@ -730,11 +735,11 @@ def _array_storage(array):
     return id(array), int(array.nbytes)
 
 
-def _torch_storages(node) -> dict:
+def _torch_storages(adapter, node) -> dict:
     """``{slot name: [(storage key, bytes)]}`` of the saved tensors a torch node holds."""
     import torch
     out = {}
-    for name, state, value in m._TorchAdapter(torch).saved(node):
+    for name, state, value in adapter.saved(node):
         if state != m.ALIVE:
             continue
         tensors = [value] if isinstance(value, torch.Tensor) else \

@@ -680,7 +680,7 @@ TEACH_STATE = """
   return {
     index: root.dataset.index, panel: root.querySelector(".gl-panel").textContent,
     meter: root.querySelector(".gl-mem-text").textContent,
-    spark: (root.querySelector(".gl-spark polyline").getAttribute("points") ?? "").split(" ").length,
+    spark: root.querySelector(".gl-spark polyline").getAttribute("points").split(" ").length,
     waiting: [...root.querySelectorAll("g.node.waiting")].map((g) => g.id),
     badges: [...root.querySelectorAll("g.gl-wait")].filter((g) => g.getClientRects().length &&
       getComputedStyle(g).display !== "none").map((g) => [g.dataset.node, g.textContent]),
