@@ -44,7 +44,7 @@ from ..viz import model as m
 from ..viz.dot import FONT_FAMILY, Drawing
 from ..viz.raster import css_size, svg_to_png
 from . import frontend, styles, with_pictures
-from .trace import (FrameMaker, answer_text, check_prediction, fmt_bytes, graph_nodes,
+from .trace import (FrameMaker, answer_text, check_prediction, fmt_bytes, graph_nodes, hang,
                     record_torch, state_at, torch_backward_again)
 
 CHUNK = 1000  # frames per message when many are sent at once
@@ -331,8 +331,8 @@ class BackwardStepper:
         revealed = False
         for j, question in enumerate(self._frames[k].get("quiz", ())):
             if question["state"] == "open" and (every or not revealed):
-                question["verdict"] = "Revealed: " + answer_text(
-                    question, self._answers[k]["expected"][j])
+                question["verdict"] = hang("Revealed: ", answer_text(
+                    question, self._answers[k]["expected"][j]))
                 self._resolve(k, j, "revealed")
                 revealed = True
         return revealed
@@ -380,7 +380,7 @@ class BackwardStepper:
                 lines.append(f"  predict {question['ask']}  (stepper.predict(value), or "
                              "stepper.reveal())")
             if question["verdict"]:
-                lines.append(f"    {question['verdict']}")
+                lines.append(hang("    ", question["verdict"]))
         for head, body, _ in self._frames[index]["panel"]:
             lines.append(f"  {head}:")
             lines.extend("    " + line for line in body.split("\n"))
@@ -401,9 +401,9 @@ class BackwardStepper:
                  (f"saved tensors hold {fmt_bytes(frame['saved_bytes'])}", "note")]
         panel = []
         for question in frame.get("quiz", ()):
-            panel.append((f"predict {question['ask']}", "head"))
-            if question["verdict"]:
-                panel.append((question["verdict"], "body"))
+            if question["state"] == "open":
+                panel.append((f"predict {question['ask']}", "head"))
+            panel += [(line, "body") for line in question["verdict"].split("\n") if line]
         for head, body, style in frame["panel"]:
             panel.append((head, "formula" if style == "formula" else "head"))
             if style == "note":  # prose: wrapped, as the panel wraps it
@@ -598,6 +598,7 @@ def wait_badges(svg: str, fan_in: dict) -> str:
     return svg[:end] + "".join(badges) + svg[end:]
 
 
+SUPERSCRIPT_T = '<tspan baseline-shift="super" font-size="75%">T</tspan>'
 SLIDE_TEXT = {"title": ("15", "bold", "#1f2328"), "note": ("12", "normal", "#57606a"),
               "head": ("13", "bold", "#57606a"), "formula": ("13", "bold", "#6639ba"),
               "body": ("12", "normal", "#1f2328")}  # font size (px), weight, colour
@@ -612,8 +613,9 @@ def slide(drawing: str, lines: list, panel: list, pad=12, gap=20) -> str:
         for text, kind in items:
             size, weight, colour = SLIDE_TEXT[kind]
             y += int(size) + 5
+            text = html.escape(text, False).replace("ᵀ", SUPERSCRIPT_T)  # no glyph in the PNG
             out.append(f'<text xml:space="preserve" x="{x:.1f}" y="{y:.1f}" font-size="{size}" '
-                       f'font-weight="{weight}" fill="{colour}">{html.escape(text, False)}</text>')
+                       f'font-weight="{weight}" fill="{colour}">{text}</text>')
         return out, y
 
     def wide(items):

@@ -634,7 +634,7 @@ def answer_text(question, expected) -> str:
     """``"grad_self = tensor(7.3891)"``, ``"grad_self.shape = (40, 3)"``: what was hidden."""
     value, shape, text = expected
     head = question["ask"].removesuffix(" = ?")
-    return f"{head} = {fmt(tuple(shape)) if question['kind'] == 'shape' else text}"
+    return hang(f"{head} = ", fmt(tuple(shape)) if question["kind"] == "shape" else text)
 
 
 def check_prediction(answer, question, expected, tolerance) -> tuple[bool, str]:
@@ -655,7 +655,7 @@ def check_prediction(answer, question, expected, tolerance) -> tuple[bool, str]:
         problem = _mismatch(given, value, tolerance)
     head = question["ask"].removesuffix(" = ?")
     if problem is None:
-        return True, "Correct: " + answer_text(question, expected)
+        return True, hang("Correct: ", answer_text(question, expected))
     if problem == "value":
         return False, (f"Not quite: that is not within {tolerance * 100:g}% of {head}. Try again, "
                        "or Reveal.") if question["kind"] == "value" else \
