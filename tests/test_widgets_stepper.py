@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from html import escape
 
 import numpy as np
 import pytest
@@ -255,6 +256,11 @@ def test_large_graph_is_collapsed_with_a_message_and_still_steps():
     s.run()
     hidden = [f for f in s.frames if f["name"] and f["node"] is None]
     assert hidden and hidden[0]["panel"][-1][0] == "not drawn"
+    # frames stay small: what changed at the step, and a sum of 1,701 parts shows 8 of them
+    assert max(len(json.dumps(f)) for f in s.frames) < 2000
+    acc = next(f for f in s.frames if f["kind"] == "accumulate")
+    assert acc["panel"][0][0] == "incoming grad = sum of 1701 parts"
+    assert "\n+ … 1694 more parts …\n" in acc["panel"][0][1]
     ref = gradlab.tensor([0.5], requires_grad=True)
     h = ref
     for _ in range(1700):
@@ -275,7 +281,8 @@ def test_default_names_come_from_the_callers_variables():
 def test_frontend_files_are_found_and_ship_in_the_wheel(tmp_path):
     assert frontend("stepper.js").parent.name in ("widgets", "_frontend")
     js = frontend("stepper.js").read_text()
-    assert "export default" in js and "import " not in js and "http" not in js
+    assert "export default" in js and "import " not in js
+    assert "http" not in js.replace('"http://www.w3.org/2000/svg"', "")  # a name, not fetched
     assert "innerHTML" not in js.replace('graph.innerHTML = model.get("svg")', "")
     pytest.importorskip("hatchling")
     from hatchling.builders.wheel import WheelBuilder
@@ -362,3 +369,206 @@ def test_gradient_heads_point_against_the_edges():
     css = styles("stepper.css")  # the fallback's colours are the CSS's light ones
     for colour in set(re.findall(r"#[0-9a-f]{6}", STATIC_CSS)):
         assert colour in css, colour
+
+
+# ---- predict mode ------------------------------------------------------------------------------
+
+def fan_out(T):
+    a = T.tensor(2.0, requires_grad=True)
+    h = a.exp()
+    out = h * h + h
+    return out, dict(a=a, h=h, out=out)
+
+
+def step_to_question(s):
+    """Step until the stepper asks for a prediction."""
+    while s.question is None:
+        s.step()
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_predict_mode_asks_before_it_shows(T):
+    out, p = fan_out(T)
+    s = BackwardStepper(out, predict=True, params=p)
+    step_to_question(s)  # AddBackward0 computes grad_self and grad_other
+    assert (s.frames[-1]["name"], s.question) == ("AddBackward0", "grad_self = ?")
+    with pytest.raises(RuntimeError, match=r"step 2 asks for a prediction \(grad_self = \?\): "
+                                           r"answer it with stepper.predict\(value\)"):
+        s.step()
+    verdict = s.predict(2)
+    assert verdict == (False, "Not quite: that is not within 1% of grad_self. Try again, or "
+                              "Reveal.")
+    assert repr(verdict) == verdict.message
+    assert s.predict("1.0").correct and s.question == "grad_other = ?"
+    assert s.frames[-1]["panel"][1][1].endswith("→ tensor(1.)\n  sent to MulBackward0")
+    assert "→ ?" in s.frames[-1]["panel"][2][1]
+    s.reveal()
+    assert s.question is None and "→ ?" not in str(s.frames[-1]["panel"])
+    assert [(q["state"], q["verdict"]) for q in s.frames[-1]["quiz"]] == [
+        ("correct", "Correct: grad_self = tensor(1.)"),
+        ("revealed", "Revealed: grad_other = tensor(1.)")]
+    step_to_question(s)  # MulBackward0
+    assert s.predict(7.39).correct and s.predict(T.tensor(7.3891)).correct
+    step_to_question(s)  # ExpBackward0: 15.78 * 7.39
+    assert s.question == "grad_self = ?"
+    hidden = "116.5"  # its gradient, nowhere outside Python until predicted or revealed
+    data, _ = s._repr_mimebundle_()
+    assert hidden not in data["text/plain"] and hidden not in data["image/svg+xml"]
+    assert "  predict grad_self = ?  (stepper.predict(value), or stepper.reveal())" in \
+        data["text/plain"]
+    assert hidden not in json.dumps(s.frames) and hidden not in s.slide_svg()
+    s.run()  # to the end: what is still hidden is revealed
+    assert s.complete and hidden in json.dumps(s.frames)
+    assert s.frames[-1]["kind"] == "done"
+    exp = next(f for f in s.frames if f.get("quiz") and f["name"] == "ExpBackward0")
+    assert exp["quiz"][0]["verdict"] == "Revealed: grad_self = tensor(116.5854)"
+    assert s._answers == {}
+
+
+def test_predict_messages_from_the_browser():
+    out, p = fan_out(gradlab)
+    s = BackwardStepper(out, predict=True, params=p)
+    v = s.view()
+    sent = recorded(v)
+    for _ in range(2):
+        v._on_message(v, {"type": "step"}, [])
+    k = len(s.frames) - 1
+    assert s.frames[k]["quiz"][0]["state"] == "open" and sent[-1]["frames"][-1]["panel"][1][1] \
+        .count("→ ?") == 1
+    v._on_message(v, {"type": "step"}, [])  # refused: the same frame again, shown
+    assert len(s.frames) == k + 1 and sent[-1] == {"type": "frames", "start": k, "frames":
+                                                  [s.frames[k]], "complete": False, "index": k}
+    v._on_message(v, {"type": "predict", "answer": "[1]"}, [])
+    assert sent[-1]["frames"][0]["quiz"][0] == {
+        "input": "self", "ask": "grad_self = ?", "kind": "value", "state": "open",
+        "answer": "[1]", "verdict": "Not quite: the answer should be a single number (a 0-d "
+                                    "tensor or a float). Try again, or Reveal."}
+    v._on_message(v, {"type": "predict", "answer": "tensor(1.)"}, [])
+    v._on_message(v, {"type": "reveal"}, [])
+    assert [q["state"] for q in sent[-1]["frames"][0]["quiz"]] == ["correct", "revealed"]
+    v._on_message(v, {"type": "step"}, [])
+    assert len(s.frames) == k + 2 and sent[-1]["start"] == k + 1
+    v._on_message(v, {"type": "run"}, [])
+    assert s.complete and s._open() is None
+
+
+def test_a_big_gradient_is_predicted_by_its_shape():
+    x = gradlab.ones(40, requires_grad=True)
+    s = BackwardStepper((x * 3).sum(), predict=True, params={"x": x})
+    step_to_question(s)
+    assert s.question == "grad_self.shape = ?"
+    assert s.predict("(4,)") == (False, "Not quite: grad_self.shape is another shape. Try "
+                                        "again, or Reveal.")
+    assert s.predict("(40,)") == (True, "Correct: grad_self.shape = (40,)")
+
+
+def test_predict_needs_a_question():
+    out, p = fan_out(gradlab)
+    s = BackwardStepper(out, params=p)
+    with pytest.raises(RuntimeError, match="nothing to predict: only a stepper made with "
+                                           "predict=True asks for gradients"):
+        s.predict(1.0)
+    s = BackwardStepper(out, predict=True, params=p)
+    with pytest.raises(RuntimeError, match="nothing to reveal now: step on to a node"):
+        s.reveal()
+    with pytest.raises(ValueError, match="tolerance must be a number >= 0"):
+        BackwardStepper(out, tolerance="1%", params=p)
+
+
+# ---- where gradients meet, in the drawing ------------------------------------------------------
+
+def test_a_waiting_node_shows_its_badge():
+    out, p = fan_out(gradlab)
+    s = BackwardStepper(out, params=p)
+    exp = s.graph.id_of(out.grad_fn.next_functions[1][0])
+    badge = re.findall(rf'<g class="gl-wait" data-node="{exp}" display="none">.*?</g>', s.svg)
+    assert len(badge) == 1 and ">waiting 0 of 3</text>" in badge[0]
+    assert s.svg.count('class="gl-wait"') == 1  # only where gradients meet
+    assert re.search(r"<g class=\"gl-wait\".*\n</g>\n</svg>", s.svg)  # drawn last: over edges
+    for _ in range(2):
+        s.step()  # AddBackward0 sent the first part
+    svg = s.static_svg()
+    assert f'<g class="gl-wait" data-node="{exp}"><rect' in svg and ">waiting 1 of 3<" in svg
+    assert re.search(f'<g id="{exp}" class="node grad_fn waiting"', svg)
+    s.step()
+    s.step()  # all three parts in
+    assert 'display="none"' in re.search(r'<g class="gl-wait"[^>]*>', s.static_svg()).group(0)
+
+
+# ---- saved memory, create_graph ----------------------------------------------------------------
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_create_graph_counts_the_saved_tensors_of_the_new_nodes(T):
+    """(x * x).sum(): MulBackward0 saves x twice (8 bytes). With create_graph its backward
+    records two MulBackward0 that save x again (counted) and the 4-byte gradient (new)."""
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    with pytest.warns(UserWarning, match="create_graph=True will create a reference cycle"):
+        s = BackwardStepper(y, create_graph=True, params={"x": x, "y": y})
+        s.run()
+    assert s.retain_graph  # as backward(): retain_graph defaults to create_graph
+    assert [(f["kind"], f["name"], f["saved_bytes"]) for f in s.frames if f["name"]] == [
+        ("enter", "SumBackward0", 8), ("grads", "SumBackward0", 8),
+        ("enter", "MulBackward0", 8), ("grads", "MulBackward0", 12),
+        ("enter", "AccumulateGrad", 12), ("accumulate", "AccumulateGrad", 12)]
+    mul = next(f for f in s.frames if f["kind"] == "grads" and f["name"] == "MulBackward0")
+    assert mul["panel"][-1] == [
+        "saved memory", "create_graph=True: this step recorded 2 new nodes. The saved tensors "
+        "now hold 12 bytes in 2 storages, up from 8 bytes.", "note"]
+    assert x.grad.grad_fn is not None  # the graph of the gradient: a second order is possible
+
+
+# ---- export for slides -------------------------------------------------------------------------
+
+def test_export_frames_writes_every_step(tmp_path):
+    out, p = fan_out(gradlab)
+    s = BackwardStepper(out, predict=True, params=p)
+    paths = s.export_frames(tmp_path / "slides")
+    assert s.complete  # run to the end first (revealing the predictions)
+    n = len(s.frames)
+    assert [q.name for q in paths] == [f"step-{k:03d}.{ext}" for k in range(n)
+                                       for ext in ("svg", "png")]
+    assert sorted(q.name for q in (tmp_path / "slides").iterdir()) == sorted(q.name for q in paths)
+    for k in range(n):
+        svg, png = paths[2 * k].read_text(), paths[2 * k + 1].read_bytes()
+        assert svg == s.slide_svg(k) and png.startswith(b"\x89PNG")
+        assert f">Step {k} of {n - 1}: {escape(s.frames[k]['title'])}</text>" in svg
+        assert "→ ?" not in svg
+    third = paths[2 * 3].read_text()  # ExpBackward0 waits for 2 more parts
+    assert ">waiting 1 of 3</text>" in third and ">saved tensors hold 4 bytes</text>" in third
+    assert "+ tensor(7.3891)  from MulBackward0 (grad_self)" in paths[2 * 6].read_text()
+    assert ">saved tensors hold 0 bytes</text>" in paths[-2].read_text()
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_an_output_that_feeds_another_adds_its_seed_to_its_parts(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * 3
+    s = BackwardStepper((y, z), gradient=(T.ones(2), T.ones(2)), params=dict(x=x, y=y, z=z))
+    s.run()
+    y_enters = [f for f in s.frames if f["kind"] == "enter" and f["name"] == "MulBackward0"][1]
+    assert y_enters["panel"][0] == ["incoming grad = sum of 2 parts",
+                                    "  tensor([1., 1.])  from the seed gradient\n"
+                                    "+ tensor([3., 3.])  from MulBackward0 (grad_self)\n"
+                                    "= tensor([4., 4.])", ""]
+
+
+def test_a_revealed_matrix_lines_up_and_slides_draw_a_transpose():
+    """The PNG's font has no ᵀ: a slide writes mat2ᵀ with a raised T."""
+    x = gradlab.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = gradlab.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    s = BackwardStepper(x.mm(w).sum(), predict=True, params={"x": x, "w": w})
+    step_to_question(s)  # SumBackward0
+    s.reveal()
+    step_to_question(s)  # MmBackward0
+    s.reveal()
+    assert s.frames[-1]["quiz"][0]["verdict"] == ("Revealed: grad_self = tensor([[-0.5000,  "
+                                                  "2.2500],\n" + " " * 30 + "[-0.5000,  2.2500]])")
+    text = s.text()
+    assert "  predict grad_mat2 = ?" in text
+    assert "    Revealed: grad_self = tensor([[-0.5000,  2.2500],\n" + " " * 34 + "[-0.5" in text
+    slide = s.slide_svg()
+    assert "ᵀ" not in slide and \
+        '>grad_self = grad · mat2<tspan baseline-shift="super" font-size="75%">T</tspan></text>' \
+        in slide

@@ -8,7 +8,8 @@ import gradlab
 from gradlab.autograd.functional import backward_stream
 from gradlab.ops._core import GRAD_FNS
 from gradlab.viz import model as m
-from gradlab.widgets.trace import (FrameMaker, fmt, formula_values, record_torch, state_at)
+from gradlab.widgets.trace import (FrameMaker, check_prediction, fmt, formula_values, graph_nodes,
+                                   record_torch, state_at)
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
@@ -21,12 +22,11 @@ def frames_of(T, program, retain_graph=False):
     """(frames, leaves) of one backward of ``program``: gradlab's engine, or torch's replayed."""
     y, params = program(T)
     graph = m.build(y, params)
+    maker = FrameMaker(graph, None, retain_graph)  # before the pass: it counts saved tensors
     if T is torch:
-        events, values = record_torch((y,), None, retain_graph)
-        maker = FrameMaker(graph, values, retain_graph)
+        events, maker.values = record_torch((y,), None, retain_graph)
     else:  # frames made as the events come, as the stepper makes them
         events = backward_stream(y, retain_graph=retain_graph, trace=True)
-        maker = FrameMaker(graph, None, retain_graph)
     frames = [maker.start((y,), [T.ones_like(y)])] + [maker.frame(e) for e in events]
     return frames, graph
 
@@ -203,16 +203,21 @@ def views_and_multi_output(T):
 
 def test_special_nodes_replay_alike():
     """CopySlices and multi-output nodes. torch hides CopySlices' inner node (and its saved
-    tensors), so its release frame exists only on gradlab."""
+    tensors), so its release frame exists only on gradlab, and only gradlab counts the 8 bytes
+    of what it saves (the 3 of mul_(3), which PyTorch wraps into an int64 tensor)."""
     ours, _ = frames_of(gradlab, views_and_multi_output)
     theirs, _ = frames_of(torch, views_and_multi_output)
     ours = [f for f in ours if (f["kind"], f["name"]) != ("release", "CopySlices")]
     assert len(ours) == len(theirs)
+    assert ours[0]["saved_bytes"] == theirs[0]["saved_bytes"] + 8
+    assert ours[-1]["saved_bytes"] == theirs[-1]["saved_bytes"] == 0
     for a, b in zip(ours, theirs):
-        assert (a["kind"], a["name"], a["carried"], a["done"]) == \
-            (b["kind"], b["name"], b["carried"], b["done"])
+        assert (a["kind"], a["name"], a["carried"], a["done"], a["parts"]) == \
+            (b["kind"], b["name"], b["carried"], b["done"], b["parts"])
         assert [h for h, _, _ in a["panel"]] == [h for h, _, _ in b["panel"]]
-        for (_, x, _), (_, y, _) in zip(a["panel"], b["panel"]):
+        for (head, x, _), (_, y, _) in zip(a["panel"], b["panel"]):
+            if head == "saved memory":
+                continue
             # gradlab also shows CatBackward0's hidden sizes, which torch does not expose
             x = " ".join(line for line in x.split("\n") if not line.startswith("sizes"))
             x = x.replace(" (MulBackward0)", "")  # and names CopySlices' inner node
@@ -303,3 +308,196 @@ def test_only_edges_that_carried_a_gradient_are_marked(T):
     assert edges["UnbindBackward0", "v"] not in carried
     assert carried == {e.id for e in graph.edges if e.kind != m.EDGE_SAVED} - \
         {edges["UnbindBackward0", "v"]}
+
+
+# ---- where gradients meet ----------------------------------------------------------------------
+
+def fan_out(T):
+    """h feeds three edges: h * h (twice) and + h."""
+    a = T.tensor(2.0, requires_grad=True)
+    h = a.exp()
+    out = h * h + h
+    return out, locals()
+
+
+def ids_by_name(graph):
+    return {n.name: n.id for n in graph.nodes}
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_node_receives_its_gradient_in_parts(T):
+    """ExpBackward0's incoming gradient is 1 + 7.39 + 7.39 = 15.78, one part per edge into it,
+    arriving as each consumer runs; it waits (1 of 3, 2 of 3 ...) until the last arrives."""
+    frames, graph = frames_of(T, fan_out)
+    exp = ids_by_name(graph)["ExpBackward0"]
+    steps = [(f["kind"], f["name"], f["parts"]) for f in frames]
+    assert steps[:5] == [("start", "", []), ("enter", "AddBackward0", []),
+                         ("grads", "AddBackward0", [[exp, 1, 3]]),
+                         ("enter", "MulBackward0", []), ("grads", "MulBackward0", [[exp, 2, 3]])]
+    assert all(not f["parts"] for f in frames[5:])
+    assert [state_at(frames, k)["waiting"] for k in range(1, 5)] == \
+        [{}, {exp: (1, 3)}, {exp: (1, 3)}, {}]
+    add, mul = grads_panel(frames, "AddBackward0"), grads_panel(frames, "MulBackward0")
+    assert add[2][1].endswith("sent to ExpBackward0 (part 1 of 3: it waits for 2 more)")
+    assert add[1][1].endswith("sent to MulBackward0")  # one edge into it: nothing to count
+    assert mul[1][1].endswith("sent to ExpBackward0 (part 2 of 3: it waits for 1 more)")
+    assert mul[2][1].endswith("sent to ExpBackward0 (part 3 of 3: all in, it can run)")
+    enter = next(f for f in frames if f["kind"] == "enter" and f["name"] == "ExpBackward0")
+    assert enter["panel"] == [
+        ["incoming grad = sum of 3 parts",
+         "  tensor(1.)      from AddBackward0 (grad_other)\n"
+         "+ tensor(7.3891)  from MulBackward0 (grad_self)\n"
+         "+ tensor(7.3891)  from MulBackward0 (grad_other)\n"
+         "= tensor(15.7781)", ""],
+        ["next", "It waited until all 3 parts had arrived (its dependency count reached 0): "
+                 "now it will apply its local derivative rule for each input.", "note"]]
+    assert grads_panel(frames, "ExpBackward0")[0] == enter["panel"][0]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_leaf_used_twice_is_written_once(T):
+    """x * x: one AccumulateGrad, two parts (from self and other), one write into x.grad."""
+    def square(T):
+        x = leaf(T, [1.0, 2.0])
+        return (x * x).sum(), locals()
+    frames, graph = frames_of(T, square)
+    assert [f["kind"] for f in frames].count("accumulate") == 1
+    acc = ids_by_name(graph)["AccumulateGrad"]
+    assert next(f for f in frames if f["name"] == "MulBackward0" and f["kind"] == "grads")[
+        "parts"] == [[acc, 2, 2]]
+    accumulate = next(f for f in frames if f["kind"] == "accumulate")
+    assert accumulate["panel"] == [
+        ["incoming grad = sum of 2 parts",
+         "  tensor([1., 2.])  from MulBackward0 (grad_self)\n"
+         "+ tensor([1., 2.])  from MulBackward0 (grad_other)\n"
+         "= tensor([2., 4.])", ""],
+        ["x.grad", "before: None\nafter:  tensor([2., 4.])", "result"]]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_parts_are_counted_per_output_of_a_node_with_several(T):
+    def unbound(T):
+        a = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+        u, v = a.unbind(0)
+        return (u * u).sum() + v.sum(), locals()
+    frames, graph = frames_of(T, unbound)
+    unbind = ids_by_name(graph)["UnbindBackward0"]
+    assert [p for f in frames for p in f["parts"]] == [[unbind, 1, 3], [unbind, 2, 3]]
+    assert grads_panel(frames, "UnbindBackward0")[0] == [
+        "incoming grads (one per output)",
+        "output 0 = sum of 2 parts:\n"
+        "  tensor([1., 2.])  from MulBackward0 (grad_self)\n"
+        "+ tensor([1., 2.])  from MulBackward0 (grad_other)\n"
+        "= tensor([2., 4.])\n"
+        "output 1: tensor([1., 1.])", ""]
+
+
+# ---- saved memory ------------------------------------------------------------------------------
+
+def saved_bytes(frames):
+    """The saved bytes of each step, with the step's kind and node."""
+    return [(f["kind"], f["name"], f["saved_bytes"]) for f in frames]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_saved_bytes_fall_as_nodes_free_them(T):
+    frames, _ = frames_of(T, mul_sum)  # MulBackward0 saves x and w: 2 float32 each
+    assert [b for _, _, b in saved_bytes(frames)] == [16] * 5 + [0] * 5
+    release = frames[5]
+    assert release["panel"][2] == [
+        "saved memory", "The saved tensors now hold nothing, down from 16 bytes.", "note"]
+    frames, _ = frames_of(T, mul_sum, retain_graph=True)
+    assert {b for _, _, b in saved_bytes(frames)} == {16}
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_storage_shared_by_saved_tensors_counts_once(T):
+    """h's 4 bytes are saved three times (ExpBackward0's result, MulBackward0's self and other);
+    rows of one matrix are views of its 24 bytes; the 2 of x * 2 is an 8-byte int64 tensor."""
+    frames, _ = frames_of(T, fan_out)
+    assert [b for k, n, b in saved_bytes(frames) if k == "release"] == [4, 0]
+    mul_release = next(f for f in frames if f["kind"] == "release")
+    assert mul_release["panel"][2][1] == (
+        "The saved tensors still hold 4 bytes in 1 storage: another saved tensor shares this "
+        "storage, which counts once.")
+
+    def rows(T):
+        x = leaf(T, np.arange(6.0).reshape(2, 3))
+        return (x[0] * x[1]).sum(), locals()
+
+    def by_two(T):
+        x = leaf(T, [1.0, 2.0])
+        return (x * 2).sum(), locals()
+    assert frames_of(T, rows)[0][0]["saved_bytes"] == 24
+    assert frames_of(T, by_two)[0][0]["saved_bytes"] == 8
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
+def test_saved_bytes_are_the_graph_model_s_saved_tensors(program):
+    """The bytes at the start are those of the distinct storages of the saved tensors drawn."""
+    y, params = program(torch)
+    graph = m.build(y, params, max_nodes=None)
+    maker = FrameMaker(graph)
+    storages = {}
+    for fn in graph_nodes([y]):
+        for name in dir(fn):
+            if name.startswith("_saved_") and isinstance(getattr(fn, name), torch.Tensor):
+                s = getattr(fn, name).untyped_storage()
+                storages[s.data_ptr()] = s.nbytes()
+    assert maker.memory.bytes == sum(storages.values()) > 0
+
+
+# ---- predict mode ------------------------------------------------------------------------------
+
+def test_predict_mode_hides_the_gradients_it_asks_for():
+    y, params = mul_sum(gradlab)
+    maker = FrameMaker(m.build(y, params), predict=True)
+    frames = [maker.frame(e) for e in backward_stream(y, trace=True)]
+    mul = next(f for f in frames if f["kind"] == "grads" and f["name"] == "MulBackward0")
+    assert mul["quiz"] == [
+        {"input": "self", "ask": "grad_self = ?", "kind": "value", "state": "open",
+         "answer": "", "verdict": ""},
+        {"input": "other", "ask": "grad_other = ?", "kind": "value", "state": "open",
+         "answer": "", "verdict": ""}]
+    assert mul["panel"][1][1] == ("grad  = tensor([1., 1.])\nother = tensor([3., 4.], "
+                                  "requires_grad=True)\n→ ?\n  sent to AccumulateGrad → x")
+    answers = mul["answers"]
+    assert answers["panel"][1][1].endswith("→ tensor([3., 4.])\n  sent to AccumulateGrad → x")
+    assert answers["expected"] == [([3.0, 4.0], [2], "tensor([3., 4.])"),
+                                   ([1.0, 2.0], [2], "tensor([1., 2.])")]
+    assert answers["sections"] == [1, 2]
+    assert frames[1]["quiz"][0]["ask"] == "grad_self = ?"  # SumBackward0's
+    assert not any("quiz" in f or "answers" in f for f in frames if f["kind"] != "grads")
+
+
+QUESTION = {"ask": "grad_self = ?", "kind": "value"}
+SHAPE = {"ask": "grad_self.shape = ?", "kind": "shape"}
+EXPECTED = ([7.389056205749512, 1.0], [2], "tensor([7.3891, 1.0000])")
+
+
+@pytest.mark.parametrize("answer, verdict", [
+    ("[7.39, 1]", (True, "Correct: grad_self = tensor([7.3891, 1.0000])")),
+    ("tensor([7.39, 1.])", (True, "Correct: grad_self = tensor([7.3891, 1.0000])")),
+    (np.array([7.4, 1.0]), (True, "Correct: grad_self = tensor([7.3891, 1.0000])")),
+    ("[7.5, 1]", (False, "Not quite: that is not within 1% of grad_self. Try again, or Reveal.")),
+    ("7.39", (False, "Not quite: the answer should hold 2 values, got a single value. Try "
+                     "again, or Reveal.")),
+    ("[7.39, 1, 0]", (False, "Not quite: the answer should hold 2 values, got 3. Try again, "
+                             "or Reveal.")),
+    ("7,39", (False, "Not quite: that is not within 1% of grad_self. Try again, or Reveal.")),
+    ("e**2", (False, "Could not check this: could not read 'e**2': type a number (7.39), a "
+                     "list ([1, 2.5]) or, for a shape, a tuple ((2, 3)).")),
+    ("", (False, "Could not check this: could not read '': type a number (7.39), a list "
+                 "([1, 2.5]) or, for a shape, a tuple ((2, 3)).")),
+])
+def test_a_prediction_is_checked_as_the_exercises_check_answers(answer, verdict):
+    assert check_prediction(answer, QUESTION, EXPECTED, 0.01) == verdict
+
+
+def test_a_shape_prediction_must_be_exact():
+    assert check_prediction("(2,)", SHAPE, EXPECTED, 0.01) == \
+        (True, "Correct: grad_self.shape = (2,)")
+    assert check_prediction(torch.Size([2]), SHAPE, EXPECTED, 0.01)[0]
+    assert check_prediction("(3,)", SHAPE, EXPECTED, 0.01) == \
+        (False, "Not quite: grad_self.shape is another shape. Try again, or Reveal.")
+    assert check_prediction("(2, 1)", SHAPE, EXPECTED, 0.01)[0] is False

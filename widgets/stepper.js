@@ -11,6 +11,13 @@
 // "Fit" shows the whole graph but never with node text under MIN_TEXT_PX on screen. Edges point
 // forward as torchviz draws them; an edge that carried a gradient shows the arrowhead Python put
 // halfway along it pointing the other way, and the edges of the step shown animate that way.
+//
+// A node that receives its gradient in parts (frame.parts adds to its count) is "waiting" while
+// it has some but not all of them: its class, and the badge Python drew for it (data-node).
+// The toolbar's meter shows the bytes the saved tensors hold at the step shown, with a
+// sparkline over the steps recorded. In predict mode a frame's quiz asks for its gradients:
+// the answer goes to the kernel, which checks it and sends the frame again with the verdict
+// (and the gradient, once right or revealed); Step waits until every question is settled.
 
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 200], ["10×", 80], ["max", 16]];
 const LEGEND = [
@@ -19,6 +26,7 @@ const LEGEND = [
   ["done", "node finished"],
   ["freed", "saved tensor freed"],
   ["needed", "needed a freed tensor"],
+  ["waiting", "waiting for more gradient parts"],
 ];
 const KEYS = [
   ["→  or  Space", "step: run the next engine event"],
@@ -30,13 +38,20 @@ const KEYS = [
   ["0", "fit the graph (text stays readable)"],
   ["1", "actual size"],
   ["Shift + arrows", "pan the graph (or drag it)"],
+  ["Enter", "in the answer box: check the prediction"],
   ["Tab", "move between the controls"],
   ["?", "show or hide these shortcuts"],
 ];
 const MARKS = ["carried", "freed", "done"];
+const SPARK = [120, 18];  // the memory sparkline's size in px
 const MIN_TEXT_PX = 11.2;  // smallest node text "Fit" allows on screen (a margin above 11 px)
 const ZOOM_STEP = 1.25;
 const ZOOM_LIMITS = [0.1, 4];
+const SVG_NS = "http://www.w3.org/2000/svg";
+const MEMORY_NOTE = "Bytes held by the saved tensors of this graph at the step shown: each " +
+  "storage once, however many saved tensors share it (PyTorch saves a tensor, not a copy, so " +
+  "this includes tensors your code holds too). It falls as nodes free their saved tensors, " +
+  "stays with retain_graph=True and grows with create_graph=True.";
 let views = 0;  // numbers each view, for ids unique in the page
 
 function h(tag, attrs = {}, ...children) {
@@ -83,6 +98,17 @@ function render({ model, el }) {
                               title: "Move between the recorded steps",
                               "aria-label": "Recorded step" });
   const counter = h("span", { class: "gl-counter", "aria-live": "off" });
+  const memText = h("span", { class: "gl-mem-text" });
+  const spark = document.createElementNS(SVG_NS, "svg");
+  spark.setAttribute("class", "gl-spark");
+  spark.setAttribute("width", String(SPARK[0]));
+  spark.setAttribute("height", String(SPARK[1]));
+  spark.setAttribute("aria-hidden", "true");
+  const sparkLine = document.createElementNS(SVG_NS, "polyline");
+  const sparkDot = document.createElementNS(SVG_NS, "circle");
+  sparkDot.setAttribute("r", "2.5");
+  spark.append(sparkLine, sparkDot);
+  const meter = h("span", { class: "gl-mem", title: MEMORY_NOTE }, memText, spark);
   const outBtn = button("−", "Zoom out (−)", "gl-zoom-out");
   const inBtn = button("+", "Zoom in (+)", "gl-zoom-in");
   const zoomText = h("span", { class: "gl-zoom", title: "Zoom: 100% is the drawing's actual size" });
@@ -99,7 +125,7 @@ function render({ model, el }) {
                       runBtn, againBtn),
                     h("div", { class: "gl-group gl-view", role: "group", "aria-label": "Zoom" },
                       outBtn, zoomText, inBtn, fitBtn, actualBtn, helpBtn),
-                    h("div", { class: "gl-group gl-where" }, slider, counter));
+                    h("div", { class: "gl-group gl-where" }, slider, counter, meter));
   const message = h("div", { class: "gl-message" });
   const graph = h("div", { class: "gl-graph", tabindex: "0", role: "group",
                            "aria-label": "Backward graph (Shift+arrow keys or drag to pan, + and − zoom)" });
@@ -121,6 +147,8 @@ function render({ model, el }) {
 
   // the SVG is made by Python from Graphviz output, every label escaped (see gradlab.viz.dot)
   let elements = new Map();
+  let badges = new Map();  // node id -> its "waiting" badge
+  const parts = new Map();  // node id -> [parts received, parts in all] at the step applied
   let svg = null;
   let natural = { width: 1, height: 1, text: 14 };  // px at 100%: size, smallest node text
   let zoom = 1;
@@ -131,6 +159,9 @@ function render({ model, el }) {
     svg = graph.querySelector("svg");
     elements = new Map();
     for (const g of graph.querySelectorAll("g[id]")) elements.set(g.id, g);
+    badges = new Map();
+    for (const g of graph.querySelectorAll("g.gl-wait")) badges.set(g.dataset.node, g);
+    parts.clear();
     if (!svg) return;
     natural = measure(svg);
     applyZoom(mode === "free" ? zoom : zoomFor(mode));
@@ -147,7 +178,7 @@ function render({ model, el }) {
     // px per unit of the node text: the viewBox's, times the scale Graphviz gives a big drawing
     const scale = svgEl.querySelector("g.graph")?.transform.baseVal.consolidate()?.matrix.a ?? 1;
     const perUnit = (box?.width ? width / box.width : 1) * scale;
-    const sizes = [...svgEl.querySelectorAll("g.node text")]
+    const sizes = [...svgEl.querySelectorAll("g.node > text")]
       .map((t) => Number(t.getAttribute("font-size"))).filter((s) => s > 0);
     return { width, height, text: (sizes.length ? Math.min(...sizes) : 14) * perUnit };
   }
@@ -226,6 +257,16 @@ function render({ model, el }) {
     for (const key of MARKS) {
       for (const id of frame[key]) elements.get(id)?.classList.toggle(key, on);
     }
+    for (const [id, n, total] of frame.parts) {
+      const got = (parts.get(id)?.[0] ?? 0) + (on ? n : -n);
+      parts.set(id, [got, total]);
+      const waiting = got > 0 && got < total;
+      elements.get(id)?.classList.toggle("waiting", waiting);
+      const badge = badges.get(id);
+      if (!badge) continue;
+      badge.classList.toggle("gl-on", waiting);
+      if (waiting) badge.querySelector("text").textContent = `waiting ${got} of ${total}`;
+    }
   }
 
   function show(k) {
@@ -244,8 +285,16 @@ function render({ model, el }) {
     flowEls = frame.carried.map((id) => elements.get(id)).filter(Boolean);
     for (const e of flowEls) e.classList.add("flow");
     if (currentEl) reveal(currentEl);
+    // a verdict re-draws the quiz: the focus stays in it (or goes to Step once it is settled);
+    // a question that stops a keyboard step (Step is disabled) takes the focus
+    const active = document.activeElement;
+    const typing = Boolean(panel.contains(active) && active.closest(".gl-quiz"));
+    const stepping = active === stepBtn || active === root;
     drawPanel(frame);
+    drawMemory(k);
     controls();
+    const answer = panel.querySelector(".gl-answer");
+    if (typing || answer && stepping) (answer ?? stepBtn).focus();
     root.dataset.index = String(k);
     root.dataset.node = frame.node ?? "";
   }
@@ -266,6 +315,34 @@ function render({ model, el }) {
                     h("span", { class: `gl-badge gl-badge-${frame.kind}`, text: frame.event || frame.kind }),
                     h("span", { text: frame.title }));
     const items = [title];
+    let answer = null;
+    for (const q of frame.quiz ?? []) {
+      const box = h("div", { class: `gl-quiz gl-quiz-${q.state}` });
+      if (q.state === "open" && !answer) {
+        const id = `${uid}-answer`;
+        answer = h("input", { type: "text", class: "gl-answer", id, value: q.answer,
+                              autocomplete: "off", spellcheck: "false",
+                              placeholder: q.kind === "shape" ? "e.g. (2, 3)" : "e.g. 7.39 or [1, 2]",
+                              "aria-describedby": `${id}-verdict` });
+        const check = button("Check", "Check the prediction in Python (Enter)", "gl-check");
+        const revealBtn = button("Reveal", "Show this gradient without an answer", "gl-reveal");
+        const send = () => { model.send({ type: "predict", answer: answer.value }); };
+        answer.addEventListener("keydown", (e) => {
+          if (e.key === "Enter") { e.preventDefault(); send(); }
+        });
+        check.addEventListener("click", send);
+        revealBtn.addEventListener("click", () => model.send({ type: "reveal" }));
+        box.append(h("label", { for: id, class: "gl-ask", text: `Predict ${q.ask}` }),
+                   h("div", { class: "gl-quiz-row" }, answer, check, revealBtn),
+                   h("div", { class: "gl-verdict", id: `${id}-verdict`, role: "status",
+                              text: q.verdict }));
+      } else if (q.state === "open") {
+        box.append(h("span", { class: "gl-ask", text: `Next: ${q.ask}` }));
+      } else {
+        box.append(h("div", { class: "gl-verdict", text: q.verdict }));
+      }
+      items.push(box);
+    }
     for (const [head, text, style] of frame.panel) {
       items.push(h("div", { class: `gl-sec gl-sec-${style || "plain"}` },
                    h("div", { class: "gl-head", text: head }), h("pre", { text })));
@@ -277,6 +354,48 @@ function render({ model, el }) {
                                   ".grad keeps what they did." }));
     }
     panel.replaceChildren(...items);
+  }
+
+  function blocked() {  // an open question at the last frame: the pass waits for it
+    return (frames[frames.length - 1]?.quiz ?? []).some((q) => q.state === "open");
+  }
+
+  // ---- the saved tensors' memory ---------------------------------------------------------------
+
+  function bytesText(n) {
+    if (n < 100000) return `${n.toLocaleString("en-US")} byte${n === 1 ? "" : "s"}`;
+    const units = ["KiB", "MiB", "GiB"];
+    let i = -1;
+    do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
+    return `${n.toFixed(1)} ${units[i]}`;
+  }
+
+  let sparkMax = 0;
+  function drawSpark() {  // once per message: one point per pixel column (its highest value)
+    const [w, hgt] = SPARK;
+    const n = frames.length;
+    sparkMax = frames.reduce((top, f) => Math.max(top, f.saved_bytes), 1);
+    const cols = Math.min(n, w);
+    const points = [];
+    for (let c = 0; c < cols; c++) {
+      let top = 0;
+      for (let i = Math.floor(c * n / cols); i < Math.max(Math.floor((c + 1) * n / cols), 1); i++) {
+        top = Math.max(top, frames[i].saved_bytes);
+      }
+      const x = cols > 1 ? 1 + c * (w - 2) / (cols - 1) : w / 2;
+      points.push(`${x.toFixed(1)},${(hgt - 2 - top / sparkMax * (hgt - 4)).toFixed(1)}`);
+    }
+    sparkLine.setAttribute("points", points.join(" "));
+  }
+
+  function drawMemory(k) {
+    const bytes = frames[k].saved_bytes;
+    memText.textContent = `saved: ${bytesText(bytes)}`;
+    const n = frames.length;
+    const [w, hgt] = SPARK;
+    sparkDot.setAttribute("cx", (n > 1 ? 1 + k * (w - 2) / (n - 1) : w / 2).toFixed(1));
+    sparkDot.setAttribute("cy", (hgt - 2 - bytes / sparkMax * (hgt - 4)).toFixed(1));
+    meter.setAttribute("aria-label", `saved tensors hold ${bytesText(bytes)} at step ${k}`);
   }
 
   function controls() {
@@ -291,8 +410,13 @@ function render({ model, el }) {
                              : "The engine runs one event per Step: the total is known at the end.";
     backBtn.disabled = applied <= 0;
     resetBtn.disabled = applied <= 0;
-    stepBtn.disabled = complete && applied >= last;
+    const held = applied >= last && blocked();
+    stepBtn.disabled = complete && applied >= last || held;
+    stepBtn.title = held ? "Answer the prediction (or Reveal it) first"
+                         : "Run the next engine event (→ or Space)";
     runBtn.disabled = complete && applied >= last;
+    runBtn.title = held ? "Run the rest of the pass, revealing the gradients it would ask for"
+                        : "Run the rest of the pass";
     againBtn.hidden = !complete;
     playBtn.textContent = timer ? "Pause" : "Play";
     playBtn.setAttribute("aria-pressed", String(Boolean(timer)));
@@ -309,7 +433,7 @@ function render({ model, el }) {
 
   function step() {
     if (applied < frames.length - 1) moveTo(applied + 1);
-    else if (!model.get("complete") && !waiting) {
+    else if (!model.get("complete") && !waiting && !blocked()) {
       waiting = true;
       controls();
       model.send({ type: "step" });
@@ -326,7 +450,7 @@ function render({ model, el }) {
   }
 
   function tick() {
-    if (applied >= frames.length - 1 && model.get("complete")) return stop();
+    if (applied >= frames.length - 1 && (model.get("complete") || blocked())) return stop();
     step();
     timer = setTimeout(tick, Number(speed.value));
   }
@@ -347,6 +471,7 @@ function render({ model, el }) {
       }
       for (let i = 0; i < msg.frames.length; i++) frames[msg.start + i] = msg.frames[i];
       waiting = false;
+      drawSpark();
       const target = msg.index ?? wanted ?? model.get("index");
       wanted = null;
       show(target < frames.length ? target : applied < 0 ? 0 : applied);
@@ -382,6 +507,7 @@ function render({ model, el }) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = e.target.tagName;
     if (e.key === "Escape" && !help.box.hidden) return stopped(e, () => toggleHelp(false));
+    if (e.target.type === "text") return e.stopPropagation();  // typing an answer: every key
     if (e.key === "?") return stopped(e, () => toggleHelp());
     if (tag === "SELECT" || tag === "INPUT") return;  // they have their own keys
     if ((e.key === " " || e.key === "Enter") && tag === "BUTTON") return;  // the button's own

@@ -18,69 +18,107 @@ backward once, when it is created, with hooks on every node recording the order 
 gradients, and its steps replay that record (``.grad`` is final from the start).
 
 The SVG is drawn once, in Python (:func:`gradlab.viz.make_dot`, every element's ``id`` is its
-model id); a step in the browser only toggles CSS classes on elements by id.
+model id); a step in the browser only toggles CSS classes on elements by id. A node that gets
+its gradient in several parts carries a hidden "waiting k of M" badge, shown while it waits.
+
+Predict mode (``predict=True``) makes the stepper an exercise: each step that computes
+gradients hides them ("grad_self = ?") until the student predicts each one (a value, or the
+shape of a tensor too big to print), checked in Python with a relative ``tolerance`` as
+:mod:`gradlab.exercises` checks answers, or reveals it. Until then the pass does not go on, and
+nothing that would give the answer away leaves Python: the browser and the pictures outside a
+live kernel (text, SVG, PNG) show the question, not the value.
 """
 from __future__ import annotations
 
+import html
 import re
+import textwrap
+from pathlib import Path
+from typing import NamedTuple
 
 import anywidget
 import traitlets
 
 from ..autograd.engine import NodeEntered
 from ..viz import model as m
-from ..viz.dot import Drawing
+from ..viz.dot import FONT_FAMILY, Drawing
+from ..viz.raster import css_size, svg_to_png
 from . import frontend, styles, with_pictures
-from .trace import (FrameMaker, graph_nodes, record_torch, state_at, torch_backward_again)
+from .trace import (FrameMaker, answer_text, check_prediction, fmt_bytes, graph_nodes, hang,
+                    record_torch, state_at, torch_backward_again)
 
 CHUNK = 1000  # frames per message when many are sent at once
+ANSWER_CHARS = 2000  # a typed prediction is read up to this length
+
+
+class Verdict(NamedTuple):
+    """What :meth:`BackwardStepper.predict` says: right or not, and the message (its repr)."""
+
+    correct: bool
+    message: str
+
+    def __repr__(self):
+        return self.message
 
 
 class BackwardStepper:
-    """Step through ``output.backward(gradient, retain_graph=retain_graph)`` one event at a time.
+    """Step through ``output.backward(gradient, retain_graph, create_graph)`` one event at a time.
 
-    ``params`` names the tensors in the drawing (a mapping such as ``locals()``; by default the
-    caller's variables); above ``max_nodes`` nodes the drawing is collapsed, with a message, and
-    steps at nodes not drawn still run. ``show_saved`` draws the saved tensors (they turn
-    "freed" as the pass releases them).
+    ``retain_graph`` defaults to ``create_graph``, as in ``backward()``. ``params`` names the
+    tensors in the drawing (a mapping such as ``locals()``; by default the caller's variables);
+    above ``max_nodes`` nodes the drawing is collapsed, with a message, and steps at nodes not
+    drawn still run. ``show_saved`` draws the saved tensors (they turn "freed" as the pass
+    releases them). ``predict`` asks the student for each gradient before showing it, right
+    within ``tolerance`` (relative; a shape must be exact).
 
     Python API: ``step()`` (False once the pass is complete), ``back()``, ``reset()``, ``run()``
-    (to the end), ``try_backward()`` (a second backward: returns PyTorch's error, shown at the
-    node that needed a freed tensor), ``events`` (the engine events so far), ``frames``,
-    ``index``, ``state``, ``view()`` (a widget showing the current step; displaying the stepper
-    makes one).
+    (to the end, revealing what predict mode hides), ``try_backward()`` (a second backward:
+    returns PyTorch's error, shown at the node that needed a freed tensor), ``question`` and
+    ``predict(value)`` / ``reveal()`` (predict mode), ``export_frames(folder)`` (every step as
+    SVG and PNG), ``events`` (the engine events so far), ``frames``, ``index``, ``state``,
+    ``view()`` (a widget showing the current step; displaying the stepper makes one).
     """
 
-    def __init__(self, output, gradient=None, retain_graph=False, *, params=None,
-                 max_nodes: int | None = 500, show_saved=True):
+    def __init__(self, output, gradient=None, retain_graph=None, *, create_graph=False,
+                 predict=False, tolerance=0.01, params=None, max_nodes: int | None = 500,
+                 show_saved=True):
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or \
+                not 0 <= tolerance < float("inf"):
+            raise ValueError(f"tolerance must be a number >= 0 (0.01 is 1%), got {tolerance!r}")
         outputs = tuple(output) if isinstance(output, (tuple, list)) else (output,)
         if params is None:
             params = m.caller_variables()
         graph = m.build(outputs, params, max_nodes=max_nodes)
         self.graph = graph
-        self.svg = gradient_heads(_strip_prolog(Drawing(graph, show_saved=show_saved).svg))
         self.message = _size_message(graph, max_nodes)
-        self.retain_graph = bool(retain_graph)
+        self.create_graph = bool(create_graph)
+        self.retain_graph = self.create_graph if retain_graph is None else bool(retain_graph)
+        self.tolerance = tolerance
         self.index = 0
         self.complete = False
         self.events = []
         self.error = None
         self._frames = []
+        self._answers = {}  # predict mode: frame index -> what its questions hide
         self._views = []
         self._outputs, self._gradient = outputs, gradient
         self._leaves = [fn.variable for fn in graph_nodes(outputs)
                         if getattr(fn, "variable", None) is not None]
+        # made before the pass runs: it counts the saved tensors the graph holds
+        self._maker = FrameMaker(graph, None, self.retain_graph, create_graph=self.create_graph,
+                                 predict=bool(predict))
+        self.svg = wait_badges(gradient_heads(_strip_prolog(
+            Drawing(graph, show_saved=show_saved).svg)), self._maker.fan_in())
         if graph.backend == "torch":
-            events, values = record_torch(outputs, _torch_gradients(outputs, gradient),
-                                          self.retain_graph)
+            events, self._maker.values = record_torch(
+                outputs, _torch_gradients(outputs, gradient), self.retain_graph,
+                self.create_graph)
             self._source = iter(events)
-            self._maker = FrameMaker(graph, values, self.retain_graph)
             seeds = _torch_seeds(outputs, gradient)
         else:
             from ..autograd.functional import _given, _seed_grads, backward_stream
             self._source = backward_stream(outputs, gradient, retain_graph=self.retain_graph,
-                                           trace=True)
-            self._maker = FrameMaker(graph, None, self.retain_graph)
+                                           create_graph=self.create_graph, trace=True)
             seeds = _seed_grads(outputs, _given(gradient, len(outputs)))
         start = self._maker.start(outputs, seeds)
         if graph.backend == "torch":
@@ -103,16 +141,25 @@ class BackwardStepper:
 
     @property
     def state(self) -> dict:
-        """What the view shows at ``index``: the current node id and the sets marked so far."""
+        """What the view shows at ``index``: the current node id, the sets marked so far, the
+        nodes waiting for more parts of their gradient, the bytes saved tensors hold."""
         return state_at(self._frames, self.index)
 
     def step(self) -> bool:
-        """Advance one step; False once the pass is complete (nothing more to show)."""
+        """Advance one step; False once the pass is complete (nothing more to show).
+
+        In predict mode the pass waits at an open question: RuntimeError until it is answered
+        (``predict``) or revealed (``reveal``).
+        """
         if self.index < len(self._frames) - 1:
             self.index += 1
             return True
         if self.complete:
             return False
+        if self._open() is not None:
+            raise RuntimeError(f"step {len(self._frames) - 1} asks for a prediction "
+                               f"({self.question}): answer it with stepper.predict(value), or "
+                               "see it with stepper.reveal()")
         start = len(self._frames)
         try:
             return self._pull()
@@ -132,14 +179,51 @@ class BackwardStepper:
         self.index = 0
 
     def run(self):
-        """Run the pass to its end."""
-        start = len(self._frames)
+        """Run the pass to its end (predict mode: revealing every gradient on the way)."""
+        start = len(self._frames) - (self._open() is not None)  # a revealed frame changes
         try:
-            while not self.complete and self._pull():
-                pass
+            self._pull_all()
         finally:
             self._publish(start)
             self.index = len(self._frames) - 1
+
+    @property
+    def question(self) -> str | None:
+        """Predict mode: what the stepper waits for ("grad_self = ?"), or None."""
+        question = self._open()
+        return question["ask"] if question is not None else None
+
+    def predict(self, answer) -> Verdict:
+        """Predict mode: answer the open question (a number, a list, a tensor, a shape, or the
+        text one would type: "7.39", "[1, 2]", "(2, 3)"). Right: the gradient shows."""
+        start = len(self._frames) - 1
+        verdict = self._predict(answer)
+        self._publish(start)
+        return verdict
+
+    def reveal(self):
+        """Predict mode: show the gradient the open question hides, without an answer."""
+        if self._open() is None:
+            raise RuntimeError(self._nothing_open("reveal"))
+        self._reveal_open()
+        self._publish(len(self._frames) - 1)
+
+    def export_frames(self, folder) -> list[Path]:
+        """Run the pass to its end, then write every step to ``folder`` (made if missing) as
+        ``step-000.svg`` and ``step-000.png``, ...: the drawing with the step's marks, a title
+        line and the panel's text, for slides. Returns the paths: each step's SVG, then PNG."""
+        self.run()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        digits = max(3, len(str(len(self._frames) - 1)))
+        paths = []
+        for k in range(len(self._frames)):
+            svg = self.slide_svg(k)
+            name = folder / f"step-{k:0{digits}d}"
+            name.with_suffix(".svg").write_text(svg, encoding="utf-8")
+            name.with_suffix(".png").write_bytes(svg_to_png(svg))
+            paths += [name.with_suffix(".svg"), name.with_suffix(".png")]
+        return paths
 
     def try_backward(self):
         """Run backward again (after finishing this pass); return PyTorch's error, or None.
@@ -166,7 +250,7 @@ class BackwardStepper:
         if self.graph.backend == "torch":
             node, error = torch_backward_again(self._outputs,
                                                _torch_gradients(self._outputs, self._gradient),
-                                               self.retain_graph)
+                                               self.retain_graph, self.create_graph)
         else:
             node, error = self._gradlab_again()
         self.error = error
@@ -178,8 +262,8 @@ class BackwardStepper:
         from ..autograd.functional import backward_stream
         last = None
         try:
-            for ev in backward_stream(self._outputs, self._gradient,
-                                      retain_graph=self.retain_graph, trace=True):
+            for ev in backward_stream(self._outputs, self._gradient, self.retain_graph,
+                                      self.create_graph, trace=True):
                 if type(ev) is NodeEntered:
                     last = ev.node
         except RuntimeError as e:
@@ -201,8 +285,67 @@ class BackwardStepper:
             self._append(self._maker.error(self._maker.entered, e))
             raise
         self.events.append(event)
-        self._append(self._maker.frame(event))
+        frame = self._maker.frame(event)
+        answers = frame.pop("answers", None)  # predict mode: kept here, never sent
+        if answers is not None:
+            self._answers[len(self._frames)] = answers
+        self._append(frame)
         return True
+
+    def _pull_all(self):
+        """Pull every event left, revealing what predict mode hides."""
+        self._reveal_open(every=True)
+        while not self.complete and self._pull():
+            self._reveal_open(every=True)
+
+    # ---- predict mode ---------------------------------------------------------------------------
+
+    def _open(self):
+        """The open question of the last frame (no other frame can have one), or None."""
+        quiz = self._frames[-1].get("quiz") if self._frames else None
+        return next((q for q in quiz if q["state"] == "open"), None) if quiz else None
+
+    def _nothing_open(self, what) -> str:
+        if not self._maker.predict:
+            return (f"nothing to {what}: only a stepper made with predict=True asks for "
+                    "gradients")
+        return f"nothing to {what} now: step on to a node that computes gradients"
+
+    def _predict(self, answer) -> Verdict:
+        question = self._open()
+        if question is None:
+            raise RuntimeError(self._nothing_open("predict"))
+        k = len(self._frames) - 1
+        j = self._frames[k]["quiz"].index(question)
+        correct, message = check_prediction(answer, question, self._answers[k]["expected"][j],
+                                            self.tolerance)
+        question["answer"] = answer if isinstance(answer, str) else str(answer)
+        question["verdict"] = message
+        if correct:
+            self._resolve(k, j, "correct")
+        return Verdict(correct, message)
+
+    def _reveal_open(self, every=False) -> bool:
+        """Reveal the (every) open question of the last frame; True if there was one."""
+        k = len(self._frames) - 1
+        revealed = False
+        for j, question in enumerate(self._frames[k].get("quiz", ())):
+            if question["state"] == "open" and (every or not revealed):
+                question["verdict"] = hang("Revealed: ", answer_text(
+                    question, self._answers[k]["expected"][j]))
+                self._resolve(k, j, "revealed")
+                revealed = True
+        return revealed
+
+    def _resolve(self, k, j, state):
+        """Question ``j`` of frame ``k`` is answered or revealed: its gradient shows."""
+        frame, answers = self._frames[k], self._answers[k]
+        frame["quiz"][j]["state"] = state
+        at = answers["sections"][j]
+        frame["panel"][at] = answers["panel"][at]
+        if all(q["state"] != "open" for q in frame["quiz"]):
+            frame["panel"] = answers.pop("panel")
+            del self._answers[k]
 
     def _append(self, frame):
         frame["step"] = len(self._frames)
@@ -232,6 +375,12 @@ class BackwardStepper:
         lines = [self._describe(index)]
         if self.message:
             lines.append(self.message)
+        for question in self._frames[index].get("quiz", ()):
+            if question["state"] == "open":
+                lines.append(f"  predict {question['ask']}  (stepper.predict(value), or "
+                             "stepper.reveal())")
+            if question["verdict"]:
+                lines.append(hang("    ", question["verdict"]))
         for head, body, _ in self._frames[index]["panel"]:
             lines.append(f"  {head}:")
             lines.extend("    " + line for line in body.split("\n"))
@@ -241,6 +390,27 @@ class BackwardStepper:
         """The drawing with a step's highlights (by default the current one), styled inline."""
         index = self.index if index is None else index
         return static_svg(self.svg, state_at(self._frames, index))
+
+    def slide_svg(self, index: int | None = None) -> str:
+        """A step (by default the current one) as one picture, for slides: a title line, the
+        saved tensors' bytes, the drawing with the step's marks and the panel's text beside it."""
+        index = self.index if index is None else index
+        frame = self._frames[index]
+        so_far = "" if self.complete else " so far"
+        lines = [(f"Step {index} of {len(self._frames) - 1}{so_far}: {frame['title']}", "title"),
+                 (f"saved tensors hold {fmt_bytes(frame['saved_bytes'])}", "note")]
+        panel = []
+        for question in frame.get("quiz", ()):
+            if question["state"] == "open":
+                panel.append((f"predict {question['ask']}", "head"))
+            panel += [(line, "body") for line in question["verdict"].split("\n") if line]
+        for head, body, style in frame["panel"]:
+            panel.append((head, "formula" if style == "formula" else "head"))
+            if style == "note":  # prose: wrapped, as the panel wraps it
+                body = "\n".join(textwrap.fill(line, 72) for line in body.split("\n"))
+            panel += [(line, "body") for line in body.split("\n")]
+            panel.append(("", "body"))
+        return slide(self.static_svg(index), lines, panel)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.view()._repr_mimebundle_(**kwargs)
@@ -283,21 +453,26 @@ class StepperView(anywidget.AnyWidget):
     def _on_message(self, _, content, buffers):
         kind = content.get("type") if isinstance(content, dict) else None
         stepper = self.stepper
-        start = len(stepper.frames)
+        open_question = stepper._open() is not None
+        # a question answered or revealed changes its frame; a refused step sends it again
+        start = len(stepper.frames) - open_question
         try:
             if kind == "sync":
                 self.send_frames(0)
                 self.send({"type": "index", "index": self.index})
-            elif kind == "step" and not stepper.complete:
+            elif kind == "step" and not stepper.complete and not open_question:
                 stepper._pull()
             elif kind == "run":
-                while not stepper.complete and stepper._pull():
-                    pass
+                stepper._pull_all()
             elif kind == "again" and stepper.complete:
                 stepper._again()
+            elif kind == "predict" and open_question:
+                stepper._predict(str(content.get("answer", ""))[:ANSWER_CHARS])
+            elif kind == "reveal" and open_question:
+                stepper._reveal_open()
         except RuntimeError:
             pass  # already recorded as an error frame, which the browser shows
-        if kind in ("step", "run", "again"):
+        if kind in ("step", "run", "again", "predict", "reveal"):
             stepper._publish(start, asker=self)
 
     def __repr__(self) -> str:
@@ -360,9 +535,10 @@ _GROUP = re.compile(r'<g id="([ne]\d+)" class="([^"]*)"')
 
 
 def static_svg(svg: str, state: dict) -> str:
-    """``svg`` with the classes of ``state`` (see ``state_at``) and the CSS that colours them."""
+    """``svg`` with the classes of ``state`` (see ``state_at``) and the CSS that colours them;
+    the badges of the nodes that wait for more parts show."""
     marks = {}
-    for key in ("carried", "freed", "done", "needed"):
+    for key in ("carried", "freed", "done", "needed", "waiting"):
         for i in state[key]:
             marks.setdefault(i, []).append(key)
     if state["current"] is not None:
@@ -375,9 +551,89 @@ def static_svg(svg: str, state: dict) -> str:
         return f'<g id="{match.group(1)}" class="{match.group(2)} {" ".join(extra)}"'
 
     body = _GROUP.sub(mark, svg)
+    for nid, (got, total) in state["waiting"].items():
+        body = re.sub(f'<g class="gl-wait" data-node="{nid}" display="none">(.*?>)waiting 0 of ',
+                      rf'<g class="gl-wait" data-node="{nid}">\g<1>waiting {got} of ', body,
+                      count=1)
     end = body.index(">", body.index("<svg")) + 1
     head = body[:end].replace("<svg", '<svg class="gradlab-stepper"', 1)
     return f"{head}\n<style>{STATIC_CSS}</style>{body[end:]}"
+
+
+_NODE_BOX = re.compile(r'<g id="(n\d+)" class="node[^"]*">\n<title>[^<]*</title>\n'
+                       r'<polygon[^>]* points="([^"]+)"')
+BADGE_FONT = 9.0  # the drawing's units (its node text is 10)
+
+
+def wait_badges(svg: str, fan_in: dict) -> str:
+    """``svg`` with a hidden "waiting 0 of M" badge above each node of ``fan_in`` (``{node id:
+    M}``: the nodes that receive their gradient in M parts), drawn last, over the edges, as
+    ``<g class="gl-wait" data-node="n5">``. The stepper shows a node's badge, with its count,
+    while the node has some but not all of its parts."""
+    width = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg).group(1))
+    scale, dx, dy = (float(v) for v in re.search(
+        r'class="graph" transform="scale\(([\d.]+) [\d.]+\) rotate\(0\) '
+        r'translate\(([\d.]+) ([\d.]+)\)', svg).groups())
+    right_end, top_end = width / scale - dx - 2, 2 - dy  # the drawing's edges, in its units
+    badges = []
+    for match in _NODE_BOX.finditer(svg):
+        total = fan_in.get(match.group(1))
+        if total is None:
+            continue
+        v = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", match.group(2))]
+        right, top = max(v[::2]), min(v[1::2])
+        width = len(f"waiting {total - 1} of {total}") * 0.6 * BADGE_FONT + 8
+        height = BADGE_FONT + 5
+        x = min(right - 22, right_end - width)  # over the top right corner, clear of arrows
+        y = max(top - height + 4, top_end)
+        badges.append(
+            f'<g class="gl-wait" data-node="{match.group(1)}" display="none"><rect x="{x:.2f}" '
+            f'y="{y:.2f}" width="{width:.2f}" height="{height:.2f}" rx="3" fill="#fff3e0" '
+            f'stroke="#e65100"/><text xml:space="preserve" text-anchor="middle" '
+            f'x="{x + width / 2:.2f}" y="{y + height - 4:.2f}" font-family="{FONT_FAMILY}" '
+            f'font-size="{BADGE_FONT:.2f}" fill="#000000">waiting 0 of {total}</text></g>\n')
+    if not badges:
+        return svg
+    end = svg.rindex("</g>")  # the end of Graphviz's graph group
+    return svg[:end] + "".join(badges) + svg[end:]
+
+
+SUPERSCRIPT_T = '<tspan baseline-shift="super" font-size="75%">T</tspan>'
+SLIDE_TEXT = {"title": ("15", "bold", "#1f2328"), "note": ("12", "normal", "#57606a"),
+              "head": ("13", "bold", "#57606a"), "formula": ("13", "bold", "#6639ba"),
+              "body": ("12", "normal", "#1f2328")}  # font size (px), weight, colour
+
+
+def slide(drawing: str, lines: list, panel: list, pad=12, gap=20) -> str:
+    """One SVG: ``lines`` on top, ``drawing`` under them and the ``panel`` lines beside it
+    (each line a ``(text, kind)`` pair, kinds as in SLIDE_TEXT); monospace text throughout,
+    0.6 em per character, as the drawing's own text."""
+    def rows(items, x, y):
+        out = []
+        for text, kind in items:
+            size, weight, colour = SLIDE_TEXT[kind]
+            y += int(size) + 5
+            text = html.escape(text, False).replace("ᵀ", SUPERSCRIPT_T)  # no glyph in the PNG
+            out.append(f'<text xml:space="preserve" x="{x:.1f}" y="{y:.1f}" font-size="{size}" '
+                       f'font-weight="{weight}" fill="{colour}">{text}</text>')
+        return out, y
+
+    def wide(items):
+        return max((len(t) * 0.6 * int(SLIDE_TEXT[k][0]) for t, k in items), default=0)
+
+    width, height = css_size(drawing)
+    top, top_y = rows(lines, pad, pad - 4)
+    side, side_y = rows(panel, pad + width + gap, top_y + 4)
+    total_w = pad * 2 + max(wide(lines), width + gap + wide(panel))
+    total_h = max(top_y + 8 + height, side_y) + pad
+    end = drawing.index(">", drawing.index("<svg"))
+    tag = re.sub(r'\s(width|height|x|y)="[^"]*"', "", drawing[:end])
+    inner = (f'{tag} x="{pad}" y="{top_y + 8:.1f}" width="{width:.1f}" height="{height:.1f}"'
+             f'{drawing[end:]}')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
+            f'viewBox="0 0 {total_w:.0f} {total_h:.0f}">\n<rect width="100%" height="100%" '
+            f'fill="#ffffff"/>\n<g font-family="{FONT_FAMILY}">\n' + "\n".join(top + side) +
+            f'\n</g>\n{inner}\n</svg>\n')
 
 
 _EDGE = re.compile(r'(<g id="e\d+" class="edge[^"]*">.*?<path[^>]* d="([^"]+)".*?)(</g>)', re.S)

@@ -6,6 +6,7 @@ and the graph model that drew the SVG (:mod:`gradlab.viz.model`)::
     {"step": 3, "kind": "grads", "event": "GradsComputed", "node": "n2",
      "name": "MulBackward0", "title": "MulBackward0 computes the gradients of its inputs",
      "carried": ["e4", "e5"], "freed": [], "done": ["n2"], "needed": [],
+     "parts": [["n4", 2, 3]], "saved_bytes": 16,
      "panel": [["incoming grad", "tensor([1., 1.])", ""],
                ["grad_self = grad · other", "grad  = tensor([1., 1.])\\n...", "formula"], ...]}
 
@@ -20,15 +21,43 @@ union over frames 0..k, so a frame stays small on any graph (see :func:`state_at
 ``needed`` (error frames) lists the freed saved tensors the failing node needed. ``panel`` is
 a list of ``[heading, text, style]`` sections, all plain text.
 
+Where gradients meet. A node with several consumers (edges into it: its dependency count, as
+the engine counts it) receives its gradient in parts, one per edge, and runs only when the
+last has arrived; the engine adds the parts in its buffer as they come. ``parts`` lists
+``[node id, parts that arrived at this step, parts in all]`` for drawn nodes with two or more;
+like the marks, the count at step k is the sum over frames 0..k, and a node with some but not
+all of its parts is "waiting". The consumer's panel says which part it sent, the node's panel
+shows its incoming gradient as the sum of its parts, each with its source.
+
+Saved memory. ``saved_bytes`` is what the saved tensors of the graph being stepped hold at
+this step: the bytes of each storage they keep, counted once however many saved tensors (or
+views) share it. PyTorch saves an input tensor itself, not a copy, and an output saved by its
+own node as another tensor on the same storage (to avoid a reference cycle), so a saved tensor
+usually shares its storage with a tensor of the forward pass, which is counted even when your
+code holds it too: the number is what the graph keeps, not what freeing it would give back. A
+Python number PyTorch wraps into a tensor counts as that tensor's 8 bytes; a saved tensor
+modified in place is not counted (PyTorch lets nobody read it). It falls as nodes free their
+saved tensors, stays with ``retain_graph=True``, and with ``create_graph=True`` grows by the
+saved tensors of the nodes the backward records.
+
+Predict mode (``FrameMaker(..., predict=True)``): a ``grads`` frame shows ``→ ?`` for each
+gradient sent along an edge and asks for it in ``quiz``: a list of ``{"input", "ask", "kind"
+("value", or "shape" for a tensor too big to print), "state" ("open", "correct" or
+"revealed"), "answer", "verdict"}``. The maker puts what is hidden under ``"answers"`` (the
+full panel and the expected values), which the stepper takes out before anyone sees the frame.
+
 PyTorch outputs: :func:`record_torch` runs torch's backward once with hooks on every node and
 returns the same event objects gradlab's engine yields, for the same frames.
 """
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from ..autograd.engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,
-                               NodeEntered, SavedReleased)
+                               NodeEntered, SavedReleased, _dependencies)
+from ..exercises import _mismatch, plain
 from ..viz import model as m
 
 SHOW_VALUES = 16  # tensors with at most this many elements are printed in full
@@ -123,18 +152,25 @@ def _saved_value(node, cls, name):
     return _MISSING
 
 
-def formula_sections(node, grad_outputs, grad_inputs, values, targets) -> list:
+def input_names(node, n) -> list:
+    """The names of ``node``'s first ``n`` inputs as its formulas call them ("self", "other")."""
+    cls = formula_class(node)
+    return [cls._inputs[i] if cls is not None and i < len(cls._inputs) else f"input {i}"
+            for i in range(n)]
+
+
+def formula_sections(node, grad_outputs, grad_inputs, values, targets, hidden=()) -> list:
     """One panel section per input: ``grad_<input> = <text>``, the numbers, the result.
 
     The numbers are said plainly: a Python number PyTorch wrapped into a tensor shows as the
     number, ``self_sym_numel``/``self_sym_sizes`` as "self has 2 elements, shape (2,)", a saved
     value that is absent with the reason (the only input that needed it needs no gradient).
     The formula of an input that needs no gradient is not computed, so its numbers are not shown.
+    The results of the inputs in ``hidden`` show as "→ ?" (predict mode).
     """
     cls = formula_class(node)
     nexts = list(getattr(node, "next_functions", ()))
-    names = [cls._inputs[i] if cls is not None and i < len(cls._inputs) else f"input {i}"
-             for i in range(len(grad_inputs))]
+    names = input_names(node, len(grad_inputs))
     no_grad = [i >= len(nexts) or nexts[i][0] is None for i in range(len(grad_inputs))]
     sections = []
     for i, grad in enumerate(grad_inputs):
@@ -156,7 +192,7 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets) -> list:
         if grad is None:
             body.append("→ no gradient flows here")
         else:
-            body.append(hang("→ ", fmt(grad)))
+            body.append("→ ?" if i in hidden else hang("→ ", fmt(grad)))
             body.append(f"  sent to {target}")
         sections.append([head, "\n".join(body), "formula"])
     return sections
@@ -229,14 +265,20 @@ class FrameMaker:
     """Turns the events of one backward pass over ``graph`` into frames.
 
     ``values`` maps a node to the saved values its formulas used, for events replayed after
-    the fact (PyTorch); otherwise they are read from the live node at its GradsComputed.
+    the fact (PyTorch); otherwise they are read from the live node at its GradsComputed. Make
+    the maker before the pass runs: it counts the saved tensors the graph holds then.
+    ``create_graph`` says the pass records a graph of its own (whose saved tensors it counts
+    too); ``predict`` hides each computed gradient behind a question (see the module docstring).
     """
 
-    def __init__(self, graph: m.Graph, values: dict | None = None, retain_graph=False):
+    def __init__(self, graph: m.Graph, values: dict | None = None, retain_graph=False, *,
+                 create_graph=False, predict=False):
         self.graph = graph
         self.values = values
         self.retain_graph = retain_graph
-        self.incoming = {}     # node -> grad_outputs it entered with
+        self.create_graph = create_graph
+        self.predict = predict
+        self.incoming = {}     # node -> grad_outputs it entered with, until it has run
         self.marked = {"carried": set(), "freed": set(), "done": set()}  # ids already marked
         self.entered = None    # the last node entered (the culprit of an error)
         self.results, self.variable_edge = {}, {}
@@ -245,12 +287,33 @@ class FrameMaker:
                 self.results.setdefault(e.src, []).append(e)
             elif e.kind == m.EDGE_VARIABLE:
                 self.variable_edge[e.dst] = e.id
+        roots = [t.grad_fn for t in graph_outputs(graph) if t.grad_fn is not None]
+        self.needs = _dependencies(roots)  # node -> edges into it: the parts it waits for
+        self.arrived = {}      # node -> parts received so far
+        self.parts = {}        # node -> {output_nr: [(source, gradient)]}, until it has run
+        self.memory = SavedMemory(graph.backend)
+        self.known = set(roots) | set(self.needs)  # nodes not recorded by this pass
+        for node in self.known:
+            self.memory.add(node)
+        if create_graph:  # a graph hanging off a leaf's .grad is an earlier pass's
+            self._record_new([getattr(n, "variable", None) for n in self.needs], count=False,
+                             grads=True)
+
+    def fan_in(self) -> dict:
+        """``{node id: parts}`` for the drawn nodes that receive their gradient in 2+ parts."""
+        out = {}
+        for node, total in self.needs.items():
+            nid = self.graph.id_of(node)
+            if total > 1 and nid is not None:
+                out[nid] = total
+        return out
 
     def _frame(self, kind, node, title, event="", **fields):
         nid = self.graph.id_of(node) if node is not None else None
         frame = {"step": 0, "kind": kind, "event": event, "node": nid,
                  "name": type_name(node) if node is not None else "", "title": title,
-                 "carried": [], "freed": [], "done": [], "needed": [], "panel": []}
+                 "carried": [], "freed": [], "done": [], "needed": [], "parts": [],
+                 "saved_bytes": self.memory.bytes, "panel": []}
         frame.update(fields)
         for key, seen in self.marked.items():  # only what is new at this step
             new = [i for i in dict.fromkeys(frame[key]) if i is not None and i not in seen]
@@ -277,6 +340,13 @@ class FrameMaker:
     def start(self, outputs, seeds) -> dict:
         """Frame 0: the output and the gradient it is seeded with."""
         ids = [self.graph.id_of(t) for t in outputs]
+        for t, seed in zip(outputs, seeds):  # the first part of an output's gradient
+            if t.grad_fn is not None and seed is not None:
+                nr = t.output_nr if hasattr(type(t), "output_nr") else t._output_nr
+                self.parts.setdefault(t.grad_fn, {}).setdefault(nr, []).append(
+                    ("the seed gradient", seed))
+        if self.create_graph:  # a seed's own graph is not this pass's either
+            self._record_new(seeds, count=False)
         panel = [["seed gradient", "\n".join(fmt(s) for s in seeds), ""],
                  ["next", "Step runs the engine one event at a time: each node receives its "
                   "incoming gradient, applies its local derivative rule and sends the results "
@@ -292,9 +362,22 @@ class FrameMaker:
         return getattr(self, "_" + kind)(event, kind)
 
     def _incoming_section(self, node):
+        """The gradients ``node`` entered with; one received in parts, as their sum."""
         grads = self.incoming.get(node, ())
-        head = "incoming grad" if len(grads) == 1 else "incoming grads (one per output)"
-        return [head, "\n".join(fmt(g) for g in grads) or "None", ""]
+        parts = self.parts.get(node, {})
+        if len(grads) == 1:
+            got = parts.get(0, ())
+            if len(got) > 1:
+                return [f"incoming grad = sum of {len(got)} parts", _sum_text(got, grads[0]), ""]
+            return ["incoming grad", fmt(grads[0]), ""]
+        lines = []
+        for nr, grad in enumerate(grads):
+            got = parts.get(nr, ())
+            if len(got) > 1:
+                lines += [f"output {nr} = sum of {len(got)} parts:", _sum_text(got, grad)]
+            else:
+                lines.append(hang(f"output {nr}: ", fmt(grad)))
+        return ["incoming grads (one per output)", "\n".join(lines) or "None", ""]
 
     def _enter(self, ev, kind):
         node = ev.node
@@ -308,6 +391,12 @@ class FrameMaker:
             what = f"will add it into {self.leaf_label(node.variable)}.grad"
         else:
             what = "will apply its local derivative rule for each input"
+        total = self.needs.get(node, 0)
+        if total > 1:
+            what = (f"It waited until all {total} parts had arrived (its dependency count "
+                    f"reached 0): now it {what}.")
+        if self.create_graph:
+            self._record_new(grads)
         title = f"{type_name(node)} receives its gradient"
         return self._frame(kind, node, title, "NodeEntered", carried=carried,
                            panel=[self._incoming_section(node), ["next", what, "note"]])
@@ -318,27 +407,70 @@ class FrameMaker:
         return self._frame(kind, ev.node, title, "HookFired",
                            panel=[["gradients after the hook", text, ""]])
 
+    def _send(self, node, grad_inputs, names):
+        """Count the parts ``node`` sends along its edges: (target labels, ``parts`` entries)."""
+        labels, arrivals = [], {}
+        for i, (fn, nr) in enumerate(getattr(node, "next_functions", ())):
+            label = self.target_label(fn)
+            if fn is not None and i < len(grad_inputs):
+                got = self.arrived[fn] = self.arrived.get(fn, 0) + 1
+                total = self.needs.get(fn, 1)
+                if grad_inputs[i] is not None:
+                    self.parts.setdefault(fn, {}).setdefault(nr, []).append(
+                        (f"{type_name(node)} (grad_{names[i]})", grad_inputs[i]))
+                if total > 1:
+                    label += f" (part {got} of {total}: " + (
+                        f"it waits for {total - got} more)" if got < total else
+                        "all in, it can run)")
+                    tid = self.graph.id_of(fn)
+                    if tid is not None:
+                        arrivals.setdefault(tid, [tid, 0, total])[1] += 1
+            labels.append(label)
+        return labels, list(arrivals.values())
+
     def _grads(self, ev, kind):
-        node = ev.node
+        node, grads = ev.node, ev.grad_inputs
         values = self.values.get(node, {}) if self.values is not None else formula_values(node)
         nexts = list(getattr(node, "next_functions", ()))
-        targets = [self.target_label(fn) for fn, _ in nexts]
-        sections = formula_sections(node, self.incoming.get(node, ()), ev.grad_inputs, values,
-                                    targets)
+        names = input_names(node, len(grads))
+        targets, parts = self._send(node, grads, names)
+        incoming = self.incoming.get(node, ())
+        sections = formula_sections(node, incoming, grads, values, targets)
         nid = self.graph.id_of(node)
         edges = [self.graph.edge_id(node, i) if g is not None and i < len(nexts) and
-                 nexts[i][0] is not None else None for i, g in enumerate(ev.grad_inputs)]
+                 nexts[i][0] is not None else None for i, g in enumerate(grads)]
         carried = edges if nid is not None else []
+        head = [self._incoming_section(node)]
         if type_name(node) == "CopySlices":
             inner = getattr(node, "fn", None)  # gradlab's; torch does not expose it
             op = f" ({type_name(inner)})" if inner is not None else ""
-            sections.insert(0, ["CopySlices", "An in-place op changed a view of this tensor: "
-                                f"the view's part of the gradient goes through that op's "
-                                f"backward{op}, the rest passes through unchanged.", "note"])
+            head.append(["CopySlices", "An in-place op changed a view of this tensor: "
+                         f"the view's part of the gradient goes through that op's "
+                         f"backward{op}, the rest passes through unchanged.", "note"])
+        tail = []
+        if self.create_graph:
+            before, new = self.memory.bytes, self._record_new(grads)
+            if new:
+                tail.append(["saved memory", f"create_graph=True: this step recorded {new} new "
+                             f"node{'s' if new > 1 else ''}. " + _memory_change(
+                                 before, self.memory, "they save nothing new (nothing, or "
+                                 "storages already counted)"), "note"])
         title = f"{type_name(node)} computes the gradients of its inputs"
-        return self._frame(kind, node, title, "GradsComputed", carried=carried,
-                           done=[nid] if nid is not None else [],
-                           panel=[self._incoming_section(node)] + sections)
+        frame = self._frame(kind, node, title, "GradsComputed", carried=carried,
+                            done=[nid] if nid is not None else [], parts=parts,
+                            panel=head + sections + tail)
+        asked = [i for i, g in enumerate(grads) if g is not None and i < len(nexts)
+                 and nexts[i][0] is not None] if self.predict else []
+        if asked:
+            hidden = formula_sections(node, incoming, grads, values, targets, hidden=asked)
+            frame["answers"] = {"panel": frame["panel"],
+                                "expected": [_expected(grads[i]) for i in asked],
+                                "sections": [len(head) + i for i in asked]}
+            frame["panel"] = head + hidden + tail
+            frame["quiz"] = [_question(names[i], grads[i]) for i in asked]
+        self.incoming.pop(node, None)
+        self.parts.pop(node, None)
+        return frame
 
     def _release(self, ev, kind):
         node = ev.node
@@ -348,23 +480,55 @@ class FrameMaker:
         text = ", ".join(names) or "(none)"
         note = ("Saved tensors are freed once the node has run (retain_graph=False): a second "
                 "backward through this node will fail.")
+        before = self.memory.bytes
+        self.memory.release(node, names)
         return self._frame(kind, node, f"{type_name(node)} frees its saved tensors",
                            "SavedReleased", freed=sorted(freed, key=_id_key),
-                           panel=[["freed", text, ""], ["why", note, "note"]])
+                           panel=[["freed", text, ""], ["why", note, "note"],
+                                  ["saved memory", _memory_change(
+                                      before, self.memory, "another saved tensor shares this "
+                                      "storage, which counts once"), "note"]])
 
     def _accumulate(self, ev, kind):
         node, leaf = ev.node, self.leaf_label(ev.variable)
         lid = self.graph.id_of(ev.variable)
         nid = self.graph.id_of(node)
         done = [i for i in (nid, lid) if i is not None]
+        if self.create_graph:
+            self._record_new([ev.after])
         text = hang("before: ", fmt(ev.before)) + "\n" + hang("after:  ", fmt(ev.after))
-        return self._frame(kind, node, f"AccumulateGrad adds the gradient into {leaf}.grad",
-                           "GradAccumulated", done=done, carried=[self.variable_edge.get(nid)],
-                           panel=[self._incoming_section(node), [f"{leaf}.grad", text, "result"]])
+        frame = self._frame(kind, node, f"AccumulateGrad adds the gradient into {leaf}.grad",
+                            "GradAccumulated", done=done, carried=[self.variable_edge.get(nid)],
+                            panel=[self._incoming_section(node),
+                                   [f"{leaf}.grad", text, "result"]])
+        self.incoming.pop(node, None)
+        self.parts.pop(node, None)
+        return frame
 
     def _capture(self, ev, kind):
         return self._frame(kind, ev.node, f"autograd.grad captures input {ev.index}",
                            "GradCaptured", panel=[["captured", fmt(ev.grad), "result"]])
+
+    def _record_new(self, tensors, count=True, grads=False) -> int:
+        """create_graph: count the saved tensors of the nodes this pass recorded, reached from
+        ``tensors`` (or their ``.grad`` with ``grads``); returns how many nodes were new."""
+        stack = []
+        for t in tensors:
+            if t is not None and grads:
+                t = t.grad
+            if t is not None and t.grad_fn is not None:
+                stack.append(t.grad_fn)
+        new = 0
+        while stack:
+            fn = stack.pop()
+            if fn in self.known:
+                continue
+            self.known.add(fn)
+            if count:
+                new += 1
+                self.memory.add(fn)
+            stack.extend(n for n, _ in getattr(fn, "next_functions", ()) if n is not None)
+        return new
 
     def done(self, leaves) -> dict:
         """The frame after the last event: the leaves' gradients, as backward() leaves them."""
@@ -395,19 +559,243 @@ class FrameMaker:
                            panel=panel)
 
 
+def graph_outputs(graph) -> list:
+    """The output tensors ``graph`` was built from, in order."""
+    return [obj for obj, nid in graph.objects.values() if graph.node(nid).kind == m.OUTPUT]
+
+
+SHOW_PARTS = 8  # a sum of more parts shows its first ones and its last
+
+
+def _sum_text(parts, total) -> str:
+    """``part + part + ... = total``, one line per part with where it came from."""
+    shown = list(enumerate(parts))
+    if len(shown) > SHOW_PARTS:
+        shown = shown[:SHOW_PARTS - 2] + [(None, None)] + shown[-1:]
+    values = [fmt(part[1]) if part is not None else "" for _, part in shown]
+    width = max((len(v) for v in values if "\n" not in v), default=0)
+    lines = []
+    for (k, part), value in zip(shown, values):
+        sign = "+ " if k else "  "
+        if part is None:
+            lines.append(f"+ … {len(parts) - SHOW_PARTS + 1} more parts …")
+        elif "\n" in value:
+            lines += [f"{sign}from {part[0]}:", hang("  ", value)]
+        else:
+            lines.append(f"{sign}{value:<{width}}  from {part[0]}")
+    lines.append(hang("= ", fmt(total)))
+    return "\n".join(lines)
+
+
+# ---- predict mode ------------------------------------------------------------------------------
+
+def _question(name, grad) -> dict:
+    """What predict mode asks about a gradient: its values, or its shape if too big to print."""
+    kind = "value" if grad.numel() <= SHOW_VALUES else "shape"
+    ask = f"grad_{name} = ?" if kind == "value" else f"grad_{name}.shape = ?"
+    return {"input": name, "ask": ask, "kind": kind, "state": "open", "answer": "",
+            "verdict": ""}
+
+
+def _expected(grad):
+    """(the value as plain Python, its shape as a list, its text) of a hidden gradient."""
+    return plain(grad), list(grad.shape), fmt(grad)
+
+
+def read_answer(answer):
+    """A typed answer as plain Python: "7.39", "[1, 2.5]", "(2, 3)", "tensor([1., 2.])".
+
+    Anything that is not a string (a number, a list, a tensor, a torch.Size) is taken as is.
+    ValueError when the text is not a number, a list or a tuple of them.
+    """
+    if not isinstance(answer, str):
+        return plain(list(answer) if isinstance(answer, tuple) else answer)
+    text = answer.strip()
+    for wrapper in ("tensor(", "torch.Size(", "Size("):
+        if text.startswith(wrapper) and text.endswith(")"):
+            text = text[len(wrapper):-1]
+    try:
+        value = ast.literal_eval(text) if text else None
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        value = None
+    if not _numbers(value):
+        raise ValueError(f"could not read {answer.strip()!r}: type a number (7.39), a list "
+                         "([1, 2.5]) or, for a shape, a tuple ((2, 3))")
+    return plain(list(value) if isinstance(value, tuple) else value)
+
+
+def _numbers(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def answer_text(question, expected) -> str:
+    """``"grad_self = tensor(7.3891)"``, ``"grad_self.shape = (40, 3)"``: what was hidden."""
+    value, shape, text = expected
+    head = question["ask"].removesuffix(" = ?")
+    return hang(f"{head} = ", fmt(tuple(shape)) if question["kind"] == "shape" else text)
+
+
+def check_prediction(answer, question, expected, tolerance) -> tuple[bool, str]:
+    """(right?, what to tell the student) for ``answer`` to a quiz ``question``.
+
+    Values are compared as :mod:`gradlab.exercises` compares answers (relative ``tolerance``,
+    element by element); a shape must be exact. A wrong answer is told what is wrong, never
+    the expected value.
+    """
+    value, shape, _ = expected
+    try:
+        given = read_answer(answer)
+    except (ValueError, TypeError) as e:
+        return False, f"Could not check this: {e}."
+    if question["kind"] == "shape":
+        problem = _mismatch(given, shape, 0)
+    else:
+        problem = _mismatch(given, value, tolerance)
+    head = question["ask"].removesuffix(" = ?")
+    if problem is None:
+        return True, hang("Correct: ", answer_text(question, expected))
+    if problem == "value":
+        return False, (f"Not quite: that is not within {tolerance * 100:g}% of {head}. Try again, "
+                       "or Reveal.") if question["kind"] == "value" else \
+            f"Not quite: {head} is another shape. Try again, or Reveal."
+    return False, f"Not quite: {problem}. Try again, or Reveal."
+
+
+# ---- saved memory ------------------------------------------------------------------------------
+
+class SavedMemory:
+    """The bytes the saved tensors of a graph hold, each storage once (see the module docstring)."""
+
+    def __init__(self, backend: str):
+        if backend == "torch":
+            import torch
+            adapter = m._TorchAdapter(torch)  # one, for its cache of each class's slot names
+            self.storages_of = lambda node: _torch_storages(adapter, node)
+        else:
+            self.storages_of = _gradlab_storages
+        self.held = {}   # storage key -> [bytes, saved tensors holding it]
+        self.slots = {}  # node -> {slot name: [storage keys]}
+        self.bytes = 0
+
+    def add(self, node):
+        """Count the saved tensors ``node`` holds now."""
+        slots = self.storages_of(node)
+        if not slots:
+            return
+        self.slots[node] = {name: [key for key, _ in storages] for name, storages in slots.items()}
+        for storages in slots.values():
+            for key, nbytes in storages:
+                entry = self.held.get(key)
+                if entry is None:
+                    self.held[key] = [nbytes, 1]
+                    self.bytes += nbytes
+                else:
+                    entry[1] += 1
+
+    def release(self, node, names):
+        """``node`` freed its saved tensors ``names``."""
+        slots = self.slots.get(node, {})
+        for name in names:
+            for key in slots.pop(name, ()):
+                entry = self.held[key]
+                entry[1] -= 1
+                if not entry[1]:
+                    del self.held[key]
+                    self.bytes -= entry[0]
+
+
+def _gradlab_storages(node) -> dict:
+    """``{slot name: [(storage key, bytes)]}`` of the saved tensors a gradlab node holds."""
+    from ..tensor import Tensor
+    out = {}
+    for name, slot in node.saved_tensors().items():
+        value = slot.value
+        if slot.freed or slot.counter is not None and slot.counter[0] != slot.version:
+            continue
+        if slot.is_output:
+            arrays = [value]
+        elif slot.counter is not None:
+            arrays = [value._array]
+        elif isinstance(value, tuple):
+            arrays = [t._array for t in value if isinstance(t, Tensor)]
+        else:  # a Python number: PyTorch saves it as an 8-byte tensor of its own
+            out[name] = [((id(node), name), 8)]
+            continue
+        if arrays:
+            out[name] = [_array_storage(a) for a in arrays]
+    return out
+
+
+def _array_storage(array):
+    """(key, bytes) of the memory a NumPy array (or scalar) is a view of."""
+    while isinstance(array, np.ndarray) and isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array), int(array.nbytes)
+
+
+def _torch_storages(adapter, node) -> dict:
+    """``{slot name: [(storage key, bytes)]}`` of the saved tensors a torch node holds."""
+    import torch
+    out = {}
+    for name, state, value in adapter.saved(node):
+        if state != m.ALIVE:
+            continue
+        tensors = [value] if isinstance(value, torch.Tensor) else \
+            [v for v in value if isinstance(v, torch.Tensor)] \
+            if isinstance(value, (tuple, list)) else []
+        if tensors:
+            out[name] = [(t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+                         for t in tensors]
+    return out
+
+
+def fmt_bytes(n: int) -> str:
+    """``"48 bytes"``, ``"12,288 bytes"``, ``"1.5 MiB"``."""
+    if n < 100_000:
+        return f"{n:,} byte{'' if n == 1 else 's'}"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024
+        if n < 1024:
+            break
+    return f"{n:.1f} {unit}"
+
+
+def memory_text(memory) -> str:
+    """``"16 bytes in 2 storages"``: what the saved tensors hold."""
+    n = len(memory.held)
+    return f"{fmt_bytes(memory.bytes)} in {n} storage{'' if n == 1 else 's'}" if n else "nothing"
+
+
+def _memory_change(before, memory, same) -> str:
+    """The saved tensors' bytes after a step that held ``before``; ``same`` says why unchanged."""
+    if memory.bytes == before:
+        return f"The saved tensors still hold {memory_text(memory)}: {same}."
+    way = "up from" if memory.bytes > before else "down from"
+    return f"The saved tensors now hold {memory_text(memory)}, {way} {fmt_bytes(before)}."
+
+
 def _id_key(node_id):
     return int(node_id[1:]) if node_id[1:].isdigit() else 0
 
 
 def state_at(frames, index) -> dict:
-    """The cumulative state shown at ``index``: current node and the sets marked so far."""
-    state = {"current": None, "carried": set(), "freed": set(), "done": set(), "needed": set()}
+    """The cumulative state shown at ``index``: current node, the sets marked so far, the
+    nodes waiting for more parts (``{id: (received, total)}``) and the saved bytes."""
+    state = {"current": None, "carried": set(), "freed": set(), "done": set(), "needed": set(),
+             "waiting": {}, "saved_bytes": 0}
+    parts = {}
     for f in frames[:index + 1]:
         for key in ("carried", "freed", "done"):
             state[key].update(f[key])
+        for nid, n, total in f["parts"]:
+            parts[nid] = (parts.get(nid, (0,))[0] + n, total)
+    state["waiting"] = {nid: p for nid, p in parts.items() if 0 < p[0] < p[1]}
     if frames:
         state["current"] = frames[index]["node"]
         state["needed"] = set(frames[index]["needed"])
+        state["saved_bytes"] = frames[index]["saved_bytes"]
     return state
 
 
@@ -425,7 +813,7 @@ def graph_nodes(outputs):
     return order
 
 
-def record_torch(outputs, gradients, retain_graph=False):
+def record_torch(outputs, gradients, retain_graph=False, create_graph=False):
     """Run torch's backward with hooks on every node; return (events, formula values).
 
     The events are gradlab's event classes holding torch nodes, in the order torch ran them;
@@ -458,7 +846,8 @@ def record_torch(outputs, gradients, retain_graph=False):
         for fn in nodes:
             handles.append(fn.register_prehook(pre(fn)))
             handles.append(fn.register_hook(post(fn)))
-        torch.autograd.backward(list(outputs), gradients, retain_graph=retain_graph)
+        torch.autograd.backward(list(outputs), gradients, retain_graph=retain_graph,
+                                create_graph=create_graph)
     finally:
         for h in handles:
             h.remove()
@@ -475,14 +864,15 @@ def record_torch(outputs, gradients, retain_graph=False):
     return out, values
 
 
-def torch_backward_again(outputs, gradients, retain_graph=False):
+def torch_backward_again(outputs, gradients, retain_graph=False, create_graph=False):
     """Run torch's backward again; return (the node entered last, the error or None)."""
     import torch
     last, handles = [None], []
     for fn in graph_nodes(outputs):
         handles.append(fn.register_prehook(lambda go, fn=fn: last.__setitem__(0, fn)))
     try:
-        torch.autograd.backward(list(outputs), gradients, retain_graph=retain_graph)
+        torch.autograd.backward(list(outputs), gradients, retain_graph=retain_graph,
+                                create_graph=create_graph)
     except RuntimeError as e:
         return last[0], e
     finally:

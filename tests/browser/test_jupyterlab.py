@@ -323,7 +323,11 @@ CONTRAST = """
       if (!own || !el.getClientRects().length || el.closest("button:disabled") || !opaque(el)) continue;
       if (el.closest("title")) continue;
       let fg, bg, kind;
-      if (el instanceof SVGElement && el.closest("g.node")) {
+      if (el instanceof SVGElement && el.closest("g.gl-wait")) {  // a badge: text on its box
+        fg = parse(getComputedStyle(el).fill);
+        bg = parse(getComputedStyle(el.closest("g.gl-wait").querySelector("rect")).fill);
+        kind = "badge";
+      } else if (el instanceof SVGElement && el.closest("g.node")) {
         const shape = el.closest("g.node").querySelector("polygon, ellipse, path");
         fg = parse(getComputedStyle(el).fill);
         bg = parse(getComputedStyle(shape).fill);
@@ -644,3 +648,195 @@ def test_no_emoji(widgets_page):
     assert len(text) > 1000
     emoji = widgets_page.evaluate("t => [...t].filter((c) => /\\p{Extended_Pictographic}/u.test(c))", text)
     assert emoji == []
+
+
+TEACH = ["""\
+import gradlab as torch
+from gradlab.widgets import BackwardStepper
+a = torch.tensor(2.0, requires_grad=True)
+h = a.exp()
+out = h * h + h
+fan = BackwardStepper(out)
+fan""", """\
+x = torch.tensor(2.0, requires_grad=True)
+y = x.exp()
+z = y * y + y
+quiz = BackwardStepper(z, predict=True)
+quiz""", """\
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+second = BackwardStepper((w * w).sum(), create_graph=True)
+second""", """\
+v = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+asking = BackwardStepper((v * v).sum(), predict=True)
+asking.step()
+asking.step()
+asking.predict("[1, 1]")
+asking"""]
+
+# the state of the i-th stepper: its step, the panel's text, the meter, waiting nodes and badges
+TEACH_STATE = """
+(i) => {
+  const root = document.querySelectorAll(".gl-stepper")[i];
+  return {
+    index: root.dataset.index, panel: root.querySelector(".gl-panel").textContent,
+    meter: root.querySelector(".gl-mem-text").textContent,
+    spark: root.querySelector(".gl-spark polyline").getAttribute("points").split(" ").length,
+    waiting: [...root.querySelectorAll("g.node.waiting")].map((g) => g.id),
+    badges: [...root.querySelectorAll("g.gl-wait")].filter((g) => g.getClientRects().length &&
+      getComputedStyle(g).display !== "none").map((g) => [g.dataset.node, g.textContent]),
+    step: root.querySelector(".gl-primary").disabled,
+  };
+}
+"""
+
+
+def test_the_widgets_teach(lab, browser, tmp_path):
+    """Where gradients meet (a waiting node and its badge, the sum of the parts), the saved
+    memory meter, predict mode by keyboard; light and dark, narrow and wide screenshots."""
+    (lab[0] / "teach.ipynb").write_text(json.dumps(notebook(TEACH)))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+    try:
+        page.goto(f"{lab[1]}lab/workspaces/teach/tree/teach.ipynb?reset&token={lab.token}")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.get_by_text("| Idle").first.wait_for(timeout=60_000)
+        no_news = page.get_by_role("button", name="No", exact=True)
+        if no_news.count():
+            no_news.first.click()
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function("[...document.querySelectorAll('.gl-stepper')].length === 4 && "
+                               "[...document.querySelectorAll('.gl-stepper')].slice(0, 3).every("
+                               "(r) => r.dataset.index === '0')", timeout=90_000)
+        state = lambda i: page.evaluate(TEACH_STATE, i)  # noqa: E731
+        at = lambda i, k: page.wait_for_function(  # noqa: E731
+            f"document.querySelectorAll('.gl-stepper')[{i}].dataset.index === '{k}'")
+        drive_teach(page, state, at, tmp_path)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"))
+        raise
+    finally:
+        page.close()
+
+
+def drive_teach(page, state, at, shots):
+    fan, quiz, second, asking = (page.locator(".gl-stepper").nth(i) for i in range(4))
+    assert state(0)["meter"] == "saved: 4 bytes" and state(0)["badges"] == []
+    fan.scroll_into_view_if_needed()
+    for k in (1, 2):
+        fan.locator(".gl-primary").click()
+        at(0, k)
+    s = state(0)  # AddBackward0 sent ExpBackward0 its first part: it waits for 2 more
+    exp = s["waiting"][0]
+    assert s["waiting"] == [exp] and s["badges"] == [[exp, "waiting 1 of 3"]]
+    assert "sent to ExpBackward0 (part 1 of 3: it waits for 2 more)" in s["panel"]
+    for k in (3, 4):
+        fan.locator(".gl-primary").click()
+        at(0, k)
+    assert state(0)["waiting"] == [] and state(0)["badges"] == []  # all three parts in
+    fan.locator("button[title^='Show the previous']").click()  # back: waiting again (2 of 3)
+    at(0, 3)
+    assert state(0)["badges"] == [[exp, "waiting 1 of 3"]]
+    for k in (4, 5):
+        fan.locator(".gl-primary").click()
+        at(0, k)
+    assert state(0)["meter"] == "saved: 4 bytes"  # MulBackward0 freed what ExpBackward0 holds too
+    fan.locator(".gl-primary").click()
+    at(0, 6)
+    s = state(0)  # ExpBackward0 runs: its incoming gradient, part by part
+    assert "incoming grad = sum of 3 parts" in s["panel"] and "= tensor(15.7781)" in s["panel"]
+    for k in (7, 8):
+        fan.locator(".gl-primary").click()
+        at(0, k)
+    s = state(0)
+    assert s["meter"] == "saved: 0 bytes" and s["spark"] == 9  # one point per step recorded
+    fan.locator(".gl-slider").fill("3")  # back to the waiting step for the screenshots
+    at(0, 3)
+
+    # predict mode, by keyboard only: → steps until a question takes the focus
+    quiz.scroll_into_view_if_needed()
+    quiz.evaluate("r => r.focus()")
+    for k in (1, 2):
+        page.keyboard.press("ArrowRight")
+        at(1, k)
+    page.wait_for_function("document.activeElement.classList.contains('gl-answer')")
+    s = state(1)
+    assert s["step"] and "Predict grad_self = ?" in s["panel"] and "→ ?" in s["panel"]
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    verdict = quiz.locator(".gl-verdict")
+    verdict.filter(has_text="Not quite").wait_for()
+    assert "not within 1% of grad_self" in verdict.text_content()
+    assert page.evaluate("document.activeElement.value") == "2"  # still there, to correct
+    page.keyboard.press("Control+a")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    quiz.locator(".gl-ask", has_text="Predict grad_other = ?").wait_for()
+    page.wait_for_function("document.activeElement.classList.contains('gl-answer')")
+    assert "Correct: grad_self = tensor(1.)" in state(1)["panel"]
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Check, then Reveal
+    assert page.evaluate("document.activeElement.textContent") == "Reveal"
+    page.keyboard.press("Enter")
+    quiz.locator(".gl-verdict", has_text="Revealed: grad_other = tensor(1.)").wait_for()
+    assert not state(1)["step"] and "→ ?" not in state(1)["panel"]
+    assert page.evaluate("document.activeElement.classList.contains('gl-primary')")
+    for k in (3, 4):  # MulBackward0 asks for its two gradients: revealed, by keyboard
+        page.keyboard.press("ArrowRight")
+        at(1, k)
+    for question in ("grad_self", "grad_other"):
+        page.wait_for_function("document.activeElement.classList.contains('gl-answer')")
+        for _ in range(2):
+            page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        quiz.locator(".gl-verdict", has_text=f"Revealed: {question} = tensor(7.3891)").wait_for()
+    for k in (5, 6, 7):  # on to ExpBackward0's question
+        page.wait_for_function("document.activeElement.classList.contains('gl-primary')")
+        page.keyboard.press("ArrowRight")
+        at(1, k)
+    page.wait_for_function("document.activeElement.classList.contains('gl-answer')")
+    assert "116.5" not in quiz.text_content()  # the hidden gradient is not in the page
+    shot(page, quiz, shots / "predict-light-1400.png")
+    page.keyboard.type("116.6")
+    page.keyboard.press("Enter")
+    quiz.locator(".gl-verdict", has_text="Correct: grad_self = tensor(116.5854)").wait_for()
+    assert "→ tensor(116.5854)" in state(1)["panel"]
+    assert page.evaluate("document.activeElement.classList.contains('gl-primary')")
+
+    # create_graph: the backward records nodes whose saved tensors add to the meter
+    second.locator("button", has_text="Run to end").click()
+    page.wait_for_function("document.querySelectorAll('.gl-stepper')[2].querySelector('.gl-badge')"
+                           "?.textContent === 'done'")
+    s = state(2)
+    assert s["meter"] == "saved: 12 bytes"
+    second.locator(".gl-slider").fill("4")
+    at(2, 4)
+    assert "recorded 2 new nodes" in state(2)["panel"]
+
+    # a view made at an open question (stepped in Python): it asks, with the verdict so far
+    at(3, 2)
+    s = state(3)
+    assert s["step"] and "Predict grad_self = ?" in s["panel"]
+    assert "Not quite: the answer should hold 2 values" in s["panel"]
+    assert asking.locator(".gl-answer").input_value() == "[1, 1]"
+
+    # the contrast of everything new, and what each looks like, light and dark, narrow and wide
+    try:
+        for theme in ("JupyterLab Dark", "JupyterLab Light"):
+            set_theme(page, theme)
+            low = [c for c in page.evaluate(CONTRAST) if c["ratio"] < 4.5]
+            assert not low, (theme, low)
+            name = "dark" if "Dark" in theme else "light"
+            for width, file_browser in ((900, True), (1600, False)):
+                set_width(page, width, file_browser)
+                for stepper, what in ((fan, "fan"), (quiz, "predict"), (second, "create"),
+                                      (asking, "asking")):
+                    shot(page, stepper, shots / f"{what}-{name}-{width}.png")
+    finally:
+        set_theme(page, "JupyterLab Light")
+
+
+def shot(page, element, path):
+    """The window, scrolled to the top of ``element`` (under the notebook's toolbar)."""
+    element.evaluate("e => { e.scrollIntoView({block: 'start'}); "
+                     "e.closest('.jp-WindowedPanel-outer')?.scrollBy(0, -8); }")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
