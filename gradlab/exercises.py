@@ -258,13 +258,13 @@ def grade(exercise_id: str, answer) -> tuple[str, str]:
         value = plain(answer)
     except (TypeError, ValueError) as e:
         return "wrong", f"{head}: could not read this answer ({e}). Hint: {ex.hint}"
-    problem = _mismatch(value, ex.expected, ex.tolerance)
+    problem = mismatch(value, ex.expected, ex.tolerance)
     if problem is not None and problem != "value":
         return "wrong", f"{head}: {problem}. Hint: {ex.hint}"
     if problem is None:
         return "correct", f"{head}: correct, well done!"
     for wrong, hint in ex.mistakes:
-        if _mismatch(value, wrong, ex.tolerance) is None:
+        if mismatch(value, wrong, ex.tolerance) is None:
             return "wrong", f"{head}: not quite. {hint}"
     return "wrong", f"{head}: not quite. Hint: {ex.hint}"
 
@@ -289,7 +289,7 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _mismatch(value, expected, tol):
+def mismatch(value, expected, tol):
     """None when ``value`` matches; "value" for wrong numbers; otherwise what is wrong."""
     if isinstance(expected, bool):
         if not isinstance(value, bool):
@@ -304,7 +304,7 @@ def _mismatch(value, expected, tol):
             return f"the answer should hold {len(expected)} values, got a single value"
         if len(value) != len(expected):
             return f"the answer should hold {len(expected)} values, got {len(value)}"
-        problems = [_mismatch(v, e, tol) for v, e in zip(value, expected)]
+        problems = [mismatch(v, e, tol) for v, e in zip(value, expected)]
         shape = next((p for p in problems if p not in (None, "value")), None)
         if shape is not None:
             return shape

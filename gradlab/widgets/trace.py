@@ -57,7 +57,7 @@ import numpy as np
 
 from ..autograd.engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,
                                NodeEntered, SavedReleased, _dependencies)
-from ..exercises import _mismatch, plain
+from ..exercises import mismatch, plain
 from ..viz import model as m
 
 SHOW_VALUES = 16  # tensors with at most this many elements are printed in full
@@ -650,9 +650,9 @@ def check_prediction(answer, question, expected, tolerance) -> tuple[bool, str]:
     except (ValueError, TypeError) as e:
         return False, f"Could not check this: {e}."
     if question["kind"] == "shape":
-        problem = _mismatch(given, shape, 0)
+        problem = mismatch(given, shape, 0)
     else:
-        problem = _mismatch(given, value, tolerance)
+        problem = mismatch(given, value, tolerance)
     head = question["ask"].removesuffix(" = ?")
     if problem is None:
         return True, hang("Correct: ", answer_text(question, expected))
