@@ -47,7 +47,7 @@ def _is_tensor(obj) -> bool:
 
 
 def _kept_intermediate_grad(y):
-    """7.1: ``y`` is the intermediate ``x * 2`` at x = 3, which kept dz/dy in ``y.grad``."""
+    """11.1: ``y`` is the intermediate ``x * 2`` at x = 3, which kept dz/dy in ``y.grad``."""
     if not _is_tensor(y):
         return ("Put the tensor y itself in answer (answer = y): the check reads y.grad and "
                 "how it got there.")
@@ -66,13 +66,13 @@ def _kept_intermediate_grad(y):
     return None
 
 
-LESSON_12_STEPS = 50
-LESSON_12_HINT = ("Only the learning rate: try larger values, ten times larger at a time; too "
+LESSON_17_STEPS = 50
+LESSON_17_HINT = ("Only the learning rate: try larger values, ten times larger at a time; too "
                   "large and the loss grows instead of shrinking.")
 
 
 def _trains_below_001(optimizer):
-    """12.2: ``optimizer``'s learning rate brings exercise 12.2's loop below a loss of 0.01,
+    """17.2: ``optimizer``'s learning rate brings exercise 17.2's loop below a loss of 0.01,
     and ``optimizer`` ran that loop with it."""
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list) or not groups:
@@ -86,17 +86,17 @@ def _trains_below_001(optimizer):
     weight, bias, loss = _exercise_12_loop(_library(params[0]), lr)
     if not loss < 0.01:  # NaN too
         return (f"With lr={lr:g} the loop ends at a loss of {loss:.4g}, not below 0.01. "
-                f"Hint: {LESSON_12_HINT}")
+                f"Hint: {LESSON_17_HINT}")
     trained = [p.detach().reshape(-1).tolist() for p in params]
     if not all(_close(a, b, 1e-4) for a, b in zip(trained[0] + trained[1], [weight, bias])):
         return (f"lr={lr:g} gets below 0.01, but this optimizer's model is not where the loop "
-                f"takes it in {LESSON_12_STEPS} steps from torch.manual_seed(0): change only "
+                f"takes it in {LESSON_17_STEPS} steps from torch.manual_seed(0): change only "
                 "the learning rate, then run the whole cell again.")
     return None
 
 
 def _exercise_12_loop(torch, lr):
-    """Exercise 12.2's loop on lesson 12's data with learning rate ``lr``, in ``torch`` (torch
+    """Exercise 17.2's loop on lesson 17's data with learning rate ``lr``, in ``torch`` (torch
     or gradlab): the final weight, bias and loss. The caller's random numbers are left as they
     were."""
     with _random_state_kept(torch), torch.enable_grad(), warnings.catch_warnings():
@@ -107,7 +107,7 @@ def _exercise_12_loop(torch, lr):
         torch.manual_seed(0)
         model = torch.nn.Linear(1, 1)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        for _ in range(LESSON_12_STEPS):
+        for _ in range(LESSON_17_STEPS):
             optimizer.zero_grad()
             loss = torch.nn.MSELoss()(model(x), y)
             loss.backward()
@@ -167,65 +167,65 @@ EXERCISES = {
                     "Chain rule: d out/dz = 1/3 for each of 3 elements, dz/dy = 4y, dy/dx = 3. "
                     "Multiply them element by element.",
                     mistakes=(([24.0, 60.0, -12.0], "Close: you forgot the mean's 1/3."),)),
-    "5.1": Exercise("x.grad after three backward() calls on freshly built y = x * x at x = 2, "
-                    "with no zeroing", 12.0,
-                    "Each backward ADDS dy/dx = 2*x into x.grad; nothing resets it.",
-                    mistakes=((4.0, "That is the gradient of one backward pass: gradients "
-                                    "accumulate across calls."),)),
-    "5.2": Exercise("w.grad after the loop of the exercise, reset in every pass", 6.0,
-                    "Reset w.grad (w.grad = None, or w.grad.zero_() once it exists) at the "
-                    "start of each pass, before backward(), so only the last pass counts.",
-                    mistakes=((18.0, "That is three passes added up: reset w.grad in every "
-                                     "pass of the loop."),)),
-    "6.1": Exercise("does a second backward through y = x.exp() fail without retain_graph? "
-                    "(True or False)", True,
-                    "What does ExpBackward0 need to compute its gradient? Look at "
-                    "y.grad_fn._saved_result, or simply try it in a try/except."),
-    "6.2": Exercise("the node at which a second backward through y = x.exp() * x**2 fails",
-                    "MulBackward0",
-                    "A second backward starts where the first one did, at the output's node. "
-                    "What does that node need to compute the gradients of its inputs?",
-                    mistakes=(("ExpBackward0", NOT_REACHED), ("PowBackward0", NOT_REACHED))),
-    "6.3": Exercise("x.grad after backward(retain_graph=True) then backward() on "
-                    "y = x ** 3 at x = 2", 24.0,
-                    "retain_graph keeps the saved tensors, so both passes run, and their "
-                    "gradients accumulate (dy/dx = 3*x**2 each time).",
-                    mistakes=((12.0, "Both passes ran: gradients accumulate into x.grad."),)),
-    "7.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
-                    None, "Put y in answer once y.grad holds dz/dy.",
-                    judge=_kept_intermediate_grad),
-    "8.1": Exercise("x.grad for z = x * x.detach() at x = 3", 3.0,
-                    "x.detach() has x's value but no graph: to backward it is a constant, and only "
-                    "the other factor passes a gradient to x.",
-                    mistakes=((6.0, "That would be the gradient of x * x: the detached "
-                                    "factor is a constant and gets no gradient."),)),
-    "8.2": Exercise("[y.requires_grad, z.requires_grad] in the exercise", [False, True],
-                    "Results computed inside torch.no_grad() do not require grad; results "
-                    "computed outside it do, if an input does."),
-    "9.1": Exercise("x.grad for y = x**2 at x = [1, 2, 3] after "
+    "5.1": Exercise("x.grad for y = x**2 at x = [1, 2, 3] after "
                     "y.backward(torch.tensor([1., 0.1, 0.01]))", [2.0, 0.4, 0.06],
                     "backward(v) computes the vector-Jacobian product: each element's "
                     "derivative 2*x[i] is multiplied by v[i].",
                     mistakes=(([2.0, 4.0, 6.0], "That is y.sum().backward(): the gradient "
                                                 "argument weights each element."),)),
-    "10.1": Exercise("the second derivative of x**3 at x = 3", 18.0,
+    "8.1": Exercise("x.grad after three backward() calls on freshly built y = x * x at x = 2, "
+                    "with no zeroing", 12.0,
+                    "Each backward ADDS dy/dx = 2*x into x.grad; nothing resets it.",
+                    mistakes=((4.0, "That is the gradient of one backward pass: gradients "
+                                    "accumulate across calls."),)),
+    "8.2": Exercise("w.grad after the loop of the exercise, reset in every pass", 6.0,
+                    "Reset w.grad (w.grad = None, or w.grad.zero_() once it exists) at the "
+                    "start of each pass, before backward(), so only the last pass counts.",
+                    mistakes=((18.0, "That is three passes added up: reset w.grad in every "
+                                     "pass of the loop."),)),
+    "9.1": Exercise("does a second backward through y = x.exp() fail without retain_graph? "
+                    "(True or False)", True,
+                    "What does ExpBackward0 need to compute its gradient? Look at "
+                    "y.grad_fn._saved_result, or simply try it in a try/except."),
+    "9.2": Exercise("the node at which a second backward through y = x.exp() * x**2 fails",
+                    "MulBackward0",
+                    "A second backward starts where the first one did, at the output's node. "
+                    "What does that node need to compute the gradients of its inputs?",
+                    mistakes=(("ExpBackward0", NOT_REACHED), ("PowBackward0", NOT_REACHED))),
+    "9.3": Exercise("x.grad after backward(retain_graph=True) then backward() on "
+                    "y = x ** 3 at x = 2", 24.0,
+                    "retain_graph keeps the saved tensors, so both passes run, and their "
+                    "gradients accumulate (dy/dx = 3*x**2 each time).",
+                    mistakes=((12.0, "Both passes ran: gradients accumulate into x.grad."),)),
+    "11.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
+                    None, "Put y in answer once y.grad holds dz/dy.",
+                    judge=_kept_intermediate_grad),
+    "13.1": Exercise("x.grad for z = x * x.detach() at x = 3", 3.0,
+                    "x.detach() has x's value but no graph: to backward it is a constant, and only "
+                    "the other factor passes a gradient to x.",
+                    mistakes=((6.0, "That would be the gradient of x * x: the detached "
+                                    "factor is a constant and gets no gradient."),)),
+    "13.2": Exercise("[y.requires_grad, z.requires_grad] in the exercise", [False, True],
+                    "Results computed inside torch.no_grad() do not require grad; results "
+                    "computed outside it do, if an input does."),
+    "14.1": Exercise("the second derivative of x**3 at x = 3", 18.0,
                      "Take dy/dx with autograd.grad(y, x, create_graph=True), then the "
                      "gradient of that. By hand: d²/dx² x**3 = 6*x.",
                      mistakes=((27.0, "That is the first derivative 3*x**2: differentiate "
                                       "dy/dx once more."),)),
-    "10.2": Exercise("the third derivative of x**3 at x = 3", 6.0,
+    "14.2": Exercise("the third derivative of x**3 at x = 3", 6.0,
                      "Keep create_graph=True on every grad call except the last."),
-    "11.1": Exercise("x.grad for the while loop of the exercise at x = 0.5", 8.0,
+    "16.1": Exercise("x.grad for the while loop of the exercise at x = 0.5", 8.0,
                      "Count how many times the loop doubled y: each doubling multiplies "
                      "the gradient by 2."),
-    "11.2": Exercise("x.grad for the branch function of the exercise at x = -2", -1.0,
+    "16.2": Exercise("x.grad for the branch function of the exercise at x = -2", -1.0,
                      "Only the branch that ran is in the graph. Which one runs for x = -2?"),
-    "12.1": Exercise("w after one SGD step (lr = 0.1) on loss = (w * 2 - 1) ** 2 from w = 1",
+    "17.1": Exercise("w after one SGD step (lr = 0.1) on loss = (w * 2 - 1) ** 2 from w = 1",
                      0.6,
                      "SGD does w = w - lr * w.grad; the gradient is 2*(2w - 1)*2 at w = 1.",
                      mistakes=((1.4, "The step goes AGAINST the gradient: w - lr * grad."),)),
-    "12.2": Exercise("the optimizer of the exercise's loop, with a learning rate that brings "
-                     "the final loss below 0.01", None, LESSON_12_HINT,
+    "17.2": Exercise("the optimizer of the exercise's loop, with a learning rate that brings "
+                     "the final loss below 0.01", None, LESSON_17_HINT,
                      judge=_trains_below_001),
 }
 

@@ -158,18 +158,28 @@ def test_binder_environment_runs_a_lesson(tmp_path):
             assert shown(b) == shown(a), "".join(a["source"])
 
 
-LESSONS = ["01_requires_grad", "02_partial_derivatives", "03_computation_graph",
-           "04_chain_rule_stepper", "05_gradients_accumulate", "06_retain_graph",
-           "07_retain_grad", "08_stopping_gradients", "09_non_scalar_backward",
-           "10_higher_order", "11_dynamic_graphs", "12_training"]
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BINDER_URL = "https://mybinder.org/v2/gh/gradlab/gradlab/main"
+
+
+def lesson_list() -> str:
+    """The README's list of lessons: each notebook's H1 title, in file order, linked twice."""
+    lines = []
+    for name in LESSONS:
+        cells = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+        number, _, title = "".join(cells[0]["source"]).splitlines()[0][2:].partition(". ")
+        path = f"notebooks/{name}.ipynb"
+        lines.append(f"{number}. [{title}]({path}) — "
+                     f"[open on Binder]({BINDER_URL}?urlpath=lab/tree/{path})")
+    return "\n".join(lines)
 
 
 def test_readme_links_every_lesson_on_binder():
     readme = (ROOT / "README.md").read_text()
+    assert [int(name[:2]) for name in LESSONS] == list(range(1, len(LESSONS) + 1))
+    assert lesson_list() in readme, "README's lesson list should be:\n" + lesson_list()
     linked = re.findall(re.escape(BINDER_URL) + r"\?urlpath=lab/tree/notebooks/([\w.]+)\)", readme)
     assert linked == [f"{name}.ipynb" for name in LESSONS]
-    assert sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")) == linked
     assert f"[![Binder](https://mybinder.org/badge_logo.svg)]({BINDER_URL}?urlpath=lab/tree/" \
            f"notebooks)" in readme.split("\n## ", 1)[0]
 

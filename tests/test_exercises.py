@@ -3,7 +3,7 @@
 The solutions live in the instructors' answer key, docs/answer_key.md (the notebooks ship with
 ``answer = None``): one ``### <id>`` section per exercise with the filled-in exercise cell and
 the answer it states. Each cell runs with the name ``torch`` bound to gradlab and to real PyTorch.
-Exercises with a judge (7.1, 12.2) take the student's objects and are tried here with the ways of
+Exercises with a judge (11.1, 17.2) take the student's objects and are tried here with the ways of
 getting them wrong that the judge names.
 """
 import ast
@@ -56,11 +56,31 @@ def run_solution(exercise_id, module) -> str:
 
 # a wrong answer per exercise, of the right type, that no listed mistake matches (for a judged
 # exercise, a number where it wants an object)
-WRONG = {"1.1": 7.0, "1.2": -1.0, "2.1": [2.0, 1.0, 3.0], "2.2": [[3.0, 4.0], [0.0, 0.0]],
-         "3.1": "MulBackward0", "3.2": "ExpBackward0", "3.3": False, "4.1": [8.0, 20.0, 4.0],
-         "5.1": 6.0, "5.2": 3.0, "6.1": False, "6.2": "AddBackward0", "6.3": 36.0, "7.1": 12.0,
-         "8.1": 9.0, "8.2": [True, True], "9.1": [2.0, 0.4, 0.6], "10.1": 9.0, "10.2": 0.0,
-         "11.1": 4.0, "11.2": 1.0, "12.1": 0.9, "12.2": 0.0}
+WRONG = {
+    "1.1": 7.0,
+    "1.2": -1.0,
+    "2.1": [2.0, 1.0, 3.0],
+    "2.2": [[3.0, 4.0], [0.0, 0.0]],
+    "3.1": "MulBackward0",
+    "3.2": "ExpBackward0",
+    "3.3": False,
+    "4.1": [8.0, 20.0, 4.0],
+    "5.1": [2.0, 0.4, 0.6],
+    "8.1": 6.0,
+    "8.2": 3.0,
+    "9.1": False,
+    "9.2": "AddBackward0",
+    "9.3": 36.0,
+    "11.1": 12.0,
+    "13.1": 9.0,
+    "13.2": [True, True],
+    "14.1": 9.0,
+    "14.2": 0.0,
+    "16.1": 4.0,
+    "16.2": 1.0,
+    "17.1": 0.9,
+    "17.2": 0.0,
+}
 
 
 def exercise_ids_in_notebooks():
@@ -134,7 +154,7 @@ def test_unanswered_and_malformed_answers(capsys):
     assert grade("3.3", 1)[1].startswith("Exercise 3.3: the answer should be True or False")
     assert grade("1.1", object())[1].startswith("Exercise 1.1: could not read this answer "
                                                 "(expected a tensor")
-    assert grade("12.2", [0.001])[1].startswith("Exercise 12.2: not quite. Put the optimizer "
+    assert grade("17.2", [0.001])[1].startswith("Exercise 17.2: not quite. Put the optimizer "
                                                 "itself in answer")
     assert grade("99", 1)[1].startswith("There is no exercise '99'. The exercises are: 1.1, ")
 
@@ -149,7 +169,7 @@ def test_answers_as_torch_numpy_and_plain_values():
     assert grade("1.1", 25.002)[0] == "correct"   # within 1e-4 of 25, relative
     assert grade("1.1", 25.003)[0] == "wrong"
     assert grade("3.1", " ExpBackward0 ")[0] == "correct"
-    assert grade("8.2", torch.tensor([False, True]))[0] == "correct"
+    assert grade("13.2", torch.tensor([False, True]))[0] == "correct"
 
 
 @pytest.fixture
@@ -209,7 +229,7 @@ def not_quite(exercise_id, message):
 
 
 def made_y(module, retain=True, backward=True, x=3.0, power=2):
-    """Exercise 7.1's y = x * 2 (z = y ** power), kept with retain_grad() and backwarded or not."""
+    """Exercise 11.1's y = x * 2 (z = y ** power), kept with retain_grad() and backwarded or not."""
     y = module.tensor(x, requires_grad=True) * 2
     if retain:
         y.retain_grad()
@@ -220,7 +240,7 @@ def made_y(module, retain=True, backward=True, x=3.0, power=2):
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
-def test_7_1_judges_y_itself_by_how_it_kept_its_gradient(module):
+def test_11_1_judges_y_itself_by_how_it_kept_its_gradient(module):
     seen = []
     hooked = module.tensor(3.0, requires_grad=True) * 2
     hooked.register_hook(seen.append)  # dz/dy read without retain_grad()
@@ -231,30 +251,30 @@ def test_7_1_judges_y_itself_by_how_it_kept_its_gradient(module):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the judge never reads .grad of a non-leaf that
         # does not retain it (PyTorch warns there)
-        assert grade("7.1", made_y(module)) == ("correct", CORRECT.format("7.1"))
+        assert grade("11.1", made_y(module)) == ("correct", CORRECT.format("11.1"))
         for y in (made_y(module, retain=False), hooked):
-            assert grade("7.1", y) == not_quite("7.1", (
+            assert grade("11.1", y) == not_quite("11.1", (
                 "y.retains_grad is False: backward() fills in .grad only for leaves, unless an "
                 "intermediate was asked, before the backward, to keep its gradient."))
-        assert grade("7.1", made_y(module, backward=False)) == not_quite("7.1", (
+        assert grade("11.1", made_y(module, backward=False)) == not_quite("11.1", (
             "y will keep its gradient, but y.grad is still None: compute z from y and call "
             "z.backward()."))
         for y in (made_y(module, x=2.0), made_y(module, power=3)):
-            assert grade("7.1", y) == not_quite("7.1", (
+            assert grade("11.1", y) == not_quite("11.1", (
                 "y kept a gradient, but not dz/dy of the exercise: build x = 3.0, y = x * 2 and "
                 "z = y ** 2 as written, then call z.backward()."))
         for y in (made_y(module).grad, leaf):
-            assert grade("7.1", y) == not_quite("7.1", (
+            assert grade("11.1", y) == not_quite("11.1", (
                 "This tensor is a leaf (it has no grad_fn): put the intermediate y = x * 2 in "
                 "answer, not y.grad or a tensor made anew."))
         for answer in (12.0, seen[0].item(), [12.0], "y"):
-            assert grade("7.1", answer) == not_quite("7.1", (
+            assert grade("11.1", answer) == not_quite("11.1", (
                 "Put the tensor y itself in answer (answer = y): the check reads y.grad and how "
                 "it got there."))
 
 
-def lesson_12_loop(module, lr, steps=50, momentum=0.0, seed=0):
-    """Exercise 12.2's cell on lesson 12's data: its optimizer and final loss."""
+def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):
+    """Exercise 17.2's cell on lesson 17's data: its optimizer and final loss."""
     nn = module.nn
     module.manual_seed(0)
     x = module.linspace(0, 1, 20).unsqueeze(1)
@@ -273,47 +293,47 @@ def lesson_12_loop(module, lr, steps=50, momentum=0.0, seed=0):
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
-def test_12_2_runs_the_loop_again_with_the_optimizers_learning_rate(module):
+def test_17_2_runs_the_loop_again_with_the_optimizers_learning_rate(module):
     for lr in (0.3, 0.5, 0.7):
-        assert grade("12.2", lesson_12_loop(module, lr)[0]) == ("correct", CORRECT.format("12.2"))
-    hint = EXERCISES["12.2"].hint
-    slow, loss = lesson_12_loop(module, 0.01)
+        assert grade("17.2", lesson_17_loop(module, lr)[0]) == ("correct", CORRECT.format("17.2"))
+    hint = EXERCISES["17.2"].hint
+    slow, loss = lesson_17_loop(module, 0.01)
     assert f"{loss:.4f}" == "0.6868"  # the loss the lesson's cell prints, as the key says
-    assert grade("12.2", slow) == not_quite("12.2", (
+    assert grade("17.2", slow) == not_quite("17.2", (
         f"With lr=0.01 the loop ends at a loss of 0.6868, not below 0.01. Hint: {hint}"))
-    assert grade("12.2", lesson_12_loop(module, 1.0)[0]) == not_quite("12.2", (
+    assert grade("17.2", lesson_17_loop(module, 1.0)[0]) == not_quite("17.2", (
         f"With lr=1 the loop ends at a loss of 5.713e+18, not below 0.01. Hint: {hint}"))
-    assert grade("12.2", lesson_12_loop(module, 10.0)[0]) == not_quite("12.2", (
+    assert grade("17.2", lesson_17_loop(module, 10.0)[0]) == not_quite("17.2", (
         f"With lr=10 the loop ends at a loss of nan, not below 0.01. Hint: {hint}"))
     # the learning rate alone is set right: the check asks that the loop really ran with it
     slow.param_groups[0]["lr"] = 0.5
-    changed_more = [slow, lesson_12_loop(module, 0.5, steps=20)[0],
-                    lesson_12_loop(module, 0.5, seed=1)[0],
-                    lesson_12_loop(module, 0.5, momentum=0.5)[0]]
+    changed_more = [slow, lesson_17_loop(module, 0.5, steps=20)[0],
+                    lesson_17_loop(module, 0.5, seed=1)[0],
+                    lesson_17_loop(module, 0.5, momentum=0.5)[0]]
     for optimizer in changed_more:
-        assert grade("12.2", optimizer) == not_quite("12.2", (
+        assert grade("17.2", optimizer) == not_quite("17.2", (
             "lr=0.5 gets below 0.01, but this optimizer's model is not where the loop takes it "
             "in 50 steps from torch.manual_seed(0): change only the learning rate, then run the "
             "whole cell again."))
     other = module.optim.SGD(module.nn.Linear(2, 1).parameters(), lr=0.5)
-    assert grade("12.2", other) == not_quite("12.2", (
+    assert grade("17.2", other) == not_quite("17.2", (
         "This optimizer does not train the exercise's model: keep "
         "torch.optim.SGD(model.parameters(), lr=...) with model = nn.Linear(1, 1)."))
-    assert grade("12.2", SimpleNamespace(param_groups=[{"lr": 0.5}])) == (
-        "wrong", f"Exercise 12.2: could not check this answer ('params'). Hint: {hint}")
+    assert grade("17.2", SimpleNamespace(param_groups=[{"lr": 0.5}])) == (
+        "wrong", f"Exercise 17.2: could not check this answer ('params'). Hint: {hint}")
     for answer in (0, 0.0022, loss, module.tensor(0.001), "optimizer"):
-        assert grade("12.2", answer) == not_quite("12.2", (
+        assert grade("17.2", answer) == not_quite("17.2", (
             "Put the optimizer itself in answer (answer = optimizer): the check reads its "
             "learning rate and runs the exercise's loop again with it."))
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
-def test_12_2_leaves_the_students_random_numbers_alone(module):
-    optimizer = lesson_12_loop(module, 0.5)[0]
+def test_17_2_leaves_the_students_random_numbers_alone(module):
+    optimizer = lesson_17_loop(module, 0.5)[0]
     module.manual_seed(7)
     expected = module.randn(3)
     module.manual_seed(7)
-    assert grade("12.2", optimizer)[0] == "correct"
+    assert grade("17.2", optimizer)[0] == "correct"
     assert module.equal(module.randn(3), expected)
 
 

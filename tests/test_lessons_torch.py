@@ -4,7 +4,7 @@ Each notebook's code cells not tagged ``widget`` run in one namespace with ``imp
 torch`` replaced by ``import torch``; each cell's stdout (and the text of its result, as IPython
 would display it) must equal the cell's stored text output, memory addresses aside. gradlab-only
 helpers (``from gradlab.exercises import check``, ``from gradlab import make_dot``) stay: they
-work on torch tensors. A plot (lesson 12's loss curve) is drawn by matplotlib's non-interactive
+work on torch tensors. A plot (lesson 17's loss curve) is drawn by matplotlib's non-interactive
 backend, so ``plt.show()`` prints nothing, as in the notebook, where the figure is an image.
 
 PyTorch's float32 results depend on the CPU, gradlab's do not (but for OpenBLAS's matrix products),
@@ -79,9 +79,9 @@ def load(path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_there_are_twelve_lessons_and_nothing_else():
+def test_the_lessons_are_numbered_in_order_and_nothing_else_is_there():
     """notebooks/ is what students open: what only the tests need lives in tests/."""
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 13)]
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 18)]
     assert sorted(p for p in LESSONS.iterdir() if not p.name.startswith(".")) == NOTEBOOKS
 
 

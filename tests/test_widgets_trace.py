@@ -270,7 +270,7 @@ def test_panel_speaks_plainly(T):
 
 
 def classifier(T):
-    """Lesson 12's stepper cell: two Linear layers, a ReLU and a cross-entropy loss."""
+    """Lesson 17's stepper cell: two Linear layers, a ReLU and a cross-entropy loss."""
     T.manual_seed(0)
     points = T.randn(40, 2)
     labels = (points.pow(2).sum(dim=1) < 1).long()

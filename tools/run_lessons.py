@@ -1,7 +1,7 @@
 """Run lessons and store their outputs in place, as JupyterLab saves them (no widget state).
 
 Usage: `python tools/run_lessons.py notebooks/04_chain_rule_stepper.ipynb ...` (`make lessons`
-runs all twelve). Consecutive prints of a cell are stored as one stream, as JupyterLab shows them.
+runs them all). Consecutive prints of a cell are stored as one stream, as JupyterLab shows them.
 """
 import sys
 from pathlib import Path

@@ -251,7 +251,7 @@ nn = torch.nn
 torch.manual_seed(0)
 points = torch.randn(40, 2)
 labels = (points.pow(2).sum(dim=1) < 1).long()
-torch.manual_seed(0)  # the stepper cell of notebooks/12_training.ipynb
+torch.manual_seed(0)  # the stepper cell of notebooks/17_training.ipynb
 small = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
 loss = nn.CrossEntropyLoss()(small(points[:4]), labels[:4])
 net = BackwardStepper(loss, params=dict(small.named_parameters()))
@@ -381,7 +381,7 @@ LAYOUT = """
 
 @pytest.fixture(scope="module")
 def widgets_page(lab, browser):
-    """A page with the small stepper, lesson 12's network, two histories; widths set by tests."""
+    """A page with the small stepper, lesson 17's network, two histories; widths set by tests."""
     (lab[0] / "widgets.ipynb").write_text(json.dumps(notebook([SMALL, NET, HISTORY, LONG_HISTORY])))
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
     page.goto(f"{lab[1]}lab/workspaces/widgets/tree/widgets.ipynb?reset&token={lab.token}")
@@ -421,7 +421,7 @@ def set_theme(page, theme):
 
 @pytest.mark.parametrize("width, file_browser", [(1400, False), (900, True), (1600, False)])
 def test_node_text_is_at_least_11px_on_screen(widgets_page, width, file_browser):
-    """Lesson 12's network included: "Fit" never shrinks node text below 11 px."""
+    """Lesson 17's network included: "Fit" never shrinks node text below 11 px."""
     page = widgets_page
     set_width(page, width, file_browser)
     sizes = page.evaluate(TEXT_PX)
@@ -515,7 +515,7 @@ def test_themes_colours_and_contrast(widgets_page, tmp_path):
     for mark in ("current", "done", "freed", "needed"):
         assert small.locator(f"g.node.{mark}").count() >= 1, mark
     net = page.locator(".gl-stepper").nth(1)
-    for k in range(1, 9):  # lesson 12's network mid-pass: current node, carried edges, freed tensors
+    for k in range(1, 9):  # lesson 17's network mid-pass: current node, carried edges, freed tensors
         net.locator(".gl-primary").click()
         page.wait_for_function(f"document.querySelectorAll('.gl-stepper')[1].dataset.index === '{k}'")
     try:

@@ -41,7 +41,7 @@ def open_lesson(page, lab, name, ui="lab/tree"):
 
 OPENED = [pytest.param(lesson, "lab/tree", id=f"lab-{lesson.name[:2]}") for lesson in LESSONS]
 OPENED += [pytest.param(NOTEBOOKS / name, "notebooks", id=f"notebook7-{name[:2]}")
-           for name in ("04_chain_rule_stepper.ipynb", "05_gradients_accumulate.ipynb")]
+           for name in ("04_chain_rule_stepper.ipynb", "08_gradients_accumulate.ipynb")]
 
 
 @pytest.mark.parametrize("lesson, ui", OPENED)
