@@ -294,6 +294,68 @@ def test_panel_says_why_a_value_was_not_saved(T):
     assert nll[-7:-5] == ["reduction    = 'mean'", "ignore_index = -100"]
 
 
+def broadcasts(T):
+    """Lesson 6's cases: a bias added to rows, a 0-d scale, a column (keepdim), both at once."""
+    X = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = leaf(T, [0.5, -1.0, 2.0])
+    s = leaf(T, 2.0)
+    col = leaf(T, [[1.0], [2.0]])
+    c = leaf(T, [[1.0], [2.0], [3.0]])
+    y = ((X + b) * s).sum() + (col * X).sum() + (T.ones(2, 3, 4) - c).sum()
+    return y, locals()
+
+
+def summed(frames, name, k=0, section=2):
+    """The lines of a grads panel's section that say how a gradient was summed."""
+    text = grads_panel(frames, name, k)[section][1]
+    return [line for line in text.split("\n") if "broadcast to" in line or "summed" in line]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_panel_says_how_a_broadcast_input_s_gradient_is_summed_to_its_shape(T):
+    frames, _ = frames_of(T, broadcasts)
+    assert summed(frames, "SubBackward0") == [
+        "other has shape (3, 1), broadcast to the output's (2, 3, 4):",
+        "-grad · alpha is summed over dim 0, and over dim 2 with keepdim, to other's shape "
+        "(3, 1)"]
+    assert summed(frames, "SubBackward0", section=1) == []  # self had the output's shape
+    assert summed(frames, "MulBackward0", 0, 1) == [  # col * X
+        "self has shape (2, 1), broadcast to the output's (2, 3):",
+        "grad · other is summed over dim 1 with keepdim to self's shape (2, 1)"]
+    assert summed(frames, "MulBackward0", 1, 2) == [  # (X + b) * s
+        "other has shape (), broadcast to the output's (2, 3):",
+        "grad · self is summed over all its elements to other's shape ()"]
+    add = grads_panel(frames, "AddBackward0", 2)[2][1].split("\n")  # X + b
+    assert add[-4:] == ["other has shape (3,), broadcast to the output's (2, 3):",
+                        "grad · alpha is summed over dim 0 to other's shape (3,)",
+                        "→ tensor([4., 4., 4.])", "  sent to AccumulateGrad → b"]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_only_broadcast_inputs_say_they_were_summed(T):
+    def linear_and_mm(T):
+        T.manual_seed(0)
+        layer = T.nn.Linear(3, 2)
+        col, row = leaf(T, [[1.0], [2.0]]), leaf(T, [[1.0, 2.0]])
+        y = layer(T.ones(4, 3)).sum() + (col @ row).sum()  # col's shape fits the output's
+        return y, dict(layer.named_parameters(), col=col, row=row)
+    frames, _ = frames_of(T, linear_and_mm)
+    assert summed(frames, "AddmmBackward0", section=1) == [  # nn.Linear's bias
+        "self has shape (2,), broadcast to the output's (4, 2):",
+        "grad · beta is summed over dim 0 to self's shape (2,)"]
+    assert summed(frames, "AddmmBackward0", section=3) == []
+    assert summed(frames, "MmBackward0", section=1) == []
+
+
+def test_predict_mode_does_not_tell_how_a_hidden_gradient_was_summed():
+    y, params = broadcasts(gradlab)
+    maker = FrameMaker(m.build(y, params), predict=True)
+    frames = [maker.frame(e) for e in backward_stream(y, trace=True)]
+    sub = next(f for f in frames if f["kind"] == "grads" and f["name"] == "SubBackward0")
+    assert "summed" not in sub["panel"][2][1]
+    assert "summed over dim 0" in sub["answers"]["panel"][2][1]
+
+
 @pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
 def test_only_edges_that_carried_a_gradient_are_marked(T):
     def unbound(T):

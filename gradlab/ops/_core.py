@@ -22,7 +22,8 @@ NO_EDGE = (None, 0)
 GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared under that name
 
 
-def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **formulas):
+def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),
+               **formulas):
     """Declare a grad_fn class, as PyTorch's derivatives.yaml declares one per overload.
 
     ``inputs`` names the differentiable inputs in order; ``saves`` the tensors kept for backward
@@ -36,6 +37,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **for
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
+    ``broadcasts`` names the inputs that broadcast to the output's shape (True: all of them):
+    their formulas give a gradient of the output's shape, which the engine sums back to the
+    input's shape (the stepper's panel says so).
     """
     names = saves + attrs + hidden
     table = []
@@ -49,6 +53,8 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), **for
         "__slots__": (), "__module__": "builtins", "num_outputs": num_outputs,
         "_multi": num_outputs == 0,
         "_inputs": inputs, "_slot_names": names, "_n_saves": len(saves),
+        "_broadcasts": tuple(i for i, inp in enumerate(inputs)
+                             if broadcasts is True or inp in broadcasts),
         "_formulas": tuple(table),
         "_order": _formula_order(inputs),
         "_array_formulas": tuple(arrays) if any(arrays) else None,

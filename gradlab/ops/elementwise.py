@@ -14,17 +14,17 @@ from ._core import (_FP_IGNORE, EXACT_MAX, RESULT, _fp_errors, array_of, broadca
 # ---- grad_fn table ----------------------------------------------------------------------------
 
 AddBackward0 = derivative(
-    "AddBackward0", ("self", "other"), attrs=("alpha",),
+    "AddBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("grad", lambda grad: grad),
     other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else mul_scalar(grad, alpha)))
 SubBackward0 = derivative(
-    "SubBackward0", ("self", "other"), attrs=("alpha",),
+    "SubBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("grad", lambda grad: grad),
     other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
 AddBackward1 = derivative("AddBackward1", ("self",), self=("grad", lambda grad: grad))
 SubBackward1 = derivative("SubBackward1", ("self",), self=("grad", lambda grad: grad))
 RsubBackward0 = derivative(
-    "RsubBackward0", ("self", "other"), attrs=("alpha",),
+    "RsubBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)),
     other=("grad", lambda grad: grad))
 RsubBackward1 = derivative(
@@ -35,14 +35,14 @@ MulBackward1 = derivative(
     self=("grad · other", lambda grad, other: mul_scalar(grad, other),
           lambda g, other: _times(g, other)))
 MulBackward0 = derivative(
-    "MulBackward0", ("self", "other"), saves=("self", "other"),
+    "MulBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · other", lambda grad, other: grad * other, lambda g, other: _times(g, other)),
     other=("grad · self", lambda grad, self: grad * self, lambda g, self: _times(g, self)))
 DivBackward1 = derivative(
     "DivBackward1", ("self",), attrs=("other",),
     self=("grad / other", lambda grad, other: div_scalar(grad, other)))
 DivBackward0 = derivative(
-    "DivBackward0", ("self", "other"), saves=("self", "other"),
+    "DivBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad / other", lambda grad, other: grad / other),
     other=("-grad · self / other²", lambda grad, self, other: -grad * ((self / other) / other)))
 PowBackward0 = derivative(
@@ -52,7 +52,7 @@ PowBackward0 = derivative(
           else grad * mul_scalar(self.pow(float(exponent) - 1), float(exponent)),
           lambda g, self, exponent: _pow_grad(g, self, exponent)))
 PowBackward1 = derivative(
-    "PowBackward1", ("self", "exponent"), saves=("self", "exponent", "result"),
+    "PowBackward1", ("self", "exponent"), broadcasts=True, saves=("self", "exponent", "result"),
     self=("grad · exponent · self^(exponent-1)",
           lambda grad, self, exponent: where(
               exponent == 0, 0.0, grad * (exponent * self.pow(sub_scalar(exponent, 1))))),
@@ -119,7 +119,7 @@ ClampBackward1 = derivative(
     self=("grad · (min ≤ self ≤ max)", lambda grad, self, min, max: where(
         _between(self, min, max), grad, 0.0)))
 ClampBackward0 = derivative(
-    "ClampBackward0", ("self", "min", "max"), saves=("self", "min", "max"),
+    "ClampBackward0", ("self", "min", "max"), broadcasts=True, saves=("self", "min", "max"),
     self=("grad · (min ≤ self ≤ max)",
           lambda grad, self, min, max: where(_between(self, min, max), grad, 0.0)),
     min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)),
@@ -131,27 +131,27 @@ ClampMaxBackward0 = derivative(
     "ClampMaxBackward0", ("self",), saves=("self",), attrs=("max",),
     self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)))
 ClampMinBackward1 = derivative(
-    "ClampMinBackward1", ("self", "min"), saves=("self", "min"),
+    "ClampMinBackward1", ("self", "min"), broadcasts=True, saves=("self", "min"),
     self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)),
     min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)))
 ClampMaxBackward1 = derivative(
-    "ClampMaxBackward1", ("self", "max"), saves=("self", "max"),
+    "ClampMaxBackward1", ("self", "max"), broadcasts=True, saves=("self", "max"),
     self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)),
     max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
 MaximumBackward0 = derivative(
-    "MaximumBackward0", ("self", "other"), saves=("self", "other"),
+    "MaximumBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · (self > other), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)),
     other=("grad · (other > self), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self > other, 0)))
 MinimumBackward0 = derivative(
-    "MinimumBackward0", ("self", "other"), saves=("self", "other"),
+    "MinimumBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · (self < other), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self > other, 0)),
     other=("grad · (other < self), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)))
 WhereBackward0 = derivative(
-    "WhereBackward0", ("self", "other"), saves=("condition",),
+    "WhereBackward0", ("self", "other"), broadcasts=True, saves=("condition",),
     self=("grad where condition", lambda grad, condition: where(condition, grad, 0.0)),
     other=("grad where not condition", lambda grad, condition: where(condition, 0.0, grad)))
 MaskedFillBackward0 = derivative(

@@ -30,6 +30,7 @@ BmmBackward0 = derivative(
     mat2=("selfᵀ · grad", lambda grad, self: self.transpose(1, 2).bmm(grad)))
 AddmmBackward0 = derivative(
     "AddmmBackward0", ("self", "mat1", "mat2"), saves=("mat1", "mat2"),
+    broadcasts=("self",),
     attrs=("alpha", "beta", "mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes",
            "mat2_sym_strides"),
     self=("grad · beta", lambda grad, beta: _scaled(grad, beta)),

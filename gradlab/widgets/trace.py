@@ -166,7 +166,8 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets, hidden=()
     number, ``self_sym_numel``/``self_sym_sizes`` as "self has 2 elements, shape (2,)", a saved
     value that is absent with the reason (the only input that needed it needs no gradient).
     The formula of an input that needs no gradient is not computed, so its numbers are not shown.
-    The results of the inputs in ``hidden`` show as "→ ?" (predict mode).
+    An input broadcast in the forward says how its gradient was summed back to its shape.
+    The results of the inputs in ``hidden`` show as "→ ?" (predict mode), without that sum.
     """
     cls = formula_class(node)
     nexts = list(getattr(node, "next_functions", ()))
@@ -192,10 +193,49 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets, hidden=()
         if grad is None:
             body.append("→ no gradient flows here")
         else:
-            body.append("→ ?" if i in hidden else hang("→ ", fmt(grad)))
+            if i in hidden:
+                body.append("→ ?")
+            else:
+                body += summed_lines(cls, i, names[i], head, grad_outputs, grad)
+                body.append(hang("→ ", fmt(grad)))
             body.append(f"  sent to {target}")
         sections.append([head, "\n".join(body), "formula"])
     return sections
+
+
+def summed_lines(cls, i, name, head, grad_outputs, grad) -> list:
+    """How the engine summed input ``i``'s gradient back to its shape, as lines; [] if it did not.
+
+    An input that broadcast in the forward (``b`` of shape (3,) added to rows of shape (4, 3))
+    gets from its formula a gradient of the output's shape; the engine sums it over the dims
+    the input was broadcast along: "summed over dim 0 to other's shape (3,)".
+    """
+    if i not in getattr(cls, "_broadcasts", ()) or len(grad_outputs) != 1 or \
+            grad_outputs[0] is None:
+        return []
+    out, shape = tuple(grad_outputs[0].shape), tuple(grad.shape)
+    if out == shape:
+        return []
+    lead = len(out) - len(shape)
+    kept = [lead + k for k, n in enumerate(shape) if n == 1 and out[lead + k] != 1]
+    if not shape:
+        how = "over all its elements"
+    elif not lead:
+        how = f"over {_dims(kept)} with keepdim"
+    else:
+        how = f"over {_dims(range(lead))}" + (f", and over {_dims(kept)} with keepdim,"
+                                              if kept else "")
+    formula = head.partition(" = ")[2]
+    return [f"{name} has shape {fmt(shape)}, broadcast to the output's {fmt(out)}:",
+            f"{formula} is summed {how} to {name}'s shape {fmt(shape)}"]
+
+
+def _dims(dims) -> str:
+    """``"dim 0"``, ``"dims 0 and 2"``, ``"dims 0, 1 and 2"``."""
+    dims = [str(d) for d in dims]
+    if len(dims) == 1:
+        return f"dim {dims[0]}"
+    return f"dims {', '.join(dims[:-1])} and {dims[-1]}"
 
 
 def _value_lines(params, values, grad_outputs) -> list:
