@@ -129,6 +129,46 @@ def _random_state_kept(torch):
         generator.set_rng_state(state)
 
 
+LESSON_6_X = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0], [0.0, 1.0, 0.0]]
+LESSON_6_T = [[2.0, 2.0, 2.0], [5.0, 5.0, 5.0], [8.0, 8.0, 8.0], [1.0, 1.0, 1.0]]
+LESSON_6_HINT = ("b.grad has b's shape (3,): each b[j] is added to every row, so its gradient "
+                 "gathers what every row's use of it receives. Which dim of grad_Y holds the "
+                 "examples?")
+
+
+def _bias_step_taken(b):
+    """6.2: ``b`` after the exercise's hand-written step, whose gradient must have b's shape."""
+    if not _is_tensor(b):
+        return ("Put the tensor b itself in answer (answer = b) after the step: the check reads "
+                "its shape and values.")
+    shape = tuple(b.shape)
+    if shape == (4, 3):
+        return ("b now has shape (4, 3), one row per example: the step broadcast b to grad_b's "
+                "shape instead of failing. grad_b must have b's shape (3,).")
+    if shape != (3,):
+        return f"b has shape {shape}, not b's shape (3,): {LESSON_6_HINT}"
+    got, step = b.detach().tolist(), _exercise_6_step(_library(b))
+    if all(_close(g, 0.0, 1e-4) for g in got):
+        return "b is still all zeros: run the whole cell, with the step's last line."
+    if all(_close(g, s / 4, 1e-4) for g, s in zip(got, step)):
+        return ("b moved the right way, but a quarter as far as gradient descent takes it: "
+                "the loss adds up the errors of the 4 examples, so what do the rows' parts "
+                "of b's gradient add up to?")
+    if not all(_close(g, s, 1e-4) for g, s in zip(got, step)):
+        return ("b has the right shape but is not where one step of gradient descent takes it: "
+                f"grad_b must be what b.grad would hold after loss.backward(). {LESSON_6_HINT}")
+    return None
+
+
+def _exercise_6_step(torch):
+    """Exercise 6.2's step done with autograd in ``torch`` (torch or gradlab): b's new values."""
+    with torch.enable_grad():
+        X, T = torch.tensor(LESSON_6_X), torch.tensor(LESSON_6_T)
+        b = torch.zeros(3, requires_grad=True)
+        ((X + b - T) ** 2).sum().backward()
+        return (b - 0.1 * b.grad).detach().tolist()
+
+
 NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it gets there: "
                "which node does backward run first?")
 
@@ -173,6 +213,25 @@ EXERCISES = {
                     "derivative 2*x[i] is multiplied by v[i].",
                     mistakes=(([2.0, 4.0, 6.0], "That is y.sum().backward(): the gradient "
                                                 "argument weights each element."),)),
+    "6.1": Exercise("s.grad for (X * s).sum() with X = [[1, 2, 3], [4, 5, 6]] and s of shape "
+                    "(2, 1)", [[6.0], [15.0]],
+                    "Each s[i] multiplies every element of row i of X, so its gradient sums "
+                    "what those uses receive; and s.grad has s's shape (2, 1), a list of 2 "
+                    "one-element lists.",
+                    mistakes=(([[3.0], [3.0]], "You counted the uses of each s[i]: each use "
+                                               "also passes on its local derivative, the "
+                                               "element of X it multiplies."),)),
+    "6.2": Exercise("b after the exercise's hand-written gradient step, fixed", None,
+                    LESSON_6_HINT, judge=_bias_step_taken),
+    "6.3": Exercise("s.grad for (s * x + s).sum() with s = 3 (0-d) and x = [1, 2, 3, 4]", 14.0,
+                    "s is used by every element twice, once in the product and once in the "
+                    "sum: its gradient adds up the parts of all these uses.",
+                    mistakes=((11.0, "You counted the `+ s` once: it is broadcast to all "
+                                     "4 elements of s * x, like the product."),
+                              (10.0, "That is the product's part alone: s is also added "
+                                     "to every element."),
+                              (2.0, "That is one element's part: s is used by every "
+                                    "element of x."))),
     "8.1": Exercise("x.grad after three backward() calls on freshly built y = x * x at x = 2, "
                     "with no zeroing", 12.0,
                     "Each backward ADDS dy/dx = 2*x into x.grad; nothing resets it.",

@@ -3,8 +3,8 @@
 The solutions live in the instructors' answer key, docs/answer_key.md (the notebooks ship with
 ``answer = None``): one ``### <id>`` section per exercise with the filled-in exercise cell and
 the answer it states. Each cell runs with the name ``torch`` bound to gradlab and to real PyTorch.
-Exercises with a judge (11.1, 17.2) take the student's objects and are tried here with the ways of
-getting them wrong that the judge names.
+Exercises with a judge (6.2, 11.1, 17.2) take the student's objects and are tried here with the
+ways of getting them wrong that the judge names.
 """
 import ast
 import contextlib
@@ -66,6 +66,9 @@ WRONG = {
     "3.3": False,
     "4.1": [8.0, 20.0, 4.0],
     "5.1": [2.0, 0.4, 0.6],
+    "6.1": [[6.0], [16.0]],
+    "6.2": 0.0,
+    "6.3": 13.0,
     "8.1": 6.0,
     "8.2": 3.0,
     "9.1": False,
@@ -226,6 +229,45 @@ def test_mistakes_match_with_the_same_relative_tolerance(exercise):
 
 def not_quite(exercise_id, message):
     return "wrong", f"Exercise {exercise_id}: not quite. {message}"
+
+
+def bias_step(module, reduce, in_place=True):
+    """Exercise 6.2's cell with ``grad_b = reduce(grad_Y)``: b after the step."""
+    X = module.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0], [0.0, 1.0, 0.0]])
+    T = module.tensor([[2.0, 2.0, 2.0], [5.0, 5.0, 5.0], [8.0, 8.0, 8.0], [1.0, 1.0, 1.0]])
+    b = module.zeros(3)
+    grad_Y = 2 * (X + b - T)
+    grad_b = reduce(grad_Y)
+    if in_place:
+        b -= 0.1 * grad_b
+        return b
+    return b - 0.1 * grad_b
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_6_2_judges_b_by_its_shape_and_the_step_autograd_takes(module):
+    hint = EXERCISES["6.2"].hint
+    assert grade("6.2", bias_step(module, lambda g: g.sum(0))) == ("correct", CORRECT.format("6.2"))
+    assert grade("6.2", bias_step(module, lambda g: g, in_place=False)) == not_quite("6.2", (
+        "b now has shape (4, 3), one row per example: the step broadcast b to grad_b's shape "
+        "instead of failing. grad_b must have b's shape (3,)."))
+    keepdim = bias_step(module, lambda g: g.sum(0, keepdim=True), in_place=False)
+    assert grade("6.2", keepdim) == not_quite("6.2", f"b has shape (1, 3), not b's shape (3,): "
+                                                     f"{hint}")
+    assert grade("6.2", bias_step(module, lambda g: g.mean(0))) == not_quite("6.2", (
+        "b moved the right way, but a quarter as far as gradient descent takes it: the loss "
+        "adds up the errors of the 4 examples, so what do the rows' parts of b's gradient add "
+        "up to?"))
+    assert grade("6.2", module.zeros(3)) == not_quite("6.2", (
+        "b is still all zeros: run the whole cell, with the step's last line."))
+    for wrong in (lambda g: -g.sum(0), lambda g: g[0]):
+        assert grade("6.2", bias_step(module, wrong)) == not_quite("6.2", (
+            "b has the right shape but is not where one step of gradient descent takes it: "
+            f"grad_b must be what b.grad would hold after loss.backward(). {hint}"))
+    for answer in (0.0, [0.8, 0.0, -0.4], "b"):
+        assert grade("6.2", answer) == not_quite("6.2", (
+            "Put the tensor b itself in answer (answer = b) after the step: the check reads its "
+            "shape and values."))
 
 
 def made_y(module, retain=True, backward=True, x=3.0, power=2):
