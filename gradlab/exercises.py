@@ -232,6 +232,31 @@ EXERCISES = {
                                      "to every element."),
                               (2.0, "That is one element's part: s is used by every "
                                     "element of x."))),
+    "7.1": Exercise("how many times the hook on w fires when two sequences' losses are added "
+                    "and backward runs once", 1,
+                    "A hook on a leaf runs with what the leaf's input buffer has added up, "
+                    "once per backward pass. How many backward passes does the program run?",
+                    mistakes=((8.0, "That counts the uses of w: the engine adds their parts "
+                                    "in w's input buffer before the hook sees anything."),
+                              (2.0, "The hook fires once per backward pass, not once per "
+                                    "sequence: how many times does the program call "
+                                    "backward()?"))),
+    "7.2": Exercise("[parts h1.grad_fn waits for, parts w's AccumulateGrad waits for] with "
+                    "loss = h1 + h2 + h3", [2, 3],
+                    "A node waits for one part per edge into it: count the nodes whose "
+                    "next_functions hold it (consumers(loss.grad_fn) does).",
+                    mistakes=(([1, 3], "h1 now has a second consumer: the addition that "
+                                       "makes the loss."),
+                              ([2, 6], "That counts paths from w to the loss; the engine counts "
+                                       "the edges into a node, one per consumer."))),
+    "7.3": Exercise("the parts of w.grad from time steps 1, 2 and 3 at w = 0.8, h0 = 1, "
+                    "inputs [0.4, -0.2, 0.1], loss = h3",
+                    [0.1301588, 0.4446737, 0.3585868],
+                    "A hook on w only sees their sum. Give each time step a copy of w of its "
+                    "own (three leaves with the same value): each copy's .grad is its part.",
+                    mistakes=(([0.3585868, 0.4446737, 0.1301588],
+                               "Those are in the order the parts arrive (the last time step "
+                               "first): put time step 1 first."),)),
     "8.1": Exercise("x.grad after three backward() calls on freshly built y = x * x at x = 2, "
                     "with no zeroing", 12.0,
                     "Each backward ADDS dy/dx = 2*x into x.grad; nothing resets it.",
