@@ -167,6 +167,54 @@ def _exercise_6_step(torch):
         b = torch.zeros(3, requires_grad=True)
         ((X + b - T) ** 2).sum().backward()
         return (b - 0.1 * b.grad).detach().tolist()
+def _tracked_float_leaf(w):
+    """1.2: ``w`` is the fixed ``[1, 2, 3]`` leaf, whose ``w.grad`` holds d loss/dw for
+    loss = (w ** 2).sum()."""
+    if not _is_tensor(w):
+        return ("Put the tensor w itself in answer (answer = w): the check reads w.grad and how "
+                "w was made.")
+    if w.grad_fn is not None:  # checked first: reading a non-leaf's .grad would warn
+        return ("This w was computed from another tensor (it has a grad_fn), and backward() "
+                "fills in .grad only for the tensors you create: make w itself the tracked one.")
+    if not w.requires_grad:
+        return ("w does not require grad, so backward() has nothing to fill in for it. Read the "
+                "first error message again.")
+    if plain(w) != [1.0, 2.0, 3.0]:
+        return "Keep w's values 1, 2, 3 as written: change only how w is created."
+    if w.grad is None:
+        return ("w is tracked, but w.grad is still None: compute loss from this w and call "
+                "loss.backward().")
+    if plain(w.grad) != [2.0, 4.0, 6.0]:
+        return ("w.grad is not the gradient of one backward pass through loss: create w "
+                "again, then compute loss and call loss.backward() once.")
+    return None
+
+
+EXERCISE_8_2_GRADS = [2.0, 8.0, 18.0]  # d/dw (w * k) ** 2 = 2 * k**2 * w at w = 1, k = 1, 2, 3
+EXERCISE_8_2_HINT = ("Put the list grads itself in answer (answer = grads), after the fixed "
+                     "loop has run: one gradient per pass, three in all.")
+
+
+def _kept_each_pass_gradient(grads):
+    """8.2: ``grads`` holds the gradient of each of the loop's three passes, each a value of its
+    own (not one tensor that backward() and zero_() kept changing)."""
+    if not isinstance(grads, list) or len(grads) != 3:
+        return EXERCISE_8_2_HINT
+    tensors = [g for g in grads if _is_tensor(g)]
+    if any(a is b for i, a in enumerate(tensors) for b in tensors[i + 1:]):
+        return ("Some entries of grads are one and the same tensor (try grads[0] is grads[1]). "
+                "What do backward() and zero_() do to the tensor that is already in w.grad?")
+    values = [plain(g) for g in grads]
+    if not all(_is_number(v) for v in values):
+        return EXERCISE_8_2_HINT
+    if all(_close(v, e, 1e-4) for v, e in zip(values, EXERCISE_8_2_GRADS)):
+        return None
+    if all(_close(v, e, 1e-4) for v, e in zip(values, [2.0, 10.0, 28.0])):
+        return ("Each entry holds the passes so far added up: between one pass's backward and "
+                "the next, the old gradient has to go.")
+    return ("These are not the gradients of the loop's three passes: keep loss = "
+            "(w * (step + 1)) ** 2 from w = 1.0, and change only how each gradient is stored "
+            "or reset.")
 
 
 NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it gets there: "
@@ -174,34 +222,53 @@ NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it
 
 
 EXERCISES = {
-    "1.1": Exercise("x.grad for f(x) = x**3 - 2*x at x = 3", 25.0,
-                    "Build f from x with requires_grad=True, call f.backward(), then read x.grad. "
-                    "By hand: the derivative of x**3 is 3*x**2.",
-                    mistakes=((21.0, "You computed f(3) itself; the exercise asks for the "
-                                     "gradient x.grad after f.backward()."),)),
-    "1.2": Exercise("x.grad for g(x) = (x + 1)**2 at x = 1.5", 5.0,
-                    "The derivative of (x + 1)**2 is 2*(x + 1). Did you make x with "
-                    "requires_grad=True and call backward() on g?",
-                    mistakes=((6.25, "That is g(1.5); read x.grad after g.backward()."),)),
-    "2.1": Exercise("x.grad for f = x[0]*x[1] + x[2]**2 at x = [1, 2, 3]", [2.0, 1.0, 6.0],
-                    "One partial derivative per element: df/dx0 = x[1], df/dx1 = x[0], "
-                    "df/dx2 = 2*x[2]."),
-    "2.2": Exercise("[a.grad, b.grad] for f = (a * b).sum() with a = [1, 2], b = [3, 4]",
-                    [[3.0, 4.0], [1.0, 2.0]],
-                    "Each a[i] is multiplied by b[i], so df/da[i] = b[i]; and the other way round.",
-                    mistakes=(([[1.0, 2.0], [3.0, 4.0]], "Swapped: a's gradient is made of b's "
-                                                         "values, and b's of a's."),)),
-    "3.1": Exercise("the name of (x * 2).exp().grad_fn", "ExpBackward0",
-                    "The grad_fn of a result is the backward of the LAST operation that made "
-                    "it; name() gives its class name."),
-    "3.2": Exercise("the name of the node after it: (x * 2).exp().grad_fn.next_functions[0][0]",
-                    "MulBackward0",
-                    "next_functions holds one (node, number) pair per input of the node: the "
-                    "node that made that input, and which of its outputs it is. Which "
-                    "operation made the input of exp?"),
-    "3.3": Exercise("is v = x.detach() * 2 a leaf? (True or False)", True,
-                    "A tensor is a leaf when it has no grad_fn: print v.grad_fn and "
-                    "v.requires_grad."),
+    "1.1": Exercise("x.grad after the exercise's cell, where z is made from y.item()", 6.0,
+                    "Which paths lead from loss back to x? Print z.requires_grad and "
+                    "z.grad_fn: is z part of x's graph?",
+                    mistakes=((24.0, "That counts a path through z. z was made from a Python "
+                                     "number: does it still remember x?"),
+                              (36.0, "That is the value of loss itself; the exercise asks for "
+                                     "x.grad after loss.backward()."))),
+    "1.2": Exercise("the fixed w of the exercise, whose w.grad holds d loss/dw", None,
+                    "Read the error messages: each says what is wrong with w.",
+                    judge=_tracked_float_leaf),
+    "2.1": Exercise("the shape of x.grad for loss = x.sum(dim=1).mean() with x of shape (4, 3)",
+                    [4, 3],
+                    "A .grad belongs to one tensor, whatever the shapes of the results in "
+                    "between: which tensor's .grad is it, and what shape was that tensor made "
+                    "with?",
+                    mistakes=(([3, 4], "The right numbers, in the wrong order: print the shape "
+                                       "of the tensor this .grad belongs to."),)),
+    "2.2": Exercise("x.grad for f = x[0] * x[3] + x[:2].mean() at x = [1, 2, 3, 4]",
+                    [4.5, 0.5, 0.0, 1.0],
+                    "One partial derivative per element: for each element, add up what each "
+                    "term of f contributes when only that element changes.",
+                    mistakes=(([4.0, 0.5, 0.0, 1.0], "x[0] appears in two terms of f: both "
+                                                     "contributions add up."),
+                              ([5.0, 1.0, 0.0, 1.0], "A mean divides by the number of "
+                                                     "elements it averages, and so does its "
+                                                     "gradient."))),
+    "3.1": Exercise("[grad_fn nodes, AccumulateGrad nodes] in the graph of the exercise's y",
+                    [5, 2],
+                    "List the operations in the order they ran and ask, for each, whether it "
+                    "was recorded; then ask which leaves get an AccumulateGrad node, and how "
+                    "many each. nodes(y) from the lesson checks your count.",
+                    mistakes=(([6, 2], "One grad_fn node too many: is an operation recorded "
+                                       "when none of its inputs requires grad?"),
+                              ([5, 3], "One AccumulateGrad node too many: which leaves get one, "
+                                       "and does a leaf used twice get a second?"),
+                              ([6, 3], "One node too many of each kind: is an operation on "
+                                       "tensors that do not require grad recorded, and does a "
+                                       "leaf used twice get a second AccumulateGrad?"))),
+    "3.2": Exercise("the node names from u.grad_fn along next_functions[0][0] down to the "
+                    "AccumulateGrad node (not included), for u = (x * 2).exp().sum()",
+                    ["SumBackward0", "ExpBackward0", "MulBackward0"],
+                    "grad_fn is the node of the operation that made the tensor, and each "
+                    "next_functions entry leads to the node that made that node's input. Write "
+                    "the names as .name() prints them.",
+                    mistakes=((["MulBackward0", "ExpBackward0", "SumBackward0"],
+                               "That is the order in which the forward pass ran the "
+                               "operations. Which operation made u itself?"),)),
     "4.1": Exercise("x.grad for y = 3x + 2, z = 2y², out = z.mean() at x = [0, 1, -1]",
                     [8.0, 20.0, -4.0],
                     "Chain rule: d out/dz = 1/3 for each of 3 elements, dz/dy = 4y, dy/dx = 3. "
@@ -213,6 +280,25 @@ EXERCISES = {
                     "derivative 2*x[i] is multiplied by v[i].",
                     mistakes=(([2.0, 4.0, 6.0], "That is y.sum().backward(): the gradient "
                                                 "argument weights each element."),)),
+    "5.2": Exercise("x.grad for y = x / x.sum() at x = [1, 2, 3] after "
+                    "y.backward(torch.ones_like(y))", [0.0, 0.0, 0.0],
+                    "With v all ones, backward gives the gradient of y.sum(). Every y[i] "
+                    "depends on every x[j]: what is y.sum() for any x?",
+                    mistakes=(([5 / 36, 4 / 36, 3 / 36],
+                               "Those are only the Jacobian's diagonal entries dy[i]/dx[i]: "
+                               "x[j] also changes every other y[i] through x.sum()."),
+                              ([1 / 6, 1 / 6, 1 / 6],
+                               "That treats x.sum() as a constant, but it depends on x "
+                               "too."))),
+    "5.3": Exercise("[shape of v in y.backward(v), shape of W.grad] for y = torch.ones(2, 3) "
+                    "@ W with W of shape (3, 5)", [[2, 5], [3, 5]],
+                    "v holds one weight per element of the tensor backward starts from; the "
+                    "gradient has one entry per element of the tensor it belongs to. Work "
+                    "out the shape of y first.",
+                    mistakes=(([[3, 5], [3, 5]], "v weights the elements of the tensor "
+                                                 "backward starts from: which one is it?"),
+                              ([[2, 5], [2, 5]], "A .grad has one entry per element of its "
+                                                 "own tensor: whose .grad is it?"))),
     "6.1": Exercise("s.grad for (X * s).sum() with X = [[1, 2, 3], [4, 5, 6]] and s of shape "
                     "(2, 1)", [[6.0], [15.0]],
                     "Each s[i] multiplies every element of row i of X, so its gradient sums "
@@ -257,16 +343,16 @@ EXERCISES = {
                     mistakes=(([0.3585868, 0.4446737, 0.1301588],
                                "Those are in the order the parts arrive (the last time step "
                                "first): put time step 1 first."),)),
-    "8.1": Exercise("x.grad after three backward() calls on freshly built y = x * x at x = 2, "
-                    "with no zeroing", 12.0,
-                    "Each backward ADDS dy/dx = 2*x into x.grad; nothing resets it.",
-                    mistakes=((4.0, "That is the gradient of one backward pass: gradients "
-                                    "accumulate across calls."),)),
-    "8.2": Exercise("w.grad after the loop of the exercise, reset in every pass", 6.0,
-                    "Reset w.grad (w.grad = None, or w.grad.zero_() once it exists) at the "
-                    "start of each pass, before backward(), so only the last pass counts.",
-                    mistakes=((18.0, "That is three passes added up: reset w.grad in every "
-                                     "pass of the loop."),)),
+    "8.1": Exercise("x.grad after the exercise's loop, which drops x.grad in its second pass",
+                    10.0,
+                    "Follow x.grad through the loop pass by pass: what does each backward "
+                    "add, and in which pass is the gradient dropped?",
+                    mistakes=((15.0, "That adds up all three passes, but one of them starts "
+                                     "by dropping x.grad."),
+                              (5.0, "That is one pass's gradient; the reset runs in one pass "
+                                    "only, and the passes after it accumulate again."))),
+    "8.2": Exercise("the list grads of the fixed loop, one gradient per pass", None,
+                    EXERCISE_8_2_HINT, judge=_kept_each_pass_gradient),
     "9.1": Exercise("does a second backward through y = x.exp() fail without retain_graph? "
                     "(True or False)", True,
                     "What does ExpBackward0 need to compute its gradient? Look at "

@@ -3,8 +3,8 @@
 The solutions live in the instructors' answer key, docs/answer_key.md (the notebooks ship with
 ``answer = None``): one ``### <id>`` section per exercise with the filled-in exercise cell and
 the answer it states. Each cell runs with the name ``torch`` bound to gradlab and to real PyTorch.
-Exercises with a judge (6.2, 11.1, 17.2) take the student's objects and are tried here with the
-ways of getting them wrong that the judge names.
+Exercises with a judge (1.2, 6.2, 8.2, 11.1, 17.2) take the student's objects and are tried
+here with the ways of getting them wrong that the judge names.
 """
 import ast
 import contextlib
@@ -58,22 +58,23 @@ def run_solution(exercise_id, module) -> str:
 # exercise, a number where it wants an object)
 WRONG = {
     "1.1": 7.0,
-    "1.2": -1.0,
-    "2.1": [2.0, 1.0, 3.0],
-    "2.2": [[3.0, 4.0], [0.0, 0.0]],
-    "3.1": "MulBackward0",
-    "3.2": "ExpBackward0",
-    "3.3": False,
+    "1.2": 0.0,
+    "2.1": [4, 4],
+    "2.2": [4.5, 0.5, 1.0, 1.0],
+    "3.1": [4, 2],
+    "3.2": ["SumBackward0", "MulBackward0", "ExpBackward0"],
     "4.1": [8.0, 20.0, 4.0],
     "5.1": [2.0, 0.4, 0.6],
+    "5.2": [1.0, 1.0, 1.0],
+    "5.3": [[2, 3], [3, 5]],
     "6.1": [[6.0], [16.0]],
     "6.2": 0.0,
     "6.3": 13.0,
     "7.1": 3.0,
     "7.2": [3, 3],
     "7.3": [0.1, 0.2, 0.3],
-    "8.1": 6.0,
-    "8.2": 3.0,
+    "8.1": 20.0,
+    "8.2": 0.0,
     "9.1": False,
     "9.2": "AddBackward0",
     "9.3": 36.0,
@@ -145,19 +146,20 @@ def test_hints_never_state_the_expected_answer():
             assert all(ex.expected not in text for text in texts), key
 
 
-def test_unanswered_and_malformed_answers(capsys):
+def test_unanswered_and_malformed_answers(capsys, exercise):
     check("1.1", None)
     assert capsys.readouterr().out == ("Exercise 1.1: not answered yet. Replace None with "
                                        "your answer and run the cell again.\n")
-    assert grade("2.1", gradlab.tensor([2.0, 1.0])) == (
-        "wrong", "Exercise 2.1: the answer should hold 3 values, got 2. Hint: "
-        + EXERCISES["2.1"].hint)
-    assert grade("2.1", 5.0)[1].startswith("Exercise 2.1: the answer should hold 3 values, "
+    assert grade("5.1", gradlab.tensor([2.0, 0.4])) == (
+        "wrong", "Exercise 5.1: the answer should hold 3 values, got 2. Hint: "
+        + EXERCISES["5.1"].hint)
+    assert grade("5.1", 5.0)[1].startswith("Exercise 5.1: the answer should hold 3 values, "
                                            "got a single value.")
-    assert grade("1.1", [25.0])[1].startswith("Exercise 1.1: the answer should be a single "
-                                              "number")
-    assert grade("3.1", 3.0)[1].startswith("Exercise 3.1: the answer should be a string")
-    assert grade("3.3", 1)[1].startswith("Exercise 3.3: the answer should be True or False")
+    assert grade("1.1", [6.0])[1].startswith("Exercise 1.1: the answer should be a single "
+                                             "number")
+    assert grade("3.2", [1, 2, 3])[1].startswith("Exercise 3.2: the answer should be a string")
+    exercise(True)
+    assert grade("t", 1)[1].startswith("Exercise t: the answer should be True or False")
     assert grade("1.1", object())[1].startswith("Exercise 1.1: could not read this answer "
                                                 "(expected a tensor")
     assert grade("17.2", [0.001])[1].startswith("Exercise 17.2: not quite. Put the optimizer "
@@ -165,17 +167,19 @@ def test_unanswered_and_malformed_answers(capsys):
     assert grade("99", 1)[1].startswith("There is no exercise '99'. The exercises are: 1.1, ")
 
 
-def test_answers_as_torch_numpy_and_plain_values():
+def test_answers_as_torch_numpy_and_plain_values(exercise):
     import numpy as np
-    assert grade("2.1", torch.tensor([2.0, 1.0, 6.0], requires_grad=True))[0] == "correct"
-    assert grade("2.1", np.array([2.0, 1.0, 6.0]))[0] == "correct"
-    assert grade("2.1", (2, 1, 6))[0] == "correct"
-    assert grade("1.1", np.float32(25.0))[0] == "correct"
-    assert grade("1.1", 25)[0] == "correct"
-    assert grade("1.1", 25.002)[0] == "correct"   # within 1e-4 of 25, relative
-    assert grade("1.1", 25.003)[0] == "wrong"
-    assert grade("3.1", " ExpBackward0 ")[0] == "correct"
-    assert grade("13.2", torch.tensor([False, True]))[0] == "correct"
+    assert grade("5.1", torch.tensor([2.0, 0.4, 0.06], requires_grad=True))[0] == "correct"
+    assert grade("5.1", np.array([2.0, 0.4, 0.06]))[0] == "correct"
+    assert grade("2.1", (4, 3))[0] == "correct"
+    assert grade("2.1", torch.ones(4, 3).shape)[0] == "correct"
+    assert grade("2.1", gradlab.ones(4, 3).shape)[0] == "correct"
+    assert grade("1.1", np.float32(6.0))[0] == "correct"
+    assert grade("1.1", 6)[0] == "correct"
+    assert grade("1.1", 6.0005)[0] == "correct"   # within 1e-4 of 6, relative
+    assert grade("1.1", 6.0007)[0] == "wrong"
+    assert grade("3.2", [" SumBackward0", "ExpBackward0 ", "MulBackward0"])[0] == "correct"
+    assert exercise([False, True])(torch.tensor([False, True])) == "correct"
 
 
 @pytest.fixture
@@ -316,6 +320,82 @@ def test_11_1_judges_y_itself_by_how_it_kept_its_gradient(module):
             assert grade("11.1", answer) == not_quite("11.1", (
                 "Put the tensor y itself in answer (answer = y): the check reads y.grad and how "
                 "it got there."))
+
+
+def made_w(module, values=(1.0, 2.0, 3.0), requires_grad=True, backward=1, scale=None):
+    """Exercise 1.2's w, made from ``values``, and ``backward`` passes of (w ** 2).sum()."""
+    w = module.tensor(list(values), requires_grad=requires_grad)
+    if scale is not None:
+        w = w * scale
+    for _ in range(backward):
+        (w**2).sum().backward()
+    return w
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_1_2_judges_w_by_how_it_was_made_and_what_backward_left_in_it(module):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the judge never reads .grad of a non-leaf
+        assert grade("1.2", made_w(module)) == ("correct", CORRECT.format("1.2"))
+        as_float64 = module.tensor([1, 2, 3], dtype=module.float64).requires_grad_()
+        (as_float64**2).sum().backward()
+        assert grade("1.2", as_float64) == ("correct", CORRECT.format("1.2"))
+        assert grade("1.2", made_w(module, scale=1.0)) == not_quite("1.2", (
+            "This w was computed from another tensor (it has a grad_fn), and backward() fills "
+            "in .grad only for the tensors you create: make w itself the tracked one."))
+        for w in (module.tensor([1, 2, 3]), module.tensor([1.0, 2.0, 3.0])):
+            assert grade("1.2", w) == not_quite("1.2", (
+                "w does not require grad, so backward() has nothing to fill in for it. Read the "
+                "first error message again."))
+        assert grade("1.2", made_w(module, values=(1.0, 2.0))) == not_quite("1.2", (
+            "Keep w's values 1, 2, 3 as written: change only how w is created."))
+        assert grade("1.2", made_w(module, backward=0)) == not_quite("1.2", (
+            "w is tracked, but w.grad is still None: compute loss from this w and call "
+            "loss.backward()."))
+        assert grade("1.2", made_w(module, backward=2)) == not_quite("1.2", (
+            "w.grad is not the gradient of one backward pass through loss: create w again, "
+            "then compute loss and call loss.backward() once."))
+        for answer in (0.0, made_w(module).grad.tolist(), "w"):
+            assert grade("1.2", answer) == not_quite("1.2", (
+                "Put the tensor w itself in answer (answer = w): the check reads w.grad and how "
+                "w was made."))
+
+
+def lesson_8_grads(module, reset="zero_", clone=False, scale=1):
+    """Exercise 8.2's loop: the list grads, with w.grad reset by ``reset`` after each append."""
+    w = module.tensor(1.0, requires_grad=True)
+    grads = []
+    for step in range(3):
+        loss = (w * (step + 1) * scale) ** 2
+        loss.backward()
+        grads.append(w.grad.clone() if clone else w.grad)
+        if reset == "zero_":
+            w.grad.zero_()
+        elif reset == "None":
+            w.grad = None
+    return grads
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_8_2_judges_grads_by_whether_each_entry_kept_its_own_pass(module):
+    for grads in (lesson_8_grads(module, "None"), lesson_8_grads(module, clone=True),
+                  [g.item() for g in lesson_8_grads(module, "None")]):
+        assert grade("8.2", grads) == ("correct", CORRECT.format("8.2"))
+    for grads in (lesson_8_grads(module), lesson_8_grads(module, reset=None)):
+        assert grade("8.2", grads) == not_quite("8.2", (
+            "Some entries of grads are one and the same tensor (try grads[0] is grads[1]). What "
+            "do backward() and zero_() do to the tensor that is already in w.grad?"))
+    assert grade("8.2", lesson_8_grads(module, reset=None, clone=True)) == not_quite("8.2", (
+        "Each entry holds the passes so far added up: between one pass's backward and the "
+        "next, the old gradient has to go."))
+    assert grade("8.2", lesson_8_grads(module, "None", scale=2)) == not_quite("8.2", (
+        "These are not the gradients of the loop's three passes: keep loss = "
+        "(w * (step + 1)) ** 2 from w = 1.0, and change only how each gradient is stored or "
+        "reset."))
+    hint = EXERCISES["8.2"].hint
+    for answer in (0.0, lesson_8_grads(module, "None")[:2], module.tensor([2.0, 8.0, 18.0]),
+                   ["2", "8", "18"], "grads"):
+        assert grade("8.2", answer) == not_quite("8.2", hint)
 
 
 def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):
