@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -64,6 +65,63 @@ def _kept_intermediate_grad(y):
         return ("y kept a gradient, but not dz/dy of the exercise: build x = 3.0, y = x * 2 "
                 "and z = y ** 2 as written, then call z.backward().")
     return None
+
+
+LESSON_12_X = (-1.0, 0.5, 2.0)  # exercise 12.1's x
+LESSON_12_W = (1.0, -2.0)  # exercise 12.3's w, before its three steps
+
+
+def _fixed_inplace_error(x):
+    """12.1: ``x`` is the exercise's leaf, and ``x.grad`` the gradient of its intended loss,
+    sum(exp(x)) + sum(min(exp(x), 3) ** 2), once the in-place error is fixed."""
+    if not _is_tensor(x):
+        return "Put the tensor x itself in answer (answer = x): the check reads x.grad."
+    if x.grad_fn is not None or not x.requires_grad:
+        return ("This is not the leaf x of the exercise: put x itself in answer, not a result "
+                "computed from it.")
+    if not _all_close(x.detach().tolist(), LESSON_12_X):
+        return ("x does not hold the exercise's values [-1.0, 0.5, 2.0] any more: fix the code "
+                "after x, and leave x itself as it is.")
+    if x.grad is None:
+        return ("x.grad is None: loss.backward() has not run yet (or it failed). Fix the cell "
+                "so that it runs without the error, then run it again.")
+    grad = x.grad.tolist()
+    exps = [math.exp(v) for v in LESSON_12_X]
+    if _all_close(grad, [e + (2 * e * e if e < 3 else 0.0) for e in exps]):
+        return None
+    capped = [min(e, 3.0) for e in exps]
+    if _all_close(grad, [c + 2 * c * c for c in capped]):
+        return ("The error is gone, but x.grad is wrong: exp's node computed its gradient "
+                "from the capped values. Hiding an in-place change from autograd (.data) "
+                "silences the error without fixing it: leave the tensor exp saved unchanged.")
+    return ("x.grad is not the gradient of the intended loss. Start again from a fresh x (run "
+            "the whole cell once: gradients add up), and leave the tensor exp saved unchanged.")
+
+
+def _stepped_leaf(w):
+    """12.3: ``w`` is the exercise's leaf after its three gradient steps, done in place."""
+    if not _is_tensor(w):
+        return "Put the tensor w itself in answer (answer = w)."
+    if not w.requires_grad:
+        return ("w no longer requires grad: a training loop needs its next backward to give "
+                "w a gradient. Keep w the leaf made with requires_grad=True.")
+    if w.grad_fn is not None:
+        return ("w is no longer a leaf (it has a grad_fn): the update made a new tensor that "
+                "the next backward would not give a .grad. Update the leaf w in place, with "
+                "the update not recorded.")
+    expected = list(LESSON_12_W)
+    for _ in range(3):
+        expected = [v - 0.1 * 2 * (v - 0.5) for v in expected]
+    if not _all_close(w.detach().tolist(), expected):
+        return ("w is a leaf that requires grad, but not where three steps of the loop take "
+                "it: reset w.grad in every step (gradients add up), and run the whole cell "
+                "once from the w it makes.")
+    return None
+
+
+def _all_close(values, expected) -> bool:
+    return len(values) == len(expected) and all(
+        _close(v, e, 1e-4) for v, e in zip(values, expected))
 
 
 LESSON_17_STEPS = 50
@@ -370,6 +428,21 @@ EXERCISES = {
     "11.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
                     None, "Put y in answer once y.grad holds dz/dy.",
                     judge=_kept_intermediate_grad),
+    "12.1": Exercise("x itself, once the exercise's cell runs backward without the in-place "
+                     "error and x.grad is the gradient of its intended loss", None,
+                     "Which node saved the tensor that was changed in place? Leave that tensor "
+                     "as it was.", judge=_fixed_inplace_error),
+    "12.2": Exercise("y._version at the end of the exercise's code", 3,
+                     "Each in-place operation on y, on a view of y or on y.detach() adds 1 to "
+                     "the one version counter they share; a new tensor starts at 0 with a "
+                     "counter of its own.",
+                     mistakes=((1, "Only y += 1 counted? A view (y[1:]) and y.detach() share "
+                                   "y's memory and its version counter."),
+                               (4, "c = y.clone() has memory and a version counter of its "
+                                   "own: c.mul_(2) does not count for y."))),
+    "12.3": Exercise("w itself, after the exercise's three gradient steps done in place", None,
+                     "Update the leaf w in place where gradients are not recorded, as "
+                     "optimizers do.", judge=_stepped_leaf),
     "13.1": Exercise("x.grad for z = x * x.detach() at x = 3", 3.0,
                     "x.detach() has x's value but no graph: to backward it is a constant, and only "
                     "the other factor passes a gradient to x.",

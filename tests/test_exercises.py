@@ -3,8 +3,8 @@
 The solutions live in the instructors' answer key, docs/answer_key.md (the notebooks ship with
 ``answer = None``): one ``### <id>`` section per exercise with the filled-in exercise cell and
 the answer it states. Each cell runs with the name ``torch`` bound to gradlab and to real PyTorch.
-Exercises with a judge (1.2, 6.2, 8.2, 11.1, 17.2) take the student's objects and are tried
-here with the ways of getting them wrong that the judge names.
+Exercises with a judge take the student's objects and are tried here with the ways of getting
+them wrong that the judge names.
 """
 import ast
 import contextlib
@@ -79,6 +79,9 @@ WRONG = {
     "9.2": "AddBackward0",
     "9.3": 36.0,
     "11.1": 12.0,
+    "12.1": [0.6386, 7.0853, 7.3891],
+    "12.2": 2,
+    "12.3": [0.756, -0.78],
     "13.1": 9.0,
     "13.2": [True, True],
     "14.1": 9.0,
@@ -396,6 +399,110 @@ def test_8_2_judges_grads_by_whether_each_entry_kept_its_own_pass(module):
     for answer in (0.0, lesson_8_grads(module, "None")[:2], module.tensor([2.0, 8.0, 18.0]),
                    ["2", "8", "18"], "grads"):
         assert grade("8.2", answer) == not_quite("8.2", hint)
+def exercise_12_1(module, fix):
+    """Exercise 12.1's cell with the capping done by ``fix``: its x after loss.backward()."""
+    x = module.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    h = x.exp()
+    total = h.sum()
+    capped = fix(h)
+    (total + (capped * capped).sum()).backward()
+    return x
+
+
+def capped_data(h):
+    h.data.clamp_(max=3.0)  # silences the error, and makes ExpBackward0 use the capped values
+    return h
+
+
+def not_run(module):
+    x = module.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    h = x.exp()
+    total = h.sum()
+    h.clamp_(max=3.0)
+    with pytest.raises(RuntimeError, match="output 0 of Exp, is at version 1"):
+        (total + (h * h).sum()).backward()
+    return x
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_12_1_judges_x_grad_against_the_intended_program(module):
+    for fix in (lambda h: h.clamp(max=3.0), lambda h: h.clone().clamp_(max=3.0),
+                lambda h: module.minimum(h, module.tensor(3.0))):
+        assert grade("12.1", exercise_12_1(module, fix)) == ("correct", CORRECT.format("12.1"))
+    assert grade("12.1", exercise_12_1(module, capped_data)) == not_quite("12.1", (
+        "The error is gone, but x.grad is wrong: exp's node computed its gradient from the "
+        "capped values. Hiding an in-place change from autograd (.data) silences the error "
+        "without fixing it: leave the tensor exp saved unchanged."))
+    twice = exercise_12_1(module, lambda h: h.clamp(max=3.0))
+    twice.grad = twice.grad * 2  # as after the cell's backward ran twice on the same x
+    uncapped = exercise_12_1(module, lambda h: h)
+    for x in (twice, uncapped):
+        assert grade("12.1", x) == not_quite("12.1", (
+            "x.grad is not the gradient of the intended loss. Start again from a fresh x (run "
+            "the whole cell once: gradients add up), and leave the tensor exp saved unchanged."))
+    assert grade("12.1", not_run(module)) == not_quite("12.1", (
+        "x.grad is None: loss.backward() has not run yet (or it failed). Fix the cell so that "
+        "it runs without the error, then run it again."))
+    moved = exercise_12_1(module, lambda h: h.clamp(max=3.0))
+    with module.no_grad():
+        moved.add_(1)
+    assert grade("12.1", moved) == not_quite("12.1", (
+        "x does not hold the exercise's values [-1.0, 0.5, 2.0] any more: fix the code after "
+        "x, and leave x itself as it is."))
+    x = exercise_12_1(module, lambda h: h.clamp(max=3.0))
+    for answer in (x * 1, x.detach()):
+        assert grade("12.1", answer) == not_quite("12.1", (
+            "This is not the leaf x of the exercise: put x itself in answer, not a result "
+            "computed from it."))
+    for answer in (x.grad.tolist(), 1.0, "x"):
+        assert grade("12.1", answer) == not_quite("12.1", (
+            "Put the tensor x itself in answer (answer = x): the check reads x.grad."))
+
+
+def exercise_12_3(module, update, steps=3, reset=True):
+    """Exercise 12.3's loop with the update ``update(w)`` (which returns the new w)."""
+    w = module.tensor([1.0, -2.0], requires_grad=True)
+    for _ in range(steps):
+        ((w - 0.5) ** 2).sum().backward()
+        w = update(w)
+        if reset:
+            w.grad = None
+    return w
+
+
+def in_place(module):
+    def update(w):
+        with module.no_grad():
+            w -= 0.1 * w.grad
+        return w
+    return update
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_12_3_judges_w_by_whether_it_is_still_the_stepped_leaf(module):
+    def with_data(w):
+        w.data -= 0.1 * w.grad
+        return w
+    for w in (exercise_12_3(module, in_place(module)), exercise_12_3(module, with_data)):
+        assert grade("12.3", w) == ("correct", CORRECT.format("12.3"))
+    new_tensor = exercise_12_3(module, lambda w: w - 0.1 * w.grad, steps=1)
+    assert grade("12.3", new_tensor) == not_quite("12.3", (
+        "w is no longer a leaf (it has a grad_fn): the update made a new tensor that the next "
+        "backward would not give a .grad. Update the leaf w in place, with the update not "
+        "recorded."))
+    detached = exercise_12_3(module, lambda w: (w - 0.1 * w.grad).detach(), steps=1)
+    assert grade("12.3", detached) == not_quite("12.3", (
+        "w no longer requires grad: a training loop needs its next backward to give w a "
+        "gradient. Keep w the leaf made with requires_grad=True."))
+    for w in (exercise_12_3(module, in_place(module), reset=False),
+              exercise_12_3(module, in_place(module), steps=2)):
+        assert grade("12.3", w) == not_quite("12.3", (
+            "w is a leaf that requires grad, but not where three steps of the loop take it: "
+            "reset w.grad in every step (gradients add up), and run the whole cell once from "
+            "the w it makes."))
+    for answer in ([0.756, -0.78], 0.756):
+        assert grade("12.3", answer) == not_quite("12.3", "Put the tensor w itself in answer "
+                                                  "(answer = w).")
 
 
 def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):

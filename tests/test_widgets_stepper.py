@@ -186,6 +186,53 @@ def test_second_backward_fails_at_the_node_that_needed_a_freed_tensor(T):
     assert frame["panel"][0] == ["RuntimeError at ExpBackward0", str(ref.value), "error"]
 
 
+def sigmoid_modified(T):
+    """z = 3 * sigmoid(x), then the sigmoid's result (saved by its node) doubled in place."""
+    x = T.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    y = x.sigmoid()
+    z = y * 3
+    y.mul_(2)
+    return z.sum(), dict(x=x, y=y, z=z)
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_saved_tensor_modified_in_place_stops_the_pass_at_the_node_that_saved_it(T):
+    out, p = sigmoid_modified(T)
+    s = BackwardStepper(out, params=p)
+    with pytest.raises(RuntimeError) as raised:
+        s.run()
+    ref, _ = sigmoid_modified(torch)
+    with pytest.raises(RuntimeError) as expected:
+        ref.backward()
+    assert str(raised.value) == str(s.error) == str(expected.value)
+    assert "output 0 of Sigmoid, is at version 1; expected version 0" in str(s.error)
+    frame = s.frames[-1]
+    assert frame["kind"] == "error" and s.complete and s.step() is False
+    assert frame["name"] == "SigmoidBackward0" and frame["node"] == s.state["current"]
+    assert [s.graph.node(i).label for i in frame["needed"]] == ["result\n(modified in place)"]
+    assert frame["panel"][0] == ["RuntimeError at SigmoidBackward0", str(expected.value),
+                                 "error"]
+    assert frame["panel"][1][0] == "why" and "in-place operation" in frame["panel"][1][1]
+    # the nodes before it ran, and the leaf got nothing
+    assert "MulBackward0 computes the gradients of its inputs" in [f["title"] for f in s.frames]
+    assert p["x"].grad is None
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_only_the_saved_tensor_modified_in_place_is_marked(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 1, x * 2
+    c = a * b  # saves both factors
+    b.add_(1)
+    s = BackwardStepper(c.sum(), params=dict(x=x, a=a, b=b, c=c))
+    with pytest.raises(RuntimeError, match="output 0 of Add, is at version 1"):
+        s.run()
+    frame = s.frames[-1]
+    assert frame["name"] == "MulBackward0" and frame["node"] == s.graph.id_of(c.grad_fn)
+    assert sorted(s.graph.saved_ids(c.grad_fn)) == ["other", "self"]
+    assert [s.graph.node(i).label for i in frame["needed"]] == ["other\n(modified in place)"]
+
+
 @pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
 def test_retain_graph_keeps_saved_and_backward_again_accumulates(T):
     s, loss, p = stepped(T, retain_graph=True)

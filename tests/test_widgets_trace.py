@@ -24,7 +24,7 @@ def frames_of(T, program, retain_graph=False):
     graph = m.build(y, params)
     maker = FrameMaker(graph, None, retain_graph)  # before the pass: it counts saved tensors
     if T is torch:
-        events, maker.values = record_torch((y,), None, retain_graph)
+        events, maker.values, _ = record_torch((y,), None, retain_graph)
     else:  # frames made as the events come, as the stepper makes them
         events = backward_stream(y, retain_graph=retain_graph, trace=True)
     frames = [maker.start((y,), [T.ones_like(y)])] + [maker.frame(e) for e in events]

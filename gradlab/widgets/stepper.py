@@ -110,10 +110,10 @@ class BackwardStepper:
         self.svg = wait_badges(gradient_heads(_strip_prolog(
             Drawing(graph, show_saved=show_saved).svg)), self._maker.fan_in())
         if graph.backend == "torch":
-            events, self._maker.values = record_torch(
+            events, self._maker.values, error = record_torch(
                 outputs, _torch_gradients(outputs, gradient), self.retain_graph,
                 self.create_graph)
-            self._source = iter(events)
+            self._source = _replay(events, error)
             seeds = _torch_seeds(outputs, gradient)
         else:
             from ..autograd.functional import _given, _seed_grads, backward_stream
@@ -505,6 +505,13 @@ def _size_message(graph, max_nodes) -> str:
     return (f"Large graph: {drawn + graph.omitted} nodes. Drawing the {drawn} nearest the output; "
             f"the other {graph.omitted} are collapsed into one box (max_nodes={max_nodes}). "
             "Steps at nodes not drawn still run and show in the panel.")
+
+
+def _replay(events, error):
+    """torch's recorded events, then the error that stopped its pass (if one did)."""
+    yield from events
+    if error is not None:
+        raise error
 
 
 def _torch_gradients(outputs, gradient):

@@ -586,17 +586,47 @@ class FrameMaker:
                            panel=[["leaves", rows or "(no leaves)", "result"]])
 
     def error(self, node, exc) -> dict:
-        """A backward that failed at ``node`` (the last one entered) with ``exc``."""
+        """A backward that failed at ``node`` (the last one entered) with ``exc``: the saved
+        tensors it needed are marked (those changed in place, for the in-place error)."""
         saved = self.graph.saved_ids(node) if node is not None else {}
+        if node is not None and MODIFIED_TEXT in str(exc):
+            changed = _modified_slots(self.graph.backend, node)
+            saved = {name: sid for name, sid in saved.items() if name in changed} or saved
         needed = sorted((sid for sid in saved.values()
                          if self.graph.node(sid).kind == m.SAVED), key=_id_key)
         where = type_name(node) if node is not None else "the engine"
         panel = [[f"{type(exc).__name__} at {where}", str(exc), "error"]]
-        if node is not None and getattr(node, "variable", None) is None:
-            panel.append(["why", f"{where} needs its saved tensors to compute its gradients, "
-                          "and the first backward freed them.", "note"])
+        why = _why(where, str(exc))
+        if why is not None and node is not None and getattr(node, "variable", None) is None:
+            panel.append(["why", why, "note"])
         return self._frame("error", node, f"Backward failed at {where}", needed=needed,
                            panel=panel)
+
+
+FREED_TEXT = "backward through the graph a second time"
+MODIFIED_TEXT = "has been modified by an inplace operation"
+
+
+def _why(where, message) -> str | None:
+    """Why a node failed, for PyTorch's two errors about saved tensors (else None)."""
+    if FREED_TEXT in message:
+        return (f"{where} needs its saved tensors to compute its gradients, and the first "
+                "backward freed them.")
+    if MODIFIED_TEXT in message:
+        return (f"{where} saved a tensor for its backward, and an in-place operation changed "
+                "it since (its version counter went up): a gradient computed from it would be "
+                "wrong, so the pass stops here.")
+    return None
+
+
+def _modified_slots(backend, node) -> set:
+    """The names of ``node``'s saved tensors changed in place since they were saved."""
+    if backend == "torch":
+        import torch
+        adapter = m._TorchAdapter(torch)
+    else:
+        adapter = m._GradlabAdapter()
+    return {name for name, state, _ in adapter.saved(node) if state == m.MODIFIED}
 
 
 def graph_outputs(graph) -> list:
@@ -854,13 +884,14 @@ def graph_nodes(outputs):
 
 
 def record_torch(outputs, gradients, retain_graph=False, create_graph=False):
-    """Run torch's backward with hooks on every node; return (events, formula values).
+    """Run torch's backward with hooks on every node; return (events, formula values, error).
 
     The events are gradlab's event classes holding torch nodes, in the order torch ran them;
     ``SavedReleased`` follows the GradsComputed of each node whose saved tensors the pass freed.
+    ``error`` is the RuntimeError that stopped the pass (after the events before it), or None.
     """
     import torch
-    events, values, before, handles = [], {}, {}, []
+    events, values, before, handles, error = [], {}, {}, [], None
 
     def pre(fn):
         def hook(grad_outputs):
@@ -888,11 +919,13 @@ def record_torch(outputs, gradients, retain_graph=False, create_graph=False):
             handles.append(fn.register_hook(post(fn)))
         torch.autograd.backward(list(outputs), gradients, retain_graph=retain_graph,
                                 create_graph=create_graph)
+    except RuntimeError as e:  # e.g. a saved tensor modified in place: the replay ends with it
+        error = e
     finally:
         for h in handles:
             h.remove()
     if retain_graph:
-        return events, values
+        return events, values, error
     adapter = m._TorchAdapter(torch)
     out = []
     for ev in events:
@@ -901,7 +934,7 @@ def record_torch(outputs, gradients, retain_graph=False, create_graph=False):
             freed = [name for name, state, _ in adapter.saved(ev.node) if state == m.FREED]
             if freed:
                 out.append(SavedReleased(ev.node, freed))
-    return out, values
+    return out, values, error
 
 
 def torch_backward_again(outputs, gradients, retain_graph=False, create_graph=False):
