@@ -47,6 +47,47 @@ def _is_tensor(obj) -> bool:
     return hasattr(obj, "grad_fn") and hasattr(obj, "retains_grad")
 
 
+LESSON_9_STEPS = 5
+
+
+def _rebuilt_every_step(x):
+    """9.1: ``x`` is where the five steps of exercise 9.1's loop take it once the loop builds
+    its graph again in every step."""
+    if not _is_tensor(x) or not x.is_leaf or not x.requires_grad or x.numel() != 1:
+        return ("Put the tensor x itself in answer (answer = x): the check reads where the loop "
+                "took it.")
+    torch, value = _library(x), x.item()
+    if _close(value, _exercise_9_loop(torch, rebuild=True, steps=1), 1e-4):
+        return ("x took the first step only: the loop still stops at its second backward. "
+                "Run the whole cell again after your fix.")
+    if _close(value, _exercise_9_loop(torch, rebuild=False), 1e-4):
+        return ("The loop runs now, but the loss it prints never changes and x moves by the "
+                "same amount at every step: every backward went through the graph built before "
+                "the loop, from the starting x. What has to be computed anew in every step?")
+    if not _close(value, _exercise_9_loop(torch, rebuild=True), 1e-4):
+        return (f"x is not where {LESSON_9_STEPS} steps of the fixed loop take it: keep its "
+                "numbers (x = 1.0, the target 5, the factor 0.02), then run the whole cell "
+                "again.")
+    return None
+
+
+def _exercise_9_loop(torch, rebuild, steps=LESSON_9_STEPS):
+    """Exercise 9.1's loop in ``torch`` (torch or gradlab): where x ends, with eˣ computed again
+    in every step (``rebuild``) or once before the loop and its graph kept."""
+    with torch.enable_grad():
+        x = torch.tensor(1.0, requires_grad=True)
+        grown = x.exp()
+        for _ in range(steps):
+            x.grad = None
+            if rebuild:
+                grown = x.exp()
+            loss = (grown - 5) ** 2
+            loss.backward(retain_graph=not rebuild)
+            with torch.no_grad():
+                x -= 0.02 * x.grad
+    return x.item()
+
+
 def _kept_intermediate_grad(y):
     """11.1: ``y`` is the intermediate ``x * 2`` at x = 3, which kept dz/dy in ``y.grad``."""
     if not _is_tensor(y):
@@ -116,6 +157,29 @@ def _stepped_leaf(w):
         return ("w is a leaf that requires grad, but not where three steps of the loop take "
                 "it: reset w.grad in every step (gradients add up), and run the whole cell "
                 "once from the w it makes.")
+LESSON_14_X = [1.0, -1.0, 2.0]
+
+
+def _penalty_reaches_x(x):
+    """14.2: ``x`` = [1, -1, 2], whose ``.grad`` holds the gradient of f + (g**2).sum(), with
+    f = (x**3).sum() and g its gradient: 3x² + 36x³."""
+    if not _is_tensor(x) or not x.is_leaf or not x.requires_grad:
+        return ("Put the tensor x itself in answer (answer = x): the check reads x.grad.")
+    if x.detach().reshape(-1).tolist() != LESSON_14_X:
+        return "Build x = torch.tensor([1.0, -1.0, 2.0], requires_grad=True) as written."
+    if x.grad is None:
+        return "x.grad is None: call loss.backward() after building the loss."
+    grad = x.grad.reshape(-1).tolist()
+    f_part = [3 * v**2 for v in LESSON_14_X]
+    penalty_part = [36 * v**3 for v in LESSON_14_X]
+    if _all_close(grad, f_part):
+        return ("x.grad is still the gradient of f alone: the penalty passes no gradient to x. "
+                "To this backward, g is a constant: was the pass that made g recorded?")
+    if _all_close(grad, penalty_part):
+        return "x.grad holds the penalty's gradient only: the loss is f plus the penalty."
+    if not _all_close(grad, [a + b for a, b in zip(f_part, penalty_part)]):
+        return ("x.grad is not the gradient of the exercise's loss: build x, f, g and loss as "
+                "written and call loss.backward() once, then run the whole cell again.")
     return None
 
 
@@ -124,39 +188,129 @@ def _all_close(values, expected) -> bool:
         _close(v, e, 1e-4) for v, e in zip(values, expected))
 
 
+LESSON_16_CHUNKS = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+
+
+def _one_chunk_deep(h):
+    """16.2: ``h`` is the recurrence's state after every chunk (its value carried along), whose
+    graph holds the last chunk's steps only, or none (when detached after the backward)."""
+    if not _is_tensor(h) or h.numel() != 1:
+        return ("Put the tensor h itself in answer (answer = h): the check reads its value and "
+                "its graph.")
+    states = _exercise_16_states()
+    value = h.item()
+    if _close(value, states[1], 1e-4):
+        return ("h is the state after two chunks: the loop still stops at the second chunk's "
+                "backward. Run the whole cell again after your fix.")
+    if _close(value, _exercise_16_states(carry=False)[-1], 1e-4):
+        return ("h starts every chunk from 0 again: each chunk should start from the state "
+                "the chunk before it reached.")
+    if not _close(value, states[-1], 1e-4):
+        return ("h is not the state after all three chunks: keep w = 0.5, h = 0.0 and the "
+                "chunks as written, then run the whole cell again.")
+    steps = 0 if h.grad_fn is None else _count_nodes(h.grad_fn, "MulBackward0")
+    if steps > len(LESSON_16_CHUNKS[-1]):
+        return (f"h's value is right, but its graph holds {steps} multiplications by w, one "
+                "per step since the start: every backward goes through the whole history, and "
+                "the graph grows with every chunk. What of h should the next chunk not carry?")
+    return None
+
+
+def _exercise_16_states(carry=True):
+    """The recurrence h = 0.5 * h + u's state after each chunk of exercise 16.2 (plain floats),
+    carried from chunk to chunk or started again from 0."""
+    h, states = 0.0, []
+    for chunk in LESSON_16_CHUNKS:
+        h = h if carry else 0.0
+        for u in chunk:
+            h = 0.5 * h + u
+        states.append(h)
+    return states
+
+
+def _count_nodes(node, name) -> int:
+    """How many nodes called ``name`` the graph from ``node`` holds (each counted once)."""
+    seen, stack = set(), [node]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack += [child for child, _ in node.next_functions]
+    return sum(node.name() == name for node in seen)
+
+
 LESSON_17_STEPS = 50
 LESSON_17_HINT = ("Only the learning rate: try larger values, ten times larger at a time; too "
                   "large and the loss grows instead of shrinking.")
 
 
+def _resets_every_step(optimizer):
+    """17.1: ``optimizer`` ran exercise 17.1's loop, fixed: its model is where the loop that
+    resets the gradients in every step takes it."""
+    params, problem = _exercise_17_params(optimizer)
+    if problem is not None:
+        return problem
+    lr = float(optimizer.param_groups[0]["lr"])
+    if lr != 0.1:
+        return (f"This optimizer has lr={lr:g}: the loop's learning rate is right as it is. Fix "
+                "the bug without changing it, then run the whole cell again.")
+    torch = _library(params[0])
+    if _ended_at(params, _exercise_17_loop(torch, lr)):
+        return None
+    if _ended_at(params, _exercise_17_loop(torch, lr, reset=None)):
+        return ("The model is where the loop as given takes it: each step still moves the "
+                "parameters by the sum of all the gradients so far, since backward() adds into "
+                ".grad (lesson 8). What has to happen to .grad in every step?")
+    if _ended_at(params, _exercise_17_loop(torch, lr, reset="before step")):
+        return ("The model has not moved from its initial weights: step() found no gradients. "
+                "They were reset after backward() made them and before step() used them.")
+    return (f"The model is not where the fixed loop takes it in {LESSON_17_STEPS} steps from "
+            "torch.manual_seed(0): fix only the bug, then run the whole cell again.")
+
+
 def _trains_below_001(optimizer):
     """17.2: ``optimizer``'s learning rate brings exercise 17.2's loop below a loss of 0.01,
     and ``optimizer`` ran that loop with it."""
-    groups = getattr(optimizer, "param_groups", None)
-    if not isinstance(groups, list) or not groups:
-        return ("Put the optimizer itself in answer (answer = optimizer): the check reads its "
-                "learning rate and runs the exercise's loop again with it.")
-    params = [p for group in groups for p in group["params"]]
-    if len(groups) != 1 or [tuple(p.shape) for p in params] != [(1, 1), (1,)]:
-        return ("This optimizer does not train the exercise's model: keep "
-                "torch.optim.SGD(model.parameters(), lr=...) with model = nn.Linear(1, 1).")
-    lr = float(groups[0]["lr"])
-    weight, bias, loss = _exercise_12_loop(_library(params[0]), lr)
+    params, problem = _exercise_17_params(optimizer)
+    if problem is not None:
+        return problem
+    lr = float(optimizer.param_groups[0]["lr"])
+    weight, bias, loss = _exercise_17_loop(_library(params[0]), lr)
     if not loss < 0.01:  # NaN too
         return (f"With lr={lr:g} the loop ends at a loss of {loss:.4g}, not below 0.01. "
                 f"Hint: {LESSON_17_HINT}")
-    trained = [p.detach().reshape(-1).tolist() for p in params]
-    if not all(_close(a, b, 1e-4) for a, b in zip(trained[0] + trained[1], [weight, bias])):
+    if not _ended_at(params, (weight, bias, loss)):
         return (f"lr={lr:g} gets below 0.01, but this optimizer's model is not where the loop "
                 f"takes it in {LESSON_17_STEPS} steps from torch.manual_seed(0): change only "
                 "the learning rate, then run the whole cell again.")
     return None
 
 
-def _exercise_12_loop(torch, lr):
-    """Exercise 17.2's loop on lesson 17's data with learning rate ``lr``, in ``torch`` (torch
-    or gradlab): the final weight, bias and loss. The caller's random numbers are left as they
-    were."""
+def _exercise_17_params(optimizer):
+    """The parameters of lesson 17's exercise optimizer ``optimizer`` (weight, bias), and what
+    is wrong with it if it is not one."""
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not groups:
+        return None, ("Put the optimizer itself in answer (answer = optimizer): the check reads "
+                      "its learning rate and runs the exercise's loop again with it.")
+    params = [p for group in groups for p in group["params"]]
+    if len(groups) != 1 or [tuple(p.shape) for p in params] != [(1, 1), (1,)]:
+        return None, ("This optimizer does not train the exercise's model: keep "
+                      "torch.optim.SGD(model.parameters(), lr=...) with model = nn.Linear(1, 1).")
+    return params, None
+
+
+def _ended_at(params, run) -> bool:
+    """The weight and bias ``params`` hold the values where the loop ``run`` ended."""
+    trained = [v for p in params for v in p.detach().reshape(-1).tolist()]
+    return all(_close(a, b, 1e-4) for a, b in zip(trained, run[:2]))
+
+
+def _exercise_17_loop(torch, lr, reset="start"):
+    """Lesson 17's exercise loop on the lesson's data with learning rate ``lr``, in ``torch``
+    (torch or gradlab), resetting the gradients at the start of every step, or never
+    (``reset=None``), or between backward() and step(): the final weight, bias and loss. The
+    caller's random numbers are left as they were."""
     with _random_state_kept(torch), torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NumPy's overflow warnings when lr is far too large
         torch.manual_seed(0)
@@ -166,9 +320,12 @@ def _exercise_12_loop(torch, lr):
         model = torch.nn.Linear(1, 1)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
         for _ in range(LESSON_17_STEPS):
-            optimizer.zero_grad()
+            if reset == "start":
+                optimizer.zero_grad()
             loss = torch.nn.MSELoss()(model(x), y)
             loss.backward()
+            if reset == "before step":
+                optimizer.zero_grad()
             optimizer.step()
     return model.weight.item(), model.bias.item(), loss.item()
 
@@ -411,23 +568,31 @@ EXERCISES = {
                                     "only, and the passes after it accumulate again."))),
     "8.2": Exercise("the list grads of the fixed loop, one gradient per pass", None,
                     EXERCISE_8_2_HINT, judge=_kept_each_pass_gradient),
-    "9.1": Exercise("does a second backward through y = x.exp() fail without retain_graph? "
-                    "(True or False)", True,
-                    "What does ExpBackward0 need to compute its gradient? Look at "
-                    "y.grad_fn._saved_result, or simply try it in a try/except."),
+    "9.1": Exercise("x itself, after the five steps of the exercise's loop, fixed to build its "
+                    "graph again in every step", None,
+                    "Put x in answer once all five steps of the loop run and its loss falls.",
+                    judge=_rebuilt_every_step),
     "9.2": Exercise("the node at which a second backward through y = x.exp() * x**2 fails",
                     "MulBackward0",
                     "A second backward starts where the first one did, at the output's node. "
                     "What does that node need to compute the gradients of its inputs?",
                     mistakes=(("ExpBackward0", NOT_REACHED), ("PowBackward0", NOT_REACHED))),
-    "9.3": Exercise("x.grad after backward(retain_graph=True) then backward() on "
-                    "y = x ** 3 at x = 2", 24.0,
-                    "retain_graph keeps the saved tensors, so both passes run, and their "
-                    "gradients accumulate (dy/dx = 3*x**2 each time).",
-                    mistakes=((12.0, "Both passes ran: gradients accumulate into x.grad."),)),
     "11.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
                     None, "Put y in answer once y.grad holds dz/dy.",
                     judge=_kept_intermediate_grad),
+    "11.2": Exercise("[y.grad, x.grad] after two passes of z = y ** 2, y = x * 2 at x = 3, "
+                     "y retaining its gradient and x.grad = None between the passes",
+                     [24.0, 24.0],
+                     "Follow each .grad through the cell: what does each pass add, and which "
+                     "of the two does x.grad = None reset?",
+                     mistakes=(([12.0, 24.0], "x.grad was reset between the passes, but nothing "
+                                              "reset y.grad: what does a second pass do to a "
+                                              ".grad that is already there (lesson 8)?"),
+                               ([24.0, 48.0], "x.grad = None dropped x's gradient of the first "
+                                              "pass: only the second pass counts for x."),
+                               ([12.0, 48.0], "x.grad = None acts on x.grad alone, and before "
+                                              "the second pass: follow each .grad through the "
+                                              "cell again."))),
     "12.1": Exercise("x itself, once the exercise's cell runs backward without the in-place "
                      "error and x.grad is the gradient of its intended loss", None,
                      "Which node saved the tensor that was changed in place? Leave that tensor "
@@ -451,22 +616,32 @@ EXERCISES = {
     "13.2": Exercise("[y.requires_grad, z.requires_grad] in the exercise", [False, True],
                     "Results computed inside torch.no_grad() do not require grad; results "
                     "computed outside it do, if an input does."),
-    "14.1": Exercise("the second derivative of x**3 at x = 3", 18.0,
-                     "Take dy/dx with autograd.grad(y, x, create_graph=True), then the "
-                     "gradient of that. By hand: d²/dx² x**3 = 6*x.",
-                     mistakes=((27.0, "That is the first derivative 3*x**2: differentiate "
-                                      "dy/dx once more."),)),
-    "14.2": Exercise("the third derivative of x**3 at x = 3", 6.0,
-                     "Keep create_graph=True on every grad call except the last."),
-    "16.1": Exercise("x.grad for the while loop of the exercise at x = 0.5", 8.0,
-                     "Count how many times the loop doubled y: each doubling multiplies "
-                     "the gradient by 2."),
-    "16.2": Exercise("x.grad for the branch function of the exercise at x = -2", -1.0,
-                     "Only the branch that ran is in the graph. Which one runs for x = -2?"),
-    "17.1": Exercise("w after one SGD step (lr = 0.1) on loss = (w * 2 - 1) ** 2 from w = 1",
-                     0.6,
-                     "SGD does w = w - lr * w.grad; the gradient is 2*(2w - 1)*2 at w = 1.",
-                     mistakes=((1.4, "The step goes AGAINST the gradient: w - lr * grad."),)),
+    "14.1": Exercise("x.grad after dy_dx.backward(), dy_dx from autograd.grad(y, x, "
+                     "create_graph=True), y = x**3 at x = 3", 18.0,
+                     "Which call writes into x.grad, and the derivative of what does it write?",
+                     mistakes=((27.0, "That is dy/dx itself: autograd.grad returned it in dy_dx "
+                                      "and wrote nothing into x.grad. What does dy_dx.backward() "
+                                      "add there?"),
+                               (45.0, "autograd.grad returns its gradient and leaves x.grad "
+                                      "alone: only dy_dx.backward() writes into x.grad."))),
+    "14.2": Exercise("x itself, whose x.grad holds the gradient of f + (g**2).sum() in the "
+                     "exercise, the penalty fixed", None,
+                     "Put x in answer once the penalty changes x.grad.",
+                     judge=_penalty_reaches_x),
+    "16.1": Exercise("[x.grad for x = 0.3, x.grad for x = 5.0, x.grad for x = 12.0] after "
+                     "double_until_ten(x).backward()", [64.0, 2.0, 1.0],
+                     "Count the multiplications each start records: the loop tests y < 10 "
+                     "before each doubling, and each doubling multiplies the gradient by 2.",
+                     mistakes=(([64.0, 2.0, 0.0], "For 12.0 the loop records nothing and y is "
+                                                  "x itself: what is the derivative of x with "
+                                                  "respect to x?"),)),
+    "16.2": Exercise("the final h of the exercise's loop over chunks, fixed so that each "
+                     "backward goes through its own chunk only", None,
+                     "Put h in answer once every chunk's backward runs.",
+                     judge=_one_chunk_deep),
+    "17.1": Exercise("the optimizer of the exercise's loop, with its bug fixed", None,
+                     "Put the optimizer in answer once the loop's loss falls.",
+                     judge=_resets_every_step),
     "17.2": Exercise("the optimizer of the exercise's loop, with a learning rate that brings "
                      "the final loss below 0.01", None, LESSON_17_HINT,
                      judge=_trains_below_001),

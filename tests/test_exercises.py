@@ -75,20 +75,20 @@ WRONG = {
     "7.3": [0.1, 0.2, 0.3],
     "8.1": 20.0,
     "8.2": 0.0,
-    "9.1": False,
+    "9.1": 1.6094,
     "9.2": "AddBackward0",
-    "9.3": 36.0,
     "11.1": 12.0,
+    "11.2": [24.0, 12.0],
     "12.1": [0.6386, 7.0853, 7.3891],
     "12.2": 2,
     "12.3": [0.756, -0.78],
     "13.1": 9.0,
     "13.2": [True, True],
-    "14.1": 9.0,
-    "14.2": 0.0,
-    "16.1": 4.0,
-    "16.2": 1.0,
-    "17.1": 0.9,
+    "14.1": 6.0,
+    "14.2": [39.0, -33.0, 300.0],
+    "16.1": [32.0, 2.0, 1.0],
+    "16.2": 10.03125,
+    "17.1": 0.1342,
     "17.2": 0.0,
 }
 
@@ -424,6 +424,59 @@ def not_run(module):
     return x
 
 
+def lesson_9_loop(module, fix="rebuild", steps=5, lr=0.02):
+    """Exercise 9.1's cell: x after the loop, fixed by building the graph again in every step
+    (``fix="rebuild"``), by ``retain_graph=True``, or not at all (the loop stops)."""
+    x = module.tensor(1.0, requires_grad=True)
+    grown = x.exp()
+    try:
+        for _ in range(steps):
+            x.grad = None
+            if fix == "rebuild":
+                grown = x.exp()
+            loss = (grown - 5) ** 2
+            loss.backward(retain_graph=fix == "retain")
+            with module.no_grad():
+                x -= lr * x.grad
+    except RuntimeError:
+        pass
+    return x
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_9_1_runs_the_loop_again_and_tells_which_way_x_went(module):
+    assert grade("9.1", lesson_9_loop(module)) == ("correct", CORRECT.format("9.1"))
+    assert round(lesson_9_loop(module).item(), 4) == 1.6094  # ln 5, as the key says
+    assert grade("9.1", lesson_9_loop(module, fix=None)) == not_quite("9.1", (
+        "x took the first step only: the loop still stops at its second backward. Run the whole "
+        "cell again after your fix."))
+    stale = lesson_9_loop(module, fix="retain")
+    assert round(stale.item(), 4) == 2.2405
+    assert grade("9.1", stale) == not_quite("9.1", (
+        "The loop runs now, but the loss it prints never changes and x moves by the same amount "
+        "at every step: every backward went through the graph built before the loop, from the "
+        "starting x. What has to be computed anew in every step?"))
+    for x in (lesson_9_loop(module, steps=4), lesson_9_loop(module, lr=0.01)):
+        assert grade("9.1", x) == not_quite("9.1", (
+            "x is not where 5 steps of the fixed loop take it: keep its numbers (x = 1.0, the "
+            "target 5, the factor 0.02), then run the whole cell again."))
+    for answer in (1.6094, lesson_9_loop(module).exp(), lesson_9_loop(module).detach(),
+                   module.ones(2, requires_grad=True), "x"):
+        assert grade("9.1", answer) == not_quite("9.1", (
+            "Put the tensor x itself in answer (answer = x): the check reads where the loop took "
+            "it."))
+
+
+def lesson_14_x(module, create_graph=True, values=(1.0, -1.0, 2.0), penalty=True, f_too=True):
+    """Exercise 14.2's cell: x after loss.backward(), g made with create_graph or not."""
+    x = module.tensor(list(values), requires_grad=True)
+    f = (x**3).sum()
+    (g,) = module.autograd.grad(f, x, create_graph=create_graph, retain_graph=True)
+    loss = (f if f_too else 0) + ((g**2).sum() if penalty else 0)
+    loss.backward()
+    return x
+
+
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
 def test_12_1_judges_x_grad_against_the_intended_program(module):
     for fix in (lambda h: h.clamp(max=3.0), lambda h: h.clone().clamp_(max=3.0),
@@ -505,8 +558,78 @@ def test_12_3_judges_w_by_whether_it_is_still_the_stepped_leaf(module):
                                                   "(answer = w).")
 
 
-def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):
-    """Exercise 17.2's cell on lesson 17's data: its optimizer and final loss."""
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_14_2_reads_whether_the_penalty_reached_x_grad(module):
+    assert grade("14.2", lesson_14_x(module)) == ("correct", CORRECT.format("14.2"))
+    assert lesson_14_x(module).grad.tolist() == [39.0, -33.0, 300.0]
+    for x in (lesson_14_x(module, create_graph=False), lesson_14_x(module, penalty=False)):
+        assert grade("14.2", x) == not_quite("14.2", (
+            "x.grad is still the gradient of f alone: the penalty passes no gradient to x. To "
+            "this backward, g is a constant: was the pass that made g recorded?"))
+    assert grade("14.2", lesson_14_x(module, f_too=False)) == not_quite("14.2", (
+        "x.grad holds the penalty's gradient only: the loss is f plus the penalty."))
+    twice = lesson_14_x(module)
+    (twice**2).sum().backward()
+    assert grade("14.2", twice) == not_quite("14.2", (
+        "x.grad is not the gradient of the exercise's loss: build x, f, g and loss as written "
+        "and call loss.backward() once, then run the whole cell again."))
+    assert grade("14.2", lesson_14_x(module, values=(1.0, 1.0, 2.0))) == not_quite("14.2", (
+        "Build x = torch.tensor([1.0, -1.0, 2.0], requires_grad=True) as written."))
+    assert grade("14.2", module.tensor([1.0, -1.0, 2.0], requires_grad=True)) == not_quite(
+        "14.2", "x.grad is None: call loss.backward() after building the loss.")
+    for answer in (lesson_14_x(module).grad, lesson_14_x(module) * 1, [39.0, -33.0, 300.0]):
+        assert grade("14.2", answer) == not_quite("14.2", (
+            "Put the tensor x itself in answer (answer = x): the check reads x.grad."))
+
+
+def lesson_16_h(module, fix="detach", chunks=((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))):
+    """Exercise 16.2's cell: the final h, the state cut with detach(), kept with retain_graph,
+    started again from 0 in each chunk, cut after the chunk, or not fixed (the loop stops)."""
+    w = module.tensor(0.5, requires_grad=True)
+    h = module.tensor(0.0)
+    try:
+        for chunk in chunks:
+            w.grad = None
+            if fix in ("detach", "restart"):
+                h = h.detach() if fix == "detach" else module.tensor(0.0)
+            for u in chunk:
+                h = w * h + u
+            h.backward(retain_graph=fix == "retain")
+            if fix == "detach after":
+                h = h.detach()
+    except RuntimeError:
+        pass
+    return h
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_16_2_reads_the_states_value_and_counts_its_graphs_steps(module):
+    for fix in ("detach", "detach after"):  # cut before each chunk, or after each backward
+        assert grade("16.2", lesson_16_h(module, fix)) == ("correct", CORRECT.format("16.2"))
+    assert grade("16.2", lesson_16_h(module, fix=None)) == not_quite("16.2", (
+        "h is the state after two chunks: the loop still stops at the second chunk's backward. "
+        "Run the whole cell again after your fix."))
+    assert grade("16.2", lesson_16_h(module, fix="retain")) == not_quite("16.2", (
+        "h's value is right, but its graph holds 6 multiplications by w, one per step since the "
+        "start: every backward goes through the whole history, and the graph grows with every "
+        "chunk. What of h should the next chunk not carry?"))
+    assert grade("16.2", lesson_16_h(module, fix="restart")) == not_quite("16.2", (
+        "h starts every chunk from 0 again: each chunk should start from the state the chunk "
+        "before it reached."))
+    other_inputs = lesson_16_h(module, chunks=((1.0, 2.0), (3.0, 4.0), (5.0, 7.0)))
+    assert grade("16.2", other_inputs) == not_quite("16.2", (
+        "h is not the state after all three chunks: keep w = 0.5, h = 0.0 and the chunks as "
+        "written, then run the whole cell again."))
+    for answer in (10.03125, module.ones(2), "h"):
+        assert grade("16.2", answer) == not_quite("16.2", (
+            "Put the tensor h itself in answer (answer = h): the check reads its value and its "
+            "graph."))
+
+
+def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0, reset="start"):
+    """Exercise 17.1's and 17.2's cell on lesson 17's data: its optimizer and final loss, the
+    gradients reset at the start of every step, at its end, never (``reset=None``, exercise
+    17.1's bug) or between backward() and step()."""
     nn = module.nn
     module.manual_seed(0)
     x = module.linspace(0, 1, 20).unsqueeze(1)
@@ -517,11 +640,50 @@ def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(steps):
-            optimizer.zero_grad()
+            if reset == "start":
+                optimizer.zero_grad()
             loss = nn.MSELoss()(model(x), y)
             loss.backward()
+            if reset == "before step":
+                optimizer.zero_grad()
             optimizer.step()
+            if reset == "end":
+                optimizer.zero_grad()
     return optimizer, loss.item()
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_17_1_compares_the_model_with_the_fixed_loops(module):
+    for reset in ("start", "end"):
+        fixed, loss = lesson_17_loop(module, 0.1, reset=reset)
+        assert grade("17.1", fixed) == ("correct", CORRECT.format("17.1"))
+    assert f"{loss:.4f}" == "0.1342"  # as the key says
+    broken, loss = lesson_17_loop(module, 0.1, reset=None)
+    assert f"{loss:.4f}" == "3.1954"  # the loss the lesson's cell prints
+    assert grade("17.1", broken) == not_quite("17.1", (
+        "The model is where the loop as given takes it: each step still moves the parameters by "
+        "the sum of all the gradients so far, since backward() adds into .grad (lesson 8). What "
+        "has to happen to .grad in every step?"))
+    assert grade("17.1", lesson_17_loop(module, 0.1, reset="before step")[0]) == not_quite(
+        "17.1", ("The model has not moved from its initial weights: step() found no gradients. "
+                 "They were reset after backward() made them and before step() used them."))
+    for optimizer in (lesson_17_loop(module, 0.1, steps=40)[0],
+                      lesson_17_loop(module, 0.1, seed=1)[0],
+                      lesson_17_loop(module, 0.1, momentum=0.5)[0]):
+        assert grade("17.1", optimizer) == not_quite("17.1", (
+            "The model is not where the fixed loop takes it in 50 steps from "
+            "torch.manual_seed(0): fix only the bug, then run the whole cell again."))
+    assert grade("17.1", lesson_17_loop(module, 0.5)[0]) == not_quite("17.1", (
+        "This optimizer has lr=0.5: the loop's learning rate is right as it is. Fix the bug "
+        "without changing it, then run the whole cell again."))
+    other = module.optim.SGD(module.nn.Linear(2, 1).parameters(), lr=0.1)
+    assert grade("17.1", other) == not_quite("17.1", (
+        "This optimizer does not train the exercise's model: keep "
+        "torch.optim.SGD(model.parameters(), lr=...) with model = nn.Linear(1, 1)."))
+    for answer in (0.1342, fixed.param_groups[0]["params"][0], "optimizer"):
+        assert grade("17.1", answer) == not_quite("17.1", (
+            "Put the optimizer itself in answer (answer = optimizer): the check reads its "
+            "learning rate and runs the exercise's loop again with it."))
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
@@ -560,13 +722,14 @@ def test_17_2_runs_the_loop_again_with_the_optimizers_learning_rate(module):
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
-def test_17_2_leaves_the_students_random_numbers_alone(module):
-    optimizer = lesson_17_loop(module, 0.5)[0]
-    module.manual_seed(7)
-    expected = module.randn(3)
-    module.manual_seed(7)
-    assert grade("17.2", optimizer)[0] == "correct"
-    assert module.equal(module.randn(3), expected)
+def test_17_1_and_17_2_leave_the_students_random_numbers_alone(module):
+    for key, optimizer in [("17.1", lesson_17_loop(module, 0.1)[0]),
+                           ("17.2", lesson_17_loop(module, 0.5)[0])]:
+        module.manual_seed(7)
+        expected = module.randn(3)
+        module.manual_seed(7)
+        assert grade(key, optimizer)[0] == "correct"
+        assert module.equal(module.randn(3), expected)
 
 
 # emoji need an emoji font, which many classroom and CI machines lack: nothing from the blocks
