@@ -206,7 +206,7 @@ def _exercise_10_loop(torch) -> float:
         total = 0.0
         for _ in range(LESSON_10_STEPS):
             batch = torch.randn(16, 3)
-            target = batch.sum(dim=1, keepdim=True)
+            target = (batch ** 2).sum(dim=1, keepdim=True)
             optimizer.zero_grad()
             loss = ((net(batch) - target) ** 2).mean()
             loss.backward()
