@@ -432,6 +432,52 @@ def _kept_each_pass_gradient(grads):
             "or reset.")
 
 
+LESSON_10_STEPS = 20
+LESSON_10_HINT = ("Keep the loop as it is, but add to total_loss each step's loss as a value "
+                  "with no graph: a Python number, or a tensor cut from the graph (lesson 13).")
+
+
+def _sums_losses_without_graph(total):
+    """10.2: ``total`` is the sum of the losses of exercise 10.2's loop, and holds no graph."""
+    if _is_tensor(total):
+        if total.grad_fn is not None:
+            return ("total_loss still has a grad_fn: adding loss itself links every step's "
+                    "graph to total_loss, which keeps them all alive.")
+        if total.requires_grad or total.numel() != 1:
+            return ("total_loss should be a single number that requires no grad, like the "
+                    "loss's value at each step.")
+        library, value = _library(total), total.item()
+    elif _is_number(total):
+        library, value = importlib.import_module(__name__.partition(".")[0]), total
+    else:
+        return ("Put total_loss itself in answer (answer = total_loss): the check runs the "
+                "exercise's loop again and compares the sums.")
+    if not _close(value, _exercise_10_loop(library), 1e-4):
+        return (f"total_loss holds no graph, but {value:.4g} is not the sum of the "
+                f"{LESSON_10_STEPS} losses of the loop from torch.manual_seed(1): add every "
+                "step's loss, then run the whole cell again.")
+    return None
+
+
+def _exercise_10_loop(torch) -> float:
+    """The sum of the losses of exercise 10.2's loop, run in ``torch`` (torch or gradlab). The
+    caller's random numbers are left as they were."""
+    with _random_state_kept(torch), torch.enable_grad():
+        torch.manual_seed(1)
+        net = torch.nn.Linear(3, 1)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        total = 0.0
+        for _ in range(LESSON_10_STEPS):
+            batch = torch.randn(16, 3)
+            target = (batch ** 2).sum(dim=1, keepdim=True)
+            optimizer.zero_grad()
+            loss = ((net(batch) - target) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+    return total
+
+
 NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it gets there: "
                "which node does backward run first?")
 
@@ -577,6 +623,23 @@ EXERCISES = {
                     "A second backward starts where the first one did, at the output's node. "
                     "What does that node need to compute the gradients of its inputs?",
                     mistakes=(("ExpBackward0", NOT_REACHED), ("PowBackward0", NOT_REACHED))),
+    "10.1": Exercise("the bytes the tensors saved by AddmmBackward0 take, for "
+                     "torch.nn.Linear(5, 2) on a batch x = torch.randn(10, 5)", 200.0,
+                     "Only what some gradient needs is saved: which tensor does the weight's "
+                     "gradient need, and which does the input's? And x needs no gradient. "
+                     "A float32 element takes 4 bytes.",
+                     mistakes=((240.0, "That counts the weight too: it is saved only for the "
+                                       "gradient of x, and x does not require grad."),
+                               (40.0, "That is the weight alone: the weight's gradient is "
+                                      "computed from the layer's input, so that is what is "
+                                      "kept."),
+                               (208.0, "The bias is not saved: its gradient is the incoming "
+                                       "gradient summed over the batch, which needs no saved "
+                                       "tensor."),
+                               (50.0, "That counts elements: how many bytes does each float32 "
+                                      "element take?"))),
+    "10.2": Exercise("total_loss after exercise 10.2's loop, fixed so that it holds no graph",
+                     None, LESSON_10_HINT, judge=_sums_losses_without_graph),
     "11.1": Exercise("y itself, whose y.grad holds dz/dy for y = x * 2, z = y ** 2 at x = 3",
                     None, "Put y in answer once y.grad holds dz/dy.",
                     judge=_kept_intermediate_grad),

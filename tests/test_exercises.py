@@ -77,6 +77,8 @@ WRONG = {
     "8.2": 0.0,
     "9.1": 1.6094,
     "9.2": "AddBackward0",
+    "10.1": 100.0,
+    "10.2": 0.0,
     "11.1": 12.0,
     "11.2": [24.0, 12.0],
     "12.1": [0.6386, 7.0853, 7.3891],
@@ -278,6 +280,62 @@ def test_6_2_judges_b_by_its_shape_and_the_step_autograd_takes(module):
         assert grade("6.2", answer) == not_quite("6.2", (
             "Put the tensor b itself in answer (answer = b) after the step: the check reads its "
             "shape and values."))
+
+
+def lesson_10_loop(module, add, seed=1, steps=20):
+    """Exercise 10.2's loop, adding ``add(loss)`` to total_loss at each step: its total_loss."""
+    module.manual_seed(seed)
+    net = module.nn.Linear(3, 1)
+    optimizer = module.optim.SGD(net.parameters(), lr=0.1)
+    total_loss = 0
+    for _ in range(steps):
+        batch = module.randn(16, 3)
+        target = (batch ** 2).sum(dim=1, keepdim=True)
+        optimizer.zero_grad()
+        loss = ((net(batch) - target) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        total_loss += add(loss)
+    return total_loss
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_10_2_wants_the_sum_of_the_losses_with_no_graph(module):
+    for add in (lambda loss: loss.item(), lambda loss: loss.detach()):
+        assert grade("10.2", lesson_10_loop(module, add)) == ("correct", CORRECT.format("10.2"))
+    leaky = lesson_10_loop(module, lambda loss: loss)
+    assert f"{leaky.item():.4f}" == "172.5736"  # what the lesson's cell prints
+    assert grade("10.2", leaky) == not_quite("10.2", (
+        "total_loss still has a grad_fn: adding loss itself links every step's graph to "
+        "total_loss, which keeps them all alive."))
+    for changed in (lesson_10_loop(module, lambda loss: loss.item(), seed=0),
+                    lesson_10_loop(module, lambda loss: loss.item(), steps=19),
+                    lesson_10_loop(module, lambda loss: loss.detach(), steps=19)):
+        value = float(changed)
+        assert grade("10.2", changed) == not_quite("10.2", (
+            f"total_loss holds no graph, but {value:.4g} is not the sum of the 20 losses of the "
+            "loop from torch.manual_seed(1): add every step's loss, then run the whole cell "
+            "again."))
+    for bad in (module.tensor(172.5736, requires_grad=True), module.tensor([172.5736, 0.0])):
+        assert grade("10.2", bad) == not_quite("10.2", (
+            "total_loss should be a single number that requires no grad, like the loss's value "
+            "at each step."))
+    for answer in ("total_loss", [172.5736], True):
+        assert grade("10.2", answer) == not_quite("10.2", (
+            "Put total_loss itself in answer (answer = total_loss): the check runs the "
+            "exercise's loop again and compares the sums."))
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_10_2_leaves_the_students_random_numbers_and_grad_mode_alone(module):
+    total_loss = lesson_10_loop(module, lambda loss: loss.detach())
+    module.manual_seed(7)
+    expected = module.randn(3)
+    module.manual_seed(7)
+    with module.no_grad():
+        assert grade("10.2", total_loss)[0] == "correct"
+        assert not module.is_grad_enabled()
+    assert module.equal(module.randn(3), expected)
 
 
 def made_y(module, retain=True, backward=True, x=3.0, power=2):
