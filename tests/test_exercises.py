@@ -82,6 +82,9 @@ WRONG = {
     "13.2": [True, True],
     "14.1": 9.0,
     "14.2": 0.0,
+    "15.1": 4.0,
+    "15.2": [6.0, 0.0, 0.0],
+    "15.3": 0.0,
     "16.1": 4.0,
     "16.2": 1.0,
     "17.1": 0.9,
@@ -316,6 +319,35 @@ def test_11_1_judges_y_itself_by_how_it_kept_its_gradient(module):
             assert grade("11.1", answer) == not_quite("11.1", (
                 "Put the tensor y itself in answer (answer = y): the check reads y.grad and how "
                 "it got there."))
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_15_3_runs_gradcheck_on_the_students_normalize(module):
+    namespace = {"torch": module}  # as in a notebook cell: the function's torch is the module's
+    exec("def fixed(x):\n    return x / (x**2).sum().sqrt()\n"
+         "def by_norm(x):\n    return x / x.norm()\n"
+         "def lesson(x):\n    return x / (x**2).sum().sqrt().detach()\n"
+         "def all_detached(x):\n    return (x / (x**2).sum().sqrt()).detach()\n"
+         "def hooked(x):\n    y = x / (x**2).sum().sqrt()\n"
+         "    y.register_hook(lambda g: 2 * g)\n    return y\n"
+         "def unnormalized(x):\n    return x * 1\n"
+         "def through_torch(x):\n    return torch.div(x, torch.sqrt((x**2).sum()))\n",
+         namespace)
+    for name in ("fixed", "by_norm", "through_torch"):
+        assert grade("15.3", namespace[name]) == ("correct", CORRECT.format("15.3")), name
+    for name in ("lesson", "all_detached", "hooked"):
+        assert grade("15.3", namespace[name]) == not_quite("15.3", (
+            "gradcheck still returns False on it. Its values are right, so look at what backward "
+            "sees: which tensor does it treat as a constant, though it depends on x (lesson "
+            "13)?")), name
+    for answer in (namespace["unnormalized"], lambda x: x.sum()):
+        assert grade("15.3", answer) == not_quite("15.3", (
+            "normalize(x) must still return x / ||x|| (for x = [3, 4]: [0.6, 0.8]): fix its "
+            "gradient without changing its values."))
+    for answer in (0.0, module.tensor([0.6, 0.8]), [0.6, 0.8], "normalize"):
+        assert grade("15.3", answer) == not_quite("15.3", (
+            "Put the function itself in answer (answer = normalize, no parentheses): the check "
+            "calls it and runs gradcheck on it."))
 
 
 def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0):
