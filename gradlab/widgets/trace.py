@@ -621,8 +621,8 @@ def _adds_up(parts, total) -> bool:
     arrays = [np.asarray(as_array(g), np.float64) for _, g in parts]
     total = np.asarray(as_array(total), np.float64)
     got = sum(arrays)
-    if got.shape != total.shape:
-        return False
+    if got.shape != total.shape:  # nothing to compare: no claim about a hook
+        return True
     scale = sum(np.abs(a) for a in arrays)  # the parts' rounding, even where they cancel
     return bool(np.all(np.abs(got - total) <= 1e-5 * scale + 1e-12))
 
