@@ -478,6 +478,38 @@ def _exercise_10_loop(torch) -> float:
     return total
 
 
+LESSON_15_HINT = ("Its values are right, so look at what backward sees: which tensor does it "
+                  "treat as a constant, though it depends on x (lesson 13)?")
+
+
+def _normalizes_with_its_gradient(normalize):
+    """15.3: ``normalize`` returns x / ||x|| and passes gradcheck on float64 inputs."""
+    if not callable(normalize) or _is_tensor(normalize):
+        return ("Put the function itself in answer (answer = normalize, no parentheses): the "
+                "check calls it and runs gradcheck on it.")
+    torch = _library_of_function(normalize)
+    with torch.enable_grad():
+        for values in ([3.0, 4.0], [1.0, -2.0, 0.5]):
+            x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+            out = normalize(x)
+            length = sum(v * v for v in values) ** 0.5
+            if not _is_tensor(out) or out.shape != x.shape or not all(
+                    _close(got, v / length, 1e-9) for got, v in zip(out.tolist(), values)):
+                return ("normalize(x) must still return x / ||x|| (for x = [3, 4]: [0.6, "
+                        "0.8]): fix its gradient without changing its values.")
+            if not torch.autograd.gradcheck(normalize, (x,), raise_exception=False):
+                return f"gradcheck still returns False on it. {LESSON_15_HINT}"
+    return None
+
+
+def _library_of_function(fn):
+    """The module a function calls ``torch``: gradlab, or torch after ``import torch``."""
+    module = getattr(fn, "__globals__", {}).get("torch")
+    if getattr(module, "__name__", None) in ("gradlab", "torch"):
+        return module
+    return importlib.import_module("gradlab")
+
+
 NOT_REACHED = ("That node needs a freed tensor too, but the pass fails before it gets there: "
                "which node does backward run first?")
 
@@ -691,6 +723,30 @@ EXERCISES = {
                      "exercise, the penalty fixed", None,
                      "Put x in answer once the penalty changes x.grad.",
                      judge=_penalty_reaches_x),
+    "15.1": Exercise("backward passes reverse mode needs for the whole Jacobian of a function "
+                     "from 5 inputs to 3 outputs", 3.0,
+                     "One backward pass with a one-hot v gives the gradient of one output with "
+                     "respect to every input: one row of the Jacobian.",
+                     mistakes=((5.0, "That is forward mode's count, one pass per input. A "
+                                     "backward pass gives one output's gradient with respect "
+                                     "to all the inputs at once."),
+                               (15.0, "A backward pass gives more than one entry of the "
+                                      "Jacobian: a whole row."),
+                               (1.0, "One pass gives one vector-Jacobian product v·J: the whole "
+                                     "Jacobian only when there is a single output."))),
+    "15.2": Exercise("row 1 of the Jacobian of y = (x0, x0 + x1, x0 + x1 + x2)**2 at "
+                     "x = [1, 2, 3]", [6.0, 6.0, 0.0],
+                     "Row i of the Jacobian is the gradient of y[i] alone: a backward pass "
+                     "with v one-hot at position i (counting from 0, as y's elements).",
+                     mistakes=(([0.0, 6.0, 12.0], "That is a column: how every output depends "
+                                                  "on x[1]. A row is how one output, y[1], "
+                                                  "depends on every input."),
+                               ([20.0, 18.0, 12.0], "That is v·J with v all ones, the sum of "
+                                                    "the rows: make v one-hot."),
+                               ([2.0, 0.0, 0.0], "That is row 0, the gradient of y[0]: rows "
+                                                 "count from 0, like y's elements."))),
+    "15.3": Exercise("normalize, fixed so that gradcheck passes", None, LESSON_15_HINT,
+                     judge=_normalizes_with_its_gradient),
     "16.1": Exercise("[x.grad for x = 0.3, x.grad for x = 5.0, x.grad for x = 12.0] after "
                      "double_until_ten(x).backward()", [64.0, 2.0, 1.0],
                      "Count the multiplications each start records: the loop tests y < 10 "

@@ -88,6 +88,9 @@ WRONG = {
     "13.2": [True, True],
     "14.1": 6.0,
     "14.2": [39.0, -33.0, 300.0],
+    "15.1": 4.0,
+    "15.2": [6.0, 0.0, 0.0],
+    "15.3": 0.0,
     "16.1": [32.0, 2.0, 1.0],
     "16.2": 10.03125,
     "17.1": 0.1342,
@@ -682,6 +685,35 @@ def test_16_2_reads_the_states_value_and_counts_its_graphs_steps(module):
         assert grade("16.2", answer) == not_quite("16.2", (
             "Put the tensor h itself in answer (answer = h): the check reads its value and its "
             "graph."))
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_15_3_runs_gradcheck_on_the_students_normalize(module):
+    namespace = {"torch": module}  # as in a notebook cell: the function's torch is the module's
+    exec("def fixed(x):\n    return x / (x**2).sum().sqrt()\n"
+         "def by_norm(x):\n    return x / x.norm()\n"
+         "def lesson(x):\n    return x / (x**2).sum().sqrt().detach()\n"
+         "def all_detached(x):\n    return (x / (x**2).sum().sqrt()).detach()\n"
+         "def hooked(x):\n    y = x / (x**2).sum().sqrt()\n"
+         "    y.register_hook(lambda g: 2 * g)\n    return y\n"
+         "def unnormalized(x):\n    return x * 1\n"
+         "def through_torch(x):\n    return torch.div(x, torch.sqrt((x**2).sum()))\n",
+         namespace)
+    for name in ("fixed", "by_norm", "through_torch"):
+        assert grade("15.3", namespace[name]) == ("correct", CORRECT.format("15.3")), name
+    for name in ("lesson", "all_detached", "hooked"):
+        assert grade("15.3", namespace[name]) == not_quite("15.3", (
+            "gradcheck still returns False on it. Its values are right, so look at what backward "
+            "sees: which tensor does it treat as a constant, though it depends on x (lesson "
+            "13)?")), name
+    for answer in (namespace["unnormalized"], lambda x: x.sum()):
+        assert grade("15.3", answer) == not_quite("15.3", (
+            "normalize(x) must still return x / ||x|| (for x = [3, 4]: [0.6, 0.8]): fix its "
+            "gradient without changing its values."))
+    for answer in (0.0, module.tensor([0.6, 0.8]), [0.6, 0.8], "normalize"):
+        assert grade("15.3", answer) == not_quite("15.3", (
+            "Put the function itself in answer (answer = normalize, no parentheses): the check "
+            "calls it and runs gradcheck on it."))
 
 
 def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0, reset="start"):

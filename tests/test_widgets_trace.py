@@ -281,6 +281,20 @@ def classifier(T):
 
 
 @pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_node_computes_with_the_gradient_its_tensor_hook_returned(T):
+    def hooked(T):
+        x = leaf(T, [0.0, 1.0])
+        s = x.sin()
+        s.register_hook(lambda g: 2 * g)
+        y = (s * 3).sum() + s.sum()
+        return y, locals()
+    frames, _ = frames_of(T, hooked)
+    panel = grads_panel(frames, "SinBackward0")  # its two parts, 3 and 1, no longer add up
+    assert panel[0] == ["incoming grad, as a hook changed it", "tensor([8., 8.])", ""]
+    assert panel[1][1].startswith("grad = tensor([8., 8.])\n")
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
 def test_panel_says_why_a_value_was_not_saved(T):
     frames, _ = frames_of(T, classifier)
     first_layer = grads_panel(frames, "AddmmBackward0", 1)  # its mat1 is the data

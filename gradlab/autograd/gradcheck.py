@@ -90,8 +90,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 
 def _fmt(jac):
+    """A Jacobian as PyTorch prints it: one row per input element, one column per output's."""
     from .._creation import tensor
-    return repr(tensor(jac.T if jac.shape[1] else jac, dtype=None))
+    return repr(tensor(jac, dtype=None))
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, **kwargs):

@@ -407,13 +407,17 @@ class FrameMaker:
         parts = self.parts.get(node, {})
         if len(grads) == 1:
             got = parts.get(0, ())
+            if not _adds_up(got, grads[0]):
+                return ["incoming grad, as a hook changed it", fmt(grads[0]), ""]
             if len(got) > 1:
                 return [f"incoming grad = sum of {len(got)} parts", _sum_text(got, grads[0]), ""]
             return ["incoming grad", fmt(grads[0]), ""]
         lines = []
         for nr, grad in enumerate(grads):
             got = parts.get(nr, ())
-            if len(got) > 1:
+            if not _adds_up(got, grad):
+                lines.append(hang(f"output {nr}, as a hook changed it: ", fmt(grad)))
+            elif len(got) > 1:
                 lines += [f"output {nr} = sum of {len(got)} parts:", _sum_text(got, grad)]
             else:
                 lines.append(hang(f"output {nr}: ", fmt(grad)))
@@ -442,6 +446,8 @@ class FrameMaker:
                            panel=[self._incoming_section(node), ["next", what, "note"]])
 
     def _hook(self, ev, kind):
+        if ev.kind in ("tensor", "prehook") and ev.node in self.incoming:
+            self.incoming[ev.node] = ev.grads  # the node runs on what its hooks returned
         title = f"{type_name(ev.node)}: a {ev.kind} hook ran"
         text = "\n".join(fmt(g) for g in ev.grads) or "(no gradients)"
         return self._frame(kind, ev.node, title, "HookFired",
@@ -635,6 +641,20 @@ def graph_outputs(graph) -> list:
 
 
 SHOW_PARTS = 8  # a sum of more parts shows its first ones and its last
+
+
+def _adds_up(parts, total) -> bool:
+    """Whether the ``(source, gradient)`` parts a node received add up to the gradient it runs
+    on (True when none are known); a hook may have changed it on the way in."""
+    if not parts or total is None:
+        return True
+    arrays = [np.asarray(as_array(g), np.float64) for _, g in parts]
+    total = np.asarray(as_array(total), np.float64)
+    got = sum(arrays)
+    if got.shape != total.shape:  # nothing to compare: no claim about a hook
+        return True
+    scale = sum(np.abs(a) for a in arrays)  # the parts' rounding, even where they cancel
+    return bool(np.all(np.abs(got - total) <= 1e-5 * scale + 1e-12))
 
 
 def _sum_text(parts, total) -> str:
