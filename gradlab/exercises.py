@@ -327,11 +327,35 @@ EXERCISES = {
                     mistakes=((["MulBackward0", "ExpBackward0", "SumBackward0"],
                                "That is the order in which the forward pass ran the "
                                "operations. Which operation made u itself?"),)),
-    "4.1": Exercise("x.grad for y = 3x + 2, z = 2y², out = z.mean() at x = [0, 1, -1]",
-                    [8.0, 20.0, -4.0],
-                    "Chain rule: d out/dz = 1/3 for each of 3 elements, dz/dy = 4y, dy/dx = 3. "
-                    "Multiply them element by element.",
-                    mistakes=(([24.0, 60.0, -12.0], "Close: you forgot the mean's 1/3."),)),
+    "4.1": Exercise("[parts, their sum]: the incoming gradient of ExpBackward0 for h = a.exp(), "
+                    "out = h * h * h at a = 1", [3, 22.16717],
+                    "Count the edges into ExpBackward0: each input of each multiplication that is "
+                    "h sends one part, the gradient of out with respect to that input. Add the "
+                    "parts; ExpBackward0's own derivative comes after.",
+                    mistakes=(([3, 60.25661], "That is what ExpBackward0 sends on to a: its "
+                                              "incoming gradient times its local derivative. "
+                                              "The exercise asks for what it receives."),
+                              ([2, 14.77811], "h * h * h is two multiplications, but count the "
+                                              "edges into ExpBackward0: one per input of a "
+                                              "multiplication that is h.")),
+                    tolerance=1e-3),
+    "4.2": Exercise("x.grad for out = (x @ W).sum() with x = ones(2, 3), "
+                    "W = [[1, 2], [3, 4], [5, 6]]", [[3.0, 7.0, 11.0], [3.0, 7.0, 11.0]],
+                    "SumBackward0 sends a (2, 2) matrix of ones to x @ W; MmBackward0 multiplies "
+                    "it by W transposed, on the side that gives x's shape, (2, 3).",
+                    mistakes=(([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],
+                               "That is the gradient SumBackward0 sends, in x's shape: "
+                               "MmBackward0 still has to multiply it by W transposed."),)),
+    "4.3": Exercise("the hand-written grad_W for out = (x @ W).mean(), fixed",
+                    [[1.25, 1.25], [1.75, 1.75], [2.25, 2.25]],
+                    "A gradient has its input's shape: W.grad is (3, 2), so which product of x "
+                    "(2, 3) and grad_y (2, 2) has that shape? And a mean of n elements gives "
+                    "each 1/n of the gradient it receives.",
+                    mistakes=(([[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]],
+                               "The matrix product is right now, the mean's rule is not: out is "
+                               "the mean of every element of x @ W."),
+                              ([[2.5, 2.5], [3.5, 3.5], [4.5, 4.5]],
+                               "Close: count the elements of x @ W that the mean averages."))),
     "5.1": Exercise("x.grad for y = x**2 at x = [1, 2, 3] after "
                     "y.backward(torch.tensor([1., 0.1, 0.01]))", [2.0, 0.4, 0.06],
                     "backward(v) computes the vector-Jacobian product: each element's "
