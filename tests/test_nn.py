@@ -1,6 +1,6 @@
 """torch.nn vs gradlab.nn: Parameter, Module bookkeeping and reprs, seeded initialisation (bit for
-bit), Linear's graphs, activations, dropout and losses (values, gradients, graphs, saved values, errors
-and warnings).
+bit), Linear's graphs, activations, dropout and losses (values, gradients, graphs, saved values,
+errors and warnings).
 
 Initialisation is bit for bit where PyTorch runs its AVX2 kernels (AVX2 and AVX-512 CPUs; skipped
 on its DEFAULT kernels, whose uniform fill does not fuse the multiply-add). The reprs compared
