@@ -124,6 +124,49 @@ def _all_close(values, expected) -> bool:
         _close(v, e, 1e-4) for v, e in zip(values, expected))
 
 
+LESSON_13_HINT = ("Keep the cell as written, and make its loop record no graph: model.eval() "
+                  "alone does not.")
+
+
+def _evaluated_without_graph(total):
+    """13.3: ``total`` is the loss of exercise 13.3's evaluation loop with dropout off (a tensor
+    or a number), and holds no graph."""
+    if _is_tensor(total):
+        if total.requires_grad or total.grad_fn is not None:
+            return ("total records a graph (total.requires_grad is True): model.eval() changes "
+                    "what layers such as Dropout do, not whether autograd records operations. "
+                    "Which tool of this lesson stops the recording for a block of code?")
+        if total.numel() != 1:
+            return "total should be one number, the sum of the batches' losses."
+        torch, value = _library(total), total.item()
+    elif _is_number(total):
+        torch, value = importlib.import_module("gradlab"), float(total)
+    else:
+        return ("Put total itself in answer (answer = total): the check reads whether it "
+                "holds a graph, and its value.")
+    if _close(value, _exercise_13_loop(torch, train=False), 1e-4):
+        return None
+    if _close(value, _exercise_13_loop(torch, train=True), 1e-4):
+        return ("total holds no graph now, but dropout was on: model.eval() is still needed, "
+                "to switch dropout off.")
+    return ("total holds no graph, but not the evaluation's loss: keep torch.manual_seed(0), "
+            "the model, the batches and model.eval() as written, and run the whole cell again.")
+
+
+def _exercise_13_loop(torch, train):
+    """Exercise 13.3's loop in ``torch`` (torch or gradlab), in training mode or not: its total.
+    The caller's random numbers are left as they were."""
+    with _random_state_kept(torch), torch.no_grad():
+        torch.manual_seed(0)
+        nn = torch.nn
+        model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(p=0.5), nn.Linear(8, 1))
+        model.train(train)
+        total = 0
+        for k in range(3):
+            total = total + model(torch.ones(4, 3) * k).pow(2).mean()
+    return total.item()
+
+
 LESSON_17_STEPS = 50
 LESSON_17_HINT = ("Only the learning rate: try larger values, ten times larger at a time; too "
                   "large and the loss grows instead of shrinking.")
@@ -472,9 +515,13 @@ EXERCISES = {
                     "the other factor passes a gradient to x.",
                     mistakes=((6.0, "That would be the gradient of x * x: the detached "
                                     "factor is a constant and gets no gradient."),)),
-    "13.2": Exercise("[y.requires_grad, z.requires_grad] in the exercise", [False, True],
-                    "Results computed inside torch.no_grad() do not require grad; results "
-                    "computed outside it do, if an input does."),
+    "13.2": Exercise("x.grad for z = y * x with y = x * 2 computed in no_grad, at x = 1", 2.0,
+                    "y was computed inside torch.no_grad(): it holds a value but no graph, so to "
+                    "z's backward it is a constant factor.",
+                    mistakes=((4.0, "That would be the gradient if y were recorded as a function "
+                                    "of x: y comes from no_grad(), so it is a constant."),)),
+    "13.3": Exercise("total of the exercise's evaluation loop, holding no graph", None,
+                     LESSON_13_HINT, judge=_evaluated_without_graph),
     "14.1": Exercise("the second derivative of x**3 at x = 3", 18.0,
                      "Take dy/dx with autograd.grad(y, x, create_graph=True), then the "
                      "gradient of that. By hand: d²/dx² x**3 = 6*x.",
