@@ -33,7 +33,7 @@ import numpy as np
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "rand", "randn", "randint", "randperm",
-    "uniform_", "normal_", "random_",
+    "uniform_", "normal_", "random_", "bernoulli_",
 ]
 
 _N = 624                       # MT19937 state words
@@ -341,6 +341,17 @@ def _check_float_array(arr, name):
 # --------------------------------------------------------------------------
 # Uniform
 # --------------------------------------------------------------------------
+
+def bernoulli_(array, p, *, generator=None):
+    """Fill ``array`` in place like ``Tensor.bernoulli_(p)`` for a float ``p`` in [0, 1]: in
+    memory order, 1 where a float64 uniform (53 bits, as ``uniform_``) is below ``p``, else 0.
+    That is PyTorch's default CPU kernel; on Intel CPUs PyTorch draws with MKL's own stream
+    instead (seeded from one draw of the generator), whose masks differ."""
+    if array.size == 0:
+        return array
+    u = _gen(generator)._uniform53(array.size)
+    return _write(array, (u < p).astype(array.dtype))
+
 
 def _uniform_values(gen, n, dtype, low, high):
     if dtype == _F64:

@@ -237,6 +237,47 @@ def _count_nodes(node, name) -> int:
             seen.add(node)
             stack += [child for child, _ in node.next_functions]
     return sum(node.name() == name for node in seen)
+LESSON_13_HINT = ("Keep the cell as written, and make its loop record no graph: model.eval() "
+                  "alone does not.")
+
+
+def _evaluated_without_graph(total):
+    """13.3: ``total`` is the loss of exercise 13.3's evaluation loop with dropout off (a tensor
+    or a number), and holds no graph."""
+    if _is_tensor(total):
+        if total.requires_grad or total.grad_fn is not None:
+            return ("total records a graph (total.requires_grad is True): model.eval() changes "
+                    "what layers such as Dropout do, not whether autograd records operations. "
+                    "Which tool of this lesson stops the recording for a block of code?")
+        if total.numel() != 1:
+            return "total should be one number, the sum of the batches' losses."
+        torch, value = _library(total), total.item()
+    elif _is_number(total):
+        torch, value = importlib.import_module("gradlab"), float(total)
+    else:
+        return ("Put total itself in answer (answer = total): the check reads whether it "
+                "holds a graph, and its value.")
+    if _close(value, _exercise_13_loop(torch, train=False), 1e-4):
+        return None
+    if _close(value, _exercise_13_loop(torch, train=True), 1e-4):
+        return ("total holds no graph now, but dropout was on: model.eval() is still needed, "
+                "to switch dropout off.")
+    return ("total holds no graph, but not the evaluation's loss: keep torch.manual_seed(0), "
+            "the model, the batches and model.eval() as written, and run the whole cell again.")
+
+
+def _exercise_13_loop(torch, train):
+    """Exercise 13.3's loop in ``torch`` (torch or gradlab), in training mode or not: its total.
+    The caller's random numbers are left as they were."""
+    with _random_state_kept(torch), torch.no_grad():
+        torch.manual_seed(0)
+        nn = torch.nn
+        model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(p=0.5), nn.Linear(8, 1))
+        model.train(train)
+        total = 0
+        for k in range(3):
+            total = total + model(torch.ones(4, 3) * k).pow(2).mean()
+    return total.item()
 
 
 LESSON_17_STEPS = 50
@@ -562,11 +603,35 @@ EXERCISES = {
                     mistakes=((["MulBackward0", "ExpBackward0", "SumBackward0"],
                                "That is the order in which the forward pass ran the "
                                "operations. Which operation made u itself?"),)),
-    "4.1": Exercise("x.grad for y = 3x + 2, z = 2y², out = z.mean() at x = [0, 1, -1]",
-                    [8.0, 20.0, -4.0],
-                    "Chain rule: d out/dz = 1/3 for each of 3 elements, dz/dy = 4y, dy/dx = 3. "
-                    "Multiply them element by element.",
-                    mistakes=(([24.0, 60.0, -12.0], "Close: you forgot the mean's 1/3."),)),
+    "4.1": Exercise("[parts, their sum]: the incoming gradient of ExpBackward0 for h = a.exp(), "
+                    "out = h * h * h at a = 1", [3, 22.16717],
+                    "Count the edges into ExpBackward0: each input of each multiplication that is "
+                    "h sends one part, the gradient of out with respect to that input. Add the "
+                    "parts; ExpBackward0's own derivative comes after.",
+                    mistakes=(([3, 60.25661], "That is what ExpBackward0 sends on to a: its "
+                                              "incoming gradient times its local derivative. "
+                                              "The exercise asks for what it receives."),
+                              ([2, 14.77811], "h * h * h is two multiplications, but count the "
+                                              "edges into ExpBackward0: one per input of a "
+                                              "multiplication that is h.")),
+                    tolerance=1e-3),
+    "4.2": Exercise("x.grad for out = (x @ W).sum() with x = ones(2, 3), "
+                    "W = [[1, 2], [3, 4], [5, 6]]", [[3.0, 7.0, 11.0], [3.0, 7.0, 11.0]],
+                    "SumBackward0 sends a (2, 2) matrix of ones to x @ W; MmBackward0 multiplies "
+                    "it by W transposed, on the side that gives x's shape, (2, 3).",
+                    mistakes=(([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],
+                               "That is the gradient SumBackward0 sends, in x's shape: "
+                               "MmBackward0 still has to multiply it by W transposed."),)),
+    "4.3": Exercise("the hand-written grad_W for out = (x @ W).mean(), fixed",
+                    [[1.25, 1.25], [1.75, 1.75], [2.25, 2.25]],
+                    "A gradient has its input's shape: W.grad is (3, 2), so which product of x "
+                    "(2, 3) and grad_y (2, 2) has that shape? And a mean of n elements gives "
+                    "each 1/n of the gradient it receives.",
+                    mistakes=(([[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]],
+                               "The matrix product is right now, the mean's rule is not: out is "
+                               "the mean of every element of x @ W."),
+                              ([[2.5, 2.5], [3.5, 3.5], [4.5, 4.5]],
+                               "Close: count the elements of x @ W that the mean averages."))),
     "5.1": Exercise("x.grad for y = x**2 at x = [1, 2, 3] after "
                     "y.backward(torch.tensor([1., 0.1, 0.01]))", [2.0, 0.4, 0.06],
                     "backward(v) computes the vector-Jacobian product: each element's "
@@ -708,9 +773,13 @@ EXERCISES = {
                     "the other factor passes a gradient to x.",
                     mistakes=((6.0, "That would be the gradient of x * x: the detached "
                                     "factor is a constant and gets no gradient."),)),
-    "13.2": Exercise("[y.requires_grad, z.requires_grad] in the exercise", [False, True],
-                    "Results computed inside torch.no_grad() do not require grad; results "
-                    "computed outside it do, if an input does."),
+    "13.2": Exercise("x.grad for z = y * x with y = x * 2 computed in no_grad, at x = 1", 2.0,
+                    "y was computed inside torch.no_grad(): it holds a value but no graph, so to "
+                    "z's backward it is a constant factor.",
+                    mistakes=((4.0, "That would be the gradient if y were recorded as a function "
+                                    "of x: y comes from no_grad(), so it is a constant."),)),
+    "13.3": Exercise("total of the exercise's evaluation loop, holding no graph", None,
+                     LESSON_13_HINT, judge=_evaluated_without_graph),
     "14.1": Exercise("x.grad after dy_dx.backward(), dy_dx from autograd.grad(y, x, "
                      "create_graph=True), y = x**3 at x = 3", 18.0,
                      "Which call writes into x.grad, and the derivative of what does it write?",

@@ -63,7 +63,9 @@ WRONG = {
     "2.2": [4.5, 0.5, 1.0, 1.0],
     "3.1": [4, 2],
     "3.2": ["SumBackward0", "MulBackward0", "ExpBackward0"],
-    "4.1": [8.0, 20.0, 4.0],
+    "4.1": [3, 20.0],
+    "4.2": [[3.0, 7.0, 11.0], [3.0, 7.0, 10.0]],
+    "4.3": [[1.25, 1.25], [1.75, 1.75], [2.25, 2.0]],
     "5.1": [2.0, 0.4, 0.6],
     "5.2": [1.0, 1.0, 1.0],
     "5.3": [[2, 3], [3, 5]],
@@ -85,7 +87,8 @@ WRONG = {
     "12.2": 2,
     "12.3": [0.756, -0.78],
     "13.1": 9.0,
-    "13.2": [True, True],
+    "13.2": 3.0,
+    "13.3": 0.0,
     "14.1": 6.0,
     "14.2": [39.0, -33.0, 300.0],
     "15.1": 4.0,
@@ -809,6 +812,53 @@ def test_17_2_runs_the_loop_again_with_the_optimizers_learning_rate(module):
         assert grade("17.2", answer) == not_quite("17.2", (
             "Put the optimizer itself in answer (answer = optimizer): the check reads its "
             "learning rate and runs the exercise's loop again with it."))
+
+
+def lesson_13_loop(module, fix=None, train=False, seed=0):
+    """Exercise 13.3's cell, with the loop as written or fixed (``"no_grad"``,
+    ``"inference_mode"``, ``"item"``): its total."""
+    module.manual_seed(seed)
+    nn = module.nn
+    model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(p=0.5), nn.Linear(8, 1))
+    batches = [module.ones(4, 3) * k for k in range(3)]
+    model.train(train)
+    total = 0
+    mode = getattr(module, fix)() if fix in ("no_grad", "inference_mode") else \
+        contextlib.nullcontext()
+    with mode:
+        for batch in batches:
+            loss = model(batch).pow(2).mean()
+            total = total + (loss.item() if fix == "item" else loss)
+    return total
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_13_3_judges_whether_total_holds_a_graph_and_the_evaluations_loss(module):
+    for fix in ("no_grad", "inference_mode", "item"):
+        assert grade("13.3", lesson_13_loop(module, fix)) == ("correct", CORRECT.format("13.3"))
+    assert grade("13.3", lesson_13_loop(module)) == not_quite("13.3", (
+        "total records a graph (total.requires_grad is True): model.eval() changes what layers "
+        "such as Dropout do, not whether autograd records operations. Which tool of this lesson "
+        "stops the recording for a block of code?"))
+    assert grade("13.3", lesson_13_loop(module, "no_grad", train=True)) == not_quite("13.3", (
+        "total holds no graph now, but dropout was on: model.eval() is still needed, to switch "
+        "dropout off."))
+    for total in (lesson_13_loop(module, "no_grad", seed=1), 0.0, module.tensor(1.0)):
+        assert grade("13.3", total) == not_quite("13.3", (
+            "total holds no graph, but not the evaluation's loss: keep torch.manual_seed(0), the "
+            "model, the batches and model.eval() as written, and run the whole cell again."))
+    assert grade("13.3", module.zeros(2)) == not_quite("13.3", (
+        "total should be one number, the sum of the batches' losses."))
+    for answer in ("total", [1.0], module.nn.Linear(1, 1)):
+        assert grade("13.3", answer) == not_quite("13.3", (
+            "Put total itself in answer (answer = total): the check reads whether it holds a "
+            "graph, and its value."))
+    total = lesson_13_loop(module, "no_grad")
+    module.manual_seed(7)
+    expected = module.randn(3)
+    module.manual_seed(7)
+    assert grade("13.3", total)[0] == "correct"  # the judge leaves the random numbers alone
+    assert module.equal(module.randn(3), expected)
 
 
 @pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])

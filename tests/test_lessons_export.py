@@ -49,7 +49,8 @@ def test_nbconvert_html_shows_the_pictures(lesson):
 
 def test_a_lesson_executed_for_export_shows_its_pictures(tmp_path, monkeypatch):
     """`jupyter nbconvert --to html --execute --ExecutePreprocessor.store_widget_state=False`
-    (as the README tells instructors): the steppers of lesson 4 as their pictures at each step."""
+    (as the README tells instructors): the steppers of lesson 4 as their pictures at each step:
+    the chain's four outputs, the fork's two, the matrix product's and the predict stepper's."""
     monkeypatch.setenv("PYTHONPATH", str(NOTEBOOKS.parent))
     nb = nbformat.read(str(NOTEBOOKS / "04_chain_rule_stepper.ipynb"), as_version=4)
     execute = nbconvert.preprocessors.ExecutePreprocessor(timeout=300, store_widget_state=False)
@@ -60,4 +61,5 @@ def test_a_lesson_executed_for_export_shows_its_pictures(tmp_path, monkeypatch):
     assert all(out.data["image/svg+xml"] in shown for out in pictures(nb))
     assert WIDGET not in html and "widgets" not in nb.metadata
     steps = [re.search(r"\): (step \d+ of \d+)", out.data["text/plain"])[1] for out in pictures(nb)]
-    assert steps == ["step 0 of 0", "step 2 of 2", "step 7 of 7", "step 16 of 16"]
+    assert steps == ["step 0 of 0", "step 2 of 2", "step 7 of 7", "step 16 of 16",
+                     "step 2 of 2", "step 6 of 6", "step 4 of 4", "step 0 of 0"]

@@ -1,6 +1,6 @@
 """torch.nn vs gradlab.nn: Parameter, Module bookkeeping and reprs, seeded initialisation (bit for
-bit), Linear's graphs, activations and losses (values, gradients, graphs, saved values, errors
-and warnings).
+bit), Linear's graphs, activations, dropout and losses (values, gradients, graphs, saved values,
+errors and warnings).
 
 Initialisation is bit for bit where PyTorch runs its AVX2 kernels (AVX2 and AVX-512 CPUs; skipped
 on its DEFAULT kernels, whose uniform fill does not fuse the multiply-add). The reprs compared
@@ -507,5 +507,64 @@ def test_loss_module_reprs():
                 nn.BCELoss(), nn.BCEWithLogitsLoss()]
         return [repr(m) for m in mods] + [list(mods[4].state_dict()), mods[4].reduction,
                                           mods[4].ignore_index]
+    g, t = both(build)
+    assert g == t
+
+
+# ---- Dropout -----------------------------------------------------------------------------------
+
+def _torch_draws_bernoulli_with_mkl():
+    """PyTorch's CPU bernoulli_(p) draws with MKL on Intel CPUs, with its default kernel (which
+    gradlab follows) elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            intel = "GenuineIntel" in f.read()
+    except OSError:
+        intel = True  # unknown: do not claim the masks agree
+    return intel and torch.backends.mkl.is_available()
+
+
+@pytest.mark.skipif(_torch_draws_bernoulli_with_mkl(), reason="PyTorch draws dropout masks "
+                    "with MKL on Intel CPUs; gradlab follows its default kernel")
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.7])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_dropout_masks_values_graphs_and_grads_are_pytorchs(p, dtype, transpose):
+    x = np.random.default_rng(5).standard_normal((5, 7)).astype(dtype)
+    gx, tx = gradlab.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ys = []
+    for lib, leaf in ((gradlab, gx), (torch, tx)):
+        lib.manual_seed(0)
+        inp = leaf.t() if transpose else leaf * 1
+        y = lib.nn.functional.dropout(inp, p)
+        ys.append((y, lib.randn(3)))  # the generator moved on as far
+    (gy, g_next), (ty, t_next) = ys
+    assert_same(gy, ty)
+    assert_same(g_next, t_next)
+    assert_graph_same(gy.grad_fn, ty.grad_fn, [(gx, tx)])
+    gy.sum().backward()
+    ty.sum().backward()
+    assert_same(gx.grad, tx.grad)
+
+
+def test_dropout_module_eval_edge_cases_and_errors():
+    def build(lib):
+        nn, F = lib.nn, lib.nn.functional
+        x = lib.ones(4, 5, requires_grad=True)
+        h = x * 1
+        drop = nn.Dropout(p=0.5)
+        out = [repr(drop), repr(nn.Dropout(0.2, inplace=True)), drop.training]
+        train = drop(lib.ones(1000))
+        out.append(sorted(set(train.tolist())))  # zeros, and survivors scaled by 1 / (1 - p)
+        drop.eval()
+        out += [drop(h) is h, F.dropout(h, 0.5, training=False) is h, F.dropout(h, 0.0) is h]
+        ones = F.dropout(h, 1.0)
+        out += [repr(ones), ones.grad_fn.name()]
+        inplace = h.clone()
+        out += [F.dropout(inplace, 0.5, inplace=True) is inplace, inplace.grad_fn.name(),
+                sorted(set(inplace.flatten().tolist()))]
+        for bad in (lambda: nn.Dropout(1.5), lambda: F.dropout(h, -0.1)):
+            out.append(outcome(bad))
+        return out
     g, t = both(build)
     assert g == t

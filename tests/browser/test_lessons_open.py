@@ -70,14 +70,16 @@ def test_lesson_4_keeps_each_outputs_step_after_run_all(lab, browser, tmp_path):
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     page.wait_for_function("[...document.querySelectorAll('.gl-stepper')]"
-                           ".filter((s) => s.dataset.index !== undefined).length === 4",
+                           ".filter((s) => s.dataset.index !== undefined).length === 8",
                            timeout=90_000)
     page.get_by_text("| Idle").first.wait_for()
     steppers = page.locator(".gl-stepper")
-    assert [steppers.nth(k).get_attribute("data-index") for k in range(4)] == ["0", "2", "7", "16"]
+    # the chain's four outputs, the fork's two, the matrix product's, the predict stepper's
+    indices = ["0", "2", "7", "16", "2", "6", "4", "0"]
+    assert [steppers.nth(k).get_attribute("data-index") for k in range(8)] == indices
     # stepping one output moves only that one
     steppers.nth(0).locator(".gl-primary").click()
     page.wait_for_function("document.querySelectorAll('.gl-stepper')[0].dataset.index === '1'")
-    assert [steppers.nth(k).get_attribute("data-index") for k in range(4)] == ["1", "2", "7", "16"]
+    assert [steppers.nth(k).get_attribute("data-index") for k in range(8)] == ["1"] + indices[1:]
     page.screenshot(path=str(tmp_path / "lesson4.png"), full_page=True)
     page.close()
