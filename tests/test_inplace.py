@@ -37,6 +37,10 @@ def version_of_index_put_and_masked(L):
     x = L.tensor([1., 2., 3.]); x[L.tensor([0, 2])] = 0.; a = x._version
     x.masked_fill_(x > 1, 9.); x.index_put_((L.tensor([1]),), L.tensor(4.)); return a, x._version, x
 @sc
+def activations_and_random_fills(L):
+    x = L.tensor([0.5, -1.0, 2.0]); y = x.tanh_(); L.manual_seed(0)
+    return x, y is x, x._version, L.empty(3).uniform_(-1, 1), L.empty(2).normal_(2.0, 0.5)
+@sc
 def leaf_inplace_error(L):
     return err(lambda: leaf(L).add_(1))
 @sc
