@@ -15,10 +15,13 @@ from ._size import Size  # noqa: F401
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
-from .ops.elementwise import (abs, absolute, add, allclose, bitwise_not, clamp, clamp_max,  # noqa: F401
-                              clamp_min, clip, clone, cos, div, divide, eq, equal, exp, ge, gt,
+from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
+                              bitwise_or, bitwise_xor, clamp, clamp_max,
+                              clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
+                              floor_divide, fmod, ge, gt,
                               isclose, isnan, le, log, log1p, logical_not, logit, lt, maximum,
-                              minimum, mul, multiply, ne, neg, negative, pow, reciprocal, relu,
+                              minimum, mul, multiply, ne, neg, negative, positive, pow,
+                              reciprocal, relu,
                               remainder, rsub, sgn, sigmoid, sign, sin, sqrt, square, sub,
                               subtract, tanh, true_divide, where)
 from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401

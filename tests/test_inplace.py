@@ -37,6 +37,23 @@ def version_of_index_put_and_masked(L):
     x = L.tensor([1., 2., 3.]); x[L.tensor([0, 2])] = 0.; a = x._version
     x.masked_fill_(x > 1, 9.); x.index_put_((L.tensor([1]),), L.tensor(4.)); return a, x._version, x
 @sc
+def activations_and_random_fills(L):
+    x = L.tensor([0.5, -1.0, 2.0]); y = x.tanh_(); L.manual_seed(0)
+    return x, y is x, x._version, L.empty(3).uniform_(-1, 1), L.empty(2).normal_(2.0, 0.5)
+@sc
+def double_backward_through_activations_in_place_on_a_view(L):
+    """The saved result unpacks with the view's grad_fn (AsStridedBackward0 -> CopySlices)."""
+    r = []
+    for op in ("exp_", "tanh_", "sigmoid_", "relu_"):
+        a = leaf(L, (1., -2.)); b = a * 1; v = b[:]; getattr(v, op)()
+        (ga,) = L.autograd.grad((b * b).sum(), a, create_graph=True)
+        ga.sum().backward(); r.append((a.grad, graph(ga)))
+    return r
+@sc
+def saved_result_of_a_view_changed_by_an_overlapping_view(L):
+    a = leaf(L); b = a * 1; v = b[1:]; v.tanh_(); w = b[:2]; w.sigmoid_()
+    return err(lambda: L.autograd.grad((b ** 3).sum(), a, create_graph=True))
+@sc
 def leaf_inplace_error(L):
     return err(lambda: leaf(L).add_(1))
 @sc

@@ -71,6 +71,13 @@ ELEMENTWISE = [
     C("div_scalar", lambda T, a: a / 4, S),
     C("rdiv_scalar", lambda T, a: 2 / a, pos(2, 3)),
     C("div_fn", lambda T, a, b: T.div(a, b), pos(3, 1), pos(3, 2)),
+    C("div_floor", lambda T, a, b: a.div(b, rounding_mode="floor"), (2, 3), pos(3)),
+    C("div_trunc_scalar", lambda T, a: T.div(a, 1.5, rounding_mode="trunc"), S),
+    C("rdiv_floor", lambda T, a: T.div(2.5, a, rounding_mode="floor"), pos(2, 3)),
+    C("remainder", lambda T, a, b: T.remainder(a, b), (2, 3), pos(3)),
+    C("remainder_scalar", lambda T, a: a % 1.5, S),
+    C("fmod", lambda T, a, b: a.fmod(b), (2, 3), (2, 1)),
+    C("fmod_scalar", lambda T, a: T.fmod(a, -1.25), S),
     C("pow_2", lambda T, a: a ** 2, S),
     C("pow_3", lambda T, a: a.pow(3), S),
     C("pow_float", lambda T, a: a ** 2.5, pos(2, 3)),
@@ -115,6 +122,11 @@ ELEMENTWISE = [
     C("where_method", lambda T, a, b: a.where(a > 0, b), distinct(2, 3), (2, 3)),
     C("masked_fill", lambda T, a, m: a.masked_fill(m, 1.5), (2, 3), mask(2, 3)),
     C("masked_fill_bcast", lambda T, a, m: a.masked_fill(m, -2.0), (2, 3), mask(3)),
+    C("masked_scatter", lambda T, a, m, s: a.masked_scatter(m, s), (2, 3), mask(2, 3), (6,)),
+    C("positive", lambda T, a: +T.positive(a), S),
+    C("sgn", lambda T, a: T.sgn(a) * a, distinct(2, 3)),
+    C("logit", lambda T, a: T.logit(a), lambda rng: rng.uniform(0.1, 0.9, S)),
+    C("logit_eps", lambda T, a: a.logit(eps=0.2), lambda rng: rng.uniform(0.05, 0.95, S)),
     C("clone", lambda T, a: a.clone(), S),
     C("clone_fn", lambda T, a: T.clone(a) * 2, S),
     C("to_double", lambda T, a: a.to(T.float64) * 1, S),
@@ -265,6 +277,12 @@ SHAPE = [
     C("stack", lambda T, a, b: T.stack([a, b]), S, S),
     C("stack_dim", lambda T, a, b, c: T.stack((a, b, c), dim=-1), S, S, S),
     C("stack_dim1", lambda T, a, b: T.stack([a, b], 1), S, S),
+    C("flip", lambda T, a: T.flip(a, (0,)), S),
+    C("flip_dims", lambda T, a: a.flip(-1, 0), (2, 3, 2)),
+    C("broadcast_to", lambda T, a: T.broadcast_to(a, (2, 2, 3)), (2, 1)),
+    C("ravel", lambda T, a: T.ravel(a.t()), S),
+    C("reshape_as", lambda T, a, b: a.reshape_as(b), S, (3, 2), grad=(0,)),
+    C("contiguous", lambda T, a: a.t().contiguous(), S),
 ]
 
 INDEXING = [
@@ -384,6 +402,16 @@ NO_GRAD = [
     ("sign", lambda T, a, b: a.sign()), ("isnan", lambda T, a, b: (a / 0 * 0).isnan()),
     ("nonzero", lambda T, a, b: (a > 0).nonzero()), ("any", lambda T, a, b: (a > 0).any()),
     ("all_dim", lambda T, a, b: (a > -5).all(1)),
+    ("bitwise", lambda T, a, b: ((a > 0) & (b > 0)) | ((a < 0) ^ T.bitwise_not(b > 1))),
+    ("bitwise_fn", lambda T, a, b: T.bitwise_xor(T.bitwise_or(a > 0, b > 0), T.bitwise_and(
+        ~(a > 0), b > 0))),
+    ("rbitwise", lambda T, a, b: (True & (a > 0)) | (False ^ (b > 0)) | (False | (a > 1))),
+    ("logical_not", lambda T, a, b: T.logical_not(a > 0)),
+    ("isclose", lambda T, a, b: T.isclose(a, b, atol=0.5)), ("allclose", lambda T, a, b: (
+        T.allclose(a, a + 1e-9), a.allclose(b))),
+    ("equal", lambda T, a, b: (T.equal(a, a), a.equal(b))),
+    ("count_nonzero", lambda T, a, b: (T.count_nonzero(a > 0), (a > 0).count_nonzero(1))),
+    ("is_contiguous", lambda T, a, b: (a.is_contiguous(), a.t().is_contiguous())),
 ]
 
 
@@ -394,7 +422,35 @@ def test_no_grad_ops(fn):
     b = np.round(rng.standard_normal((4,)), 1)
     b[0] = a[0, 0]
     (ga, ta), (gb, tb) = pair(a, requires_grad=True), pair(b)
-    assert_same(fn(gradlab, ga, gb), fn(torch, ta, tb))
+    g, t = fn(gradlab, ga, gb), fn(torch, ta, tb)
+    for g_value, t_value in zip(g, t) if isinstance(t, tuple) else [(g, t)]:
+        if isinstance(t_value, torch.Tensor):
+            assert_same(g_value, t_value)
+        else:  # a Python bool
+            assert type(g_value) is type(t_value) and g_value == t_value
+
+
+NO_DERIVATIVE = [
+    ("floor_divide", lambda T, a, b: a // b), ("floor_divide_scalar", lambda T, a, b: a // 1.5),
+    ("floor_divide_fn", lambda T, a, b: T.floor_divide(a, b)),
+    ("rfloordiv", lambda T, a, b: 2.5 // a), ("rmod", lambda T, a, b: 2.5 % a),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in NO_DERIVATIVE], ids=[n for n, _ in NO_DERIVATIVE])
+def test_ops_without_a_derivative_record_a_node_that_fails_in_backward(fn):
+    """PyTorch's NotImplemented node: the result requires grad, backward through it fails."""
+    a, b = np.array([[3.5, -2.25, 4.0]]), np.array([1.5, 2.0, -3.0])
+    (ga, ta), (gb, tb) = pair(a, requires_grad=True), pair(b, requires_grad=True)
+    g, t = fn(gradlab, ga, gb), fn(torch, ta, tb)
+    assert_same(g, t)
+    assert_graph_same(g.grad_fn, t.grad_fn, [(ga, ta), (gb, tb)])
+    assert g.grad_fn.name() == t.grad_fn.name() == "torch::autograd::NotImplemented"
+    with pytest.raises(RuntimeError) as t_error:
+        t.sum().backward()
+    with pytest.raises(RuntimeError, match=f"^{t_error.value}$"):
+        g.sum().backward()
+    assert ga.grad is None and gb.grad is None
 
 
 def test_max_dim_returns_values_and_indices():

@@ -18,10 +18,11 @@ class SavedTensor:
 
     ``value`` is the input Tensor, the output's array (given with its ``dtype``), or a Python
     number that PyTorch would have wrapped into a tensor. Outputs are kept as arrays so no
-    cycle output -> node -> output is formed.
+    cycle output -> node -> output is formed. The output of an in-place op on a view unpacks
+    with the view's grad_fn (``view_fn``, a weak reference, as PyTorch keeps it), not the node.
     """
 
-    __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed")
+    __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed", "view_fn")
 
     def __init__(self, value, version=0, counter=None, dtype=None):
         self.value = value
@@ -30,6 +31,7 @@ class SavedTensor:
         self.dtype = dtype
         self.is_output = dtype is not None
         self.freed = False
+        self.view_fn = None
 
     def release(self):
         self.value = None
@@ -39,7 +41,8 @@ class SavedTensor:
         """The saved value, checked: freed or modified in place raises PyTorch's errors."""
         value = self._checked(node)
         if self.is_output:
-            return Tensor._make(value, self.dtype, node, 0, self.counter)
+            fn = self.view_fn and self.view_fn()
+            return Tensor._make(value, self.dtype, fn or node, 0, self.counter)
         return value
 
     def array(self, node):
@@ -58,7 +61,8 @@ class SavedTensor:
 def _modified_message(saved, node):
     from .._size import Size
     if saved.is_output:
-        shape, dtype, producer = saved.value.shape, saved.dtype, node
+        shape, dtype, producer = saved.value.shape, saved.dtype, saved.view_fn and \
+            saved.view_fn() or node
     else:
         tensor = saved.value
         shape, dtype, producer = tensor._array.shape, tensor.dtype, tensor._grad_fn

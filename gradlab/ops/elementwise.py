@@ -45,6 +45,39 @@ DivBackward0 = derivative(
     "DivBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad / other", lambda grad, other: grad / other),
     other=("-grad · self / other²", lambda grad, self, other: -grad * ((self / other) / other)))
+DivBackward2 = derivative(
+    "DivBackward2", ("self", "other"), saves=("self", "other"), attrs=("rounding_mode",),
+    self=("0 (a rounded quotient is piecewise constant)",
+          lambda grad, other, rounding_mode: zeros_like(grad)),
+    other=("0 (a rounded quotient is piecewise constant)",
+           lambda grad, self, other, rounding_mode: zeros_like(grad)))
+RemainderBackward0 = derivative("RemainderBackward0", ("self",), self=("grad", lambda grad: grad))
+RemainderBackward1 = derivative(
+    "RemainderBackward1", ("self", "other"), saves=("self", "other"),
+    self=("grad", lambda grad: grad),
+    other=("-grad · floor(self / other)",
+           lambda grad, self, other: -grad * self.div(other, rounding_mode="floor")))
+FmodBackward0 = derivative("FmodBackward0", ("self",), self=("grad", lambda grad: grad))
+FmodBackward1 = derivative(
+    "FmodBackward1", ("self", "other"), saves=("self", "other"),
+    self=("grad", lambda grad: grad),
+    other=("-grad · trunc(self / other)",
+           lambda grad, self, other: -grad * self.div(other, rounding_mode="trunc")))
+
+
+def _no_derivative(grad, op):
+    raise RuntimeError(f"derivative for aten::{op} is not implemented")
+
+
+# PyTorch's NotImplemented node: an op with no derivative keeps the graph, and backward through
+# it fails (floor_divide; a number's remainder by a tensor)
+NotImplementedUnary = derivative("NotImplemented", ("self",), hidden=("op",),
+                                 self=("not implemented", _no_derivative))
+NotImplementedBinary = derivative("NotImplemented", ("self", "other"), hidden=("op",),
+                                  self=("not implemented", _no_derivative),
+                                  other=("not implemented", _no_derivative))
+for _cls in (NotImplementedUnary, NotImplementedBinary):
+    _cls.name = lambda node: "torch::autograd::NotImplemented"
 PowBackward0 = derivative(
     "PowBackward0", ("self",), saves=("self",), attrs=("exponent",),
     self=("grad · exponent · self^(exponent-1)",
@@ -357,6 +390,11 @@ divide = true_divide = div
 
 
 def _div_rounding(self, other, mode):
+    out = _rounded_quotient(self, other, mode)
+    return record(DivBackward2, out, (self, other), (self, other), (mode,))
+
+
+def _rounded_quotient(self, other, mode):
     x, y, dt = _operands(self, other, "div")
     _check_int_divisor(y, dt)
     with np.errstate(all="ignore"):
@@ -377,14 +415,18 @@ def _rtruediv(self, other):
     return mul(reciprocal(self), other)
 
 
-@method("__floordiv__")
+@method("floor_divide", "__floordiv__")
 def floor_divide(self, other):
-    return _div_rounding(self, other, "floor")
+    out = _rounded_quotient(self, other, "floor")
+    if isinstance(other, Tensor):
+        return record(NotImplementedBinary, out, (self, other), attrs=("floor_divide",))
+    return record(NotImplementedUnary, out, (self,), attrs=("floor_divide",))
 
 
 @method("__rfloordiv__")
 def _rfloordiv(self, other):
-    return _div_rounding(_as_tensor(other, self), self, "floor")
+    out = _rounded_quotient(_as_tensor(other, self), self, "floor")
+    return record(NotImplementedUnary, out, (self,), attrs=("floor_divide",))
 
 
 def _check_int_divisor(y, dt):
@@ -401,7 +443,32 @@ def _int_mod(x, y):
 
 @method("remainder", "__mod__")
 def remainder(self, other):
-    return _binary(_int_mod, self, other, "remainder")
+    if not isinstance(self, Tensor):  # torch.remainder(number, tensor)
+        return _rmod(other, self)
+    out = _binary(_int_mod, self, other, "remainder")
+    if isinstance(other, Tensor):
+        return record(RemainderBackward1, out, (self, other), (self, other))
+    return record(RemainderBackward0, out, (self,))
+
+
+@method("__rmod__")
+def _rmod(self, other):
+    out = _binary(_int_mod, _as_tensor(other, self), self, "remainder")
+    return record(NotImplementedUnary, out, (self,), attrs=("remainder",))
+
+
+def _trunc_mod(x, y):
+    if np.result_type(x, y).kind != "f" and not np.all(y):
+        raise RuntimeError("ZeroDivisionError")
+    return np.fmod(x, y)
+
+
+@method("fmod")
+def fmod(self, other):
+    out = _binary(_trunc_mod, self, other, "fmod")
+    if isinstance(other, Tensor):
+        return record(FmodBackward1, out, (self, other), (self, other))
+    return record(FmodBackward0, out, (self,))
 
 
 @method("pow", "__pow__")

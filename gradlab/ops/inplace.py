@@ -4,6 +4,8 @@ An in-place op runs its out-of-place twin (which records the usual node), writes
 into the tensor's storage and bumps the version counter. The tensor then takes over the node
 as its grad_fn; if the tensor is a view, its base gets a CopySlices node instead, as in PyTorch.
 """
+import weakref
+
 import numpy as np
 
 from .. import _dtype
@@ -97,6 +99,10 @@ def commit(self, result):
         self._grad_fn, self._output_nr, self._requires_grad = node, 0, True
     else:
         _rebase_view(self, node)
+        view_fn = weakref.ref(self._grad_fn)  # CopySlices -> node -> here: weak, no cycle
+        for s in node._saved:
+            if s is not None and s.is_output:
+                s.view_fn = view_fn
 
 
 def _check_overlap(self):

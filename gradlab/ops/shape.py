@@ -164,7 +164,8 @@ def unflatten(self, dim, sizes):
 
 @method()
 def ravel(self):
-    return reshape(self, -1)
+    """contiguous().view(-1), as in PyTorch: a non-contiguous tensor is cloned first."""
+    return view(contiguous(self), -1)
 
 
 @method()

@@ -1,0 +1,64 @@
+"""Every op in gradlab's op table is run by a differential test against PyTorch.
+
+The op table is every Tensor method and every ``gradlab.<name>`` function defined in
+``gradlab/ops``. The differential tables of tests/test_ops.py (values, grad_fn graphs and
+derivatives of ops applied to inputs that require grad), its ops without gradients, and the
+in-place scenarios of tests/test_inplace.py are run here under a profiler: each op's function
+must be called by at least one of them, so an op added without a test (or one that silently
+records no node, as ``remainder`` once did) cannot go unnoticed.
+"""
+import sys
+import types
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+import gradlab  # noqa: E402
+import test_inplace  # noqa: E402
+import test_ops  # noqa: E402
+from helpers import pair  # noqa: E402
+
+
+def op_table() -> dict:
+    """code object -> the names it is reachable by (Tensor methods and gradlab functions)."""
+    table = {}
+    candidates = [(n, getattr(gradlab.Tensor, n)) for n in dir(gradlab.Tensor)]
+    candidates += [(f"gradlab.{n}", getattr(gradlab, n)) for n in dir(gradlab)]
+    for name, fn in candidates:
+        fn = getattr(fn, "fget", fn)
+        if isinstance(fn, types.FunctionType) and fn.__module__.startswith("gradlab.ops"):
+            table.setdefault(fn.__code__, set()).add(name)
+    return table
+
+
+def run_the_differential_tables():
+    for case in test_ops.ALL:
+        arrays = [np.asarray(a) for a in case.arrays()]
+        inputs = [pair(a, a.dtype.name, requires_grad=a.dtype.kind == "f")[0] for a in arrays]
+        case.fn(gradlab, *inputs)
+    a, b = gradlab.randn(3, 4, requires_grad=True), gradlab.randn(4)
+    for _, fn in test_ops.NO_GRAD + test_ops.NO_DERIVATIVE:
+        fn(gradlab, a, b)
+    for scenario in test_inplace.SC.values():
+        try:
+            scenario(gradlab)
+        except Exception:  # some end in PyTorch's errors, compared in tests/test_inplace.py
+            pass
+
+
+def test_every_op_is_run_by_a_differential_test():
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.add(frame.f_code)
+
+    sys.setprofile(profile)
+    try:
+        run_the_differential_tables()
+    finally:
+        sys.setprofile(None)
+    untested = sorted(min(names) for code, names in op_table().items() if code not in called)
+    assert untested == []
