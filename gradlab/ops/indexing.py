@@ -78,6 +78,12 @@ MaskedScatterBackward0 = derivative(
     source=("grad at the mask, padded with zeros", lambda grad, mask, source_sym_sizes:
             _masked_scatter_source_grad(grad, mask, source_sym_sizes)))
 
+MaskedScatterBackwardBackward0 = derivative(
+    "MaskedScatterBackwardBackward0", ("grad_output",), saves=("mask",),
+    hidden=("grad_output_sizes",),
+    grad_output=("grad scattered into zeros at the mask", lambda grad, mask, grad_output_sizes:
+                 masked_scatter(_zeros(grad_output_sizes, grad.dtype), mask, grad)))
+
 
 def zeros_like_scalar(t):
     return Tensor._make(np.zeros((), t.dtype.np), t.dtype)
@@ -387,12 +393,12 @@ def masked_scatter(self, mask, source):
 
 
 def _masked_scatter_source_grad(grad, mask, sizes):
-    selected = grad.masked_select(mask)
-    missing = int(np.prod(sizes)) - selected.numel()
-    if missing > 0:
-        from .shape import cat
-        selected = cat([selected, _zeros((missing,), grad.dtype)])
-    return selected.view(sizes)
+    """PyTorch's masked_scatter_backward: grad at the mask, padded with zeros to ``sizes``."""
+    picked = np.asarray(grad._array)[np.broadcast_to(mask._array, grad.shape)]
+    out = np.zeros(int(np.prod(sizes)), grad.dtype.np)
+    out[:picked.size] = picked
+    return record(MaskedScatterBackwardBackward0, Tensor._make(out.reshape(sizes), grad.dtype),
+                  (grad,), (mask,), (tuple(grad.shape),))
 
 
 @method()
