@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import assume, given, settings, strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import gradlab  # noqa: E402
@@ -68,11 +68,28 @@ def test_tensor_scalar_ops_match_torch(op, shape, scalar, dtype):
 
 # ---- random programs --------------------------------------------------------------------------
 
+GAPS = []  # how close the running program came to a kink (relu, abs, clamp, amax, maximum)
+
+
+def kink(x, distance):
+    """``x``, noting ``distance(values)``: how far its values are from the op's kink."""
+    values = np.asarray(x.detach().tolist(), dtype=np.float64)
+    if values.size:
+        GAPS.append(float(np.min(np.abs(distance(values)))))
+    return x
+
+
+def _top_two_gap(v):
+    return np.diff(np.sort(v, -1)[..., -2:], axis=-1) if v.ndim and v.shape[-1] > 1 else 1.0
+
+
 UNARY = [
     lambda T, x: x.tanh(), lambda T, x: x.sigmoid(), lambda T, x: x.exp() * 0.1,
-    lambda T, x: (x * x + 1).log(), lambda T, x: (x.abs() + 1).sqrt(), lambda T, x: x.sin(),
-    lambda T, x: x.relu() + x * 0.1, lambda T, x: x ** 2, lambda T, x: -x, lambda T, x: x.cos(),
-    lambda T, x: x.clamp(-1.0, 1.0) + x * 0.5, lambda T, x: T.softmax(x, -1),
+    lambda T, x: (x * x + 1).log(), lambda T, x: (kink(x, lambda v: v).abs() + 1).sqrt(),
+    lambda T, x: x.sin(), lambda T, x: kink(x, lambda v: v).relu() + x * 0.1,
+    lambda T, x: x ** 2, lambda T, x: -x, lambda T, x: x.cos(),
+    lambda T, x: kink(x, lambda v: np.abs(v) - 1).clamp(-1.0, 1.0) + x * 0.5,
+    lambda T, x: T.softmax(x, -1),
     lambda T, x: x.log_softmax(0) if x.dim() else x, lambda T, x: x / (x * x + 1),
 ]
 SHAPE = [
@@ -84,13 +101,15 @@ SHAPE = [
 ]
 REDUCE = [
     lambda T, x: x.sum(-1, keepdim=True) if x.dim() else x, lambda T, x: x.mean(0) if x.dim() else x,
-    lambda T, x: x.amax(-1) if x.dim() else x, lambda T, x: x.norm() + x * 0,
+    lambda T, x: kink(x, _top_two_gap).amax(-1) if x.dim() else x,
+    lambda T, x: x.norm() + x * 0,
     lambda T, x: x.logsumexp(0) if x.dim() else x, lambda T, x: x.prod(-1) if x.dim() else x,
     lambda T, x: x.var(0) if x.dim() and x.shape[0] > 1 else x,
 ]
 BINARY_SELF = [
     lambda T, x, y: x + y, lambda T, x, y: x * y, lambda T, x, y: x - y * 0.5,
-    lambda T, x, y: T.maximum(x, y + 0.001),
+    lambda T, x, y: T.maximum(kink(x, lambda v: v - np.asarray(y.detach().tolist()) - 0.001),
+                              y + 0.001),
 ]
 GROUPS = [UNARY, SHAPE, REDUCE]
 
@@ -153,9 +172,13 @@ def test_random_programs_match_torch(steps, a, dtype):
 @SETTINGS
 @given(steps=program(), a=start())
 def test_random_programs_match_numerical_gradients(steps, a):
+    """Away from kinks: finite differences 1e-6 wide are meaningless within 1e-6 of one (the
+    program x + x, tanh three times, maximum(., x + 0.001) at x = 0.001 comes 1e-9 close)."""
     a = _no_ties(a)
     x = gradlab.tensor(a, dtype=gradlab.float64, requires_grad=True)
+    GAPS.clear()
     out = run(gradlab, steps, x)
+    assume(min(GAPS, default=1.0) > 1e-4)
     (grad,) = gradlab.autograd.grad(out, x, allow_unused=True)
     analytical = np.zeros_like(a) if grad is None else np.array(grad._array)
     numerical = np.zeros_like(a).reshape(-1)
