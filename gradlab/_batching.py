@@ -36,10 +36,11 @@ def inplace_error(op):
 class Level:
     """One running vmap: its batch size and randomness mode."""
 
-    __slots__ = ("id", "size", "randomness")
+    __slots__ = ("id", "size", "randomness", "last")
 
     def __init__(self, size, randomness):
         self.id, self.size, self.randomness = next(_ids), size, randomness
+        self.last = True  # whether func runs on the last batch element
 
     def __enter__(self):
         LEVELS.append(self)
@@ -94,6 +95,12 @@ def _broadcast(a, b):
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def graph_needed_again():
+    """A backward inside a vmap keeps the graph until func has run on the last element: PyTorch
+    runs func once, so autograd.grad of a graph made outside vmap must work for each element."""
+    return not all(level.last for level in LEVELS)
 
 
 def check_random():

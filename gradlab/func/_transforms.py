@@ -70,6 +70,7 @@ class _Leaves:
         flat, self.spec = tree_flatten(tree)
         self.tensors = [self._track(x) for x in flat]
         self.own = {id(t) for t in self.tensors}
+        self.inputs = {id(t): x for t, x in zip(self.tensors, flat)}
 
     @staticmethod
     def _track(x):
@@ -102,9 +103,11 @@ class _Leaves:
         return False
 
     def release(self, tree):
-        """``tree`` with every tensor whose graph stays among our leaves detached."""
+        """``tree`` with our leaves given back as the inputs they were made from, and every
+        other tensor whose graph stays among our leaves detached."""
         flat, spec = tree_flatten(tree)
-        return tree_unflatten([x.detach() if isinstance(x, Tensor) and x.requires_grad
+        return tree_unflatten([self.inputs.get(id(x), x) if id(x) in self.own else
+                               x.detach() if isinstance(x, Tensor) and x.requires_grad
                                and not self.reaches_outside([x]) else x for x in flat], spec)
 
     def pull_back(self, outputs, cotangents):
@@ -320,7 +323,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         blocks = []
         with enable_grad():
             for o in flat_out:
-                rows = [leaves.pull_back([o], [e]) for e in _basis(o)]
+                rows = [leaves.pull_back(flat_out, [e if p is o else zeros_like(p)  # as torch
+                                                    for p in flat_out]) for e in _basis(o)]
                 blocks.append([leaves.release(_assemble([r[j] for r in rows], o.shape, x.shape,
                                                         x))
                                for j, x in enumerate(leaves.tensors)])

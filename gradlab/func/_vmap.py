@@ -34,6 +34,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             state = _random.default_generator.get_state() if randomness == "same" else None
             results = []
             for b in range(max(size, 1)):  # PyTorch runs func once even for an empty batch
+                level.last = b >= size - 1
                 if state is not None:
                     _random.default_generator.set_state(state)
                 element = [_element(x, d, b, size, level) for x, d in zip(flat_args, flat_dims)]
