@@ -17,7 +17,8 @@ ITEM_ERROR = (
     "is occurring somewhere inside PyTorch internals, please file a bug report.")
 CONTROL_FLOW_ERROR = (
     "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. "
-    "We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
+    "We don't support that yet, please file an issue at "
+    "https://github.com/pytorch/pytorch/issues .")
 RANDOM_ERROR = (
     "vmap: called random operation while in randomness error mode. Please either use the 'same' "
     "or 'different' randomness flags on vmap or perform the randomness operation out of vmap")

@@ -274,7 +274,8 @@ ERRORS = {
     "hessian argnums": "hessian(lambda a: a.sum(), argnums=1)(x)",
     "functional_call strict": """
         m = nn.Linear(3, 2)
-        functional_call(m, {'weight': torch.ones(2, 3), 'foo': torch.ones(1)}, (x,), strict=True)""",
+        functional_call(m, {'weight': torch.ones(2, 3), 'foo': torch.ones(1)}, (x,),
+                        strict=True)""",
     "functional_call repeated": """
         m = nn.Linear(3, 2)
         functional_call(m, ({'weight': torch.ones(2, 3)}, {'weight': torch.ones(2, 3)}), (x,))""",
@@ -287,7 +288,8 @@ ERRORS = {
                 self.b = self.a
             def forward(self, v):
                 return self.b(v)
-        functional_call(Tied(), {'a.weight': torch.ones(3, 3), 'b.weight': torch.zeros(3, 3)}, x)""",
+        functional_call(Tied(), {'a.weight': torch.ones(3, 3),
+                                 'b.weight': torch.zeros(3, 3)}, x)""",
 }
 
 
@@ -422,7 +424,6 @@ from functools import partial
 torch.manual_seed(0)
 x = torch.randn(5, dtype=torch.float64)
 jacobian = jacrev(torch.sin)(x)
-expected = torch.diag(torch.cos(x)) if hasattr(torch, 'diag') else None
 print(jacobian)
 
 def f(x):
@@ -455,7 +456,6 @@ print(hessian(lambda t: t.sin().sum())(x))
 
 JACOBIANS_HESSIANS = """
 from functools import partial
-import torch.nn.functional as _unused
 torch.manual_seed(0)
 
 def predict(weight, bias, x):

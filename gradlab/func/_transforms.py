@@ -292,7 +292,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 # ---- Jacobians ----------------------------------------------------------------------------------
 
-def _jacobian_tree(blocks, out_spec, leaves, argnums, aux, has_aux):
+def _jacobian_tree(blocks, out_spec, leaves, aux, has_aux):
     """blocks[i][j], the Jacobian of output i w.r.t. leaf j, arranged as torch.func does: the
     outputs' structure, each output holding the structure of the differentiated inputs."""
     per_output = [tree_unflatten(row, leaves.spec) for row in blocks]
@@ -328,7 +328,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 blocks.append([leaves.release(_assemble([r[j] for r in rows], o.shape, x.shape,
                                                         x))
                                for j, x in enumerate(leaves.tensors)])
-        return _jacobian_tree(blocks, out_spec, leaves, argnums, aux, has_aux)
+        return _jacobian_tree(blocks, out_spec, leaves, aux, has_aux)
     return wrapper
 
 
@@ -362,7 +362,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 n, m = x.dim(), o.dim()
                 row.append(part.permute(*range(n, n + m), *range(n)) if n and m else part)
             blocks.append(row)
-        return _jacobian_tree(blocks, out_spec, leaves, nums, aux, has_aux)
+        return _jacobian_tree(blocks, out_spec, leaves, aux, has_aux)
     return wrapper
 
 
