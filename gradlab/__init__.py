@@ -36,6 +36,8 @@ from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
 from . import nn, optim  # noqa: E402, F401  (nn needs the ops above)
+from . import func  # noqa: E402, F401  (torch.func)
+from .func import vmap  # noqa: E402, F401  (torch.vmap)
 
 float = float32
 double = float64

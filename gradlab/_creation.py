@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype, _random
+from . import _batching, _dtype, _random
 from ._size import Size
 from .autograd.grad_mode import _local
 from .tensor import InferenceVersion, Tensor
@@ -254,7 +254,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 def _like(fill):
     def like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
         dt = dtype or input.dtype
-        return _finish(Tensor._make(fill(input._array.shape, dt.np), dt), requires_grad)
+        out = _finish(Tensor._make(fill(input._array.shape, dt.np), dt), requires_grad)
+        return _batching.taint(out, (input,)) if _batching.LEVELS else out
     return like
 
 
@@ -265,7 +266,8 @@ empty_like = _like(np.zeros)
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     dt = dtype or input.dtype
-    return _finish(Tensor._make(np.full(input._array.shape, fill_value, dt.np), dt), requires_grad)
+    out = _finish(Tensor._make(np.full(input._array.shape, fill_value, dt.np), dt), requires_grad)
+    return _batching.taint(out, (input,)) if _batching.LEVELS else out
 
 
 def rand_like(input, *, dtype=None, requires_grad=False):

@@ -30,6 +30,8 @@ import warnings
 
 import numpy as np
 
+from . import _batching
+
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "rand", "randn", "randint", "randperm",
@@ -284,6 +286,8 @@ default_generator.seed()   # like torch: the default generator starts non-determ
 
 
 def _gen(generator):
+    if _batching.LEVELS:
+        _batching.check_random()
     return default_generator if generator is None else generator
 
 

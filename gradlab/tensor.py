@@ -4,7 +4,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype
+from . import _batching, _dtype
 from ._size import Size
 from . import autograd
 from .autograd import graph
@@ -236,7 +236,8 @@ class Tensor:
 
     def detach(self):
         """A new tensor sharing storage, cut from the graph."""
-        return Tensor._make(self._storage(), self.dtype, counter=self._version_counter)
+        t = Tensor._make(self._storage(), self.dtype, counter=self._version_counter)
+        return _batching.taint(t, (self,)) if _batching.LEVELS else t
 
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
@@ -344,6 +345,8 @@ class Tensor:
         return iter(self.unbind(0))
 
     def item(self):
+        if _batching.LEVELS:
+            _batching.check_item(self)
         if self._array.size != 1:
             raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
                                "to Scalar")
@@ -368,6 +371,8 @@ class Tensor:
         return kind(self.item())
 
     def __bool__(self):
+        if _batching.LEVELS:
+            _batching.check_item(self, control_flow=True)
         if self._array.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {'more than one value' if self._array.size else 'no values'} is ambiguous")
         return bool(self.item())

@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 
+from .. import _batching
 from ..ops._core import sum_to
 from .graph import AccumulateGrad
 from .grad_mode import _local
@@ -90,6 +91,8 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
     PyTorch, a node that runs is captured before its hooks, one that does not after its tensor
     hooks. Events are yielded only when ``trace`` is true; the traversal is the same either way.
     """
+    if _batching.LEVELS:
+        keep_graph = keep_graph or _batching.graph_needed_again()
     dependencies = _dependencies(root for root, _ in roots)
     needed = execute = None
     captures = {}

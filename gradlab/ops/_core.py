@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype
+from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.graph import Node, SavedTensor, _sequence
 from ..autograd.grad_mode import _local
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
@@ -136,6 +137,8 @@ def _run(node, grad, needed, forms):
 
 def record(cls, outputs, inputs, saved=(), attrs=()):
     """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad."""
+    if _vmap_levels:
+        _vmap_taint(outputs, inputs)
     if not _local.enabled:
         return outputs
     edges = []

@@ -3,7 +3,7 @@ import operator
 
 import numpy as np
 
-from .. import _dtype
+from .. import _batching, _dtype
 from .._random import _fma32, _fma64
 from ..autograd.grad_mode import _local, no_grad
 from ..tensor import Tensor
@@ -785,9 +785,10 @@ def _compare(fn, name):
             return NotImplemented
         x, y, _ = _operands(self, other, name)
         try:
-            return Tensor._make(np.asarray(fn(x, y)), _dtype.bool_)
+            out = Tensor._make(np.asarray(fn(x, y)), _dtype.bool_)
         except ValueError:
             raise broadcast_error(shape_of(self), shape_of(other)) from None
+        return _batching.taint(out, (self, other)) if _batching.LEVELS else out
     compare.__name__ = name
     return compare
 

@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from .. import _dtype
+from .. import _batching, _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
@@ -72,6 +72,8 @@ def inplace(self, compute, overlap_ok=False):
     if not overlap_ok:
         _check_overlap(self)
     result = compute(self)
+    if _batching.LEVELS:
+        _batching.check_inplace(self, result)
     commit(self, result)
     return self
 
@@ -306,6 +308,8 @@ def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
 
     ``alpha`` (add_ and sub_) scales ``other``, rounded once as PyTorch's fused multiply-add.
     """
+    if _batching.LEVELS:
+        _batching.check_inplace(self, other, "add_" if ufunc is np.add else "inplace arithmetic")
     if _local.enabled and (
             self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         if alpha != 1:
@@ -417,6 +421,8 @@ ZeroBackward0 = derivative("ZeroBackward0", ("self",), self=("0", lambda grad: e
 
 @method()
 def fill_(self, value):
+    if _batching.LEVELS:
+        _batching.check_inplace(self, value, "fill_")
     def filled(t):
         v = value._array if isinstance(value, Tensor) else value
         out = Tensor._make(np.full(t._array.shape, v, t.dtype.np), t.dtype)
