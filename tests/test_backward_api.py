@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
-from gradlab.autograd import functional  # noqa: E402
+from gradlab.autograd import backward_api  # noqa: E402
 from outcomes import assert_same_outcome  # noqa: E402
 
 SCENARIOS = {}
@@ -641,7 +641,7 @@ def test_create_graph_warning_once_with_torch_text_category_at_user_line(monkeyp
                          text=True, check=True).stdout
     expected = eval(out)  # torch warns once per process, whatever the filters say
     assert len(expected) == 1
-    monkeypatch.setattr(functional, "_warned", [])
+    monkeypatch.setattr(backward_api, "_warned", [])
     x = leaf(gradlab)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -652,7 +652,7 @@ def test_create_graph_warning_once_with_torch_text_category_at_user_line(monkeyp
     assert [(w.category.__name__, str(w.message)) for w in caught] == expected
     # gradlab points at the user's line (torch points inside torch/autograd)
     assert (caught[0].filename, caught[0].lineno) == (__file__, line)
-    monkeypatch.setattr(functional, "_warned", [])
+    monkeypatch.setattr(backward_api, "_warned", [])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gradlab.autograd.backward((x * x).sum(), create_graph=True)

@@ -1,4 +1,5 @@
-"""backward, grad and gradcheck: the public entry points that drain the engine's events."""
+"""backward and grad (torch.autograd.backward, torch.autograd.grad): the entry points that
+drain the engine's events."""
 import collections
 import sys
 import warnings
