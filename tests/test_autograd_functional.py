@@ -284,6 +284,7 @@ def test_errors(error, api):
     assert_same_outcome(lambda L: ERRORS[error](L, api), digits=6)
 
 
+# and the edges: empty inputs and outputs
 STRATEGY_ERRORS = {
     "unknown_strategy": lambda L: F(L, "jacobian")(_linear, L.ones(2), strategy="forward"),
     "forward_mode_not_vectorized": lambda L: F(L, "jacobian")(
@@ -313,6 +314,13 @@ STRATEGY_ERRORS = {
         _scalar, L.ones(2), vectorize=True, strict=True),
     "hessian_of_empty_input": lambda L: F(L, "hessian")(_scalar, L.ones(0)),
     "jacobian_of_empty_output": lambda L: F(L, "jacobian")(lambda x: x[:0], L.ones(2)),
+    "vectorized_jacobian_of_empty_output": lambda L: F(L, "jacobian")(
+        lambda x: x[:0], L.ones(2), vectorize=True),
+    "forward_mode_empty_input": lambda L: F(L, "jacobian")(
+        _linear, L.ones(0), vectorize=True, strategy="forward-mode"),
+    "forward_mode_empty_input_in_tuple": lambda L: F(L, "jacobian")(
+        lambda x, y: (x * 2, y.sum()), (L.ones(2), L.ones(0)), vectorize=True,
+        strategy="forward-mode"),
 }
 
 

@@ -419,6 +419,14 @@ def grad_batched_and_dict_inputs(L):
 
 
 @scenario
+def grad_batched_empty_batch(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    y = x * 2
+    return [err(lambda: L.autograd.grad(y, x, g, is_grads_batched=True, retain_graph=True))
+            for g in (L.ones(0, 2), L.ones(0, 0))]
+
+
+@scenario
 def grad_only_inputs_false(L):
     x = leaf(L)
     return L.autograd.grad((x * 2).sum(), x, only_inputs=False)

@@ -152,6 +152,8 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     outputs = _as_tuple(outputs)
     batched = _given(grad_outputs, len(outputs))
     for i, (out, g) in enumerate(zip(outputs, batched)):  # (PyTorch prints grad[0].shape[1:])
+        if g is not None:
+            g.detach()[0]  # PyTorch reads grad[0] first: its IndexError for an empty or 0-dim g
         if g is not None and g._array.shape[1:] != out._array.shape:
             raise RuntimeError(
                 "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "

@@ -6,7 +6,7 @@ so results, grad_fns and create_graph behave alike. Two differences of means, no
 one backward per row), and ``strategy="forward-mode"`` computes each column of the Jacobian with
 the double-backward trick that ``jvp`` uses, not with dual tensors.
 """
-from .._creation import eye, zeros_like
+from .._creation import eye, zeros, zeros_like
 from ..ops.shape import stack
 from ..tensor import Tensor
 from .backward_api import grad
@@ -245,9 +245,8 @@ def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
             track) for k in range(sum(input_numels))]
     jacobian_input_output = []
     for i, out in enumerate(outputs):
-        jac_i = stack([zeros_like(out) if col[i] is None else col[i] for col in columns])
-        if not track:
-            jac_i = jac_i.detach()
+        jac_i = stack([zeros_like(out) if col[i] is None else col[i] for col in columns]) \
+            if columns else zeros((0, *out.shape), dtype=out.dtype)
         # the batch dimension runs over the inputs: move it last (PyTorch's transpose)
         jacobian_input_output.append([
             jac.permute(*range(1, jac.ndim), 0).reshape((*out.shape, *inp.shape))
