@@ -7,7 +7,7 @@ import pytest
 
 import gradlab
 from gradlab.autograd import GradAccumulated, GradsComputed, NodeEntered, SavedReleased
-from gradlab.autograd.functional import backward_stream
+from gradlab.autograd.backward_api import backward_stream
 from gradlab.viz import model as m
 
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gradlab
-from gradlab.autograd.functional import backward_stream
+from gradlab.autograd.backward_api import backward_stream
 from gradlab.viz import model as m
 from gradlab.viz.raster import png_bundle
 from gradlab.widgets import BackwardStepper, frontend, styles

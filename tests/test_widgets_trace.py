@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gradlab
-from gradlab.autograd.functional import backward_stream
+from gradlab.autograd.backward_api import backward_stream
 from gradlab.ops._core import GRAD_FNS
 from gradlab.viz import model as m
 from gradlab.widgets.trace import (FrameMaker, check_prediction, fmt, formula_values, graph_nodes,

@@ -2,7 +2,8 @@
 from . import engine, graph  # noqa: F401
 from .engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,  # noqa: F401
                      NodeEntered, SavedReleased, backward_events)
-from .functional import backward, backward_stream, grad, grad_stream  # noqa: F401
+from .backward_api import backward, backward_stream, grad, grad_stream  # noqa: F401
+from . import functional  # noqa: F401,E402  (jacobian, hessian, vjp, jvp, hvp, vhp)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401

@@ -1,227 +1,443 @@
-"""backward, grad and gradcheck: the public entry points that drain the engine's events."""
-import collections
-import sys
-import warnings
+"""torch.autograd.functional: Jacobians, Hessians and their products with a vector, for functions.
 
-from .._creation import ones_like
+A transcription of PyTorch's torch/autograd/functional.py: the same steps, checks and error texts,
+so results, grad_fns and create_graph behave alike. Two differences of means, not of results:
+``vectorize=True`` loops over the rows (gradlab has no vmap: ``grad(is_grads_batched=True)`` is
+one backward per row), and ``strategy="forward-mode"`` computes each column of the Jacobian with
+the double-backward trick that ``jvp`` uses, not with dual tensors.
+"""
+from .._creation import eye, zeros, zeros_like
+from ..ops.shape import stack
 from ..tensor import Tensor
-from .engine import backward_events
+from .backward_api import grad
+from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
-CREATE_GRAPH_WARNING = (
-    "Using backward() with create_graph=True will create a reference cycle between the parameter "
-    "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
-    "creating the graph to avoid this. If you have to use this function, make sure to reset the "
-    ".grad fields of your parameters to None after use to break the cycle and avoid the leak. "
-    "(Triggered internally at /__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)")
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+STRATEGIES = ("forward-mode", "reverse-mode")
 
 
-def _warn_at_user(message, category):
-    """Warn with the location of the first caller outside gradlab (the user's line)."""
-    frame, level = sys._getframe(1), 2
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("gradlab"):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
+def _as_tuple(inp, arg_name=None, fn_name=None):
+    """(whether ``inp`` was a tuple, ``inp`` as a tuple of Tensors) with PyTorch's TypeError."""
+    if arg_name is None and fn_name is None:
+        return inp if isinstance(inp, tuple) else tuple(inp) if isinstance(inp, list) else (inp,)
+    is_inp_tuple = isinstance(inp, tuple)
+    if not is_inp_tuple:
+        inp = (inp,)
+    for i, el in enumerate(inp):
+        if not isinstance(el, Tensor):
+            where = (f"the value at index {i} has type" if is_inp_tuple
+                     else f"the given {arg_name} has type")
+            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple "
+                            f"of Tensors but {where} {type(el)}.")
+    return is_inp_tuple, inp
 
 
-_warned = []
+def _tuple_postprocess(res, to_unpack):
+    """Undo _as_tuple: unwrap the levels (outputs, inputs) that were not tuples."""
+    if isinstance(to_unpack, tuple):
+        if not to_unpack[1]:
+            res = tuple(el[0] for el in res)
+        if not to_unpack[0]:
+            res = res[0]
+    elif not to_unpack:
+        res = res[0]
+    return res
 
 
-def _warn_create_graph_once():
-    """PyTorch warns about backward(create_graph=True) once per process (TORCH_WARN_ONCE)."""
-    if not _warned:
-        _warned.append(True)
-        _warn_at_user(CREATE_GRAPH_WARNING, UserWarning)
+def _grad_preprocess(inputs, create_graph, need_graph):
+    """Always new Tensor objects: a differentiable view when the graph must reach the caller's
+    tensors, a detached leaf otherwise (PyTorch issue 32576)."""
+    return tuple(inp.view_as(inp) if create_graph and inp.requires_grad
+                 else inp.detach().requires_grad_(need_graph) for inp in inputs)
 
 
-def _as_tuple(x):
-    if x is None:
-        return None
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+def _grad_postprocess(inputs, create_graph):
+    """Detach the results unless the caller asked for a graph."""
+    if isinstance(inputs[0], Tensor):
+        return inputs if create_graph else tuple(inp.detach() for inp in inputs)
+    return tuple(_grad_postprocess(inp, create_graph) for inp in inputs)
 
 
-def _edge(t):
-    """The graph edge through which ``t`` receives its gradient."""
-    if t._base is not None:
-        t._fresh()
-    return (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t._accumulator(), 0)
+def _validate_v(v, other, is_other_tuple):
+    if len(other) != len(v):
+        if is_other_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got "
+                               f"{len(v)}.")
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for idx, (el_v, el_other) in enumerate(zip(v, other)):
+        if el_v.size() != el_other.size():
+            prepend = f"Entry {idx} in " if is_other_tuple else ""
+            raise RuntimeError(f"{prepend}v has invalid size: should be {el_other.size()} but got "
+                               f"{el_v.size()}.")
 
 
-def _given(grads, n):
-    """PyTorch's _tensor_or_tensors_to_tuple."""
-    return (None,) * n if grads is None else _as_tuple(grads)
+STRICT_NOT_REQUIRING_GRAD = {
+    "hessian": "The hessian of the user-provided function with respect to input {i} is independent"
+               " of the input. This is not allowed in strict mode. You should ensure that your "
+               "function is thrice differentiable and that the hessian depends on the inputs.",
+    "jacobian": "While computing the hessian, found that the jacobian of the user-provided function"
+                " with respect to input {i} is independent of the input. This is not allowed in "
+                "strict mode. You should ensure that your function is twice differentiable and "
+                "that the jacobian depends on the inputs (this would be violated by a linear "
+                "function for example).",
+    "grad_inputs": "The gradient with respect to input {i} is independent of the inputs of the "
+                   "user-provided function. This is not allowed in strict mode.",
+    "outputs": "Output {i} of the user-provided function does not require gradients. The outputs "
+               "must be computed in a differentiable manner from the input when running in "
+               "strict mode.",
+}
 
 
-def _seed_grads(outputs, grad_outputs, is_grads_batched=False):
-    """PyTorch's _make_grads: default ones for scalars, shape and dtype checks."""
-    grads = []
-    for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
-        if isinstance(grad, Tensor):
-            if grad._array.shape != out._array.shape:
-                from .._size import Size
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(grad.shape)} and "
-                    f"output[{i}] has a shape of {Size(out.shape)}.")
-            # the engine casts a root's gradient to the root's dtype (validate_outputs)
-            grads.append(grad if grad.dtype is out.dtype or not out._requires_grad
-                         else grad.to(out.dtype))
-        elif grad is None:
-            if out._requires_grad:
-                if out._array.size != 1:
-                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                if not out.dtype.is_floating_point:
-                    raise RuntimeError(f"grad can be implicitly created only for real scalar "
-                                       f"outputs but got {out.dtype}")
-                grads.append(ones_like(out))
-            else:
-                grads.append(None)
+def _check_requires_grad(inputs, input_type, strict):
+    """In strict mode, PyTorch's errors for a None or a tensor that does not require grad."""
+    if not strict:
+        return
+    for i, inp in enumerate(inputs):
+        if inp is None:
+            raise RuntimeError(f"The output of the user-provided function is independent of input "
+                               f"{i}. This is not allowed in strict mode.")
+        if not inp.requires_grad:
+            raise RuntimeError(STRICT_NOT_REQUIRING_GRAD[input_type].format(i=i))
+
+
+def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+                   is_grads_batched=False):
+    """autograd.grad that skips the outputs that are None or do not require grad."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    kept = [(out, g) for out, g in zip(outputs, grad_outputs)
+            if out is not None and out.requires_grad]
+    if not kept:
+        return (None,) * len(inputs)
+    new_outputs, new_grad_outputs = zip(*kept)
+    return grad(new_outputs, inputs, new_grad_outputs, allow_unused=True,
+                create_graph=create_graph, retain_graph=retain_graph,
+                is_grads_batched=is_grads_batched)
+
+
+STRICT_NONE = {
+    "back": "The output of the user-provided function is independent of input {i}. This is not "
+            "allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
+                  "grad_outputs when using the double backward trick to compute forward mode "
+                  "gradients. This is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. This "
+                   "is not allowed in strict mode.",
+    "double_back_trick": "The hessian of the user-provided function is independent of entry {i} "
+                         "in the grad_jacobian. This is not allowed in strict mode as it prevents "
+                         "from using the double backward trick to replace forward mode AD.",
+}
+
+
+def _fill_in_zeros(grads, refs, strict, create_graph, stage):
+    """Zeros for the None gradients, or in strict mode PyTorch's error for the stage."""
+    res = ()
+    for i, grads_i in enumerate(grads):
+        if grads_i is None:
+            if strict:
+                raise RuntimeError(STRICT_NONE[stage].format(i=i))
+            grads_i = zeros_like(refs[i])
+        elif strict and create_graph and not grads_i.requires_grad:
+            what = "hessian" if "double" in stage else "jacobian"
+            raise RuntimeError(f"The {what} of the user-provided function is independent of input "
+                               f"{i}. This is not allowed in strict mode when create_graph=True.")
+        res += (grads_i,)
+    return res
+
+
+def _check_v_none(tensors, condition):
+    if len(tensors) != 1 or tensors[0].nelement() != 1:
+        raise RuntimeError(f"The vector v can only be None if {condition} a single Tensor with a "
+                           "single element.")
+
+
+def _preprocess_v(v, other, is_other_tuple, create_graph, fn_name):
+    _, v = _as_tuple(v, "v", fn_name)
+    v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+    _validate_v(v, other, is_other_tuple)
+    return v
+
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """``v`` times the Jacobian of ``func`` at ``inputs``: (func's output, vjp)."""
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "vjp")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        if v is not None:
+            v = _preprocess_v(v, outputs, is_outputs_tuple, create_graph, "vjp")
         else:
-            raise TypeError("gradients can be either Tensors or None, but got "
-                            f"{type(grad).__name__}")
-    if len(grads) < len(outputs):
-        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
-    return grads
+            _check_v_none(outputs, "the user-provided function returns")
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        vjp = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
+    outputs = _grad_postprocess(outputs, create_graph)
+    vjp = _grad_postprocess(vjp, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vjp, is_inputs_tuple)
 
 
-def _roots(outputs, grads):
-    roots = []
-    for i, (out, grad) in enumerate(zip(outputs, grads)):
-        if not out._requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
-                               "a grad_fn")
-        roots.append(_edge(out))
-    return roots
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """The Jacobian of ``func`` at ``inputs`` times ``v``, by the double-backward trick (the
+    backward of the backward, as PyTorch computes it): (func's output, jvp)."""
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        if v is not None:
+            v = _preprocess_v(v, inputs, is_inputs_tuple, create_graph, "jvp")
+        else:
+            _check_v_none(inputs, "the input to the user-provided function is")
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "jvp")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        # the backward is linear in grad_outputs: their value never reaches the result
+        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+        _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        jvp = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
+    outputs = _grad_postprocess(outputs, create_graph)
+    jvp = _grad_postprocess(jvp, create_graph)
+    return (_tuple_postprocess(outputs, is_outputs_tuple),
+            _tuple_postprocess(jvp, is_outputs_tuple))
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate into the leaves' ``.grad`` the gradient of ``tensors`` (torch.autograd.backward)."""
-    events = backward_stream(tensors, grad_tensors, retain_graph, create_graph, inputs)
-    collections.deque(events, maxlen=0)
+def _standard_basis(tensors, numels):
+    """The identity of size sum(numels), its columns split per tensor, in each tensor's dtype."""
+    total, start, chunks = sum(numels), 0, []
+    for t, n in zip(tensors, numels):
+        chunks.append(eye(total, dtype=t.dtype)[:, start:start + n])
+        start += n
+    return tuple(chunks)
 
 
-def backward_stream(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
-                    inputs=None, trace=False):
-    """The event generator of ``backward`` (arguments checked before the first event)."""
-    tensors = _as_tuple(tensors)
-    if inputs is not None:
-        inputs = _as_tuple(inputs)
-        if len(inputs) == 0:
-            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    grads = _seed_grads(tensors, _given(grad_tensors, len(tensors)))
-    if retain_graph is None:
-        retain_graph = create_graph
-    if create_graph:
-        _warn_create_graph_once()
-    roots = _roots(tensors, grads)
-    if inputs is None:
-        return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
-                               trace=trace)
-    for t in inputs:
-        t.retain_grad()  # as PyTorch: a non-leaf input keeps retaining its grad afterwards
-    return backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
-                           inputs=[_edge(t) for t in inputs], trace=trace)
+def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
+    """The forward-mode Jacobian, one column per input element; each column is a jvp computed
+    with the double-backward trick (gradlab's stand-in for PyTorch's vmap over dual tensors)."""
+    if strict:
+        raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy='
+                           '"forward-mode"` are not supported together (yet). Please either set '
+                           '`strict=False` or `strategy="reverse-mode"`.')
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian isonly implemented for `vectorize=True`.")
+    for inp in inputs:
+        if not inp.dtype.is_floating_point:
+            raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                             f"{inp.dtype}")
+    # a tangent carries a graph when the primals it is computed from require grad
+    track = inputs_require_grad or any(inp.requires_grad for inp in inputs)
+    input_numels = tuple(inp.numel() for inp in inputs)
+    with enable_grad():
+        primals = _grad_preprocess(inputs, create_graph=True, need_graph=True)
+        is_outputs_tuple, outputs = _as_tuple(func(*primals), "outputs")
+        grad_outputs = tuple(zeros_like(out, requires_grad=out.requires_grad) for out in outputs)
+        grad_inputs = _autograd_grad(outputs, primals, grad_outputs, create_graph=True)
+        basis = _standard_basis(inputs, input_numels)
+        columns = [_jvp_by_double_backward(
+            grad_inputs, grad_outputs, tuple(b[k].view_as(inp) for b, inp in zip(basis, inputs)),
+            track) for k in range(sum(input_numels))]
+    jacobian_input_output = []
+    for i, out in enumerate(outputs):
+        jac_i = stack([zeros_like(out) if col[i] is None else col[i] for col in columns]) \
+            if columns else zeros((0, *out.shape), dtype=out.dtype)
+        # the batch dimension runs over the inputs: move it last (PyTorch's transpose)
+        jacobian_input_output.append([
+            jac.permute(*range(1, jac.ndim), 0).reshape((*out.shape, *inp.shape))
+            for jac, inp in zip(jac_i.split(input_numels, dim=0), inputs)])
+    # PyTorch returns lists here, not tuples
+    return _tuple_postprocess(jacobian_input_output, (is_outputs_tuple, is_inputs_tuple))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """The gradients of ``outputs`` w.r.t. ``inputs``, returned rather than accumulated."""
-    if not only_inputs:
-        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
-                      "To accumulate gradient for other parts of the graph, please use "
-                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
-    names = None
-    if type(inputs) is dict:  # PyTorch returns a dict of gradients for a dict of inputs
-        names, inputs = list(inputs), tuple(inputs.values())
-    if is_grads_batched:
-        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                               allow_unused, materialize_grads)
+def _jvp_by_double_backward(grad_inputs, grad_outputs, v, create_graph):
+    """The Jacobian times ``v``: the gradient of ``grad_inputs`` (linear in ``grad_outputs``)
+    with respect to ``grad_outputs``; None for an output whose tangent is independent of v."""
+    wrt = [i for i, u in enumerate(grad_outputs) if u.requires_grad]
+    res = [None] * len(grad_outputs)
+    if wrt:
+        grads = _autograd_grad(grad_inputs, tuple(grad_outputs[i] for i in wrt), v,
+                               create_graph=create_graph, retain_graph=True)
+        for i, g in zip(wrt, grads):
+            res[i] = g
+    return res
+
+
+def _jacobian_vectorized(outputs, inputs, create_graph):
+    """The reverse-mode Jacobian from one batched autograd.grad (which gradlab runs row by row)."""
+    output_numels = tuple(out.numel() for out in outputs)
+    grad_outputs = _standard_basis(outputs, output_numels)
+    flat_outputs = tuple(out.reshape(-1) for out in outputs)
+    vj = list(_autograd_grad(flat_outputs, inputs, grad_outputs, create_graph=create_graph,
+                             is_grads_batched=True))
+    for el_idx, vj_el in enumerate(vj):
+        if vj_el is None:
+            vj[el_idx] = zeros_like(inputs[el_idx]).expand(
+                (sum(output_numels),) + inputs[el_idx].shape)
+    jacobian_input_output = [
+        [jac.view(out.shape + inp.shape)
+         for jac, out in zip(jac_inp.split(output_numels, dim=0), outputs)]
+        for jac_inp, inp in zip(vj, inputs)]
+    return tuple(zip(*jacobian_input_output))
+
+
+def _jacobian_rows(outputs, inputs, create_graph, strict):
+    """The reverse-mode Jacobian, one autograd.grad per output element."""
+    jacobian = ()
+    for i, out in enumerate(outputs):
+        jac_i = tuple([] for _ in inputs)
+        for j in range(out.nelement()):
+            vj = _autograd_grad((out.reshape(-1)[j],), inputs, retain_graph=True,
+                                create_graph=create_graph)
+            for el_idx, (jac_i_el, vj_el, inp_el) in enumerate(zip(jac_i, vj, inputs)):
+                if vj_el is not None:
+                    if strict and create_graph and not vj_el.requires_grad:
+                        raise RuntimeError(
+                            f"The jacobian of the user-provided function is independent of input "
+                            f"{i}. This is not allowed in strict mode when create_graph=True.")
+                    jac_i_el.append(vj_el)
+                else:
+                    if strict:
+                        raise RuntimeError(
+                            f"Output {i} of the user-provided function is independent of input "
+                            f"{el_idx}. This is not allowed in strict mode.")
+                    jac_i_el.append(zeros_like(inp_el))
+        jacobian += (tuple(stack(jac_i_el, dim=0).view(out.size() + inputs[el_idx].size())
+                           for el_idx, jac_i_el in enumerate(jac_i)),)
+    return jacobian
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """The Jacobian of ``func`` at ``inputs``: ``J[i][j]`` has output i's then input j's shape.
+
+    ``vectorize=True`` gives the same results, computed in gradlab row by row (no vmap);
+    ``strategy="forward-mode"`` (which needs ``vectorize=True``, as in PyTorch) computes column
+    by column with the double-backward trick.
+    """
+    return _jacobian(func, inputs, create_graph, strict, vectorize, strategy)
+
+
+def _jacobian(func, inputs, create_graph, strict, vectorize, strategy,
+              inputs_require_grad=False):
+    if strategy not in STRATEGIES:
+        raise AssertionError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+            'Otherwise, prefer to use "reverse-mode".')
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError(
+                "torch.autograd.functional.jacobian: `create_graph=True` and `strategy="
+                '"forward-mode"` are not supported together (yet). Please either set '
+                '`create_graph=False` or `strategy="reverse-mode"`.')
+        return _jacfwd(func, inputs, strict, vectorize, inputs_require_grad)
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "jacobian")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        if vectorize:
+            if strict:
+                raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                                   "`vectorized=True` are not supported together. Please either "
+                                   "set `strict=False` or `vectorize=False`.")
+            jacobian = _jacobian_vectorized(outputs, inputs, create_graph)
+        else:
+            jacobian = _jacobian_rows(outputs, inputs, create_graph, strict)
+        jacobian = _grad_postprocess(jacobian, create_graph)
+        return _tuple_postprocess(jacobian, (is_outputs_tuple, is_inputs_tuple))
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """The Hessian of the scalar function ``func``: the Jacobian of its (reverse-mode) Jacobian,
+    the outer one taken with ``outer_jacobian_strategy`` (see ``jacobian``)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in STRATEGIES:
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+
+    def ensure_single_output_function(*inp):
+        out = func(*inp)
+        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _check_requires_grad(t_out, "outputs", strict=strict)
+        if is_out_tuple or not isinstance(out, Tensor):
+            raise RuntimeError("The function given to hessian should return a single Tensor")
+        if out.nelement() != 1:
+            raise RuntimeError("The Tensor returned by the function given to hessian should "
+                               "contain a single element")
+        return out.squeeze()
+
+    def jac_func(*inp):
+        jac = jacobian(ensure_single_output_function, inp, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict=strict)
+        return jac
+
+    # forward-over-reverse: PyTorch makes the dual inputs require grad, so results carry a graph
+    res = _jacobian(jac_func, inputs, create_graph, strict, vectorize, outer_jacobian_strategy,
+                    inputs_require_grad=True)
+    return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
+
+
+def _check_scalar_output(outputs, is_outputs_tuple, fn_name):
+    if is_outputs_tuple or not isinstance(outputs[0], Tensor):
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outputs[0].nelement() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
+                           "contain a single element")
+
+
+def _scalar_function_gradient(func, inputs, v, create_graph, strict, fn_name):
+    """vhp's and hvp's common start: (tuple flags, inputs, v, outputs, the gradient)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    if v is not None:
+        v = _preprocess_v(v, inputs, is_inputs_tuple, create_graph, fn_name)
     else:
-        captured, events = grad_stream(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                                       allow_unused, materialize_grads)
-        collections.deque(events, maxlen=0)
-        result = _finish_grad(captured, inputs, allow_unused, materialize_grads, create_graph)
-    return result if names is None else dict(zip(names, result))
+        _check_v_none(inputs, "the input to the user-provided function is")
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                          fn_name)
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    _check_scalar_output(outputs, is_outputs_tuple, fn_name)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return is_inputs_tuple, is_outputs_tuple, inputs, v, outputs, jac
 
 
-def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
-                  materialize_grads):
-    """grad(is_grads_batched=True): one backward per row of the grad_outputs, stacked (what
-    PyTorch's vmap computes); the graph is freed after the last row unless retained."""
-    from .._size import Size
-    from ..ops.shape import stack
-    outputs = _as_tuple(outputs)
-    batched = _given(grad_outputs, len(outputs))
-    for i, (out, g) in enumerate(zip(outputs, batched)):  # (PyTorch prints grad[0].shape[1:])
-        if g is not None and g._array.shape[1:] != out._array.shape:
-            raise RuntimeError(
-                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
-                "as the batch dimension. The sizes of the remaining dimensions are expected to "
-                "match the shape of corresponding output, but a mismatch was detected: "
-                f"grad_output[{i}] has a shape of {Size(g._array.shape[2:])} and output[{i}] has "
-                f"a shape of {Size(out._array.shape)}. If you only want some tensors in "
-                "`grad_output` to be considered batched, consider using vmap.")
-    if retain_graph is None:
-        retain_graph = create_graph
-    n = next(g._array.shape[0] for g in batched if g is not None)
-    rows = []
-    for b in range(n):
-        captured, events = grad_stream(outputs, inputs, tuple(None if g is None else g[b]
-                                                              for g in batched),
-                                       retain_graph if b == n - 1 else True, create_graph,
-                                       allow_unused, materialize_grads)
-        collections.deque(events, maxlen=0)
-        rows.append(_finish_grad(captured, inputs, allow_unused or materialize_grads, False,
-                                 create_graph))
-    result = []
-    for t, column in zip(_as_tuple(inputs), zip(*rows)):
-        if column[0] is None:
-            result.append(_finish_grad((None,), (t,), allow_unused, materialize_grads,
-                                       create_graph)[0])
-        else:
-            result.append(stack(column))
-    return tuple(result)
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``v`` times the Hessian of the scalar function ``func``: (func's output, vhp)."""
+    with enable_grad():
+        is_inputs_tuple, is_outputs_tuple, inputs, v, outputs, jac = _scalar_function_gradient(
+            func, inputs, v, create_graph, strict, "vhp")
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
+        vhp = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
+    outputs = _grad_postprocess(outputs, create_graph)
+    vhp = _grad_postprocess(vhp, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vhp, is_inputs_tuple)
 
 
-def grad_stream(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-                allow_unused=None, materialize_grads=False, trace=False):
-    """(captured, events): drain ``events`` and ``captured`` holds one gradient per input."""
-    if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
-                         "but got: allow_unused=False.")
-    outputs = _as_tuple(outputs)
-    inputs_t = _as_tuple(inputs)
-    grads = _seed_grads(outputs, _given(grad_outputs, len(outputs)))
-    for t in inputs_t:
-        if not isinstance(t, Tensor):
-            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
-                               f"{type(t).__name__}")
-    if not inputs_t:
-        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    if retain_graph is None:
-        retain_graph = create_graph
-    roots = _roots(outputs, grads)
-    for t in inputs_t:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    captured = [None] * len(inputs_t)
-    events = backward_events(roots, grads, keep_graph=retain_graph, create_graph=create_graph,
-                             inputs=[_edge(t) for t in inputs_t], captured=captured,
-                             accumulate=False, trace=trace)
-    return captured, events
-
-
-def _finish_grad(captured, inputs, allow_unused, materialize_grads, create_graph=False):
-    inputs = _as_tuple(inputs)
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    result = []
-    for i, (g, t) in enumerate(zip(captured, inputs)):
-        if g is None:
-            if materialize_grads:
-                from .._creation import zeros_like
-                g = zeros_like(t, requires_grad=create_graph)
-            elif not allow_unused:
-                raise RuntimeError(
-                    f"The differentiated Tensor at index {i} appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
-        result.append(g)
-    return tuple(result)
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """The Hessian of the scalar function ``func`` times ``v``, by the double-backward trick as
+    PyTorch computes it (slower than ``vhp``, equal to it for twice continuously differentiable
+    functions): (func's output, hvp)."""
+    with enable_grad():
+        is_inputs_tuple, is_outputs_tuple, inputs, v, outputs, jac = _scalar_function_gradient(
+            func, inputs, v, create_graph, strict, "hvp")
+        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
+        double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
+        _check_requires_grad(jac, "hessian", strict=strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
+        hvp = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
+    outputs = _grad_postprocess(outputs, create_graph)
+    hvp = _grad_postprocess(hvp, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(hvp, is_inputs_tuple)

@@ -44,7 +44,7 @@ def _numerical(fn, inputs, out_index, eps):
 
 
 def _analytical(fn, inputs, out_index):
-    from .functional import grad
+    from .backward_api import grad
     from .._creation import zeros_like
     out = _outputs(fn, inputs)[out_index]
     diff = [t for t in inputs if getattr(t, "requires_grad", False)]
@@ -97,7 +97,7 @@ def _fmt(jac):
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, **kwargs):
     """gradcheck of the first derivatives: checks second derivatives."""
-    from .functional import grad
+    from .backward_api import grad
     from .._creation import ones_like
     inputs = _inputs(inputs)
     diff = [t for t in inputs if getattr(t, "requires_grad", False)]

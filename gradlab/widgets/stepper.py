@@ -116,7 +116,7 @@ class BackwardStepper:
             self._source = _replay(events, error)
             seeds = _torch_seeds(outputs, gradient)
         else:
-            from ..autograd.functional import _given, _seed_grads, backward_stream
+            from ..autograd.backward_api import _given, _seed_grads, backward_stream
             self._source = backward_stream(outputs, gradient, retain_graph=self.retain_graph,
                                            create_graph=self.create_graph, trace=True)
             seeds = _seed_grads(outputs, _given(gradient, len(outputs)))
@@ -259,7 +259,7 @@ class BackwardStepper:
         return error
 
     def _gradlab_again(self):
-        from ..autograd.functional import backward_stream
+        from ..autograd.backward_api import backward_stream
         last = None
         try:
             for ev in backward_stream(self._outputs, self._gradient, self.retain_graph,

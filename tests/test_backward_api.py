@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
-from gradlab.autograd import functional  # noqa: E402
+from gradlab.autograd import backward_api  # noqa: E402
 from outcomes import assert_same_outcome  # noqa: E402
 
 SCENARIOS = {}
@@ -419,6 +419,14 @@ def grad_batched_and_dict_inputs(L):
 
 
 @scenario
+def grad_batched_empty_batch(L):
+    x = L.tensor([1., 2.], requires_grad=True)
+    y = x * 2
+    return [err(lambda: L.autograd.grad(y, x, g, is_grads_batched=True, retain_graph=True))
+            for g in (L.ones(0, 2), L.ones(0, 0))]
+
+
+@scenario
 def grad_only_inputs_false(L):
     x = leaf(L)
     return L.autograd.grad((x * 2).sum(), x, only_inputs=False)
@@ -641,7 +649,7 @@ def test_create_graph_warning_once_with_torch_text_category_at_user_line(monkeyp
                          text=True, check=True).stdout
     expected = eval(out)  # torch warns once per process, whatever the filters say
     assert len(expected) == 1
-    monkeypatch.setattr(functional, "_warned", [])
+    monkeypatch.setattr(backward_api, "_warned", [])
     x = leaf(gradlab)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -652,7 +660,7 @@ def test_create_graph_warning_once_with_torch_text_category_at_user_line(monkeyp
     assert [(w.category.__name__, str(w.message)) for w in caught] == expected
     # gradlab points at the user's line (torch points inside torch/autograd)
     assert (caught[0].filename, caught[0].lineno) == (__file__, line)
-    monkeypatch.setattr(functional, "_warned", [])
+    monkeypatch.setattr(backward_api, "_warned", [])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gradlab.autograd.backward((x * x).sum(), create_graph=True)
