@@ -741,8 +741,9 @@ def where(condition, self=None, other=None):
     if self is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype is not _dtype.bool_:
+        name = condition.dtype._legacy[:-6] if isinstance(condition, Tensor) else "Float"
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {getattr(condition, 'dtype', 'Float')}")
+                           f"with dtype {name}")
     if not isinstance(self, Tensor) and not isinstance(other, Tensor):
         self = Tensor._make(np.array(self, _dtype.scalar_dtype(self).np), _dtype.scalar_dtype(self))
     x, y, dt = _operands(self, other, "where") if isinstance(self, Tensor) else \
@@ -815,11 +816,20 @@ bitwise_or = method("__or__", "__ror__", "bitwise_or")(_logical(np.bitwise_or, "
 bitwise_xor = method("__xor__", "__rxor__", "bitwise_xor")(_logical(np.bitwise_xor, "bitwise_xor"))
 
 
-@method("__invert__", "bitwise_not")
+@method("bitwise_not")
 def bitwise_not(self):
     if self.dtype.is_floating_point:
-        raise TypeError("ufunc 'invert' not supported for the input types")
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f"'{self.dtype._legacy[:-6]}'")
     return Tensor._make(np.asarray(~self._array), self.dtype)
+
+
+@method()
+def __invert__(self):
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
 
 
 @method()
@@ -864,14 +874,14 @@ def copy_graph(grad):
 
 def to(self, *args, dtype=None, copy=False, **kwargs):
     """Tensor.to(dtype) / to(device) / to(other): a ToCopyBackward0 when the dtype changes."""
-    from .._device import device
-    for a in args:
+    from .._device import device, require_cpu
+    for a in (*args, kwargs.get("device")):
         if isinstance(a, _dtype.dtype):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, (str, device)):
-            device(a)
+            require_cpu(a)
     if dtype is None or dtype is self.dtype:
         return clone(self) if copy else self
     out = Tensor._make(np.asarray(self._array).astype(dtype.np), dtype)
