@@ -416,11 +416,10 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
     dt = _sum_dtype(self, dtype)
     a = self._array
     if dim is None:
-        out = Tensor._make(np.asarray(a.prod(dtype=accumulator(dt)), dt.np).reshape(()), dt)
+        out = Tensor._make(np.asarray(a.prod(dtype=dt.np), dt.np).reshape(()), dt)
         return record(ProdBackward0, out, (self,), (self, RESULT))
-    d = self._dim_index(dim)
-    out = Tensor._make(np.asarray(a.prod(axis=d, keepdims=keepdim, dtype=accumulator(dt)), dt.np),
-                       dt)
+    d = self._dim_index(dim)  # unlike sum's, PyTorch's float16 products round at each step
+    out = Tensor._make(np.asarray(a.prod(axis=d, keepdims=keepdim, dtype=dt.np)), dt)
     return record(ProdBackward1, out, (self,), (self, RESULT), (dim, keepdim))
 
 
