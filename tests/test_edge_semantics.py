@@ -241,3 +241,14 @@ def test_gradlab_in_sys_modules_torch_is_not_taken_for_pytorch():
                          timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "Drawing gradlab\n1\n"
+
+
+def test_linalg_is_torchs_namespace():
+    """gradlab.linalg is torch.linalg (the internal module of matrix products is gradlab.ops.linalg);
+    what it lacks says so."""
+    for name in ("norm", "vector_norm", "matrix_norm", "inv", "matmul", "LinAlgError"):
+        assert hasattr(torch.linalg, name) and hasattr(gradlab.linalg, name), name
+    assert issubclass(gradlab.linalg.LinAlgError, RuntimeError)
+    assert gradlab.linalg.LinAlgError.__name__ == torch.linalg.LinAlgError.__name__
+    with pytest.raises(AttributeError, match="^gradlab does not implement torch.linalg.det$"):
+        gradlab.linalg.det

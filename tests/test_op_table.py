@@ -27,9 +27,12 @@ def op_table() -> dict:
     table = {}
     candidates = [(n, getattr(gradlab.Tensor, n)) for n in dir(gradlab.Tensor)]
     candidates += [(f"gradlab.{n}", getattr(gradlab, n)) for n in dir(gradlab)]
+    candidates += [(f"gradlab.linalg.{n}", getattr(gradlab.linalg, n)) for n in dir(gradlab.linalg)
+                   if not n.startswith("_")]
     for name, fn in candidates:
         fn = inspect.unwrap(getattr(fn, "fget", fn))  # an op's own code, not a decorator's
-        if isinstance(fn, types.FunctionType) and fn.__module__.startswith("gradlab.ops"):
+        if isinstance(fn, types.FunctionType) and fn.__module__.startswith(
+                ("gradlab.ops", "gradlab.linalg")):
             table.setdefault(fn.__code__, set()).add(name)
     return table
 

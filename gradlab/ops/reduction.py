@@ -547,20 +547,38 @@ def argmin(self, dim=None, keepdim=False):
 
 
 @method()
-@quiet
 def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-    ord = 2 if p in ("fro", None) else p
-    a = np.asarray(self._array, accumulator(self.dtype))
-    axes = None if dim is None else _axes(self, dim, "norm")
-    if ord == float("inf"):
-        value = np.max(np.abs(a), axis=axes, keepdims=keepdim)
+    return _vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, "norm")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.vector_norm."""
+    return _vector_norm(x, ord, dim, keepdim, "linalg.vector_norm")
+
+
+@quiet
+def _vector_norm(self, ord, dim, keepdim, op):
+    a = np.abs(np.asarray(self._array, accumulator(self.dtype)))
+    axes = None if dim is None else _axes(self, dim, op)
+    if ord in (INF, -INF):
+        if not a.size:
+            raise RuntimeError(f"{op} cannot compute the {ord} norm on an empty tensor because "
+                               "the operation does not have an identity")
+        value = (np.max if ord > 0 else np.min)(a, axis=axes, keepdims=keepdim)
+    elif ord == 0:
+        value = np.sum(a != 0, axis=axes, keepdims=keepdim, dtype=a.dtype)
+    elif ord == 1:
+        value = np.sum(a, axis=axes, keepdims=keepdim)
     elif ord == 2:
         value = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
     else:
-        value = np.sum(np.abs(a) ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        value = np.sum(a ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     return record(LinalgVectorNormBackward0, out, (self,), (self, RESULT),
                   (ord, None if dim is None else _dims(dim, 0), keepdim))
+
+
+INF = float("inf")
 
 
 def _correction(unbiased, correction):
