@@ -14,7 +14,7 @@ from ._printing import get_printoptions, set_printoptions  # noqa: F401
 from ._size import Size  # noqa: F401
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .ops import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
+from .ops import elementwise, indexing, inplace, reduction, shape  # noqa: F401
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
                               bitwise_or, bitwise_xor, clamp, clamp_max,
                               clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
@@ -35,7 +35,7 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten,
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
-from . import nn, optim  # noqa: E402, F401  (nn needs the ops above)
+from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
 from . import func  # noqa: E402, F401  (torch.func)
 from .func import vmap  # noqa: E402, F401  (torch.vmap)
 

@@ -198,6 +198,9 @@ def _size(name, args, size=None):
         if not _is_int(s):
             raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {pos} "
                             f'with error "type must be tuple of ints,but got {type(s).__name__}"')
+        if not -2 ** 63 <= int(s) < 2 ** 63:  # PyTorch's text, but for its C++ stack trace
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {pos} "
+                            'with error "Overflow when unpacking long long"')
     shape = tuple(int(s) for s in args)
     for s in shape:
         if s < 0:

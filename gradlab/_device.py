@@ -1,4 +1,7 @@
-"""torch.device, for code that names the CPU: gradlab computes on the CPU only."""
+"""torch.device: PyTorch's device names, of which gradlab computes on the CPU only."""
+
+TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+         "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
 
 class device:
@@ -8,8 +11,9 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         name, _, idx = str(type).partition(":")
-        if name != "cpu":
-            raise RuntimeError(f"gradlab runs on the CPU only; device '{type}' is not available")
+        if name not in TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(TYPES)} device type at start of "
+                               f"device string: {type}")
         self.type, self.index = name, int(idx) if idx else index
 
     def __repr__(self):
@@ -27,3 +31,12 @@ class device:
 
 
 cpu = device("cpu")
+
+
+def require_cpu(d):
+    """PyTorch's error (a CPU-only build's) for moving a tensor to device ``d``."""
+    name = device(d).type
+    if name == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if name != "cpu":
+        raise RuntimeError(f"PyTorch is not linked with support for {name} devices")

@@ -325,8 +325,11 @@ class Tensor:
 
     is_sparse = False
 
-    def _dim_index(self, dim, ndim=None):
-        """Wrap a negative dim, with PyTorch's IndexError when it is out of range."""
+    def _dim_index(self, dim, ndim=None, op=None):
+        """Wrap a negative dim, with PyTorch's IndexError when it is out of range (and its
+        TypeError, naming ``op``, when it is no integer)."""
+        if type(dim) is not int:
+            dim = _int_dim(dim, op)
         n = self._array.ndim if ndim is None else ndim
         lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
         if not lo <= dim <= hi:
@@ -467,6 +470,10 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        from ._device import require_cpu
+        require_cpu("cuda")
+
     @property
     def device(self):
         from ._device import cpu
@@ -475,6 +482,16 @@ class Tensor:
     @property
     def is_cuda(self):
         return False
+
+
+def _int_dim(dim, op):
+    """An integer dim as an int; PyTorch's TypeError for anything else."""
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        return int(dim)
+    if isinstance(dim, Tensor) and dim._array.ndim == 0 and dim.dtype._category == 1:
+        return int(dim._array)
+    prefix = f"{op}(): " if op else ""
+    raise TypeError(f"{prefix}argument 'dim' (position 1) must be int, not {type(dim).__name__}")
 
 
 class InferenceVersion:

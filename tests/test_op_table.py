@@ -7,6 +7,7 @@ in-place scenarios of tests/test_inplace.py are run here under a profiler: each 
 must be called by at least one of them, so an op added without a test (or one that silently
 records no node, as ``remainder`` once did) cannot go unnoticed.
 """
+import inspect
 import sys
 import types
 
@@ -26,9 +27,12 @@ def op_table() -> dict:
     table = {}
     candidates = [(n, getattr(gradlab.Tensor, n)) for n in dir(gradlab.Tensor)]
     candidates += [(f"gradlab.{n}", getattr(gradlab, n)) for n in dir(gradlab)]
+    candidates += [(f"gradlab.linalg.{n}", getattr(gradlab.linalg, n)) for n in dir(gradlab.linalg)
+                   if not n.startswith("_")]
     for name, fn in candidates:
-        fn = getattr(fn, "fget", fn)
-        if isinstance(fn, types.FunctionType) and fn.__module__.startswith("gradlab.ops"):
+        fn = inspect.unwrap(getattr(fn, "fget", fn))  # an op's own code, not a decorator's
+        if isinstance(fn, types.FunctionType) and fn.__module__.startswith(
+                ("gradlab.ops", "gradlab.linalg")):
             table.setdefault(fn.__code__, set()).add(name)
     return table
 

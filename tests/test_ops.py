@@ -239,6 +239,23 @@ LINALG = [
     C("addmm_one_grad", lambda T, c, a, b: T.addmm(c, a, b), (2, 4), (2, 3), (3, 4), grad=(1,)),
     C("outer", lambda T, a, b: T.outer(a, b), (3,), (4,)),
     C("outer_method", lambda T, a, b: a.outer(b), (3,), (4,)),
+    C("linalg_matmul", lambda T, a, b: T.linalg.matmul(a, b), (2, 3), (3, 4)),
+    C("linalg_vector_norm", lambda T, a: T.linalg.vector_norm(a), (2, 3)),
+    C("linalg_vector_norm_ord_dim", lambda T, a: T.linalg.vector_norm(a, 3, (0, -1), True),
+      distinct(2, 3, 2)),
+    C("linalg_vector_norm_1", lambda T, a: T.linalg.vector_norm(a, ord=1, dim=1), distinct(2, 3)),
+    C("linalg_vector_norm_inf", lambda T, a: T.linalg.vector_norm(a, INF), distinct(2, 3)),
+    C("linalg_vector_norm_neg_inf", lambda T, a: T.linalg.vector_norm(a, -INF, 0), distinct(2, 3)),
+    C("linalg_vector_norm_0", lambda T, a: T.linalg.vector_norm(a, 0) * a.sum(), distinct(2, 3)),
+    C("linalg_norm", lambda T, a: T.linalg.norm(a), (2, 3)),
+    C("linalg_norm_vector_ord", lambda T, a: T.linalg.norm(a, 3), distinct(4)),
+    C("linalg_norm_dim", lambda T, a: T.linalg.norm(a, dim=1, keepdim=True), (2, 3)),
+    C("linalg_norm_fro", lambda T, a: T.linalg.norm(a, "fro"), (2, 3)),
+    C("linalg_matrix_norm", lambda T, a: T.linalg.matrix_norm(a), (2, 3, 4)),
+    C("linalg_inv", lambda T, a: T.linalg.inv(a), lambda rng: rng.standard_normal((3, 3))
+      + 3 * np.eye(3)),
+    C("linalg_inv_batched", lambda T, a: T.linalg.inv(a), lambda rng: rng.standard_normal(
+        (2, 2, 2)) + 2 * np.eye(2)),
 ]
 
 SHAPE = [
@@ -523,6 +540,14 @@ ERRORS = [
         a.requires_grad_().scatter(0, T.tensor([[0, 1, 2]]), b.requires_grad_()).sum(), b),
      (3, 3), (2, 3)),
     ("clamp_none", lambda T, a, b: a.clamp(), (2, 3), ()),
+    ("linalg_inv_singular", lambda T, a, b: T.linalg.inv(a[:, :2] * 0 + T.tensor([[1.0, 2.0],
+                                                                             [2.0, 4.0]])),
+     (2, 3), ()),
+    ("linalg_inv_zero_first", lambda T, a, b: T.linalg.inv(a * 0), (3, 3), ()),
+    ("linalg_inv_not_square", lambda T, a, b: T.linalg.inv(a), (2, 3), ()),
+    ("linalg_inv_1d", lambda T, a, b: T.linalg.inv(a), (3,), ()),
+    ("linalg_inv_int", lambda T, a, b: T.linalg.inv(a.long()), (2, 2), ()),
+    ("linalg_vector_norm_inf_empty", lambda T, a, b: T.linalg.vector_norm(a[:0], INF), (2,), ()),
     ("backward_twice", lambda T, a, b: [y.backward() for y in [a.requires_grad_().exp().sum()] * 2],
      (2,), ()),
 ]

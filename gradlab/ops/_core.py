@@ -219,6 +219,24 @@ def quietly(fn, *args, **kwargs):
         _fp_errors.reset(token)
 
 
+def quiet(fn):
+    """``fn`` run as quietly() runs it: for forwards computed in several NumPy steps."""
+    def quiet_fn(*args, **kwargs):
+        token = _fp_errors.set(_FP_IGNORE)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _fp_errors.reset(token)
+    quiet_fn.__name__, quiet_fn.__doc__, quiet_fn.__wrapped__ = fn.__name__, fn.__doc__, fn
+    quiet_fn.__module__ = fn.__module__
+    return quiet_fn
+
+
+def accumulator(dt):
+    """The NumPy dtype PyTorch's CPU kernels accumulate ``dt`` in: float32 for float16."""
+    return np.float32 if dt.np == np.float16 else dt.np
+
+
 EXACT_MAX = 4096  # elements: up to this size float32 transcendentals are correctly rounded
 
 

@@ -491,8 +491,21 @@ def pow(self, exponent):
 
 
 def _pow_values(a, exponent):
-    """a ** exponent as PyTorch computes it (a square is a product); callers silence NumPy."""
-    return a if exponent == 1 else a * a if exponent == 2 else cr_power(a, exponent)
+    """a ** exponent as PyTorch's kernel computes it, which takes the exponents 0.5, 2, 3, -0.5,
+    -1 and -2 as sqrt, products and quotients (so (-0.)**-0.5 is -inf, as 1/sqrt(-0.));
+    callers silence NumPy."""
+    if exponent == 1:
+        return a
+    if exponent == 2:
+        return a * a
+    if a.dtype.kind != "f" or exponent not in _POW_KERNELS:
+        return cr_power(a, exponent)
+    return _POW_KERNELS[exponent](a, a.dtype.type(1))
+
+
+_POW_KERNELS = {0.5: lambda a, one: np.sqrt(a), 3: lambda a, one: a * a * a,
+                -0.5: lambda a, one: one / np.sqrt(a), -1: lambda a, one: one / a,
+                -2: lambda a, one: one / (a * a)}
 
 
 def _power(a, b):
@@ -542,14 +555,20 @@ def abs(self):
 absolute = abs
 
 
+def _sign(a):
+    """PyTorch's sign: 0 at NaN (NumPy's is NaN)."""
+    s = np.sign(a)
+    return np.where(np.isnan(s), s.dtype.type(0), s) if a.dtype.kind == "f" else s
+
+
 @method()
 def sign(self):
-    return record(SignBackward0, Tensor._make(np.sign(self._array), self.dtype), (self,))
+    return record(SignBackward0, Tensor._make(_sign(self._array), self.dtype), (self,))
 
 
 @method()
 def sgn(self):
-    return record(SgnBackward0, Tensor._make(np.sign(self._array), self.dtype), (self,),
+    return record(SgnBackward0, Tensor._make(_sign(self._array), self.dtype), (self,),
                   (self, RESULT))
 
 
@@ -680,7 +699,8 @@ def reciprocal(self):
 @method()
 def relu(self):
     a = self._array
-    out = Tensor._make(np.maximum(a, a.dtype.type(0)) if self.dtype is not _dtype.bool_ else a,
+    zero = a.dtype.type(0)  # x < 0 ? 0 : x, as PyTorch's kernel: relu(-0.) is -0.
+    out = Tensor._make(np.where(a < zero, zero, a) if self.dtype is not _dtype.bool_ else a,
                        self.dtype)
     return record(ReluBackward0, out, (self,), (RESULT,))
 
@@ -741,8 +761,9 @@ def where(condition, self=None, other=None):
     if self is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype is not _dtype.bool_:
+        name = condition.dtype._legacy[:-6] if isinstance(condition, Tensor) else "Float"
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {getattr(condition, 'dtype', 'Float')}")
+                           f"with dtype {name}")
     if not isinstance(self, Tensor) and not isinstance(other, Tensor):
         self = Tensor._make(np.array(self, _dtype.scalar_dtype(self).np), _dtype.scalar_dtype(self))
     x, y, dt = _operands(self, other, "where") if isinstance(self, Tensor) else \
@@ -816,11 +837,20 @@ bitwise_or = method("__or__", "__ror__", "bitwise_or")(_logical(np.bitwise_or, "
 bitwise_xor = method("__xor__", "__rxor__", "bitwise_xor")(_logical(np.bitwise_xor, "bitwise_xor"))
 
 
-@method("__invert__", "bitwise_not")
+@method("bitwise_not")
 def bitwise_not(self):
     if self.dtype.is_floating_point:
-        raise TypeError("ufunc 'invert' not supported for the input types")
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f"'{self.dtype._legacy[:-6]}'")
     return Tensor._make(np.asarray(~self._array), self.dtype)
+
+
+@method()
+def __invert__(self):
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
 
 
 @method()
@@ -865,14 +895,14 @@ def copy_graph(grad):
 
 def to(self, *args, dtype=None, copy=False, **kwargs):
     """Tensor.to(dtype) / to(device) / to(other): a ToCopyBackward0 when the dtype changes."""
-    from .._device import device
-    for a in args:
+    from .._device import device, require_cpu
+    for a in (*args, kwargs.get("device")):
         if isinstance(a, _dtype.dtype):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, (str, device)):
-            device(a)
+            require_cpu(a)
     if dtype is None or dtype is self.dtype:
         return clone(self) if copy else self
     out = Tensor._make(np.asarray(self._array).astype(dtype.np), dtype)

@@ -89,6 +89,18 @@ def zeros_like_scalar(t):
     return Tensor._make(np.zeros((), t.dtype.np), t.dtype)
 
 
+def _check_index(self, dim, index, op):
+    """PyTorch's checks of gather's and scatter's index: its dtype, then each value in range."""
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
+    i = np.asarray(index._array)
+    size = self._array.shape[dim] if self._array.ndim else 1
+    bad = np.flatnonzero((i < 0) | (i >= size))
+    if bad.size:
+        raise RuntimeError(f"index {i.flat[bad[0]]} is out of bounds for dimension {dim} with "
+                           f"size {size}")
+
+
 def _axis_key(dim, index):
     """The NumPy key selecting ``index`` along ``dim``; a view even for a single element."""
     return (slice(None),) * dim + (index, Ellipsis)
@@ -168,6 +180,8 @@ def _advanced_array(k, dim_size=None):
 
 
 def _expand_key(self, key):
+    """The key with each ``...`` as the slices it stands for: as in PyTorch, every ellipsis
+    (there may be several) skips the dims no other index takes."""
     if not isinstance(key, tuple):
         key = (key,)
     n_real = 0
@@ -179,14 +193,10 @@ def _expand_key(self, key):
             n_real += k.ndim
         else:
             n_real += 1
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     if n_real > self._array.ndim:
         raise IndexError(f"too many indices for tensor of dimension {self._array.ndim}")
-    if Ellipsis in [k for k in key if not isinstance(k, (Tensor, np.ndarray, list))]:
-        i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (self._array.ndim - n_real) + key[i + 1:]
-    return key
+    skipped = (slice(None),) * (self._array.ndim - n_real)
+    return sum((skipped if k is Ellipsis else (k,) for k in key), ())
 
 
 @method("__getitem__")
@@ -194,6 +204,8 @@ def getitem(self, key):
     """x[key]: basic parts become select/slice/unsqueeze views, then one advanced index."""
     if type(key) is slice and self._array.ndim:  # PyTorch slices even x[:] (SliceBackward0)
         return _slice_view(self, 0, key)
+    if not self._array.ndim:
+        _check_0dim_key(key)
     key = _expand_key(self, key)
     out = self
     dim = 0
@@ -209,7 +221,7 @@ def getitem(self, key):
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
                                                   and not k.dtype.is_floating_point
                                                   and k.dtype is not _dtype.bool_):
-            size = out._array.shape[dim]
+            size = out._array.shape[dim] if dim < out._array.ndim else 0
             if not -size <= int(k) < size:
                 raise IndexError(f"index {int(k)} is out of bounds for dimension {pos} with size "
                                  f"{size}")
@@ -230,6 +242,15 @@ def getitem(self, key):
     elif out is self:
         out = _view(self, self._storage()[...], AliasBackward0)
     return out
+
+
+def _check_0dim_key(key):
+    """PyTorch's errors for a lone int or slice indexing a 0-dim tensor."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if type(key) is slice:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
 
 
 AliasBackward0 = derivative("AliasBackward0", ("self",), self=("grad", lambda grad: grad))
@@ -318,6 +339,13 @@ def narrow(self, dim, start, length):
 @method()
 def index_select(self, dim, index):
     d = self._dim_index(dim)
+    if index._array.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    size = self._array.shape[d] if self._array.ndim else 1
+    if index._array.size and (index._array.min() < 0 or index._array.max() >= size):
+        raise IndexError("index out of range in self")
     key = _axis_key(d, np.asarray(index._array))
     out = Tensor._make(np.asarray(self._array)[key], self.dtype)
     return record(IndexSelectBackward0, out, (self,), (index,), (dim, self._array.shape))
@@ -326,13 +354,17 @@ def index_select(self, dim, index):
 @method()
 def gather(self, dim, index, *, sparse_grad=False):
     d = self._dim_index(dim)
-    out = Tensor._make(np.take_along_axis(np.asarray(self._array), index._array, axis=d), self.dtype)
+    _check_index(self, d, index, "gather")
+    a = np.asarray(self._array)
+    a = a[tuple(slice(None) if i == d else slice(0, n) for i, n in enumerate(index._array.shape))]
+    out = Tensor._make(np.take_along_axis(a, index._array, axis=d), self.dtype)
     return record(GatherBackward0, out, (self,), (self, index), (dim, sparse_grad))
 
 
 @method()
 def scatter(self, dim, index, src):
     d = self._dim_index(dim)
+    _check_index(self, d, index, "scatter")
     a = np.array(self._array)
     if isinstance(src, Tensor):
         values = src._array[tuple(slice(0, n) for n in index._array.shape)]
@@ -348,6 +380,7 @@ def scatter(self, dim, index, src):
 @method()
 def scatter_add(self, dim, index, src):
     d = self._dim_index(dim)
+    _check_index(self, d, index, "scatter")
     a = np.array(self._array)
     values = src._array[tuple(slice(0, n) for n in index._array.shape)]
     idx = np.indices(index._array.shape, sparse=True)
@@ -512,6 +545,11 @@ def split(self, split_size, dim=0):
 
 @method()
 def chunk(self, chunks, dim=0):
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
+        raise TypeError(f"chunk(): argument 'chunks' (position 1) must be int, not "
+                        f"{type(chunks).__name__}")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = self._dim_index(dim)
     n = self._array.shape[d]
     return split(self, max(1, -(-n // chunks)), dim)

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import derivative, method, record
+from ._core import RESULT, derivative, method, record
 
 MmBackward0 = derivative(
     "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
@@ -280,3 +280,53 @@ def outer(self, vec2):
 
 
 ger = outer
+
+
+# ---- torch.linalg (the public namespace is gradlab/linalg.py) ---------------------------------
+
+class _LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a matrix the factorization cannot handle (singular, ...)."""
+
+
+LinalgInvExBackward0 = derivative(
+    "LinalgInvExBackward0", ("A",), saves=("inverse",),
+    A=("-inverseᴴ · grad · inverseᴴ", lambda grad, inverse: -(inverse.mT @ (grad @ inverse.mT))))
+
+
+def _square(A, op):
+    a = A._array
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{A.dtype._legacy[:-6]}")
+
+
+def _first_zero_pivot(a):
+    """The 1-based index of the first zero pivot of LAPACK's LU with partial pivoting."""
+    u = np.array(a, np.float64)
+    for k in range(u.shape[0]):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return 0
+
+
+def inv(A):
+    """torch.linalg.inv: recorded as PyTorch records it, by linalg_inv_ex."""
+    _square(A, "linalg.inv")
+    a = np.asarray(A._array)
+    try:
+        value = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        mats = a.reshape((-1,) + a.shape[-2:])
+        k = next(k for k in map(_first_zero_pivot, mats) if k)
+        raise _LinAlgError(f"linalg.inv: The diagonal element {k} is zero, the inversion could "
+                           "not be completed because the input matrix is singular.") from None
+    out = Tensor._make(np.asarray(value, A.dtype.np), A.dtype)
+    return record(LinalgInvExBackward0, out, (A,), (RESULT,))

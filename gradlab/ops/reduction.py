@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import RESULT, cr_exp, cr_log, derivative, method, record
+from ._core import RESULT, accumulator, cr_exp, cr_log, derivative, method, quiet, record
 from .elementwise import div_scalar, mul_scalar
 from .shape import _broadcast
 
@@ -323,25 +323,67 @@ def _sum_dtype(self, dtype):
     return self.dtype if self.dtype.is_floating_point else _dtype.int64
 
 
-def _axes(self, dim):
-    n = self._array.ndim
-    dims = _dims(dim, n)
-    return tuple(self._dim_index(d) for d in dims)
+def _axes(self, dim, op):
+    """``dim`` (an int or a tuple of ints) as wrapped axes, with PyTorch's errors for ``op``."""
+    dims = _dims(dim, self._array.ndim)
+    for pos, d in enumerate(dims, 1):
+        if not _is_dim(d):
+            if isinstance(dim, (tuple, list)):
+                raise TypeError(f"{op}(): argument 'dim' failed to unpack the object at pos {pos} "
+                                f'with error "type must be tuple of ints,but got '
+                                f'{type(d).__name__}"')
+            raise TypeError(_DIM_TYPE_ERRORS[op].format(op=op, type=type(d).__name__))
+    axes = tuple(self._dim_index(int(d)) for d in dims)
+    seen = set()
+    for d in axes:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return axes
+
+
+def _is_dim(d):
+    return isinstance(d, (int, np.integer)) and not isinstance(d, bool) or \
+        isinstance(d, Tensor) and d._array.ndim == 0 and d.dtype._category == 1
+
+
+# PyTorch's argument-parser texts for a dim that is not an int, by op (keyword form: ``dim=1.5``)
+_SUM_SIGNATURES = ("but expected one of:\n * (*, torch.dtype dtype = None)\n"
+                   " * (tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None)\n")
+_VAR_SIGNATURES = ("but expected one of:\n * (tuple of ints dim, bool unbiased = True, "
+                   "bool keepdim = False)\n * (tuple of ints dim = None, *, Number correction = "
+                   "None, bool keepdim = False)\n * (bool unbiased = True)\n      didn't match "
+                   "because some of the arguments have invalid types: (!{type}!)\n")
+_DIM_TYPE_ERRORS = {
+    "sum": "{op}() received an invalid combination of arguments - got (dim={type}, ), "
+           + _SUM_SIGNATURES,
+    "mean": "{op}() received an invalid combination of arguments - got (dim={type}, ), "
+            + _SUM_SIGNATURES,
+    "var": "{op}() received an invalid combination of arguments - got ({type}), " + _VAR_SIGNATURES,
+    "std": "{op}() received an invalid combination of arguments - got ({type}), " + _VAR_SIGNATURES,
+    "norm": "object of type '{type}' has no len()",
+    "amax": "{op}(): argument 'dim' (position 1) must be tuple of ints, not {type}",
+    "amin": "{op}(): argument 'dim' (position 1) must be tuple of ints, not {type}",
+    "logsumexp": "{op}(): argument 'dim' (position 1) must be tuple of ints, not {type}",
+}
 
 
 @method()
+@quiet
 def sum(self, dim=None, keepdim=False, *, dtype=None):
     dt = _sum_dtype(self, dtype)
     a = self._array
     if dim is None:
-        out = Tensor._make(np.asarray(a.sum(dtype=dt.np), dt.np).reshape(()), dt)
+        out = Tensor._make(np.asarray(a.sum(dtype=accumulator(dt)), dt.np).reshape(()), dt)
         return record(SumBackward0, out, (self,), attrs=(a.shape,))
-    axes = _axes(self, dim)
-    out = Tensor._make(_contiguous(a.sum(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
+    axes = _axes(self, dim, "sum")
+    value = a.sum(axis=axes, keepdims=keepdim, dtype=accumulator(dt))
+    out = Tensor._make(_contiguous(value.astype(dt.np, copy=False)), dt)
     return record(SumBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.shape))
 
 
 @method()
+@quiet
 def mean(self, dim=None, keepdim=False, *, dtype=None):
     dt = dtype or self.dtype
     if not dt.is_floating_point:
@@ -350,50 +392,55 @@ def mean(self, dim=None, keepdim=False, *, dtype=None):
                            .replace("Int64", "Long").replace("Int32", "Int"))
     a = self._array
     if dim is None:
-        out = Tensor._make(np.asarray(_mean_all(a, dt.np)), dt)
+        out = Tensor._make(np.asarray(_mean_all(a, dt.np), dt.np), dt)
         return record(MeanBackward0, out, (self,), attrs=(a.size, a.shape))
-    axes = _axes(self, dim)
-    out = Tensor._make(_contiguous(a.mean(axis=axes, keepdims=keepdim, dtype=dt.np)), dt)
+    axes = _axes(self, dim, "mean")
+    acc = accumulator(dt)
+    value = np.true_divide(a.sum(axis=axes, keepdims=keepdim, dtype=acc), _count(a.shape, axes),
+                           dtype=acc)  # np.mean's arithmetic, without its empty-slice warning
+    out = Tensor._make(_contiguous(value.astype(dt.np, copy=False)), dt)
     return record(MeanBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.size, a.shape))
 
 
 def _mean_all(a, dt):
-    """``a.mean(dtype=dt)`` without NumPy's Python wrapper: as np.mean, the sum in ``dt``
-    divided in float64 and rounded back to ``dt``."""
+    """``a.mean(dtype=dt)`` without NumPy's Python wrapper: as np.mean, the sum in ``dt`` (float16
+    in float32) divided in float64 and rounded back to ``dt``; nan for no element, silently."""
     if not a.size:
-        return a.mean(dtype=dt)  # nan, with NumPy's warning
-    return dt.type(float(np.add.reduce(a, None, dt)) / a.size)
+        return dt.type(np.nan)
+    return dt.type(float(np.add.reduce(a, None, accumulator(_dtype.FROM_NUMPY[dt]))) / a.size)
 
 
 @method()
+@quiet
 def prod(self, dim=None, keepdim=False, *, dtype=None):
     dt = _sum_dtype(self, dtype)
     a = self._array
     if dim is None:
         out = Tensor._make(np.asarray(a.prod(dtype=dt.np), dt.np).reshape(()), dt)
         return record(ProdBackward0, out, (self,), (self, RESULT))
-    d = self._dim_index(dim)
+    d = self._dim_index(dim)  # unlike sum's, PyTorch's float16 products round at each step
     out = Tensor._make(np.asarray(a.prod(axis=d, keepdims=keepdim, dtype=dt.np)), dt)
     return record(ProdBackward1, out, (self,), (self, RESULT), (dim, keepdim))
 
 
-def _scan(self, dim, dtype, ufunc, cls, saves):
+@quiet
+def _scan(self, dim, dtype, ufunc, cls, saves, op):
     dt = _sum_dtype(self, dtype)
     a = self._array
-    d = self._dim_index(dim)
-    out = ufunc.accumulate(a.reshape(1) if a.ndim == 0 else a, axis=d, dtype=dt.np)
-    out = Tensor._make(out.reshape(a.shape), dt)
+    d = self._dim_index(dim, op=op)
+    out = ufunc.accumulate(a.reshape(1) if a.ndim == 0 else a, axis=d, dtype=accumulator(dt))
+    out = Tensor._make(out.reshape(a.shape).astype(dt.np, copy=False), dt)
     return record(cls, out, (self,), saves, (dim,))
 
 
 @method()
 def cumsum(self, dim, *, dtype=None):
-    return _scan(self, dim, dtype, np.add, CumsumBackward0, ())
+    return _scan(self, dim, dtype, np.add, CumsumBackward0, (), "cumsum")
 
 
 @method()
 def cumprod(self, dim, *, dtype=None):
-    return _scan(self, dim, dtype, np.multiply, CumprodBackward0, (self, RESULT))
+    return _scan(self, dim, dtype, np.multiply, CumprodBackward0, (self, RESULT), "cumprod")
 
 
 class ValuesIndices(tuple):
@@ -412,16 +459,28 @@ class ValuesIndices(tuple):
                 f"indices={self[1]!r})")
 
 
+def _nonempty(a, axes, op):
+    """PyTorch's errors for max-like reductions (max, amax, argmax, ...) over no element."""
+    if axes is None and not a.size:
+        if op.startswith("arg"):
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() "
+                             "== 0.")
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == "
+                           "0. Specify the reduction dim with the 'dim' argument.")
+    for d in () if axes is None else axes:
+        if a.ndim and not a.shape[d]:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _extreme(self, dim, keepdim, kind):
     a = np.asarray(self._array)
     if dim is None:
-        if a.size == 0:
-            raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() "
-                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        _nonempty(a, None, kind)
         out = Tensor._make(np.asarray(a.max() if kind == "max" else a.min()), self.dtype)
         cls = MaxBackward1 if kind == "max" else MinBackward1
         return record(cls, out, (self,), (self, RESULT))
     d = self._dim_index(dim)
+    _nonempty(a, (d,), kind)
     idx = np.argmax(a, axis=d, keepdims=True) if kind == "max" else np.argmin(a, axis=d, keepdims=True)
     values = np.take_along_axis(a, idx, axis=d) if a.ndim else a
     if not keepdim and a.ndim:
@@ -452,48 +511,74 @@ def min(self, dim=None, keepdim=False):
 
 @method()
 def amax(self, dim=(), keepdim=False):
-    axes = _axes(self, dim if dim != () else None)
+    axes = _axes(self, dim if dim != () else None, "amax")
+    _nonempty(self._array, axes if dim != () else None, "amax")
     out = Tensor._make(np.asarray(np.max(self._array, axis=axes, keepdims=keepdim)), self.dtype)
     return record(AmaxBackward0, out, (self,), (self, RESULT), (_dims(dim, 0), keepdim))
 
 
 @method()
 def amin(self, dim=(), keepdim=False):
-    axes = _axes(self, dim if dim != () else None)
+    axes = _axes(self, dim if dim != () else None, "amin")
+    _nonempty(self._array, axes if dim != () else None, "amin")
     out = Tensor._make(np.asarray(np.min(self._array, axis=axes, keepdims=keepdim)), self.dtype)
     return record(AminBackward0, out, (self,), (self, RESULT), (_dims(dim, 0), keepdim))
 
 
-@method()
-def argmax(self, dim=None, keepdim=False):
+def _arg_extreme(self, dim, keepdim, fn, op):
     a = np.asarray(self._array)
     if dim is None:
-        return Tensor._make(np.asarray(np.argmax(a), np.int64).reshape((1,) * a.ndim if keepdim else ()), _dtype.int64)
-    return Tensor._make(np.asarray(np.argmax(a, axis=self._dim_index(dim), keepdims=keepdim), np.int64), _dtype.int64)
+        _nonempty(a, None, op)
+        i = np.asarray(fn(a), np.int64).reshape((1,) * a.ndim if keepdim else ())
+        return Tensor._make(i, _dtype.int64)
+    d = self._dim_index(dim, op=op)
+    _nonempty(a, (d,), op)
+    return Tensor._make(np.asarray(fn(a, axis=d, keepdims=keepdim), np.int64), _dtype.int64)
+
+
+@method()
+def argmax(self, dim=None, keepdim=False):
+    return _arg_extreme(self, dim, keepdim, np.argmax, "argmax")
 
 
 @method()
 def argmin(self, dim=None, keepdim=False):
-    a = np.asarray(self._array)
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(a), np.int64).reshape((1,) * a.ndim if keepdim else ()), _dtype.int64)
-    return Tensor._make(np.asarray(np.argmin(a, axis=self._dim_index(dim), keepdims=keepdim), np.int64), _dtype.int64)
+    return _arg_extreme(self, dim, keepdim, np.argmin, "argmin")
 
 
 @method()
 def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-    ord = 2 if p in ("fro", None) else p
-    a = np.asarray(self._array)
-    axes = None if dim is None else _axes(self, dim)
-    if ord == float("inf"):
-        value = np.max(np.abs(a), axis=axes, keepdims=keepdim)
+    return _vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, "norm")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.vector_norm."""
+    return _vector_norm(x, ord, dim, keepdim, "linalg.vector_norm")
+
+
+@quiet
+def _vector_norm(self, ord, dim, keepdim, op):
+    a = np.abs(np.asarray(self._array, accumulator(self.dtype)))
+    axes = None if dim is None else _axes(self, dim, op)
+    if ord in (INF, -INF):
+        if not a.size:
+            raise RuntimeError(f"{op} cannot compute the {ord} norm on an empty tensor because "
+                               "the operation does not have an identity")
+        value = (np.max if ord > 0 else np.min)(a, axis=axes, keepdims=keepdim)
+    elif ord == 0:
+        value = np.sum(a != 0, axis=axes, keepdims=keepdim, dtype=a.dtype)
+    elif ord == 1:
+        value = np.sum(a, axis=axes, keepdims=keepdim)
     elif ord == 2:
         value = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
     else:
-        value = np.sum(np.abs(a) ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        value = np.sum(a ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     return record(LinalgVectorNormBackward0, out, (self,), (self, RESULT),
                   (ord, None if dim is None else _dims(dim, 0), keepdim))
+
+
+INF = float("inf")
 
 
 def _correction(unbiased, correction):
@@ -513,15 +598,17 @@ def _moment(fn, name, a, axes, correction, keepdim):
                       UserWarning, stacklevel=3)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(a, axis=axes, ddof=correction, keepdims=keepdim)
+        return fn(a, axis=axes, ddof=correction, keepdims=keepdim, dtype=accumulator(
+            _dtype.FROM_NUMPY[a.dtype]))
 
 
 @method()
+@quiet
 def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
-    axes = None if dim is None else _axes(self, dim)
+    axes = None if dim is None else _axes(self, dim, "var")
     value = _moment(np.var, "var", np.asarray(self._array), axes, c, keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
@@ -530,11 +617,12 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @method()
+@quiet
 def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
-    axes = None if dim is None else _axes(self, dim)
+    axes = None if dim is None else _axes(self, dim, "std")
     value = _moment(np.std, "std", np.asarray(self._array), axes, c, keepdim)
     out = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
     saved_c = None if correction is None and unbiased is None and dim is None else c
@@ -543,38 +631,43 @@ def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @method()
+@quiet
 def softmax(self, dim, dtype=None):
-    a = np.asarray(self._array if dtype is None else self._array.astype(dtype.np))
-    d = self._dim_index(dim)
+    dt = dtype or self.dtype
+    a = np.asarray(self._array, accumulator(dt))
+    d = self._dim_index(dim, op="softmax")
     if a.ndim:
-        e = cr_exp(a - np.max(a, axis=d, keepdims=True))
+        e = cr_exp(a - np.max(a, axis=d, keepdims=True, initial=-np.inf))
         total = np.sum(e, axis=d, keepdims=True)
         # PyTorch's kernel multiplies by 1/sum along the last dim, divides along the others
         e = e * (1 / total) if d == a.ndim - 1 else e / total
     else:
         e = np.ones_like(a)
-    out = Tensor._make(e, dtype or self.dtype)
+    out = Tensor._make(e.astype(dt.np, copy=False), dt)
     return record(SoftmaxBackward0, out, (self,), (RESULT,), (dim,))
 
 
 @method()
+@quiet
 def log_softmax(self, dim, dtype=None):
-    a = np.asarray(self._array if dtype is None else self._array.astype(dtype.np))
-    d = self._dim_index(dim)
+    dt = dtype or self.dtype
+    a = np.asarray(self._array, accumulator(dt))
+    d = self._dim_index(dim, op="log_softmax")
     if a.ndim:
-        shifted = a - np.max(a, axis=d, keepdims=True)
+        shifted = a - np.max(a, axis=d, keepdims=True, initial=-np.inf)
         value = shifted - cr_log(np.sum(cr_exp(shifted), axis=d, keepdims=True))
     else:
         value = np.zeros_like(a)
-    out = Tensor._make(value.astype(a.dtype), dtype or self.dtype)
+    out = Tensor._make(value.astype(dt.np), dt)
     return record(LogSoftmaxBackward0, out, (self,), (RESULT,), (dim,))
 
 
 @method()
+@quiet
 def logsumexp(self, dim, keepdim=False):
-    a = np.asarray(self._array)
-    axes = _axes(self, dim)
-    m = np.max(a, axis=axes, keepdims=True)
+    a = np.asarray(self._array, accumulator(self.dtype))
+    axes = _axes(self, dim, "logsumexp")
+    m = np.max(a, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isinf(m), 0, m)
     value = cr_log(np.sum(cr_exp(a - m), axis=axes, keepdims=True)) + m
     if not keepdim:

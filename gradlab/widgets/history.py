@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 
 from ..viz.dot import FONT_FAMILY
-from ..viz.model import caller_variables
+from ..viz.model import caller_variables, is_torch_tensor
 from . import frontend, styles, with_pictures
 from .trace import as_array, fmt
 
@@ -62,7 +62,7 @@ class GradHistory(anywidget.AnyWidget):
         self._last = [_snapshot(t) for t in tensors]
         self._open = None     # the row of the pass running now (None between passes)
         self._token = None    # what identifies that pass
-        self._torch = type(tensors[0]).__module__.startswith("torch")
+        self._torch = is_torch_tensor(tensors[0])
         self._handles = []
         for i, t in enumerate(tensors):
             self._handles.append(t.register_hook(lambda grad, i=i: self._before(i)))

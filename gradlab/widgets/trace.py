@@ -73,8 +73,7 @@ def is_tensor(x) -> bool:
     from ..tensor import Tensor
     if isinstance(x, Tensor):
         return True
-    t = type(x)
-    return t.__module__.startswith("torch") and hasattr(x, "grad_fn")
+    return m.is_torch_tensor(x)
 
 
 def fmt(value) -> str:
