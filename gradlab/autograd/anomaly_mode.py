@@ -31,8 +31,14 @@ def is_anomaly_check_nan_enabled():
     return _state[1]
 
 
-def set_anomaly_enabled(enabled, check_nan=True):
+_REQUIRED = object()
+
+
+def set_anomaly_enabled(enabled=_REQUIRED, check_nan=True):
     """Turn anomaly mode on or off (torch.set_anomaly_enabled)."""
+    if enabled is _REQUIRED:
+        raise TypeError('set_anomaly_enabled() missing 1 required positional arguments: '
+                        '"enabled"')
     for i, (name, value) in enumerate((("enabled", enabled), ("check_nan", check_nan))):
         if type(value) is not bool:
             raise TypeError(f"set_anomaly_enabled(): argument '{name}' (position {i + 1}) must "
