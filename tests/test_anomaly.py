@@ -298,7 +298,8 @@ def test_the_texts():
     assert entered == ("Anomaly Detection has been enabled. This mode will increase the runtime "
                        "and should only be enabled for debugging.")
     head, *frames = detected.split("\n")
-    assert head == "Error detected in SqrtBackward0. Traceback of forward call that caused the error:"
+    assert head == ("Error detected in SqrtBackward0. Traceback of forward call that caused the "
+                    "error:")
     assert frames[-3:] == [f'  File "{__file__}", line {run.__code__.co_firstlineno + 3}, in run',
                            "    y = x.sqrt()",
                            " (Triggered internally at /__w/pytorch/pytorch/torch/csrc/autograd/"
