@@ -12,6 +12,8 @@ from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_defaul
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._printing import get_printoptions, set_printoptions  # noqa: F401
 from ._size import Size  # noqa: F401
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
+                                   set_anomaly_enabled)
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, reduction, shape  # noqa: F401

@@ -621,3 +621,52 @@ def test_a_revealed_matrix_lines_up_and_slides_draw_a_transpose():
     assert "ᵀ" not in slide and \
         '>grad_self = grad · mat2<tspan baseline-shift="super" font-size="75%">T</tspan></text>' \
         in slide
+
+
+def nan_program(T):
+    """sqrt(-1): anomaly mode's classic, SqrtBackward0 returns NaN."""
+    x = T.tensor([-1.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Anomaly Detection has been enabled"
+        with T.autograd.detect_anomaly():
+            y = x.sqrt()
+            loss = (y * 2).sum()
+            s = BackwardStepper(loss, params=dict(x=x, y=y, loss=loss))
+    return s, x, y
+
+
+NAN_LINE = nan_program.__code__.co_firstlineno + 6
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_anomaly_mode_marks_the_node_that_returned_nan(T):
+    s, x, y = nan_program(T)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError, match="^Function 'SqrtBackward0' returned nan values "
+                                               "in its 0th output.$"):
+            while s.step():  # stepped outside the block: the mode it was made in holds
+                pass
+    assert not gradlab.is_anomaly_enabled() and not torch.is_anomaly_enabled()
+    if T is gradlab:  # torch's pass ran (and warned) when the stepper was made
+        assert [str(w.message).split(".")[0] for w in caught] == [
+            "Error detected in SqrtBackward0"]
+    frame = s.frames[-1]
+    assert frame["kind"] == "error" and frame["name"] == "SqrtBackward0"
+    assert frame["node"] == s.graph.id_of(y.grad_fn) and frame["needed"] == []
+    panel = {head: text for head, text, _ in frame["panel"]}
+    assert panel["made by this forward line (anomaly mode)"] == (
+        f'File "{__file__}", line {NAN_LINE}, in nan_program\ny = x.sqrt()')
+    assert "SqrtBackward0 is the first whose gradients hold NaN" in panel["why"]
+    assert x.grad is None  # the pass stopped before AccumulateGrad
+    assert "made by this forward line" in s.text()
+
+
+def test_without_anomaly_mode_nan_flows_to_the_leaf():
+    x = gradlab.tensor([-1.0, 4.0], requires_grad=True)
+    loss = (x.sqrt() * 2).sum()
+    s = BackwardStepper(loss, params=dict(x=x, loss=loss))
+    with gradlab.autograd.set_detect_anomaly(True):  # the mode when stepping does not count
+        s.run()
+    assert s.frames[-1]["kind"] == "done" and s.error is None
+    assert np.isnan(x.grad[0].item()) and x.grad[1].item() == 0.5

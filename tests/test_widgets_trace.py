@@ -1,5 +1,6 @@
 """gradlab.widgets.trace: frames from engine events, and PyTorch's backward replayed as the same frames."""
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -577,3 +578,18 @@ def test_a_shape_prediction_must_be_exact():
     assert check_prediction("(3,)", SHAPE, EXPECTED, 0.01) == \
         (False, "Not quite: grad_self.shape is another shape. Try again, or Reveal.")
     assert check_prediction("(2, 1)", SHAPE, EXPECTED, 0.01)[0] is False
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_forward_line_is_the_users_not_the_librarys(T):
+    """F.relu is Python in both libraries: the line shown is the caller's, not relu's own."""
+    from gradlab.widgets.trace import forward_line
+    x = T.tensor([1.0, -2.0], requires_grad=True)
+    backend = "torch" if T is torch else "gradlab"
+    assert forward_line(T.nn.functional.relu(x).grad_fn, backend) is None  # mode off
+    with T.autograd.set_detect_anomaly(True):
+        y = T.nn.functional.relu(x); line = sys._getframe().f_lineno  # noqa: E702
+    T.set_anomaly_enabled(False)
+    assert forward_line(y.grad_fn, backend) == (
+        f'File "{__file__}", line {line}, in test_forward_line_is_the_users_not_the_librarys\n'
+        "y = T.nn.functional.relu(x); line = sys._getframe().f_lineno  # noqa: E702")

@@ -1,5 +1,6 @@
 """torch.autograd's public names: backward, grad, grad modes, the graph and its events."""
-from . import engine, graph  # noqa: F401
+from . import anomaly_mode, engine, graph  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,  # noqa: F401
                      NodeEntered, SavedReleased, backward_events)
 from .backward_api import backward, backward_stream, grad, grad_stream  # noqa: F401

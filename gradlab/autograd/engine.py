@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import _batching
 from ..ops._core import sum_to
+from .anomaly_mode import _state as _anomaly, enter_node, raise_if_nan, warn_failed
 from .graph import AccumulateGrad
 from .grad_mode import _local
 
@@ -117,15 +118,20 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if not dependencies.get(node):
             _push(ready, (node._seq_nr, node))
 
-    # the consumer's grad mode, the engine's, and this pass's final callbacks; between events
-    # the consumer's mode is back and the pass is off the (thread's) stack of running passes
-    modes = [_local.enabled, create_graph and not _local.inference, []]  # inference: no graph
+    # the consumer's grad mode, the engine's (in inference mode no graph), this pass's final
+    # callbacks, and whether the consumer threw an exception into the pass; between events the
+    # consumer's mode is back and the pass is off the (thread's) stack of running passes
+    modes = [_local.enabled, create_graph and not _local.inference, [], False]
     _local.enabled = modes[1]
     _final_callbacks().append(modes[2])
+    node = None
+    outer = enter_node(None)  # the node of a backward this pass runs inside (anomaly mode)
     try:
         while ready:
             node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
             grad_outputs = buffers.pop(node)
+            if _anomaly[0]:
+                enter_node(node)  # the parent of the nodes it records
             if trace:
                 yield from _emit(modes, NodeEntered(node, grad_outputs))
             hooks = node._hooks
@@ -191,6 +197,8 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                 node.release_saved()
                 if trace and node._saved:
                     yield from _emit(modes, SavedReleased(node, node.saved_tensors()))
+            if _anomaly[0]:
+                raise_if_nan(node, grad_inputs)
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
                 if next_node is None or (execute is not None and next_node not in execute):
                     continue
@@ -206,9 +214,15 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         _push(ready, (next_node._seq_nr, next_node))
                     else:
                         ready.append((next_node._seq_nr, next_node))
+        node = None
         for callback in _drain(modes[2]):
             callback()
+    except Exception:
+        if _anomaly[0] and node is not None and not modes[3]:
+            warn_failed(node)  # the failing node's forward traceback
+        raise
     finally:
+        enter_node(outer)
         running = _final_callbacks()
         if running and running[-1] is modes[2]:
             running.pop()
@@ -283,7 +297,13 @@ def _emit(modes, event):
     """
     _final_callbacks().pop()
     _local.enabled = modes[0]
-    yield event
+    running = enter_node(None)
+    try:
+        yield event
+    except BaseException:
+        modes[3] = True  # the consumer's exception, not the node's
+        raise
+    enter_node(running)
     modes[0] = _local.enabled
     _local.enabled = modes[1]
     _final_callbacks().append(modes[2])

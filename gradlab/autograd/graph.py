@@ -2,6 +2,8 @@
 import itertools
 import weakref
 
+from .anomaly_mode import _state as _anomaly, store_stack
+
 Tensor = None  # gradlab.tensor.Tensor, set by that module (which imports this one)
 _sequence = itertools.count()
 ACCUMULATE_SEQUENCE_NR = (1 << 64) - 1  # every AccumulateGrad's, as in PyTorch (UINT64_MAX)
@@ -74,9 +76,12 @@ def _modified_message(saved, node):
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{dtype._legacy} {list(Size(shape))}]{where} is at version "
-        f"{saved.counter[0]}; expected version {saved.version} instead. Hint: enable anomaly "
-        "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        f"{saved.counter[0]}; expected version {saved.version} instead. " + (
+            "Hint: the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!" if _anomaly[0] else "Hint: enable anomaly detection to find the operation "
+            "that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False)."))
 
 
 class Hooks:
@@ -203,6 +208,8 @@ class AccumulateGrad(Node):
         self._input_meta = ()
         self._seq_nr = ACCUMULATE_SEQUENCE_NR  # ready ones run first, as in PyTorch
         self._hooks = None
+        if _anomaly[0]:
+            store_stack(self)
 
     def name(self):
         return "torch::autograd::AccumulateGrad"

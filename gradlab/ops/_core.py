@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
+from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import Node, SavedTensor, _sequence
 from ..autograd.grad_mode import _local
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
@@ -169,6 +170,8 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     node._attrs = attrs
     node._seq_nr = next(_sequence)
     node._hooks = None
+    if _anomaly[0]:
+        store_stack(node)
     if type(outputs) is tuple:
         node._saved = _save_all(saved, needed, outputs[0])
         for nr, out in enumerate(outputs):

@@ -9,6 +9,7 @@ import weakref
 import numpy as np
 
 from .. import _batching, _dtype
+from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
@@ -252,6 +253,8 @@ def _rebase_view(view, node):
     copy._hooks = None
     from ..autograd.graph import _sequence
     copy._seq_nr = next(_sequence)
+    if _anomaly[0]:
+        store_stack(copy)
     _move_retains_grad(base, base._grad_fn, copy)
     base._grad_fn, base._output_nr, base._requires_grad = copy, 0, True
     _as_strided_of_base(view, index)

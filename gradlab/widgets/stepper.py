@@ -17,6 +17,10 @@ With a PyTorch output, torch's engine runs in C++ and cannot be paused: the step
 backward once, when it is created, with hooks on every node recording the order and the
 gradients, and its steps replay that record (``.grad`` is final from the start).
 
+Anomaly mode (``detect_anomaly``) as it is when the stepper is made holds for its whole pass, as
+it would for a backward run then: a node whose gradients hold NaN stops the pass with PyTorch's
+error, and the error frame marks that node and shows the forward line that made it.
+
 The SVG is drawn once, in Python (:func:`gradlab.viz.make_dot`, every element's ``id`` is its
 model id); a step in the browser only toggles CSS classes on elements by id. A node that gets
 its gradient in several parts carries a hidden "waiting k of M" badge, shown while it waits.
@@ -39,6 +43,7 @@ from typing import NamedTuple
 import anywidget
 import traitlets
 
+from ..autograd import anomaly_mode
 from ..autograd.engine import NodeEntered
 from ..viz import model as m
 from ..viz.dot import FONT_FAMILY, Drawing
@@ -102,6 +107,7 @@ class BackwardStepper:
         self._answers = {}  # predict mode: frame index -> what its questions hide
         self._views = []
         self._outputs, self._gradient = outputs, gradient
+        self._anomaly = tuple(anomaly_mode._state)  # for the pass, which runs as it is stepped
         self._leaves = [fn.variable for fn in graph_nodes(outputs)
                         if getattr(fn, "variable", None) is not None]
         # made before the pass runs: it counts the saved tensors the graph holds
@@ -262,10 +268,11 @@ class BackwardStepper:
         from ..autograd.backward_api import backward_stream
         last = None
         try:
-            for ev in backward_stream(self._outputs, self._gradient, self.retain_graph,
-                                      self.create_graph, trace=True):
-                if type(ev) is NodeEntered:
-                    last = ev.node
+            with anomaly_mode.set_detect_anomaly(*self._anomaly):
+                for ev in backward_stream(self._outputs, self._gradient, self.retain_graph,
+                                          self.create_graph, trace=True):
+                    if type(ev) is NodeEntered:
+                        last = ev.node
         except RuntimeError as e:
             return last, e
         return None, None
@@ -275,7 +282,8 @@ class BackwardStepper:
     def _pull(self) -> bool:
         """Take the next engine event into a frame; False (and the final frame) at the end."""
         try:
-            event = next(self._source)
+            with anomaly_mode.set_detect_anomaly(*self._anomaly):
+                event = next(self._source)
         except StopIteration:
             self.complete = True
             self._append(self._maker.done(self._leaves))

@@ -52,6 +52,7 @@ returns the same event objects gradlab's engine yields, for the same frames.
 from __future__ import annotations
 
 import ast
+import os
 
 import numpy as np
 
@@ -592,8 +593,10 @@ class FrameMaker:
 
     def error(self, node, exc) -> dict:
         """A backward that failed at ``node`` (the last one entered) with ``exc``: the saved
-        tensors it needed are marked (those changed in place, for the in-place error)."""
-        saved = self.graph.saved_ids(node) if node is not None else {}
+        tensors it needed are marked (those changed in place, for the in-place error), and
+        the forward line that made the node is shown if anomaly mode recorded it."""
+        saved = self.graph.saved_ids(node) if node is not None and NAN_TEXT not in str(exc) \
+            else {}  # a NaN is no saved tensor's fault
         if node is not None and MODIFIED_TEXT in str(exc):
             changed = _modified_slots(self.graph.backend, node)
             saved = {name: sid for name, sid in saved.items() if name in changed} or saved
@@ -604,16 +607,41 @@ class FrameMaker:
         why = _why(where, str(exc))
         if why is not None and node is not None and getattr(node, "variable", None) is None:
             panel.append(["why", why, "note"])
+        line = forward_line(node, self.graph.backend)
+        if line is not None:
+            panel.append(["made by this forward line (anomaly mode)", line, ""])
         return self._frame("error", node, f"Backward failed at {where}", needed=needed,
                            panel=panel)
 
 
+def forward_line(node, backend="gradlab") -> str | None:
+    """The user's line whose op made ``node``: the last frame of the forward traceback that
+    anomaly mode recorded (``metadata["traceback_"]``, gradlab's or torch's) outside the
+    library, without its indentation; None when no traceback was recorded."""
+    metadata = getattr(node, "metadata", None)
+    stack = metadata.get("traceback_") if isinstance(metadata, dict) else None
+    if not stack:
+        return None
+    library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # gradlab's
+    if backend == "torch":  # torch's frames (nn.Module, nn.functional) are not the user's
+        import torch
+        library = os.path.dirname(torch.__file__)
+    inside = f'  File "{library}{os.sep}'
+    frame = next((f for f in reversed(stack) if not f.startswith(inside)), stack[-1])
+    return "\n".join(line.strip() for line in frame.rstrip("\n").split("\n"))
+
+
 FREED_TEXT = "backward through the graph a second time"
 MODIFIED_TEXT = "has been modified by an inplace operation"
+NAN_TEXT = "returned nan values in its"
 
 
 def _why(where, message) -> str | None:
-    """Why a node failed, for PyTorch's two errors about saved tensors (else None)."""
+    """Why a node failed, for PyTorch's errors about saved tensors and NaN (else None)."""
+    if NAN_TEXT in message:
+        return (f"Anomaly mode checks the gradients each node computes: {where} is the first "
+                "whose gradients hold NaN, so the pass stops here. The nodes before it gave "
+                "numbers; its own rule turned them into NaN for these inputs.")
     if FREED_TEXT in message:
         return (f"{where} needs its saved tensors to compute its gradients, and the first "
                 "backward freed them.")
