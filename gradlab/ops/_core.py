@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - older NumPy
 
 RESULT = object()  # stands for the op's output in a ``saved`` tuple
 NO_EDGE = (None, 0)
-GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared under that name
+GRAD_FNS = {}  # name, and (name, input count) -> the latest class ``derivative`` declared so
 
 
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),
@@ -68,7 +68,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
             else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
             else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
     cls.apply = _apply
-    GRAD_FNS[name] = cls  # lets the widgets find formula texts for torch nodes of the same name
+    # lets the widgets find formula texts for torch nodes of the same name (and input count:
+    # cat, stack and NotImplemented have a class per count)
+    GRAD_FNS[name] = GRAD_FNS[name, len(inputs)] = cls
     return cls
 
 

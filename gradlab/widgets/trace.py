@@ -111,7 +111,8 @@ def formula_class(node):
     if getattr(type(node), "_formulas", None) is not None:
         return type(node)
     from ..ops._core import GRAD_FNS
-    return GRAD_FNS.get(type_name(node))
+    name = type_name(node)
+    return GRAD_FNS.get((name, len(node.next_functions))) or GRAD_FNS.get(name)
 
 
 def formula_values(node) -> dict:
