@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
+from ..autograd.saved_hooks import pack_saved
 from ..tensor import Tensor
 from . import elementwise as ew
 from ._core import NO_EDGE, broadcast_error, derivative, method, record
@@ -71,7 +72,15 @@ def inplace(self, compute, overlap_ok=False):
     check_inplace(self)
     if not overlap_ok:
         _check_overlap(self)
-    result = compute(self)
+    hooks = _local.saved_hooks
+    if hooks is None:
+        result = compute(self)
+    else:  # saved-tensor hooks pack after the write, as PyTorch saves an in-place op's result
+        _local.saved_hooks = None
+        try:
+            result = compute(self)
+        finally:
+            _local.saved_hooks = hooks
     commit(self, result)
     return self
 
@@ -103,6 +112,8 @@ def commit(self, result):
         for s in node._saved:
             if s is not None and s.is_output:
                 s.view_fn = view_fn
+    if node._saved and _local.saved_hooks is not None:
+        pack_saved(node, self, _local.saved_hooks)
 
 
 def _check_overlap(self):
