@@ -19,6 +19,12 @@ Events (public API; each has a ``node`` attribute):
 - ``GradAccumulated(node, variable, before, after)``: an AccumulateGrad updated a leaf's
   ``.grad`` from ``before`` (None, or a copy of the old value) to ``after``.
 - ``GradCaptured(node, index, grad)``: ``autograd.grad`` took the gradient of its ``index``-th input.
+- ``SavedTensorUnpacked(node, name, value)``: running ``node`` read its saved tensor ``name``
+  through an unpack hook (saved_tensors_hooks), which returned ``value``; yielded after the node
+  ran, before its hooks, in the order the reads happened.
+- ``SavedTensorPacked(node, name, packed)``: a node recorded while another ran (create_graph
+  under saved_tensors_hooks) packed ``name``: ``packed`` is what the pack hook returned. Packs made
+  in the forward pass are on the graph already: ``node.saved_tensors()[name].value``.
 """
 import sys
 
@@ -77,6 +83,20 @@ class GradCaptured(Event):
 
     def __init__(self, node, index, grad):
         self.node, self.index, self.grad = node, index, grad
+
+
+class SavedTensorPacked(Event):
+    __slots__ = ("name", "packed")
+
+    def __init__(self, node, name, packed):
+        self.node, self.name, self.packed = node, name, packed
+
+
+class SavedTensorUnpacked(Event):
+    __slots__ = ("name", "value")
+
+    def __init__(self, node, name, value):
+        self.node, self.name, self.value = node, name, value
 
 
 def backward_events(roots, grads, *, keep_graph=False, create_graph=False, inputs=None,
@@ -169,12 +189,18 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         if trace:
                             yield from _emit(modes, HookFired(node, "hook", ()))
                 continue
+            if trace:  # the node's packs and unpacks, collected while it runs
+                _local.saved_log = saved_log = []
             if needed is None:
                 grad_inputs = _validate(node, node.apply(grad_outputs))
             else:  # no gradient for an input that leads to no target (PyTorch computes none)
                 grad_inputs = [g if n in execute else None for g, (n, _) in
                                zip(_validate(node, node.apply(grad_outputs, execute)),
                                    node.next_functions)]
+            if trace:
+                _local.saved_log = None
+                for event in _saved_events(node, saved_log):
+                    yield from _emit(modes, event)
             if hooks is not None and hooks.post:
                 for hook in tuple(hooks.post.values()):
                     result = hook(tuple(grad_inputs), tuple(grad_outputs))
@@ -210,6 +236,17 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if running and running[-1] is modes[2]:
             running.pop()
         _local.enabled = modes[0]
+        if trace:
+            _local.saved_log = None
+
+
+def _saved_events(node, log):
+    """The events for the packs and unpacks logged while ``node`` ran."""
+    for kind, owner, name, value in log:
+        if kind == "unpacked":
+            yield SavedTensorUnpacked(node, name, value)
+        else:
+            yield SavedTensorPacked(owner, name, value)
 
 
 def _final_callbacks():
