@@ -358,7 +358,7 @@ def test_tutorial_prints_what_pytorch_prints():
     assert_same_print(tutorial)
 
 
-# ---- engine events --------------------------------------------------------------------------------
+# ---- engine events -------------------------------------------------------------------------------
 
 def test_unpack_events_follow_the_node_that_read_them():
     x = gradlab.tensor([1., 2.], requires_grad=True)
@@ -398,3 +398,52 @@ def test_untraced_pass_keeps_no_log():
         y = (x * x).sum()
     y.backward()
     assert _local.saved_log is None and x.grad.tolist() == [2., 4.]
+
+
+# ---- the rest of torch.autograd.graph ------------------------------------------------------------
+
+def test_register_multi_grad_hook():
+    def program(lib, out):
+        g = lib.autograd.graph
+        a = lib.tensor([1., 2.], requires_grad=True)
+        b = lib.tensor([3., 4.], requires_grad=True)
+        c, d = a * b, a * b
+        handle = g.register_multi_grad_hook((a, b, c, d),
+                                            lambda gs: out([x is not None for x in gs]))
+        c.sum().backward(retain_graph=True)
+        c.sum().backward(inputs=(a,), retain_graph=True)
+        (c.sum() + d.sum()).backward(retain_graph=True)
+        out(*outcome(lambda: lib.autograd.grad(d.sum(), (b,), retain_graph=True)))
+        out(lib.autograd.grad(d.sum(), (d,), retain_graph=True))
+        handle.remove()
+        c.sum().backward(retain_graph=True)
+        handle = g.register_multi_grad_hook((a, b, c), lambda grad: out("any", grad), mode="any")
+        (c.sum() + d.sum()).backward(retain_graph=True)
+        c.sum().backward(retain_graph=True)
+        handle.remove()
+        d.sum().backward()
+        out(*outcome(lambda: g.register_multi_grad_hook((a,), out, mode="some")))
+    assert_same_print(program)
+
+
+def test_increment_version_and_node_basics():
+    def program(lib, out):
+        g = lib.autograd.graph
+        x = lib.tensor([1.], requires_grad=True)
+        c = x.clone()
+        y = c.pow(2)
+        g.increment_version(c)
+        g.increment_version([c, c])
+        out(c._version, *outcome(lambda: y.backward()))
+        with lib.inference_mode():
+            i = lib.ones(1)
+        g.increment_version(i)
+        y = (x * 2).exp()
+        fn = y.grad_fn
+        out(fn.name(), fn.metadata, isinstance(fn, g.Node))
+        fn.metadata["k"] = 1
+        out(y.grad_fn.metadata)
+        fn.register_prehook(lambda go: out("pre", go))
+        fn.register_hook(lambda gi, go: out("post", gi, go))
+        y.sum().backward()
+    assert_same_print(program)

@@ -136,7 +136,8 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
     # the consumer's grad mode, the engine's, and this pass's final callbacks; between events
     # the consumer's mode is back and the pass is off the (thread's) stack of running passes
-    modes = [_local.enabled, create_graph and not _local.inference, []]  # inference: no graph
+    modes = [_local.enabled, create_graph and not _local.inference,  # inference: no graph
+             _Pass(dependencies, buffers, execute, captures if captured is not None else ())]
     _local.enabled = modes[1]
     _final_callbacks().append(modes[2])
     try:
@@ -247,6 +248,38 @@ def _saved_events(node, log):
             yield SavedTensorUnpacked(node, name, value)
         else:
             yield SavedTensorPacked(owner, name, value)
+
+
+class _Pass(list):
+    """A running pass: its final callbacks (the list), and what tells which nodes it runs."""
+
+    __slots__ = ("dependencies", "roots", "execute", "captures")
+
+    def __init__(self, dependencies, roots, execute, captures):
+        super().__init__()
+        self.dependencies, self.roots, self.execute = dependencies, set(roots), execute
+        self.captures = captures
+
+    def will_execute(self, node):
+        """PyTorch's _will_engine_execute_node: ``node`` is in the graph and runs."""
+        if node not in self.dependencies and node not in self.roots:
+            return False
+        if self.execute is None:
+            return True
+        if node in self.captures and not node.next_functions:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                               "currently running autograd.grad(). This is currently not "
+                               "supported.")
+        return node in self.execute
+
+
+def running_pass():
+    """The innermost backward pass running on this thread."""
+    stack = _final_callbacks()
+    if not stack:
+        raise RuntimeError("_get_should_execute_nodes should only be called during the "
+                           "backward pass")
+    return stack[-1]
 
 
 def _final_callbacks():
