@@ -447,3 +447,42 @@ def test_increment_version_and_node_basics():
         fn.register_hook(lambda gi, go: out("post", gi, go))
         y.sum().backward()
     assert_same_print(program)
+
+
+def test_allow_mutation_on_saved_tensors():
+    """In-place changes of saved tensors (and of their views, in no_grad too) clone them first;
+    backward must run inside the context; contexts do not nest."""
+    def program(lib, out):
+        g = lib.autograd.graph
+        a = lib.ones(2, 3, requires_grad=True)
+        with g.allow_mutation_on_saved_tensors() as ctx:
+            b = a.clone()
+            loss = (b ** 2).sum()
+            b.exp_()
+            loss.backward()
+            out(a.grad, b, type(ctx).__name__)
+            c = a.clone()
+            loss = (c * c).sum()
+            c[0].mul_(3)
+            with lib.no_grad():
+                c.add_(1)
+            loss.backward()
+            out(a.grad, c)
+
+            def nested():
+                with g.allow_mutation_on_saved_tensors():
+                    pass
+            out(*outcome(nested))
+            d = a.clone()
+            loss = d.exp().sum()
+            d.zero_()
+            out(*outcome(loss.backward))  # the failed nesting left the context off, as in PyTorch
+        with g.allow_mutation_on_saved_tensors():
+            e = a.clone()
+            loss = (e * e).sum()
+        out(*outcome(loss.backward))
+        e = a.clone()
+        loss = (e * e).sum()
+        e.add_(1)
+        out(*outcome(loss.backward))
+    assert_same_print(program)

@@ -217,6 +217,6 @@ class AccumulateGrad(Node):
 
 
 # torch.autograd.graph's public names
-from .saved_hooks import (disable_saved_tensors_hooks, save_on_cpu,  # noqa: E402, F401
-                          saved_tensors_hooks)
+from .saved_hooks import (allow_mutation_on_saved_tensors,  # noqa: E402, F401
+                          disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks)
 from .graph_hooks import increment_version, register_multi_grad_hook  # noqa: E402, F401

@@ -6,7 +6,9 @@ becomes a ``PackedSavedTensor``: it keeps what the pack hook returned and the me
 rebuild the tensor's place in the graph, and the node's slot tuple becomes ``PackedSlots``, the
 one cheap check by which ``apply`` knows to unpack each slot once, in PyTorch's order, first.
 """
+import collections
 import contextlib
+import weakref
 
 from .grad_mode import _local, no_grad
 from .graph import FREED_ERROR, SavedTensor
@@ -261,3 +263,84 @@ def disable_saved_tensors_hooks(error_message):
         yield
     finally:
         _local.saved_hooks_disabled = previous
+
+
+# ---- allow_mutation_on_saved_tensors -------------------------------------------------------------
+
+mutation = None  # the allow_mutation_on_saved_tensors context in force, checked before writes
+
+
+class _Handle:
+    """What the pack hook keeps for one saved tensor (at one version)."""
+
+
+class _AllowMutationOnSavedContext:
+    """The tensors saved inside the context, and the clones made before they were changed."""
+
+    def __init__(self):
+        self.cloned = weakref.WeakKeyDictionary()
+        self.original = weakref.WeakKeyDictionary()
+        self.tid_to_weakhandle = weakref.WeakValueDictionary()
+        self.sid_to_tid = collections.defaultdict(set)
+
+    def clear(self):
+        self.cloned.clear()
+        self.original.clear()
+        self.tid_to_weakhandle.clear()
+        self.sid_to_tid.clear()
+
+    def pack(self, tensor):
+        tid, sid = _ids(tensor)
+        self.sid_to_tid[sid].add(tid)
+        handle = self.tid_to_weakhandle.get(tid)
+        if handle is None:  # the same tensor at the same version may be saved several times
+            handle = self.tid_to_weakhandle[tid] = _Handle()
+            self.original[handle] = tensor
+        return handle
+
+    def unpack(self, handle):
+        message = ("Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+                   "in which the graph was originally recorded.")
+        if mutation is None:
+            raise AssertionError(message)
+        if handle in self.cloned:
+            return self.cloned[handle]
+        if handle not in self.original:
+            raise AssertionError(message)
+        return self.original[handle]
+
+
+def _ids(tensor):
+    """(tensor id, storage id): a tensor at a version, and every tensor sharing its storage
+    (views share the version counter) at that version."""
+    counter = tensor._version_counter
+    return (id(tensor), id(counter), counter[0]), (id(counter), counter[0])
+
+
+def before_write(tensor):
+    """``tensor`` is about to change in place: clone what was saved of its storage first."""
+    ctx = mutation
+    for tid in ctx.sid_to_tid.get(_ids(tensor)[1], ()):
+        handle = ctx.tid_to_weakhandle.get(tid)
+        if handle is None or handle in ctx.cloned:
+            continue  # freed by a backward since, or cloned already
+        with no_grad():
+            ctx.cloned[handle] = ctx.original[handle].clone()
+        del ctx.original[handle]
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Inside it, a tensor saved for backward may be changed in place: it is cloned first, and
+    backward (which must run inside the same context) reads the clone."""
+    global mutation
+    ctx = _AllowMutationOnSavedContext()
+    with saved_tensors_hooks(ctx.pack, ctx.unpack):
+        try:
+            if mutation is not None:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            mutation = ctx
+            yield ctx
+        finally:
+            ctx.clear()
+            mutation = None

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
+from ..autograd import saved_hooks
 from ..autograd.saved_hooks import pack_saved
 from ..tensor import Tensor
 from . import elementwise as ew
@@ -46,6 +47,8 @@ def _forbidden_view(view):
 
 def check_inplace(self):
     """PyTorch's errors for in-place ops on leaves that require grad, and on their views."""
+    if saved_hooks.mutation is not None:  # allow_mutation_on_saved_tensors: clone saved first
+        saved_hooks.before_write(self)
     if not _local.enabled:
         return
     base = self._base
@@ -333,6 +336,8 @@ def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
         raise RuntimeError(f"result type {_type_name(result)} can't be cast to the desired "
                            f"output type {_type_name(self.dtype)}")
     _check_overlap(self)
+    if saved_hooks.mutation is not None:
+        saved_hooks.before_write(self)
     x = self._storage()
     try:
         if alpha == 1:
