@@ -670,3 +670,21 @@ def test_without_anomaly_mode_nan_flows_to_the_leaf():
         s.run()
     assert s.frames[-1]["kind"] == "done" and s.error is None
     assert np.isnan(x.grad[0].item()) and x.grad[1].item() == 0.5
+def test_stepper_steps_through_unpacks_of_saved_tensor_hooks():
+    x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    unpacked = []
+    with gradlab.autograd.graph.save_on_cpu():
+        y = (x * x).sum()
+    with gradlab.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(t) or t):
+        z = (x.exp() * 2).sum()
+    stepper = BackwardStepper(y, params={"x": x})
+    assert "MulBackward0.self: (device(type='cpu'), tensor([1., 2.], requires_grad=True))" in \
+        stepper.text()
+    while stepper.frames[-1]["kind"] != "unpack":
+        stepper.step()
+    assert stepper.frames[-1]["title"] == "MulBackward0 unpacks its saved other"
+    stepper.run()
+    assert x.grad.tolist() == [2.0, 4.0]
+    BackwardStepper(z).run()
+    assert len(unpacked) == 1
+    assert x.grad.tolist() == pytest.approx([2.0 + 2 * 2.7182817, 4.0 + 2 * 7.389056])

@@ -593,3 +593,46 @@ def test_forward_line_is_the_users_not_the_librarys(T):
     assert forward_line(y.grad_fn, backend) == (
         f'File "{__file__}", line {line}, in test_forward_line_is_the_users_not_the_librarys\n'
         "y = T.nn.functional.relu(x); line = sys._getframe().f_lineno  # noqa: E702")
+def test_saved_tensor_hooks_frames():
+    """Frame 0 lists what the pack hooks returned; each unpack is a step showing the packed value
+    and the unpack hook's result (used by the node's formula panel, no hook called again); the
+    release says the packed values went; the drawing keeps the saved tensors, then marks them
+    freed."""
+    calls = []
+    x = leaf(gradlab, [1.0, 2.0])
+    with gradlab.autograd.graph.saved_tensors_hooks(lambda t: ("cpu", t.detach() * 10),
+                                                    lambda p: calls.append(1) or p[1] / 10):
+        y = (x.exp() * x).sum()
+    frames, graph = frames_of(gradlab, lambda T: (y, {"x": x, "y": y}))
+    assert len(calls) == 3  # once per saved tensor, by the engine: drawing calls no hook
+    start = dict((h, t) for h, t, _ in frames[0]["panel"])
+    assert start["packed by saved-tensor hooks"] == (
+        "ExpBackward0.result: ('cpu', tensor([27.1828, 73.8906]))\n"
+        "MulBackward0.self: ('cpu', tensor([27.1828, 73.8906]))\n"
+        "MulBackward0.other: ('cpu', tensor([10., 20.]))")
+    kinds = [(f["kind"], f["name"]) for f in frames]
+    mul = kinds.index(("enter", "MulBackward0"))
+    assert kinds[mul + 1:mul + 5] == [("unpack", "MulBackward0"), ("unpack", "MulBackward0"),
+                                      ("grads", "MulBackward0"), ("release", "MulBackward0")]
+    unpack = frames[mul + 1]
+    assert unpack["title"] == "MulBackward0 unpacks its saved other"
+    assert unpack["panel"] == [["packed", "('cpu', tensor([10., 20.]))", ""],
+                               ["unpack_hook returned", "tensor([1., 2.])", "result"]]
+    grads = dict((h, t) for h, t, _ in frames[mul + 3]["panel"])
+    assert "other = tensor([1., 2.])" in grads["grad_self = grad · other"]
+    assert "dropped" in dict((h, t) for h, t, _ in frames[mul + 4]["panel"])["why"]
+    saved = [n for n in graph.nodes if n.kind == m.SAVED]
+    assert len(saved) == 3 and all(n.state == m.ALIVE for n in saved)
+    assert frames[-1]["saved_bytes"] == 0 < frames[0]["saved_bytes"]
+    assert sorted(i for f in frames for i in f["freed"]) == sorted(n.id for n in saved)
+
+
+def test_packed_without_a_tensor_is_drawn_as_packed():
+    x = leaf(gradlab, [1.0, 2.0])
+    keep = []
+    with gradlab.autograd.graph.saved_tensors_hooks(lambda t: keep.append(t) or len(keep) - 1,
+                                                    keep.__getitem__):
+        y = x.exp().sum()
+    graph = m.build(y, {"x": x})
+    (saved,) = [n for n in graph.nodes if n.kind == m.SAVED]
+    assert saved.state == m.PACKED and saved.label == "result\n(packed)"

@@ -2,7 +2,8 @@
 from . import anomaly_mode, engine, graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,  # noqa: F401
-                     NodeEntered, SavedReleased, backward_events)
+                     NodeEntered, SavedReleased, SavedTensorPacked, SavedTensorUnpacked,
+                     backward_events)
 from .backward_api import backward, backward_stream, grad, grad_stream  # noqa: F401
 from . import functional  # noqa: F401,E402  (jacobian, hessian, vjp, jvp, hvp, vhp)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401

@@ -19,6 +19,12 @@ Events (public API; each has a ``node`` attribute):
 - ``GradAccumulated(node, variable, before, after)``: an AccumulateGrad updated a leaf's
   ``.grad`` from ``before`` (None, or a copy of the old value) to ``after``.
 - ``GradCaptured(node, index, grad)``: ``autograd.grad`` took the gradient of its ``index``-th input.
+- ``SavedTensorUnpacked(node, name, value)``: running ``node`` read its saved tensor ``name``
+  through an unpack hook (saved_tensors_hooks), which returned ``value``; yielded after the node
+  ran, before its hooks, in the order the reads happened.
+- ``SavedTensorPacked(node, name, packed)``: a node recorded while another ran (create_graph
+  under saved_tensors_hooks) packed ``name``: ``packed`` is what the pack hook returned. Packs made
+  in the forward pass are on the graph already: ``node.saved_tensors()[name].value``.
 """
 import sys
 
@@ -81,6 +87,20 @@ class GradCaptured(Event):
         self.node, self.index, self.grad = node, index, grad
 
 
+class SavedTensorPacked(Event):
+    __slots__ = ("name", "packed")
+
+    def __init__(self, node, name, packed):
+        self.node, self.name, self.packed = node, name, packed
+
+
+class SavedTensorUnpacked(Event):
+    __slots__ = ("name", "value")
+
+    def __init__(self, node, name, value):
+        self.node, self.name, self.value = node, name, value
+
+
 def backward_events(roots, grads, *, keep_graph=False, create_graph=False, inputs=None,
                     captured=None, accumulate=True, trace=True):
     """Run backward from ``roots`` (edges ``(node, output_nr)``) seeded with ``grads``.
@@ -118,10 +138,12 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if not dependencies.get(node):
             _push(ready, (node._seq_nr, node))
 
-    # the consumer's grad mode, the engine's (in inference mode no graph), this pass's final
-    # callbacks, and whether the consumer threw an exception into the pass; between events the
+    # the consumer's grad mode, the engine's (in inference mode no graph), this pass (its final
+    # callbacks), and whether the consumer threw an exception into the pass; between events the
     # consumer's mode is back and the pass is off the (thread's) stack of running passes
-    modes = [_local.enabled, create_graph and not _local.inference, [], False]
+    modes = [_local.enabled, create_graph and not _local.inference,
+             _Pass(dependencies, buffers, execute, captures if captured is not None else ()),
+             False]
     _local.enabled = modes[1]
     _final_callbacks().append(modes[2])
     node = None
@@ -178,12 +200,18 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                         if trace:
                             yield from _emit(modes, HookFired(node, "hook", ()))
                 continue
+            if trace:  # the node's packs and unpacks, collected while it runs
+                _local.saved_log = saved_log = []
             if needed is None:
                 grad_inputs = _validate(node, node.apply(grad_outputs))
             else:  # no gradient for an input that leads to no target (PyTorch computes none)
                 grad_inputs = [g if n in execute else None for g, (n, _) in
                                zip(_validate(node, node.apply(grad_outputs, execute)),
                                    node.next_functions)]
+            if trace:
+                _local.saved_log = None
+                for event in _saved_events(node, saved_log):
+                    yield from _emit(modes, event)
             if hooks is not None and hooks.post:
                 for hook in tuple(hooks.post.values()):
                     result = hook(tuple(grad_inputs), tuple(grad_outputs))
@@ -227,6 +255,49 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if running and running[-1] is modes[2]:
             running.pop()
         _local.enabled = modes[0]
+        if trace:
+            _local.saved_log = None
+
+
+def _saved_events(node, log):
+    """The events for the packs and unpacks logged while ``node`` ran."""
+    for kind, owner, name, value in log:
+        if kind == "unpacked":
+            yield SavedTensorUnpacked(node, name, value)
+        else:
+            yield SavedTensorPacked(owner, name, value)
+
+
+class _Pass(list):
+    """A running pass: its final callbacks (the list), and what tells which nodes it runs."""
+
+    __slots__ = ("dependencies", "roots", "execute", "captures")
+
+    def __init__(self, dependencies, roots, execute, captures):
+        super().__init__()
+        self.dependencies, self.roots, self.execute = dependencies, set(roots), execute
+        self.captures = captures
+
+    def will_execute(self, node):
+        """PyTorch's _will_engine_execute_node: ``node`` is in the graph and runs."""
+        if node not in self.dependencies and node not in self.roots:
+            return False
+        if self.execute is None:
+            return True
+        if node in self.captures and not node.next_functions:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                               "currently running autograd.grad(). This is currently not "
+                               "supported.")
+        return node in self.execute
+
+
+def running_pass():
+    """The innermost backward pass running on this thread."""
+    stack = _final_callbacks()
+    if not stack:
+        raise RuntimeError("_get_should_execute_nodes should only be called during the "
+                           "backward pass")
+    return stack[-1]
 
 
 def _final_callbacks():

@@ -9,11 +9,17 @@ class _ThreadState(threading.local):
 
     ``enabled`` is whether ops record a graph: in inference mode never, whatever the grad mode
     (kept in ``grad_mode`` for is_grad_enabled, as PyTorch keeps the two apart).
+    ``saved_hooks`` is the innermost (pack, unpack) pair of saved_tensors_hooks, or None;
+    ``saved_log``, while a traced backward runs a node, collects its packs and unpacks.
     """
     enabled = True
     grad_mode = True
     inference = False
     final_callbacks = None
+    saved_hooks = None
+    saved_hooks_stack = ()
+    saved_hooks_disabled = None
+    saved_log = None
 
 
 _local = _ThreadState()

@@ -25,6 +25,7 @@ class SavedTensor:
     """
 
     __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed", "view_fn")
+    packed = False  # True for a PackedSavedTensor (saved_hooks.py)
 
     def __init__(self, value, version=0, counter=None, dtype=None):
         self.value = value
@@ -184,7 +185,7 @@ class Node:
 
     def _unpack_for_user(self, index):
         s = self._saved[index]
-        if s is None or s.counter is not None or s.freed:
+        if s is None or s.counter is not None or s.freed or s.packed:
             return None if s is None else s.unpack(self)
         if isinstance(s.value, tuple):
             return s.value
@@ -220,3 +221,9 @@ class AccumulateGrad(Node):
         if grads[0] is not None:
             _accumulate(self, grads[0], False, True)
         return ()
+
+
+# torch.autograd.graph's public names
+from .saved_hooks import (allow_mutation_on_saved_tensors,  # noqa: E402, F401
+                          disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks)
+from .graph_hooks import increment_version, register_multi_grad_hook  # noqa: E402, F401

@@ -8,6 +8,7 @@ from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import Node, SavedTensor, _sequence
 from ..autograd.grad_mode import _local
+from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
 
 try:  # NumPy >= 2 keeps its floating-point error state in a context variable
@@ -67,6 +68,8 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
             (lambda node, i=i: node._unpack_for_user(i)) if i < len(saves)
             else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
             else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
+    for i, n in enumerate(saves):
+        setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: RawSavedTensor(node, i)))
     cls.apply = _apply
     # lets the widgets find formula texts for torch nodes of the same name (and input count:
     # cat, stack and NotImplemented have a class per count)
@@ -100,23 +103,25 @@ def _apply(node, grads, needed=None):
     With no graph to record, a formula's NumPy form runs where it has one (and computes this
     case: None means no), without a Tensor per intermediate value.
     """
+    saved, forms = node._saved, node._array_formulas
+    if type(saved) is PackedSlots:  # saved-tensor hooks: each slot unpacked once, first,
+        saved, forms = unpack_all(node), None  # and used as any tensor (whatever its shape)
     grad = grads if node._multi else grads[0]
     if grad is None:
         return [None] * len(node._formulas)
-    forms = node._array_formulas
     if forms is None or _local.enabled:
-        return _run(node, grad, needed, None)
+        return _run(node, grad, needed, None, saved)
     token = _fp_errors.set(_FP_IGNORE)  # as the ops' quietly(): PyTorch warns of no inf or nan
     try:
-        return _run(node, grad, needed, forms)
+        return _run(node, grad, needed, forms, saved)
     finally:
         _fp_errors.reset(token)
 
 
-def _run(node, grad, needed, forms):
+def _run(node, grad, needed, forms, saved):
     """The formulas in the alphabetical order of their inputs' names, as PyTorch's generated
     code runs them (which numbers the nodes a create_graph backward records)."""
-    saved, attrs, n = node._saved, node._attrs, node._n_saves
+    attrs, n = node._attrs, node._n_saves
     out = [None] * len(node._formulas)
     for i in node._order:
         next_node = node.next_functions[i][0]
@@ -183,6 +188,8 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
         node._saved = _save_all(saved, needed, outputs) if saved else ()
         outputs._grad_fn = node
         outputs._requires_grad = True
+    if saved and _local.saved_hooks is not None:
+        pack_saved(node, outputs[0] if type(outputs) is tuple else outputs, _local.saved_hooks)
     return outputs
 
 

@@ -12,6 +12,8 @@ from .. import _batching, _dtype
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
+from ..autograd import saved_hooks
+from ..autograd.saved_hooks import pack_saved
 from ..tensor import Tensor
 from . import elementwise as ew
 from ._core import NO_EDGE, broadcast_error, derivative, method, record
@@ -46,6 +48,8 @@ def _forbidden_view(view):
 
 def check_inplace(self):
     """PyTorch's errors for in-place ops on leaves that require grad, and on their views."""
+    if saved_hooks.mutation is not None:  # allow_mutation_on_saved_tensors: clone saved first
+        saved_hooks.before_write(self)
     if not _local.enabled:
         return
     base = self._base
@@ -72,7 +76,15 @@ def inplace(self, compute, overlap_ok=False):
     check_inplace(self)
     if not overlap_ok:
         _check_overlap(self)
-    result = compute(self)
+    hooks = _local.saved_hooks
+    if hooks is None:
+        result = compute(self)
+    else:  # saved-tensor hooks pack after the write, as PyTorch saves an in-place op's result
+        _local.saved_hooks = None
+        try:
+            result = compute(self)
+        finally:
+            _local.saved_hooks = hooks
     if _batching.LEVELS:
         _batching.check_inplace(self, result)
     commit(self, result)
@@ -106,6 +118,8 @@ def commit(self, result):
         for s in node._saved:
             if s is not None and s.is_output:
                 s.view_fn = view_fn
+    if node._saved and _local.saved_hooks is not None:
+        pack_saved(node, self, _local.saved_hooks)
 
 
 def _check_overlap(self):
@@ -329,6 +343,8 @@ def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
         raise RuntimeError(f"result type {_type_name(result)} can't be cast to the desired "
                            f"output type {_type_name(self.dtype)}")
     _check_overlap(self)
+    if saved_hooks.mutation is not None:
+        saved_hooks.before_write(self)
     x = self._storage()
     try:
         if alpha == 1:

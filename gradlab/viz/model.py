@@ -22,7 +22,9 @@ Node kinds: ``LEAF`` (a leaf that requires grad, the ``variable`` of an Accumula
 ``OTHER_LEAF`` (a leaf that does not, reached only as the base of a view), ``INTERMEDIATE``
 (a non-leaf tensor named in ``params``, or the base of an output view), ``OUTPUT``,
 ``GRAD_FN``, ``ACCUMULATE_GRAD``, ``SAVED`` (one saved tensor; ``state`` is ``ALIVE``,
-``FREED`` after a backward without ``retain_graph``, or ``MODIFIED`` after an in-place change),
+``FREED`` after a backward without ``retain_graph``, ``MODIFIED`` after an in-place change, or
+``PACKED`` when a saved-tensor pack hook kept it as something holding no tensor; otherwise a
+packed one is drawn as the first tensor its pack hook returned, with no unpack hook called),
 ``SUMMARY`` (stands for the nodes beyond ``max_nodes``).
 
 Edges point the way data flows forward, as torchviz draws them; gradients flow from ``dst`` to
@@ -71,6 +73,7 @@ EDGE_VIEW = "view"
 ALIVE = "alive"
 FREED = "freed"
 MODIFIED = "modified"
+PACKED = "packed"  # kept by a saved-tensor pack hook as something that holds no tensor
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SMALL = 6  # tensors with at most this many elements show their values
@@ -228,6 +231,9 @@ class _GradlabAdapter:
                 out.append((name, FREED, None))
             elif s is not None and s.counter is not None and s.counter[0] != s.version:
                 out.append((name, MODIFIED, None))
+            elif s is not None and s.packed:  # drawn without calling the unpack hook
+                t = _first_tensor(s.value)
+                out.append((name, PACKED, None) if t is None else (name, ALIVE, t))
             else:
                 out.append((name, ALIVE, getattr(fn, "_saved_" + name)))
         return out
@@ -240,6 +246,18 @@ class _GradlabAdapter:
 
     def array(self, t):
         return t._array
+
+
+def _first_tensor(value):
+    """The first gradlab tensor in what a pack hook returned (a tensor, tuple or list)."""
+    from ..tensor import Tensor
+    if isinstance(value, Tensor):
+        return value
+    for v in value if isinstance(value, (tuple, list)) else ():
+        t = _first_tensor(v)
+        if t is not None:
+            return t
+    return None
 
 
 class _TorchAdapter:
@@ -474,7 +492,8 @@ class _Builder:
                 text = f"{slot} ({alias})" if alias else slot
                 nid = f"n{len(self.nodes)}"
                 if t is None:
-                    note = "(freed)" if state == FREED else "(modified in place)"
+                    note = {FREED: "(freed)", MODIFIED: "(modified in place)",
+                            PACKED: "(packed)"}[state]
                     node = GraphNode(nid, SAVED, f"{text}\n{note}", slot, state=state)
                 else:
                     node = _tensor_node(ad, nid, SAVED, t, slot, text)

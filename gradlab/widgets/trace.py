@@ -10,8 +10,8 @@ and the graph model that drew the SVG (:mod:`gradlab.viz.model`)::
      "panel": [["incoming grad", "tensor([1., 1.])", ""],
                ["grad_self = grad · other", "grad  = tensor([1., 1.])\\n...", "formula"], ...]}
 
-``kind`` is ``start``, ``enter``, ``hook``, ``grads``, ``release``, ``accumulate``,
-``capture``, ``done``, ``again`` (a second backward that succeeded) or ``error``. ``node`` is
+``kind`` is ``start``, ``enter``, ``hook``, ``unpack``, ``pack``, ``grads``, ``release``,
+``accumulate``, ``capture``, ``done``, ``again`` (a second backward that succeeded) or ``error``. ``node`` is
 the model id of the node the event happened at (None when that node is not drawn, e.g. beyond
 ``max_nodes``). ``carried`` (edges a gradient went along: an input's edge when its gradient is
 not None, a tensor's edge into its grad_fn when that tensor's gradient is not None, a leaf's
@@ -40,6 +40,12 @@ modified in place is not counted (PyTorch lets nobody read it). It falls as node
 saved tensors, stays with ``retain_graph=True``, and with ``create_graph=True`` grows by the
 saved tensors of the nodes the backward records.
 
+Saved-tensor hooks. Under ``saved_tensors_hooks`` a saved tensor is kept as what the pack hook
+returned: frame 0 lists those packed values node by node; an ``unpack`` frame shows what the
+unpack hook returned when the node read the tensor (the node's panel then shows that value, and
+the hook is not called again for it); a ``pack`` frame, a tensor packed while the pass records
+a graph (create_graph); the ``release`` frame says the packed values were dropped.
+
 Predict mode (``FrameMaker(..., predict=True)``): a ``grads`` frame shows ``→ ?`` for each
 gradient sent along an edge and asks for it in ``quiz``: a list of ``{"input", "ask", "kind"
 ("value", or "shape" for a tensor too big to print), "state" ("open", "correct" or
@@ -57,14 +63,16 @@ import os
 import numpy as np
 
 from ..autograd.engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,
-                               NodeEntered, SavedReleased, _dependencies)
+                               NodeEntered, SavedReleased, SavedTensorPacked,
+                               SavedTensorUnpacked, _dependencies)
 from ..exercises import mismatch, plain
 from ..viz import model as m
 
 SHOW_VALUES = 16  # tensors with at most this many elements are printed in full
 
 _KINDS = {NodeEntered: "enter", HookFired: "hook", GradsComputed: "grads",
-          SavedReleased: "release", GradAccumulated: "accumulate", GradCaptured: "capture"}
+          SavedReleased: "release", GradAccumulated: "accumulate", GradCaptured: "capture",
+          SavedTensorUnpacked: "unpack", SavedTensorPacked: "pack"}
 
 
 # ---- formatting ---------------------------------------------------------------------------------
@@ -115,12 +123,13 @@ def formula_class(node):
     return GRAD_FNS.get((name, len(node.next_functions))) or GRAD_FNS.get(name)
 
 
-def formula_values(node) -> dict:
-    """The saved values ``node``'s formulas use, by parameter name (read before release)."""
+def formula_values(node, unpacked=None) -> dict:
+    """The saved values ``node``'s formulas use, by parameter name (read before release);
+    ``unpacked`` holds those its unpack hooks already returned (not to call the hooks again)."""
     cls = formula_class(node)
     if cls is None:
         return {}
-    out = {}
+    out = dict(unpacked or ())
     for fn, idx, _ in cls._formulas:
         for p in _params(fn)[1:]:
             if p not in out:
@@ -295,6 +304,28 @@ def fmt_saved(name, value) -> str:
     return fmt(value)
 
 
+def fmt_packed(value) -> str:
+    """What a pack hook returned, as text: tensors as printed, tuples and lists item by item."""
+    if isinstance(value, (tuple, list)):
+        items = ", ".join(fmt_packed(v) for v in value)
+        return f"({items}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) \
+            else f"[{items}]"
+    return fmt(value) if is_tensor(value) else repr(value)
+
+
+def packed_slots(node) -> dict:
+    """``{name: packed value}`` of a gradlab node's saved tensors kept by saved-tensor hooks."""
+    slots = getattr(node, "saved_tensors", None)
+    if slots is None or not hasattr(node, "_saved"):  # torch nodes: not shown
+        return {}
+    return {name: slot.value for name, slot in slots().items()
+            if slot.packed and not slot.freed}
+
+
+def _seq(node) -> int:
+    return getattr(node, "_seq_nr", 0)
+
+
 def hang(prefix, text):
     """``prefix + text``, the text's further lines indented to line up under its first."""
     return prefix + text.replace("\n", "\n" + " " * len(prefix))
@@ -322,6 +353,7 @@ class FrameMaker:
         self.incoming = {}     # node -> grad_outputs it entered with, until it has run
         self.marked = {"carried": set(), "freed": set(), "done": set()}  # ids already marked
         self.entered = None    # the last node entered (the culprit of an error)
+        self.unpacked = {}     # node -> {saved name: what its unpack hook returned}
         self.results, self.variable_edge = {}, {}
         for e in graph.edges:
             if e.kind == m.EDGE_RESULT:
@@ -388,7 +420,12 @@ class FrameMaker:
                     ("the seed gradient", seed))
         if self.create_graph:  # a seed's own graph is not this pass's either
             self._record_new(seeds, count=False)
-        panel = [["seed gradient", "\n".join(fmt(s) for s in seeds), ""],
+        packed = [hang(f"{type_name(n)}.{name}: ", fmt_packed(v))
+                  for n in sorted(self.known, key=_seq) for name, v in packed_slots(n).items()]
+        panel = [["seed gradient", "\n".join(fmt(s) for s in seeds), ""]]
+        if packed:
+            panel.append(["packed by saved-tensor hooks", "\n".join(packed), ""])
+        panel += [
                  ["next", "Step runs the engine one event at a time: each node receives its "
                   "incoming gradient, applies its local derivative rule and sends the results "
                   "along its input edges; AccumulateGrad adds them into the leaves' .grad.",
@@ -446,6 +483,20 @@ class FrameMaker:
         return self._frame(kind, node, title, "NodeEntered", carried=carried,
                            panel=[self._incoming_section(node), ["next", what, "note"]])
 
+    def _unpack(self, ev, kind):
+        self.unpacked.setdefault(ev.node, {})[ev.name] = ev.value
+        packed = packed_slots(getattr(ev.node, "fn", ev.node)).get(ev.name, _MISSING)
+        panel = [["unpack_hook returned", fmt(ev.value), "result"]]
+        if packed is not _MISSING:
+            panel.insert(0, ["packed", fmt_packed(packed), ""])
+        return self._frame(kind, ev.node, f"{type_name(ev.node)} unpacks its saved {ev.name}",
+                           "SavedTensorUnpacked", panel=panel)
+
+    def _pack(self, ev, kind):
+        return self._frame(kind, ev.node, f"{type_name(ev.node)} (recorded by this pass) packs "
+                           f"its saved {ev.name}", "SavedTensorPacked",
+                           panel=[["pack_hook returned", fmt_packed(ev.packed), "result"]])
+
     def _hook(self, ev, kind):
         if ev.kind in ("tensor", "prehook") and ev.node in self.incoming:
             self.incoming[ev.node] = ev.grads  # the node runs on what its hooks returned
@@ -477,7 +528,8 @@ class FrameMaker:
 
     def _grads(self, ev, kind):
         node, grads = ev.node, ev.grad_inputs
-        values = self.values.get(node, {}) if self.values is not None else formula_values(node)
+        values = self.values.get(node, {}) if self.values is not None else formula_values(
+            node, self.unpacked.pop(node, None))
         nexts = list(getattr(node, "next_functions", ()))
         names = input_names(node, len(grads))
         targets, parts = self._send(node, grads, names)
@@ -527,6 +579,9 @@ class FrameMaker:
         text = ", ".join(names) or "(none)"
         note = ("Saved tensors are freed once the node has run (retain_graph=False): a second "
                 "backward through this node will fail.")
+        slots = node.saved_tensors() if hasattr(node, "_saved") else {}
+        if any(slot.packed for slot in slots.values()):
+            note += " What the pack hooks returned is dropped with them."
         before = self.memory.bytes
         self.memory.release(node, names)
         return self._frame(kind, node, f"{type_name(node)} frees its saved tensors",
@@ -832,7 +887,9 @@ def _gradlab_storages(node) -> dict:
         value = slot.value
         if slot.freed or slot.counter is not None and slot.counter[0] != slot.version:
             continue
-        if slot.is_output:
+        if slot.packed:  # the tensors in what the pack hook returned
+            arrays = [t._array for t in _tensors_in(value)]
+        elif slot.is_output:
             arrays = [value]
         elif slot.counter is not None:
             arrays = [value._array]
@@ -844,6 +901,15 @@ def _gradlab_storages(node) -> dict:
         if arrays:
             out[name] = [_array_storage(a) for a in arrays]
     return out
+
+
+def _tensors_in(value):
+    from ..tensor import Tensor
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors_in(v)
 
 
 def _array_storage(array):
