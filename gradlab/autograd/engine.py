@@ -187,7 +187,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             if not keep_graph and node._saved:
                 node.release_saved()
                 if trace and node._saved:
-                    yield from _emit(modes, SavedReleased(node, node.saved_tensors()))
+                    yield from _emit(modes, SavedReleased(node, node.saved_slots()))
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
                 if next_node is None or (execute is not None and next_node not in execute):
                     continue

@@ -800,7 +800,7 @@ def _gradlab_storages(node) -> dict:
     """``{slot name: [(storage key, bytes)]}`` of the saved tensors a gradlab node holds."""
     from ..tensor import Tensor
     out = {}
-    for name, slot in node.saved_tensors().items():
+    for name, slot in node.saved_slots().items():
         value = slot.value
         if slot.freed or slot.counter is not None and slot.counter[0] != slot.version:
             continue
