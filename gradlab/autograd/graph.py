@@ -173,8 +173,6 @@ class Node:
         saved = getattr(self, "_saved", ())
         return {n: s for n, s in zip(self._slot_names, saved) if isinstance(s, SavedTensor)}
 
-    saved_tensors = saved_slots  # the older name; a custom Function's node has PyTorch's tuple
-
     def release_saved(self):
         """Free the saved tensors (after a backward without retain_graph)."""
         for s in self._saved:
