@@ -822,7 +822,8 @@ print(torch.autograd.gradcheck(sinh, x))
 print(torch.autograd.gradgradcheck(sinh, x))
 out = sinh(x)
 grad_x, = torch.autograd.grad(out.sum(), x, create_graph=True)
-print(torch.allclose(grad_x, (torch.exp(x) + torch.exp(-x)) / 2), grad_x.shape, chain(grad_x.grad_fn))
+cosh = (torch.exp(x) + torch.exp(-x)) / 2
+print(torch.allclose(grad_x, cosh), grad_x.shape, chain(grad_x.grad_fn))
 
 
 class SinhBad(torch.autograd.Function):
@@ -843,7 +844,7 @@ class SinhBad(torch.autograd.Function):
 
 out = SinhBad.apply(x)
 grad_x, = torch.autograd.grad(out.sum(), x, create_graph=True)
-print(torch.allclose(grad_x, (torch.exp(x) + torch.exp(-x)) / 2), grad_x.requires_grad, chain(grad_x.grad_fn))
+print(torch.allclose(grad_x, cosh), grad_x.requires_grad, chain(grad_x.grad_fn))
 
 
 def cube_forward(x):
@@ -938,3 +939,15 @@ def test_double_backward_tutorial():
     assert expected.count("True") == 10 and "CubeBackwardBackward" in expected
     assert_prints_like_torch(run_tutorial(DOUBLE_BACKWARD_TUTORIAL, gradlab), expected,
                              lambda L: run_tutorial(DOUBLE_BACKWARD_TUTORIAL, L))
+
+
+def test_make_dot_draws_the_node_as_torch_names_it():
+    from gradlab.viz import model
+
+    def labels(L):
+        x = leaf(L)
+        y = legendre(L).apply(x * 2).sum()
+        return [(n.kind, n.label) for n in model.build(y, {"x": x, "y": y}).nodes]
+    assert labels(gradlab) == labels(torch)
+    x = leaf(gradlab)
+    assert "LegendrePolynomial3Backward" in gradlab.make_dot(legendre(gradlab).apply(x)).source

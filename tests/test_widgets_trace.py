@@ -577,3 +577,45 @@ def test_a_shape_prediction_must_be_exact():
     assert check_prediction("(3,)", SHAPE, EXPECTED, 0.01) == \
         (False, "Not quite: grad_self.shape is another shape. Try again, or Reveal.")
     assert check_prediction("(2, 1)", SHAPE, EXPECTED, 0.01)[0] is False
+
+
+def legendre_program(T):
+    """PyTorch's Legendre polynomial tutorial's custom Function, applied to a computed input."""
+    class LegendrePolynomial3(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            """P3'(x) = 1.5 (5 x^2 - 1)."""
+            # the docstring, this comment and the decorator are not shown
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+    x = leaf(T, [0.5, 2.0])
+    y = LegendrePolynomial3.apply(x * 2).sum()
+    return y, locals()
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_custom_function_s_panel_shows_its_backward_and_what_it_read(T):
+    frames, graph = frames_of(T, legendre_program)
+    assert "LegendrePolynomial3Backward" in [n.label for n in graph.nodes]
+    assert grads_panel(frames, "LegendrePolynomial3Backward") == [
+        ["incoming grad", "tensor([1., 1.])", ""],
+        ["LegendrePolynomial3.backward (your code)",
+         "def backward(ctx, grad_output):\n    input, = ctx.saved_tensors\n"
+         "    return grad_output * 1.5 * (5 * input ** 2 - 1)", "formula"],
+        ["ctx.saved_tensors", "saved_tensors[0] = tensor([1., 4.], grad_fn=<MulBackward0>)", ""],
+        ["grad of input 0", "→ tensor([  6.0000, 118.5000])\n  sent to MulBackward0", "formula"]]
+    release = [f for f in frames if f["kind"] == "release" and
+               f["name"] == "LegendrePolynomial3Backward"]
+    assert [f["panel"][0][1] for f in release] == ["saved_tensors[0]"]
+
+
+def test_custom_function_frames_replay_alike():
+    g_frames, _ = frames_of(gradlab, legendre_program)
+    t_frames, _ = frames_of(torch, legendre_program)
+    assert [(f["kind"], f["name"], f["panel"]) for f in g_frames] == \
+        [(f["kind"], f["name"], f["panel"]) for f in t_frames]

@@ -214,7 +214,8 @@ def _bind(forward, args, kwargs, setup):
         return bound.args, bound.kwargs
     bound = signature.bind(None, *args, **kwargs)
     if bound.kwargs:
-        raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(bound.kwargs))}'")
+        name = next(iter(bound.kwargs))
+        raise TypeError(f"forward() got an unexpected keyword argument '{name}'")
     return bound.args[1:], {}
 
 
