@@ -403,9 +403,9 @@ def test_event_stream_step_by_step_matches_torch_and_plain_backward():
     for a, b in zip(leaves, leaves2):
         assert values([a.grad]) == values([b.grad])
     assert values([y.grad]) == values([y2.grad])
-    streamed = [sorted((k, s.freed) for k, s in n.saved_tensors().items())
+    streamed = [sorted((k, s.freed) for k, s in n.saved_slots().items())
                 for n in nodes(loss.grad_fn)]
-    plain = [sorted((k, s.freed) for k, s in n.saved_tensors().items())
+    plain = [sorted((k, s.freed) for k, s in n.saved_slots().items())
              for n in nodes(loss2.grad_fn)]
     assert streamed == plain and all(f for node in streamed for _, f in node)
 

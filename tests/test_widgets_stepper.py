@@ -88,9 +88,9 @@ def test_saved_tensors_freed_as_the_pass_releases_them():
     mul = loss.grad_fn.next_functions[0][0].next_functions[0][0]  # h * x
     assert type(mul).__name__ == "MulBackward0"
     while s.frames[s.index]["kind"] != "release" or s.frames[s.index]["name"] != "MulBackward0":
-        assert not any(slot.freed for slot in mul.saved_tensors().values())
+        assert not any(slot.freed for slot in mul.saved_slots().values())
         s.step()
-    assert all(slot.freed for slot in mul.saved_tensors().values())
+    assert all(slot.freed for slot in mul.saved_slots().values())
     assert set(s.state["freed"]) >= set(s.frames[s.index]["freed"])
 
 
@@ -670,6 +670,8 @@ def test_without_anomaly_mode_nan_flows_to_the_leaf():
         s.run()
     assert s.frames[-1]["kind"] == "done" and s.error is None
     assert np.isnan(x.grad[0].item()) and x.grad[1].item() == 0.5
+
+
 def test_stepper_steps_through_unpacks_of_saved_tensor_hooks():
     x = gradlab.tensor([1.0, 2.0], requires_grad=True)
     unpacked = []

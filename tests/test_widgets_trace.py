@@ -593,6 +593,8 @@ def test_forward_line_is_the_users_not_the_librarys(T):
     assert forward_line(y.grad_fn, backend) == (
         f'File "{__file__}", line {line}, in test_forward_line_is_the_users_not_the_librarys\n'
         "y = T.nn.functional.relu(x); line = sys._getframe().f_lineno  # noqa: E702")
+
+
 def test_saved_tensor_hooks_frames():
     """Frame 0 lists what the pack hooks returned; each unpack is a step showing the packed value
     and the unpack hook's result (used by the node's formula panel, no hook called again); the
@@ -636,3 +638,45 @@ def test_packed_without_a_tensor_is_drawn_as_packed():
     graph = m.build(y, {"x": x})
     (saved,) = [n for n in graph.nodes if n.kind == m.SAVED]
     assert saved.state == m.PACKED and saved.label == "result\n(packed)"
+
+
+def legendre_program(T):
+    """PyTorch's Legendre polynomial tutorial's custom Function, applied to a computed input."""
+    class LegendrePolynomial3(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            """P3'(x) = 1.5 (5 x^2 - 1)."""
+            # the docstring, this comment and the decorator are not shown
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+    x = leaf(T, [0.5, 2.0])
+    y = LegendrePolynomial3.apply(x * 2).sum()
+    return y, locals()
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_a_custom_function_s_panel_shows_its_backward_and_what_it_read(T):
+    frames, graph = frames_of(T, legendre_program)
+    assert "LegendrePolynomial3Backward" in [n.label for n in graph.nodes]
+    assert grads_panel(frames, "LegendrePolynomial3Backward") == [
+        ["incoming grad", "tensor([1., 1.])", ""],
+        ["LegendrePolynomial3.backward (your code)",
+         "def backward(ctx, grad_output):\n    input, = ctx.saved_tensors\n"
+         "    return grad_output * 1.5 * (5 * input ** 2 - 1)", "formula"],
+        ["ctx.saved_tensors", "saved_tensors[0] = tensor([1., 4.], grad_fn=<MulBackward0>)", ""],
+        ["grad of input 0", "→ tensor([  6.0000, 118.5000])\n  sent to MulBackward0", "formula"]]
+    release = [f for f in frames if f["kind"] == "release" and
+               f["name"] == "LegendrePolynomial3Backward"]
+    assert [f["panel"][0][1] for f in release] == ["saved_tensors[0]"]
+
+
+def test_custom_function_frames_replay_alike():
+    g_frames, _ = frames_of(gradlab, legendre_program)
+    t_frames, _ = frames_of(torch, legendre_program)
+    assert [(f["kind"], f["name"], f["panel"]) for f in g_frames] == \
+        [(f["kind"], f["name"], f["panel"]) for f in t_frames]

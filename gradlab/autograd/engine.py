@@ -24,7 +24,7 @@ Events (public API; each has a ``node`` attribute):
   ran, before its hooks, in the order the reads happened.
 - ``SavedTensorPacked(node, name, packed)``: a node recorded while another ran (create_graph
   under saved_tensors_hooks) packed ``name``: ``packed`` is what the pack hook returned. Packs made
-  in the forward pass are on the graph already: ``node.saved_tensors()[name].value``.
+  in the forward pass are on the graph already: ``node.saved_slots()[name].value``.
 """
 import sys
 
@@ -224,7 +224,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             if not keep_graph and node._saved:
                 node.release_saved()
                 if trace and node._saved:
-                    yield from _emit(modes, SavedReleased(node, node.saved_tensors()))
+                    yield from _emit(modes, SavedReleased(node, node.saved_slots()))
             if _anomaly[0]:
                 raise_if_nan(node, grad_inputs)
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs):

@@ -24,10 +24,11 @@ class SavedTensor:
     with the view's grad_fn (``view_fn``, a weak reference, as PyTorch keeps it), not the node.
     """
 
-    __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed", "view_fn")
+    __slots__ = ("value", "version", "counter", "dtype", "is_output", "freed", "view_fn",
+                 "output_nr")
     packed = False  # True for a PackedSavedTensor (saved_hooks.py)
 
-    def __init__(self, value, version=0, counter=None, dtype=None):
+    def __init__(self, value, version=0, counter=None, dtype=None, output_nr=0):
         self.value = value
         self.version = version
         self.counter = counter
@@ -35,6 +36,7 @@ class SavedTensor:
         self.is_output = dtype is not None
         self.freed = False
         self.view_fn = None
+        self.output_nr = output_nr  # which output of its node a saved output is
 
     def release(self):
         self.value = None
@@ -45,7 +47,7 @@ class SavedTensor:
         value = self._checked(node)
         if self.is_output:
             fn = self.view_fn and self.view_fn()
-            return Tensor._make(value, self.dtype, fn or node, 0, self.counter)
+            return Tensor._make(value, self.dtype, fn or node, self.output_nr, self.counter)
         return value
 
     def array(self, node):
@@ -172,7 +174,7 @@ class Node:
         table[handle.id] = fn
         return handle
 
-    def saved_tensors(self):
+    def saved_slots(self):
         """The node's saved-tensor slots by name (name -> SavedTensor), for inspection."""
         saved = getattr(self, "_saved", ())
         return {n: s for n, s in zip(self._slot_names, saved) if isinstance(s, SavedTensor)}

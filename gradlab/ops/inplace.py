@@ -32,18 +32,32 @@ def _view_error(view, indirect):
             "the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
             "you want the inplace to be tracked).")
     name = fn.name()
-    return RuntimeError(
-        f"Output {view._output_nr} of {name[:name.rfind('Backward')]} is a view and {what} "
-        "modified inplace. This view is the output of a function that returns multiple views. "
-        "Such functions do not allow the output views to be modified inplace. You should "
-        "replace the inplace operation by an out-of-place one.")
+    why = CUSTOM_VIEW_WHY if _is_custom(fn) else (
+        "This view is the output of a function that returns multiple views. Such functions do "
+        "not allow the output views to be modified inplace. You should replace the inplace "
+        "operation by an out-of-place one.")
+    return RuntimeError(f"Output {view._output_nr} of {name[:name.rfind('Backward')]} is a view "
+                        f"and {what} modified inplace. {why}")
+
+
+CUSTOM_VIEW_WHY = (
+    "This view was created inside a custom Function (or because an input was returned as-is) "
+    "and the autograd logic to handle view+inplace would override the custom backward "
+    "associated with the custom Function, leading to incorrect gradients. This behavior is "
+    "forbidden. You can fix this by cloning the output of the custom Function.")
+
+
+def _is_custom(fn):
+    """True for the node of a custom autograd.Function."""
+    return hasattr(type(fn), "_forward_cls")
 
 
 def _forbidden_view(view):
-    """True for a view made in no_grad mode of a tensor requiring grad, or a multi-output view."""
+    """True for a view made in no_grad mode of a tensor requiring grad, a multi-output view,
+    or a view a custom Function returned."""
     fn = view._grad_fn
-    return fn is None and view._requires_grad or fn is not None and (fn.num_outputs > 1 or
-                                                                     fn._multi)
+    return fn is None and view._requires_grad or fn is not None and (
+        fn.num_outputs > 1 or fn._multi or _is_custom(fn))
 
 
 def check_inplace(self):
@@ -195,8 +209,8 @@ class CopySlices(Node):
     def release_saved(self):
         self.fn.release_saved()
 
-    def saved_tensors(self):
-        return self.fn.saved_tensors()
+    def saved_slots(self):
+        return self.fn.saved_slots()
 
     @property
     def _saved(self):

@@ -223,7 +223,7 @@ class _GradlabAdapter:
         if names is None:
             names = self._names[cls] = sorted(
                 n for n in cls._slot_names if hasattr(cls, "_saved_" + n))
-        slots = fn.saved_tensors() if names else {}
+        slots = fn.saved_slots() if names else {}
         out = []
         for name in names:
             s = slots.get(name)

@@ -58,7 +58,9 @@ returns the same event objects gradlab's engine yields, for the same frames.
 from __future__ import annotations
 
 import ast
+import inspect
 import os
+import textwrap
 
 import numpy as np
 
@@ -125,7 +127,13 @@ def formula_class(node):
 
 def formula_values(node, unpacked=None) -> dict:
     """The saved values ``node``'s formulas use, by parameter name (read before release);
-    ``unpacked`` holds those its unpack hooks already returned (not to call the hooks again)."""
+    ``unpacked`` holds those its unpack hooks already returned (not to call the hooks again).
+    For a custom Function's node: what its backward reads from ``ctx.saved_tensors``."""
+    if is_custom(node):
+        try:
+            return {"saved_tensors": node.saved_tensors}
+        except RuntimeError:  # freed, or modified in place
+            return {}
     cls = formula_class(node)
     if cls is None:
         return {}
@@ -160,6 +168,46 @@ def _saved_value(node, cls, name):
         if 0 <= j < len(attrs):
             return attrs[j]
     return _MISSING
+
+
+def is_custom(node) -> bool:
+    """True for the node of a custom autograd.Function (gradlab's or torch's)."""
+    return hasattr(type(node), "_forward_cls")
+
+
+RULE_LINES = 12  # the most lines of a custom backward's source the panel shows
+
+
+def custom_rule(node) -> list:
+    """A custom Function's rule: its backward's source (decorators, docstring, comments and
+    blank lines left out), as a panel section."""
+    cls = node._forward_cls
+    user_fn = getattr(node, "_get_user_fn", None) or node._user_backward  # torch's, gradlab's
+    fn = inspect.unwrap(user_fn())
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return [f"{cls.__name__}.{fn.__name__}", "(its source is not available)", "formula"]
+    tree = ast.parse(source).body[0]
+    body = getattr(tree, "body", [])
+    doc = body[0] if body and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) \
+        else None
+    lines = [line for n, line in enumerate(source.splitlines(), 1)
+             if n >= tree.lineno and line.strip() and not line.strip().startswith("#") and
+             (doc is None or not doc.lineno <= n <= doc.end_lineno)]
+    if len(lines) > RULE_LINES:
+        lines = lines[:RULE_LINES - 1] + ["    ..."]
+    return [f"{cls.__name__}.backward (your code)", "\n".join(lines), "formula"]
+
+
+def custom_reads(values) -> list:
+    """What a custom backward reads from ``ctx.saved_tensors``, as a panel section."""
+    saved = values.get("saved_tensors")
+    if saved is None:
+        return ["ctx.saved_tensors", "(not readable: freed or modified in place)", ""]
+    lines = [hang(f"saved_tensors[{i}] = ", fmt(v)) for i, v in enumerate(saved)]
+    return ["ctx.saved_tensors", "\n".join(lines) or "() (nothing saved)", ""]
 
 
 def input_names(node, n) -> list:
@@ -540,6 +588,8 @@ class FrameMaker:
                  nexts[i][0] is not None else None for i, g in enumerate(grads)]
         carried = edges if nid is not None else []
         head = [self._incoming_section(node)]
+        if is_custom(node):
+            head += [custom_rule(node), custom_reads(values)]
         if type_name(node) == "CopySlices":
             inner = getattr(node, "fn", None)  # gradlab's; torch does not expose it
             op = f" ({type_name(inner)})" if inner is not None else ""
@@ -579,7 +629,7 @@ class FrameMaker:
         text = ", ".join(names) or "(none)"
         note = ("Saved tensors are freed once the node has run (retain_graph=False): a second "
                 "backward through this node will fail.")
-        slots = node.saved_tensors() if hasattr(node, "_saved") else {}
+        slots = node.saved_slots() if hasattr(node, "_saved") else {}
         if any(slot.packed for slot in slots.values()):
             note += " What the pack hooks returned is dropped with them."
         before = self.memory.bytes
@@ -883,7 +933,7 @@ def _gradlab_storages(node) -> dict:
     """``{slot name: [(storage key, bytes)]}`` of the saved tensors a gradlab node holds."""
     from ..tensor import Tensor
     out = {}
-    for name, slot in node.saved_tensors().items():
+    for name, slot in node.saved_slots().items():
         value = slot.value
         if slot.freed or slot.counter is not None and slot.counter[0] != slot.version:
             continue
@@ -923,7 +973,7 @@ def _torch_storages(adapter, node) -> dict:
     """``{slot name: [(storage key, bytes)]}`` of the saved tensors a torch node holds."""
     import torch
     out = {}
-    for name, state, value in adapter.saved(node):
+    for name, state, value in adapter.saved(node) + _custom_saved(node):
         if state != m.ALIVE:
             continue
         tensors = [value] if isinstance(value, torch.Tensor) else \
@@ -933,6 +983,18 @@ def _torch_storages(adapter, node) -> dict:
             out[name] = [(t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
                          for t in tensors]
     return out
+
+
+def _custom_saved(node) -> list:
+    """(name, state, value) for each tensor a torch custom Function's node saved, as
+    ``adapter.saved`` gives them for its other nodes (whose saved tensors are ``_saved_*``)."""
+    if not is_custom(node):
+        return []
+    try:
+        saved = node.saved_tensors
+    except RuntimeError:
+        return []
+    return [(f"saved_tensors[{i}]", m.ALIVE, t) for i, t in enumerate(saved) if t is not None]
 
 
 def fmt_bytes(n: int) -> str:
@@ -1046,9 +1108,22 @@ def record_torch(outputs, gradients, retain_graph=False, create_graph=False):
         out.append(ev)
         if type(ev) is GradsComputed:
             freed = [name for name, state, _ in adapter.saved(ev.node) if state == m.FREED]
+            if is_custom(ev.node):
+                freed = _custom_freed(ev.node, values.get(ev.node, {}))
             if freed:
                 out.append(SavedReleased(ev.node, freed))
     return out, values, error
+
+
+def _custom_freed(fn, values) -> list:
+    """The names gradlab's engine gives the saved tensors a torch custom node freed (``values``:
+    what its backward read)."""
+    try:
+        fn.saved_tensors
+    except RuntimeError as e:
+        if FREED_TEXT in str(e):
+            return [f"saved_tensors[{i}]" for i in range(len(values.get("saved_tensors", ())))]
+    return []
 
 
 def torch_backward_again(outputs, gradients, retain_graph=False, create_graph=False):
