@@ -463,6 +463,8 @@ def test_8_2_judges_grads_by_whether_each_entry_kept_its_own_pass(module):
     for answer in (0.0, lesson_8_grads(module, "None")[:2], module.tensor([2.0, 8.0, 18.0]),
                    ["2", "8", "18"], "grads"):
         assert grade("8.2", answer) == not_quite("8.2", hint)
+
+
 def exercise_12_1(module, fix):
     """Exercise 12.1's cell with the capping done by ``fix``: its x after loss.backward()."""
     x = module.tensor([-1.0, 0.5, 2.0], requires_grad=True)
