@@ -1,5 +1,5 @@
 """torch.autograd's public names: backward, grad, grad modes, the graph and its events."""
-from . import engine, graph  # noqa: F401
+from . import engine, forward_ad, graph  # noqa: F401
 from .engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,  # noqa: F401
                      NodeEntered, SavedReleased, backward_events)
 from .functional import backward, backward_stream, grad, grad_stream  # noqa: F401
