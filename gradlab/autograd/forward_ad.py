@@ -121,8 +121,21 @@ def make_dual(tensor, tangent, *, level=None):
         dual = tensor.view(tensor.shape)
     finally:
         _levels.current = level
-    set_tangent(dual, tangent)
+    set_tangent(dual, tangent if _same_layout(tangent, tensor) else _copy_like(tangent, tensor))
     return dual
+
+
+def _same_layout(a, b):
+    x, y = np.asarray(a._array), np.asarray(b._array)
+    return x.strides == y.strides or x.size <= 1 or \
+        [s // x.itemsize for s in x.strides] == [s // y.itemsize for s in y.strides]
+
+
+def _copy_like(tangent, primal):
+    """The tangent's values in a new tensor laid out as the primal (PyTorch copies them)."""
+    a = np.empty_like(np.asarray(primal._array), dtype=tangent.dtype.np)
+    np.copyto(a, tangent._array)
+    return tangent._make(a, tangent.dtype)
 
 
 class UnpackedDualTensor(NamedTuple):

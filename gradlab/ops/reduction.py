@@ -8,6 +8,7 @@ from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import RESULT, cr_exp, cr_log, derivative, method, record
+from . import elementwise as ew
 from .elementwise import div_scalar, mul_scalar
 from .shape import _broadcast
 
@@ -72,7 +73,8 @@ CumprodBackward0 = derivative(
     "CumprodBackward0", ("self",), saves=("self", "result"), attrs=("dim",),
     self=("Σ_{j≥k} grad_j · result_j / self_k", lambda grad, self, result, dim: _cumprod_backward(
         grad, self, dim, result)),
-    result=("result · cumsum(self_t / self)", lambda self_t, self, result, dim: (self_t / self).cumsum(dim) * result))
+    result=("Σ_{j≤k} self_t_j · Π_{i≤k, i≠j} self_i",
+            lambda self_t, self, dim: _cumprod_jvp(self_t, self, dim)))
 MaxBackward1 = derivative(
     "MaxBackward1", ("self",), saves=("self", "result"),
     self=("grad shared among the maxima", lambda grad, self, result: _evenly(grad, self, result)),
@@ -256,6 +258,20 @@ def _cumsum_backward(grad, dim):
     if grad.numel() <= 1 or grad.shape[dim] == 1:
         return grad
     return _reversed_cumsum(grad, dim)
+
+
+def _cumprod_jvp(self_t, self, dim):
+    """cumprod's forward derivative, zeros included: each output's product with one factor
+    replaced by its tangent, summed (n² products per slice, which lessons' sizes afford)."""
+    if self.dim() == 0:
+        return self_t.clone()
+    x, t = self.transpose(dim, -1), self_t.transpose(dim, -1)
+    n = x.shape[-1]
+    k, j, i = np.ogrid[:n, :n, :n]
+    kept = Tensor._make((i <= k) & (i != j), _dtype.bool_)
+    factors = ew.where(kept, x.unsqueeze(-2).unsqueeze(-2), 1.0).prod(-1)  # [..., k, j]
+    lower = Tensor._make((j <= k)[..., 0].astype(x.dtype.np), x.dtype)
+    return ((factors * lower) * t.unsqueeze(-2)).sum(-1).transpose(dim, -1)
 
 
 def _cumprod_backward(grad, self, dim, result):
