@@ -243,7 +243,8 @@ MaskedFillBackward1 = derivative(
     "MaskedFillBackward1", ("self", "value"), saves=("mask",),
     self=("grad where not mask", lambda grad, mask: grad.masked_fill(mask, 0)),
     value=("Σ grad where mask", lambda grad, mask: grad.masked_select(mask).sum()),
-    result=("self_t.masked_fill(mask, value_t)", lambda self_t, value_t, mask: self_t.masked_fill(mask, value_t)))
+    result=("self_t.masked_fill(mask, value_t)",
+            lambda self_t, value_t, mask: self_t.masked_fill(mask, value_t)))
 LogitBackward0 = derivative(
     "LogitBackward0", ("self",), saves=("self",), attrs=("eps",),
     self=("grad / (self · (1 - self))", lambda grad, self, eps: _logit_backward(grad, self, eps)),

@@ -36,7 +36,9 @@ IndexAddBackward0 = derivative(
     self=("grad", lambda grad: grad),
     source=("grad at the index (· alpha)", lambda grad, index, source, alpha, dim, source_dim:
             _index_add_source_grad(grad, index, source, alpha, dim)),
-    result=("self_t.index_add(source_t · alpha)", lambda self_t, source_t, index, alpha, dim: self_t.index_add(dim, index, source_t, alpha=alpha)))
+    result=("self_t.index_add(source_t · alpha)",
+            lambda self_t, source_t, index, alpha, dim:
+                self_t.index_add(dim, index, source_t, alpha=alpha)))
 SelectBackward0 = derivative(
     "SelectBackward0", ("self",), attrs=("dim", "index", "self_sym_sizes"),
     self=("grad placed at index", lambda grad, dim, index, self_sym_sizes: _embed(
@@ -49,12 +51,15 @@ SliceBackward0 = derivative(
     self=("grad placed in the slice", lambda grad, dim, start, end, step, self_sym_sizes: _embed(
         grad, self_sym_sizes, _axis_key(dim % len(self_sym_sizes), slice(start, end, step)),
         SliceBackwardBackward0, (dim, start, INT64_MAX if end is None else end, step))),
-    result=("self_t sliced", lambda self_t, dim, start, end, step: _slice(self_t, dim, start, end, step)))
+    result=("self_t sliced",
+            lambda self_t, dim, start, end, step: _slice(self_t, dim, start, end, step)))
 IndexBackward0 = derivative(
     "IndexBackward0", ("self",), saves=("indices",), attrs=("self_sym_sizes",),
     self=("grad added at the indices", lambda grad, indices, self_sym_sizes: _index_put_zeros(
         grad, self_sym_sizes, indices)),
-    result=("self_t[indices]", lambda self_t, indices: self_t[tuple(slice(None) if i is None else i for i in indices)]))
+    result=("self_t[indices]",
+            lambda self_t, indices:
+                self_t[tuple(slice(None) if i is None else i for i in indices)]))
 GatherBackward0 = derivative(
     "GatherBackward0", ("self",), saves=("self", "index"), attrs=("dim", "sparse_grad"),
     self=("grad scattered back", lambda grad, self, index, dim, sparse_grad: zeros_scatter(
@@ -64,12 +69,14 @@ ScatterAddBackward0 = derivative(
     "ScatterAddBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad", lambda grad, index, dim: grad),
     src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)),
-    result=("self_t.scatter_add(src_t)", lambda self_t, src_t, index, dim: self_t.scatter_add(dim, index, src_t)))
+    result=("self_t.scatter_add(src_t)",
+            lambda self_t, src_t, index, dim: self_t.scatter_add(dim, index, src_t)))
 ScatterBackward0 = derivative(
     "ScatterBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
     src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)),
-    result=("self_t.scatter(src_t)", lambda self_t, src_t, index, dim: self_t.scatter(dim, index, src_t)))
+    result=("self_t.scatter(src_t)",
+            lambda self_t, src_t, index, dim: self_t.scatter(dim, index, src_t)))
 ScatterBackward1 = derivative(
     "ScatterBackward1", ("self",), saves=("index",), attrs=("dim",),
     self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
@@ -78,7 +85,8 @@ IndexSelectBackward0 = derivative(
     "IndexSelectBackward0", ("self",), saves=("index",), attrs=("dim", "self_sym_sizes"),
     self=("grad added at the index", lambda grad, index, dim, self_sym_sizes: _index_add_zeros(
         grad, self_sym_sizes, dim, index)),
-    result=("self_t.index_select(index)", lambda self_t, index, dim: self_t.index_select(dim, index)))
+    result=("self_t.index_select(index)",
+            lambda self_t, index, dim: self_t.index_select(dim, index)))
 MaskedSelectBackward0 = derivative(
     "MaskedSelectBackward0", ("self",), saves=("mask", "self"),
     self=("grad scattered into zeros at the mask", lambda grad, mask, self: masked_scatter(
@@ -89,7 +97,8 @@ MaskedScatterBackward0 = derivative(
     self=("grad, zero at the mask", lambda grad, mask: grad.masked_fill(mask, 0)),
     source=("grad at the mask, padded with zeros", lambda grad, mask, source_sym_sizes:
             _masked_scatter_source_grad(grad, mask, source_sym_sizes)),
-    result=("self_t.masked_scatter(mask, source_t)", lambda self_t, source_t, mask: self_t.masked_scatter(mask, source_t)))
+    result=("self_t.masked_scatter(mask, source_t)",
+            lambda self_t, source_t, mask: self_t.masked_scatter(mask, source_t)))
 
 MaskedScatterBackwardBackward0 = derivative(
     "MaskedScatterBackwardBackward0", ("grad_output",), saves=("mask",),

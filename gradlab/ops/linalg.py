@@ -16,22 +16,26 @@ MmBackward0 = derivative(
         grad, self, mat2_sym_sizes, mat2_sym_strides, 1),
         lambda g, self, mat2_sym_sizes, mat2_sym_strides: (g.T @ self).T
         if _column_major(mat2_sym_sizes, mat2_sym_strides) else self.T @ g),
-    result=("self_t · mat2 + self · mat2_t", lambda self_t, mat2_t, self, mat2: self_t.mm(mat2) + self.mm(mat2_t)))
+    result=("self_t · mat2 + self · mat2_t",
+            lambda self_t, mat2_t, self, mat2: self_t.mm(mat2) + self.mm(mat2_t)))
 MvBackward0 = derivative(
     "MvBackward0", ("self", "vec"), saves=("self", "vec"),
     self=("grad ⊗ vec", lambda grad, vec: outer(grad, vec)),
     vec=("selfᵀ · grad", lambda grad, self: self.t().mv(grad)),
-    result=("self_t · vec + self · vec_t", lambda self_t, vec_t, self, vec: self_t.mv(vec) + self.mv(vec_t)))
+    result=("self_t · vec + self · vec_t",
+            lambda self_t, vec_t, self, vec: self_t.mv(vec) + self.mv(vec_t)))
 DotBackward0 = derivative(
     "DotBackward0", ("self", "tensor"), saves=("self", "tensor"),
     self=("grad · tensor", lambda grad, tensor: grad * tensor),
     tensor=("grad · self", lambda grad, self: grad * self),
-    result=("self_t · tensor + self · tensor_t", lambda self_t, tensor_t, self, tensor: self_t.dot(tensor) + self.dot(tensor_t)))
+    result=("self_t · tensor + self · tensor_t",
+            lambda self_t, tensor_t, self, tensor: self_t.dot(tensor) + self.dot(tensor_t)))
 BmmBackward0 = derivative(
     "BmmBackward0", ("self", "mat2"), saves=("self", "mat2"),
     self=("grad · mat2ᵀ", lambda grad, mat2: grad.bmm(mat2.transpose(1, 2))),
     mat2=("selfᵀ · grad", lambda grad, self: self.transpose(1, 2).bmm(grad)),
-    result=("self_t · mat2 + self · mat2_t", lambda self_t, mat2_t, self, mat2: self_t.bmm(mat2) + self.bmm(mat2_t)))
+    result=("self_t · mat2 + self · mat2_t",
+            lambda self_t, mat2_t, self, mat2: self_t.bmm(mat2) + self.bmm(mat2_t)))
 AddmmBackward0 = derivative(
     "AddmmBackward0", ("self", "mat1", "mat2"), saves=("mat1", "mat2"),
     broadcasts=("self",),
@@ -42,7 +46,9 @@ AddmmBackward0 = derivative(
           _mat1_backward(grad, mat2, mat1_sym_sizes, mat1_sym_strides, alpha)),
     mat2=("mat1ᵀ · grad · alpha", lambda grad, mat1, alpha, mat2_sym_sizes, mat2_sym_strides:
           _mat2_backward(grad, mat1, mat2_sym_sizes, mat2_sym_strides, alpha)),
-    result=("self_t · beta + (mat1_t · mat2 + mat1 · mat2_t) · alpha", lambda self_t, mat1_t, mat2_t, mat1, mat2, alpha, beta: _scaled(self_t, beta) + _scaled(mat1_t.mm(mat2) + mat1.mm(mat2_t), alpha)))
+    result=("self_t · beta + (mat1_t · mat2 + mat1 · mat2_t) · alpha",
+            lambda self_t, mat1_t, mat2_t, mat1, mat2, alpha, beta:
+                _scaled(self_t, beta) + _scaled(mat1_t.mm(mat2) + mat1.mm(mat2_t), alpha)))
 
 
 def _column_major(sizes, strides):

@@ -130,7 +130,8 @@ LogSoftmaxBackward0 = derivative(
     "LogSoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
     self=("grad - exp(result) · Σ grad",
           lambda grad, result, dim: log_softmax_backward_data(grad, result, dim)),
-    result=("self_t - Σ self_t · exp(result)", lambda self_t, result, dim: self_t - (self_t * result.exp()).sum(dim, keepdim=True)))
+    result=("self_t - Σ self_t · exp(result)",
+            lambda self_t, result, dim: self_t - (self_t * result.exp()).sum(dim, keepdim=True)))
 # the two backward functions above are ops themselves, so that create_graph records them
 SoftmaxBackwardDataBackward0 = derivative(
     "SoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
@@ -141,7 +142,11 @@ SoftmaxBackwardDataBackward0 = derivative(
             lambda grad, grad_output, output, dim: grad_output * grad
             - (output * grad_output).sum(dim, True) * grad
             - grad_output * (output * grad).sum(dim, True)),
-    result=("softmax_backward_data(grad_output_t, output) + its output term", lambda grad_output_t, output_t, grad_output, output, dim: softmax_backward_data(grad_output_t, output, dim) + output_t * (grad_output - (grad_output * output).sum(dim, keepdim=True)) - output * (grad_output * output_t).sum(dim, keepdim=True)))
+    result=("softmax_backward_data(grad_output_t, output) + its output term",
+            lambda grad_output_t, output_t, grad_output, output, dim:
+                softmax_backward_data(grad_output_t, output, dim)
+                + output_t * (grad_output - (grad_output * output).sum(dim, keepdim=True))
+                - output * (grad_output * output_t).sum(dim, keepdim=True)))
 LogSoftmaxBackwardDataBackward0 = derivative(
     "LogSoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
     attrs=("dim",),
@@ -149,7 +154,10 @@ LogSoftmaxBackwardDataBackward0 = derivative(
                  lambda grad, output, dim: grad - (grad * output.exp()).sum(dim, True)),
     output=("-Σ grad_output · exp(output) · grad",
             lambda grad, grad_output, output, dim: -grad_output.sum(dim, True) * output.exp() * grad),
-    result=("log_softmax_backward_data(grad_output_t, output) + its output term", lambda grad_output_t, output_t, grad_output, output, dim: log_softmax_backward_data(grad_output_t, output, dim) - output.exp() * output_t * grad_output.sum(dim, keepdim=True)))
+    result=("log_softmax_backward_data(grad_output_t, output) + its output term",
+            lambda grad_output_t, output_t, grad_output, output, dim:
+                log_softmax_backward_data(grad_output_t, output, dim)
+                - output.exp() * output_t * grad_output.sum(dim, keepdim=True)))
 
 
 def softmax_backward_data(grad_output, output, dim):

@@ -349,7 +349,8 @@ def _join_class(name, n):
                                  dim % grad.dim(), sum(sizes[:i]), sizes[i]))(i))
                         for i, nm in enumerate(names)}
             cls = derivative(name, names, attrs=("dim",), hidden=("sizes",), **formulas,
-                             result=("cat(tangents, dim)", lambda tangents, dim: cat(tangents, dim)))
+                             result=("cat(tangents, dim)",
+                                     lambda tangents, dim: cat(tangents, dim)))
         else:
             formulas = {nm: ("grad selected at this input's index",
                              (lambda i: lambda grad, dim: grad.select(dim, i))(i))
