@@ -139,7 +139,8 @@ def _add_suffixes(text, suffixes, indent):
     return text + ")"
 
 
-def tensor_repr(array, dtype, *, requires_grad=False, grad_fn_name=None, prefix="tensor("):
+def tensor_repr(array, dtype, *, requires_grad=False, grad_fn_name=None, prefix="tensor(",
+                tangent=None):
     """repr() of a tensor holding ``array`` (an ndarray or NumPy scalar) of gradlab ``dtype``.
 
     ``grad_fn_name`` (e.g. ``"MulBackward0"``) adds ``grad_fn=<MulBackward0>``; otherwise
@@ -166,6 +167,8 @@ def tensor_repr(array, dtype, *, requires_grad=False, grad_fn_name=None, prefix=
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:  # a dual tensor's (forward AD)
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent)
 
 

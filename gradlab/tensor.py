@@ -53,6 +53,8 @@ class Tensor:
                  "_version_counter", "_base", "_accumulator_ref", "_retains_grad", "_view_version",
                  "__weakref__", "__dict__")
 
+    _fw_grad = None  # a dual tensor's tangent, in its __dict__ (autograd.forward_ad)
+
     def __init__(self, *args, **kwargs):
         from ._creation import legacy_tensor
         legacy_tensor(self, *args, **kwargs)
@@ -405,7 +407,8 @@ class Tensor:
         grad_fn = self._grad_fn
         return tensor_repr(self._array, self.dtype,
                            requires_grad=self._requires_grad and grad_fn is None,
-                           grad_fn_name=None if grad_fn is None else type(grad_fn).__name__)
+                           grad_fn_name=None if grad_fn is None else type(grad_fn).__name__,
+                           tangent=self._fw_grad)
 
     __str__ = __repr__
 

@@ -1,5 +1,5 @@
 """torch.autograd's public names: backward, grad, grad modes, the graph and its events."""
-from . import anomaly_mode, engine, function, graph  # noqa: F401
+from . import anomaly_mode, engine, forward_ad, function, graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import (GradAccumulated, GradCaptured, GradsComputed, HookFired,  # noqa: F401
                      NodeEntered, SavedReleased, SavedTensorPacked, SavedTensorUnpacked,

@@ -7,6 +7,7 @@ from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import Node, SavedTensor, _sequence
+from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
 from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
@@ -22,7 +23,8 @@ except ImportError:  # pragma: no cover - older NumPy
 
 RESULT = object()  # stands for the op's output in a ``saved`` tuple
 NO_EDGE = (None, 0)
-GRAD_FNS = {}  # name, and (name, input count) -> the latest class ``derivative`` declared so
+GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared under that name
+GRAD_FNS_BY_INPUTS = {}  # (name, input count) -> the same (cat, stack have a class per count)
 
 
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),
@@ -43,8 +45,13 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     ``broadcasts`` names the inputs that broadcast to the output's shape (True: all of them):
     their formulas give a gradient of the output's shape, which the engine sums back to the
     input's shape (the stepper's panel says so).
+    ``result`` is the forward derivative (PyTorch's ``result:`` line), ``(text, fn)``: fn takes,
+    by parameter name, ``<input>_t`` (an input's tangent, zeros if it has none), the inputs,
+    ``result`` (the output) and the saved values and attrs; or ``"element_wise"``, the backward
+    formula of the only input with the tangent as ``grad`` (PyTorch's auto_element_wise).
     """
     names = saves + attrs + hidden
+    forward = _forward_formula(formulas.pop("result", None), inputs, names, formulas)
     table = []
     arrays = []
     for inp in inputs:
@@ -58,7 +65,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
         "_inputs": inputs, "_slot_names": names, "_n_saves": len(saves),
         "_broadcasts": tuple(i for i, inp in enumerate(inputs)
                              if broadcasts is True or inp in broadcasts),
-        "_formulas": tuple(table),
+        "_formulas": tuple(table), "_forward": forward,
         "_order": _formula_order(inputs),
         "_array_formulas": tuple(arrays) if any(arrays) else None,
         "_uses": tuple(frozenset(i for i in idx if i < len(saves)) for _, idx, _ in table),
@@ -71,10 +78,36 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     for i, n in enumerate(saves):
         setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: RawSavedTensor(node, i)))
     cls.apply = _apply
-    # lets the widgets find formula texts for torch nodes of the same name (and input count:
-    # cat, stack and NotImplemented have a class per count)
-    GRAD_FNS[name] = GRAD_FNS[name, len(inputs)] = cls
+    # lets the widgets find formula texts for torch nodes of the same name and input count
+    GRAD_FNS[name] = GRAD_FNS_BY_INPUTS[name, len(inputs)] = cls
     return cls
+
+
+def _forward_formula(result, inputs, names, formulas):
+    """``(text, fn, sources)``: where each of fn's parameters comes from when the op runs;
+    ``fn`` is None for "element_wise" and "reduction", which use the backward formulas."""
+    if result is None:
+        return None
+    if result in ("element_wise", "reduction"):
+        texts = (formulas[inp][0].replace("grad", "ones" if result == "reduction" else inp + "_t")
+                 for inp in inputs)
+        text = " + ".join(f"Σ ({t}) · {inp}_t" if result == "reduction" else t
+                          for t, inp in zip(texts, inputs))
+        return text, None, result
+    text, fn = result
+    sources = []
+    for p in fn.__code__.co_varnames[:fn.__code__.co_argcount]:
+        if p.endswith("_t") and p[:-2] in inputs:
+            sources.append(("t", inputs.index(p[:-2])))
+        elif p == "tangents":
+            sources.append(("ts", 0))
+        elif p == "result" and p not in names:
+            sources.append(("r", 0))
+        elif p in names:
+            sources.append(("s", names.index(p)))
+        else:
+            sources.append(("p", inputs.index(p)))
+    return text, fn, tuple(sources)
 
 
 def _formula_order(inputs):
@@ -144,9 +177,12 @@ def _run(node, grad, needed, forms, saved):
 
 
 def record(cls, outputs, inputs, saved=(), attrs=()):
-    """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad."""
+    """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad
+    (and, in a dual level, give the outputs their tangents)."""
     if _vmap_levels:
         _vmap_taint(outputs, inputs)
+    if _levels.current >= 0:
+        _carry_tangents(cls, outputs, inputs, saved, attrs)
     if not _local.enabled:
         return outputs
     edges = []
@@ -191,6 +227,116 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     if saved and _local.saved_hooks is not None:
         pack_saved(node, outputs[0] if type(outputs) is tuple else outputs, _local.saved_hooks)
     return outputs
+
+
+def _carry_tangents(cls, outputs, inputs, saved, attrs):
+    """Forward mode: the outputs' tangents from the op's forward formula, if an input has one."""
+    tangents = [x._fw_grad if isinstance(x, Tensor) else None for x in inputs]
+    if all(t is None for t in tangents):
+        return
+    if cls._forward is None:
+        raise NotImplementedError(no_forward_message(cls.__name__))
+    _, fn, sources = cls._forward
+    first = outputs[0] if type(outputs) is tuple else outputs
+    n = cls._n_saves
+
+    def value(i):
+        v = (saved[i] if i < len(saved) else None) if i < n else attrs[i - n]
+        return first if v is RESULT else v
+
+    def tangent(i):
+        t = tangents[i]
+        return t if t is not None else _zero_tangent(inputs[i], first)
+
+    level, _levels.current = _levels.current, -1  # the formula's own ops carry no tangents
+    try:
+        if fn is None:
+            out_t = _from_backward(cls, tangents, value, first, sources == "reduction")
+        else:
+            args = []
+            for kind, i in sources:
+                args.append(tangent(i) if kind == "t" else outputs if kind == "r" else
+                            value(i) if kind == "s" else inputs[i] if kind == "p" else
+                            [tangent(j) for j in range(len(inputs))])
+            out_t = fn(*args)
+    finally:
+        _levels.current = level
+    if type(outputs) is tuple or type(outputs) is list:
+        for out, t in zip(outputs, out_t):
+            if out is not None and t is not None and out.dtype.is_floating_point:
+                set_tangent(out, _shaped(t, out))
+    elif outputs.dtype.is_floating_point:
+        set_tangent(outputs, _shaped(out_t, outputs))
+
+
+def _from_backward(cls, tangents, value, result, reduction):
+    """The forward derivative of an elementwise op (PyTorch's auto_element_wise): each input's
+    backward formula applied to its tangent, summed; of a reduction, the backward formula
+    applied to ones, times the tangent, reduced as the op reduces. Inputs without a tangent
+    add nothing (PyTorch's ZeroTensor)."""
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        fn, idx, _ = cls._formulas[i]
+        args = [value(j) for j in idx]
+        if reduction:
+            slope = fn(_ones_like(result), *args)
+            if slope is None:  # a backward that gives none (norm 0): the derivative is 0
+                continue
+            term = _reduce_like(slope * t, result, cls, value)
+        else:
+            term = fn(t, *args)
+            term = term.clone() if term is t else term
+        total = term if total is None else total + term
+    return _zero_tangent(result, result) if total is None else total
+
+
+def view_like(t, like):
+    """``t`` viewed with ``like``'s shape (a copy where no view can give it)."""
+    try:
+        return t.view(like.shape)
+    except RuntimeError:
+        return t.reshape(like.shape)
+
+
+def _ones_like(t):
+    return Tensor._make(np.ones(t._array.shape, t.dtype.np), t.dtype)
+
+
+def _reduce_like(x, result, cls, value):
+    """``x`` summed over the dims the op reduced to give ``result``."""
+    if x._array.shape == result._array.shape:
+        return x
+    if result._array.ndim == 0:
+        return x.sum()
+    if x._array.ndim == result._array.ndim:  # keepdim
+        dims = tuple(d for d, (a, b) in enumerate(zip(x.shape, result.shape)) if a != b)
+        return x.sum(dims, keepdim=True)
+    names = cls._slot_names
+    dim = value(names.index("dim")) if "dim" in names else 1  # nll_loss: the class dim
+    return x.sum(dim if dim is not None else tuple(range(x._array.ndim)))
+
+
+def no_forward_message(name):
+    """PyTorch's text for an op with no forward derivative (named from its grad_fn's name)."""
+    op = name[:name.rfind("Backward")].lower()
+    return (f"Trying to use forward AD with {op} that does not support it because it has not "
+            "been implemented yet.\nPlease file an issue to PyTorch at https://github.com/pytorch/"
+            "pytorch/issues/new?template=feature-request.yml so that we can prioritize its "
+            "implementation.")
+
+
+def _zero_tangent(x, like):
+    """The tangent of an input that has none: zeros (PyTorch's ZeroTensor)."""
+    if isinstance(x, Tensor):
+        return Tensor._make(np.zeros(x._array.shape, x.dtype.np), x.dtype)
+    return Tensor._make(np.zeros((), like.dtype.np), like.dtype)
+
+
+def _shaped(t, out):
+    """A tangent with its output's shape (a broadcast input's tangent is expanded)."""
+    return t if t._array.shape == out._array.shape else t.expand(out._array.shape)
 
 
 def _inference_only(inputs):

@@ -16,53 +16,68 @@ from ._core import (_FP_IGNORE, EXACT_MAX, RESULT, _fp_errors, array_of, broadca
 AddBackward0 = derivative(
     "AddBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("grad", lambda grad: grad),
-    other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else mul_scalar(grad, alpha)))
+    other=("grad · alpha", lambda grad, alpha: grad if alpha == 1 else mul_scalar(grad, alpha)),
+    result="element_wise")
 SubBackward0 = derivative(
     "SubBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("grad", lambda grad: grad),
-    other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
-AddBackward1 = derivative("AddBackward1", ("self",), self=("grad", lambda grad: grad))
-SubBackward1 = derivative("SubBackward1", ("self",), self=("grad", lambda grad: grad))
+    other=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)),
+    result="element_wise")
+AddBackward1 = derivative("AddBackward1", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t", lambda self_t: self_t.clone()))
+SubBackward1 = derivative("SubBackward1", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t", lambda self_t: self_t.clone()))
 RsubBackward0 = derivative(
     "RsubBackward0", ("self", "other"), broadcasts=True, attrs=("alpha",),
     self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)),
-    other=("grad", lambda grad: grad))
+    other=("grad", lambda grad: grad),
+    result="element_wise")
 RsubBackward1 = derivative(
     "RsubBackward1", ("self",), attrs=("alpha",),
-    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)))
+    self=("-grad · alpha", lambda grad, alpha: -grad if alpha == 1 else mul_scalar(-grad, alpha)),
+    result="element_wise")
 MulBackward1 = derivative(
     "MulBackward1", ("self",), attrs=("other",),
     self=("grad · other", lambda grad, other: mul_scalar(grad, other),
-          lambda g, other: _times(g, other)))
+          lambda g, other: _times(g, other)),
+    result="element_wise")
 MulBackward0 = derivative(
     "MulBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · other", lambda grad, other: grad * other, lambda g, other: _times(g, other)),
-    other=("grad · self", lambda grad, self: grad * self, lambda g, self: _times(g, self)))
+    other=("grad · self", lambda grad, self: grad * self, lambda g, self: _times(g, self)),
+    result="element_wise")
 DivBackward1 = derivative(
     "DivBackward1", ("self",), attrs=("other",),
-    self=("grad / other", lambda grad, other: div_scalar(grad, other)))
+    self=("grad / other", lambda grad, other: div_scalar(grad, other)),
+    result="element_wise")
 DivBackward0 = derivative(
     "DivBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad / other", lambda grad, other: grad / other),
-    other=("-grad · self / other²", lambda grad, self, other: -grad * ((self / other) / other)))
+    other=("-grad · self / other²", lambda grad, self, other: -grad * ((self / other) / other)),
+    result="element_wise")
 DivBackward2 = derivative(
     "DivBackward2", ("self", "other"), saves=("self", "other"), attrs=("rounding_mode",),
     self=("0 (a rounded quotient is piecewise constant)",
           lambda grad, other, rounding_mode: zeros_like(grad)),
     other=("0 (a rounded quotient is piecewise constant)",
-           lambda grad, self, other, rounding_mode: zeros_like(grad)))
-RemainderBackward0 = derivative("RemainderBackward0", ("self",), self=("grad", lambda grad: grad))
+           lambda grad, self, other, rounding_mode: zeros_like(grad)),
+    result="element_wise")
+RemainderBackward0 = derivative("RemainderBackward0", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t", lambda self_t: self_t.clone()))
 RemainderBackward1 = derivative(
     "RemainderBackward1", ("self", "other"), saves=("self", "other"),
     self=("grad", lambda grad: grad),
     other=("-grad · floor(self / other)",
-           lambda grad, self, other: -grad * self.div(other, rounding_mode="floor")))
-FmodBackward0 = derivative("FmodBackward0", ("self",), self=("grad", lambda grad: grad))
+           lambda grad, self, other: -grad * self.div(other, rounding_mode="floor")),
+    result="element_wise")
+FmodBackward0 = derivative("FmodBackward0", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t", lambda self_t: self_t.clone()))
 FmodBackward1 = derivative(
     "FmodBackward1", ("self", "other"), saves=("self", "other"),
     self=("grad", lambda grad: grad),
     other=("-grad · trunc(self / other)",
-           lambda grad, self, other: -grad * self.div(other, rounding_mode="trunc")))
+           lambda grad, self, other: -grad * self.div(other, rounding_mode="trunc")),
+    result="element_wise")
 
 
 def _no_derivative(grad, op):
@@ -71,11 +86,17 @@ def _no_derivative(grad, op):
 
 # PyTorch's NotImplemented node: an op with no derivative keeps the graph, and backward through
 # it fails (floor_divide; a number's remainder by a tensor)
+def _no_forward(op):
+    raise NotImplementedError(f"Trying to use forward AD with aten::{op} that does not support it.")
+
+
 NotImplementedUnary = derivative("NotImplemented", ("self",), hidden=("op",),
-                                 self=("not implemented", _no_derivative))
+                                 self=("not implemented", _no_derivative),
+                                 result=("not implemented", lambda op: _no_forward(op)))
 NotImplementedBinary = derivative("NotImplemented", ("self", "other"), hidden=("op",),
                                   self=("not implemented", _no_derivative),
-                                  other=("not implemented", _no_derivative))
+                                  other=("not implemented", _no_derivative),
+                                  result=("not implemented", lambda op: _no_forward(op)))
 for _cls in (NotImplementedUnary, NotImplementedBinary):
     _cls.name = lambda node: "torch::autograd::NotImplemented"
 PowBackward0 = derivative(
@@ -83,7 +104,8 @@ PowBackward0 = derivative(
     self=("grad · exponent · self^(exponent-1)",
           lambda grad, self, exponent: zeros_like(self) if exponent == 0
           else grad * mul_scalar(self.pow(float(exponent) - 1), float(exponent)),
-          lambda g, self, exponent: _pow_grad(g, self, exponent)))
+          lambda g, self, exponent: _pow_grad(g, self, exponent)),
+    result="element_wise")
 PowBackward1 = derivative(
     "PowBackward1", ("self", "exponent"), broadcasts=True, saves=("self", "exponent", "result"),
     self=("grad · exponent · self^(exponent-1)",
@@ -91,121 +113,156 @@ PowBackward1 = derivative(
               exponent == 0, 0.0, grad * (exponent * self.pow(sub_scalar(exponent, 1))))),
     exponent=("grad · result · log(self)",
               lambda grad, self, exponent, result: grad * where(
-                  (self == 0) & (exponent >= 0), 0.0, result * self.log())))
+                  (self == 0) & (exponent >= 0), 0.0, result * self.log())),
+    result="element_wise")
 PowBackward2 = derivative(
     "PowBackward2", ("exponent",), saves=("exponent", "result"), attrs=("self",),
     exponent=("grad · result · log(self)",
               lambda grad, self, exponent, result: grad * mul_scalar(result, float(np.log(self)))
               if self != 0 else grad * where(exponent >= 0, 0.0,
-                                             mul_scalar(result, float(np.log(self))))))
-NegBackward0 = derivative("NegBackward0", ("self",), self=("-grad", lambda grad: -grad))
+                                             mul_scalar(result, float(np.log(self))))),
+    result="element_wise")
+NegBackward0 = derivative("NegBackward0", ("self",), self=("-grad", lambda grad: -grad),
+    result="element_wise")
 AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
-                          self=("grad · sign(self)", lambda grad, self: grad * self.sgn()))
+                          self=("grad · sign(self)", lambda grad, self: grad * self.sgn()),
+    result="element_wise")
 ExpBackward0 = derivative("ExpBackward0", ("self",), saves=("result",),
-                          self=("grad · result", lambda grad, result: grad * result))
+                          self=("grad · result", lambda grad, result: grad * result),
+    result="element_wise")
 LogBackward0 = derivative("LogBackward0", ("self",), saves=("self",),
-                          self=("grad / self", lambda grad, self: grad.div(self)))
+                          self=("grad / self", lambda grad, self: grad.div(self)),
+    result="element_wise")
 Log1PBackward0 = derivative("Log1PBackward0", ("self",), saves=("self",),
-                            self=("grad / (self + 1)", lambda grad, self: grad / add_scalar(self, 1)))
+                            self=("grad / (self + 1)", lambda grad, self: grad / add_scalar(self, 1)),
+    result="element_wise")
 SqrtBackward0 = derivative("SqrtBackward0", ("self",), saves=("result",),
                            self=("grad / (2 · result)",
-                                 lambda grad, result: grad / mul_scalar(result, 2)))
+                                 lambda grad, result: grad / mul_scalar(result, 2)),
+    result="element_wise")
 SinBackward0 = derivative("SinBackward0", ("self",), saves=("self",),
-                          self=("grad · cos(self)", lambda grad, self: grad * self.cos()))
+                          self=("grad · cos(self)", lambda grad, self: grad * self.cos()),
+    result="element_wise")
 CosBackward0 = derivative("CosBackward0", ("self",), saves=("self",),
-                          self=("-grad · sin(self)", lambda grad, self: grad * -self.sin()))
+                          self=("-grad · sin(self)", lambda grad, self: grad * -self.sin()),
+    result="element_wise")
 TanhBackward0 = derivative(
     "TanhBackward0", ("self",), saves=("result",),
     self=("grad · (1 - result²)", lambda grad, result: tanh_backward(grad, result),
-          lambda g, result: _tanh_grad(g, result)))
+          lambda g, result: _tanh_grad(g, result)),
+    result="element_wise")
 SigmoidBackward0 = derivative(
     "SigmoidBackward0", ("self",), saves=("result",),
     self=("grad · result · (1 - result)", lambda grad, result: sigmoid_backward(grad, result),
-          lambda g, result: _sigmoid_grad(g, result)))
+          lambda g, result: _sigmoid_grad(g, result)),
+    result="element_wise")
 ReluBackward0 = derivative(
     "ReluBackward0", ("self",), saves=("result",),
     self=("grad · (result > 0)", lambda grad, result: threshold_backward(grad, result, 0),
-          lambda g, result: _threshold_grad(g, result, 0)))
+          lambda g, result: _threshold_grad(g, result, 0)),
+    result="element_wise")
 # the backward functions above are ops themselves, so that create_graph records them
 TanhBackwardBackward0 = derivative(
     "TanhBackwardBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
     grad_output=("grad · (1 - output²)", lambda grad, output: tanh_backward(grad, output)),
     output=("-2 · grad · output · grad_output",
-            lambda grad, grad_output, output: grad * (mul_scalar(output, -2) * grad_output)))
+            lambda grad, grad_output, output: grad * (mul_scalar(output, -2) * grad_output)),
+    result="element_wise")
 SigmoidBackwardBackward0 = derivative(
     "SigmoidBackwardBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
     grad_output=("grad · output · (1 - output)",
                  lambda grad, output: sigmoid_backward(grad, output)),
     output=("grad · grad_output · (1 - 2 · output)",
             lambda grad, grad_output, output: grad * grad_output * add_scalar(
-                mul_scalar(output, -2), 1)))
+                mul_scalar(output, -2), 1)),
+    result="element_wise")
 ThresholdBackwardBackward0 = derivative(
     "ThresholdBackwardBackward0", ("grad_output", "self"), saves=("self",), attrs=("threshold",),
     grad_output=("grad · (self > threshold)",
                  lambda grad, self, threshold: threshold_backward(grad, self, threshold)),
-    self=("0", lambda grad, self: zeros_like(grad)))
+    self=("0", lambda grad, self: zeros_like(grad)),
+    result="element_wise")
 ReciprocalBackward0 = derivative(
     "ReciprocalBackward0", ("self",), saves=("result",),
-    self=("-grad · result²", lambda grad, result: -grad * (result * result)))
+    self=("-grad · result²", lambda grad, result: -grad * (result * result)),
+    result="element_wise")
 ClampBackward1 = derivative(
     "ClampBackward1", ("self",), saves=("self",), attrs=("min", "max"),
     self=("grad · (min ≤ self ≤ max)", lambda grad, self, min, max: where(
-        _between(self, min, max), grad, 0.0)))
+        _between(self, min, max), grad, 0.0)),
+    result="element_wise")
 ClampBackward0 = derivative(
     "ClampBackward0", ("self", "min", "max"), broadcasts=True, saves=("self", "min", "max"),
     self=("grad · (min ≤ self ≤ max)",
           lambda grad, self, min, max: where(_between(self, min, max), grad, 0.0)),
     min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)),
-    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
+    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)),
+    result="element_wise")
 ClampMinBackward0 = derivative(
     "ClampMinBackward0", ("self",), saves=("self",), attrs=("min",),
-    self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)))
+    self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)),
+    result="element_wise")
 ClampMaxBackward0 = derivative(
     "ClampMaxBackward0", ("self",), saves=("self",), attrs=("max",),
-    self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)))
+    self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)),
+    result="element_wise")
 ClampMinBackward1 = derivative(
     "ClampMinBackward1", ("self", "min"), broadcasts=True, saves=("self", "min"),
     self=("grad · (self ≥ min)", lambda grad, self, min: where(self >= min, grad, 0.0)),
-    min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)))
+    min=("grad · (self < min)", lambda grad, self, min: where(self < min, grad, 0.0)),
+    result="element_wise")
 ClampMaxBackward1 = derivative(
     "ClampMaxBackward1", ("self", "max"), broadcasts=True, saves=("self", "max"),
     self=("grad · (self ≤ max)", lambda grad, self, max: where(self <= max, grad, 0.0)),
-    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)))
+    max=("grad · (self > max)", lambda grad, self, max: where(self > max, grad, 0.0)),
+    result="element_wise")
 MaximumBackward0 = derivative(
     "MaximumBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · (self > other), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)),
     other=("grad · (other > self), halved on ties", lambda grad, self, other: where(
-        self == other, div_scalar(grad, 2), grad).masked_fill(self > other, 0)))
+        self == other, div_scalar(grad, 2), grad).masked_fill(self > other, 0)),
+    result="element_wise")
 MinimumBackward0 = derivative(
     "MinimumBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
     self=("grad · (self < other), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self > other, 0)),
     other=("grad · (other < self), halved on ties", lambda grad, self, other: where(
-        self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)))
+        self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)),
+    result="element_wise")
 WhereBackward0 = derivative(
     "WhereBackward0", ("self", "other"), broadcasts=True, saves=("condition",),
     self=("grad where condition", lambda grad, condition: where(condition, grad, 0.0)),
-    other=("grad where not condition", lambda grad, condition: where(condition, 0.0, grad)))
+    other=("grad where not condition", lambda grad, condition: where(condition, 0.0, grad)),
+    result="element_wise")
 MaskedFillBackward0 = derivative(
     "MaskedFillBackward0", ("self",), saves=("mask",),
-    self=("grad where not mask", lambda grad, mask: grad.masked_fill(mask, 0)))
+    self=("grad where not mask", lambda grad, mask: grad.masked_fill(mask, 0)),
+    result="element_wise")
 MaskedFillBackward1 = derivative(
     "MaskedFillBackward1", ("self", "value"), saves=("mask",),
     self=("grad where not mask", lambda grad, mask: grad.masked_fill(mask, 0)),
-    value=("Σ grad where mask", lambda grad, mask: grad.masked_select(mask).sum()))
+    value=("Σ grad where mask", lambda grad, mask: grad.masked_select(mask).sum()),
+    result=("self_t.masked_fill(mask, value_t)",
+            lambda self_t, value_t, mask: self_t.masked_fill(mask, value_t)))
 LogitBackward0 = derivative(
     "LogitBackward0", ("self",), saves=("self",), attrs=("eps",),
-    self=("grad / (self · (1 - self))", lambda grad, self, eps: _logit_backward(grad, self, eps)))
-CloneBackward0 = derivative("CloneBackward0", ("self",), self=("grad", lambda grad: grad))
-ToCopyBackward0 = derivative("ToCopyBackward0", ("self",), self=("grad", lambda grad: grad))
+    self=("grad / (self · (1 - self))", lambda grad, self, eps: _logit_backward(grad, self, eps)),
+    result="element_wise")
+CloneBackward0 = derivative("CloneBackward0", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t", lambda self_t: self_t.clone()))
+ToCopyBackward0 = derivative("ToCopyBackward0", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t in result's dtype", lambda self_t, result: self_t.to(result.dtype)))
 CopyBackwards = derivative(
     "CopyBackwards", ("self", "src"),
-    self=("0", lambda grad: zeros_like(grad)), src=("grad", lambda grad: grad))
+    self=("0", lambda grad: zeros_like(grad)), src=("grad", lambda grad: grad),
+    result="element_wise")
 CopyBackwards.name = lambda self: "torch::autograd::CopyBackwards"  # hand-written in PyTorch
 SgnBackward0 = derivative("SgnBackward0", ("self",), saves=("self", "result"),
-                          self=("0", lambda grad, self, result: zeros_like(grad)))
-SignBackward0 = derivative("SignBackward0", ("self",), self=("0", lambda grad: zeros_like(grad)))
+                          self=("0", lambda grad, self, result: zeros_like(grad)),
+    result="element_wise")
+SignBackward0 = derivative("SignBackward0", ("self",), self=("0", lambda grad: zeros_like(grad)),
+    result="element_wise")
 
 
 def _between(self, lo, hi):

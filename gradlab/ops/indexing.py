@@ -5,7 +5,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
-from ._core import derivative, method, record
+from ._core import derivative, method, record, view_like
 from .shape import _view
 
 # backward of a selection: embed the gradient into zeros, itself differentiable
@@ -23,7 +23,9 @@ def _index_put_node(name):
         self=("grad, zero where written", lambda grad, indices, accumulate: grad if accumulate
               else grad.index_put(indices, zeros_like_scalar(grad))),
         values=("grad at the indices", lambda grad, indices, accumulate: grad[tuple(
-            slice(None) if i is None else i for i in indices)]))
+            slice(None) if i is None else i for i in indices)]),
+        result=("self_t.index_put(indices, values_t)", lambda self_t, values_t, indices,
+                accumulate: self_t.index_put(indices, values_t, accumulate)))
 
 
 IndexPutBackward0 = _index_put_node("IndexPutBackward0")
@@ -33,50 +35,70 @@ IndexAddBackward0 = derivative(
     attrs=("alpha", "dim", "source_dim"),
     self=("grad", lambda grad: grad),
     source=("grad at the index (· alpha)", lambda grad, index, source, alpha, dim, source_dim:
-            _index_add_source_grad(grad, index, source, alpha, dim)))
+            _index_add_source_grad(grad, index, source, alpha, dim)),
+    result=("self_t.index_add(source_t · alpha)",
+            lambda self_t, source_t, index, alpha, dim:
+                self_t.index_add(dim, index, source_t, alpha=alpha)))
 SelectBackward0 = derivative(
     "SelectBackward0", ("self",), attrs=("dim", "index", "self_sym_sizes"),
     self=("grad placed at index", lambda grad, dim, index, self_sym_sizes: _embed(
         grad, self_sym_sizes, _axis_key(dim % len(self_sym_sizes), index), SelectBackwardBackward0,
-        (dim, index))))
+        (dim, index))),
+    result=("self_t selected", lambda self_t, dim, index: self_t.select(dim, index)))
 INT64_MAX = 9223372036854775807  # slice_backward_wrapper's end for a slice with none
 SliceBackward0 = derivative(
     "SliceBackward0", ("self",), attrs=("dim", "start", "end", "step", "self_sym_sizes"),
     self=("grad placed in the slice", lambda grad, dim, start, end, step, self_sym_sizes: _embed(
         grad, self_sym_sizes, _axis_key(dim % len(self_sym_sizes), slice(start, end, step)),
-        SliceBackwardBackward0, (dim, start, INT64_MAX if end is None else end, step))))
+        SliceBackwardBackward0, (dim, start, INT64_MAX if end is None else end, step))),
+    result=("self_t sliced",
+            lambda self_t, dim, start, end, step: _slice(self_t, dim, start, end, step)))
 IndexBackward0 = derivative(
     "IndexBackward0", ("self",), saves=("indices",), attrs=("self_sym_sizes",),
     self=("grad added at the indices", lambda grad, indices, self_sym_sizes: _index_put_zeros(
-        grad, self_sym_sizes, indices)))
+        grad, self_sym_sizes, indices)),
+    result=("self_t[indices]",
+            lambda self_t, indices:
+                self_t[tuple(slice(None) if i is None else i for i in indices)]))
 GatherBackward0 = derivative(
     "GatherBackward0", ("self",), saves=("self", "index"), attrs=("dim", "sparse_grad"),
     self=("grad scattered back", lambda grad, self, index, dim, sparse_grad: zeros_scatter(
-        self.shape, grad.dtype, dim, index, grad, add=True)))
+        self.shape, grad.dtype, dim, index, grad, add=True)),
+    result=("self_t gathered", lambda self_t, index, dim: self_t.gather(dim, index)))
 ScatterAddBackward0 = derivative(
     "ScatterAddBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad", lambda grad, index, dim: grad),
-    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)))
+    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)),
+    result=("self_t.scatter_add(src_t)",
+            lambda self_t, src_t, index, dim: self_t.scatter_add(dim, index, src_t)))
 ScatterBackward0 = derivative(
     "ScatterBackward0", ("self", "src"), saves=("index",), attrs=("dim",),
     self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
-    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)))
+    src=("grad gathered", lambda grad, index, dim: grad.gather(dim, index)),
+    result=("self_t.scatter(src_t)",
+            lambda self_t, src_t, index, dim: self_t.scatter(dim, index, src_t)))
 ScatterBackward1 = derivative(
     "ScatterBackward1", ("self",), saves=("index",), attrs=("dim",),
-    self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)))
+    self=("grad, zero where scattered", lambda grad, index, dim: grad.scatter(dim, index, 0.0)),
+    result=("self_t.scatter(0)", lambda self_t, index, dim: self_t.scatter(dim, index, 0.0)))
 IndexSelectBackward0 = derivative(
     "IndexSelectBackward0", ("self",), saves=("index",), attrs=("dim", "self_sym_sizes"),
     self=("grad added at the index", lambda grad, index, dim, self_sym_sizes: _index_add_zeros(
-        grad, self_sym_sizes, dim, index)))
+        grad, self_sym_sizes, dim, index)),
+    result=("self_t.index_select(index)",
+            lambda self_t, index, dim: self_t.index_select(dim, index)))
 MaskedSelectBackward0 = derivative(
     "MaskedSelectBackward0", ("self",), saves=("mask", "self"),
     self=("grad scattered into zeros at the mask", lambda grad, mask, self: masked_scatter(
-        _zeros(np.broadcast_shapes(self.shape, mask.shape), grad.dtype), mask, grad)))
+        _zeros(np.broadcast_shapes(self.shape, mask.shape), grad.dtype), mask, grad)),
+    result=("self_t.masked_select(mask)", lambda self_t, mask: self_t.masked_select(mask)))
 MaskedScatterBackward0 = derivative(
     "MaskedScatterBackward0", ("self", "source"), saves=("mask",), attrs=("source_sym_sizes",),
     self=("grad, zero at the mask", lambda grad, mask: grad.masked_fill(mask, 0)),
     source=("grad at the mask, padded with zeros", lambda grad, mask, source_sym_sizes:
-            _masked_scatter_source_grad(grad, mask, source_sym_sizes)))
+            _masked_scatter_source_grad(grad, mask, source_sym_sizes)),
+    result=("self_t.masked_scatter(mask, source_t)",
+            lambda self_t, source_t, mask: self_t.masked_scatter(mask, source_t)))
 
 MaskedScatterBackwardBackward0 = derivative(
     "MaskedScatterBackwardBackward0", ("grad_output",), saves=("mask",),
@@ -253,7 +275,8 @@ def _check_0dim_key(key):
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
 
 
-AliasBackward0 = derivative("AliasBackward0", ("self",), self=("grad", lambda grad: grad))
+AliasBackward0 = derivative("AliasBackward0", ("self",), self=("grad", lambda grad: grad),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 
 
 def _index(self, advanced):
@@ -446,16 +469,19 @@ def nonzero(self, *, as_tuple=False):
 
 UnbindBackward0 = derivative(
     "UnbindBackward0", ("self",), attrs=("dim",), num_outputs=0,
-    self=("the grads stacked", lambda grads, dim: _stack_grads(grads, dim)))
+    self=("the grads stacked", lambda grads, dim: _stack_grads(grads, dim)),
+    result=("self_t unbound", lambda self_t, dim: self_t.unbind(dim)))
 SplitBackward0 = derivative(
     "SplitBackward0", ("self",), attrs=("dim", "self_sym_sizes", "split_size"), num_outputs=0,
     self=("the grads concatenated", lambda grads, dim, self_sym_sizes, split_size: _cat_grads(
-        grads, dim, self_sym_sizes, split_size)))
+        grads, dim, self_sym_sizes, split_size)),
+    result=("self_t split", lambda self_t, dim, split_size: self_t.split(split_size, dim)))
 SplitWithSizesBackward0 = derivative(
     "SplitWithSizesBackward0", ("self",), attrs=("dim", "self_sym_sizes", "split_sizes"),
     num_outputs=0,
     self=("the grads concatenated", lambda grads, dim, self_sym_sizes, split_sizes: _cat_grads(
-        grads, dim, self_sym_sizes, split_sizes)))
+        grads, dim, self_sym_sizes, split_sizes)),
+    result=("self_t split", lambda self_t, dim, split_sizes: self_t.split(split_sizes, dim)))
 
 
 def _stack_grads(grads, dim):

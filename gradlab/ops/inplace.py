@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _batching, _dtype
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
+from ..autograd.forward_ad import _levels, update_tangent
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _local
 from ..autograd import saved_hooks
@@ -118,6 +119,8 @@ def commit(self, result):
     storage = self._storage()
     np.copyto(_writable(storage), result._array, casting="unsafe")
     self._bump_version()
+    if result._fw_grad is not None:
+        update_tangent(self, result._fw_grad)
     if node is None:
         return
     for s in node._saved:
@@ -220,7 +223,10 @@ class CopySlices(Node):
 AsStridedBackward0 = derivative(
     "AsStridedBackward0", ("self",), attrs=("size", "stride", "storage_offset"), hidden=("index",),
     self=("grad placed at the view's elements", lambda grad, size, stride, storage_offset, index:
-          _scatter_view(grad, size, stride, storage_offset, index)))
+          _scatter_view(grad, size, stride, storage_offset, index)),
+    result=("self_t.as_strided(size, stride, storage_offset)", lambda self_t, size, stride,
+            storage_offset, index: _as_strided(self_t.contiguous(), size, stride, storage_offset,
+                                               index[0])))
 
 
 def _as_strided(t, size, stride, offset, index):
@@ -341,8 +347,8 @@ def _binary_inplace(self, other, ufunc, out_of_place, alpha=1):
     """
     if _batching.LEVELS:
         _batching.check_inplace(self, other, "add_" if ufunc is np.add else "inplace arithmetic")
-    if _local.enabled and (
-            self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+    if _local.enabled and (self._requires_grad or isinstance(other, Tensor) and
+                           other._requires_grad) or _levels.current >= 0:
         if alpha != 1:
             return inplace(self, lambda t: out_of_place(t, other, alpha=alpha))
         return inplace(self, lambda t: out_of_place(t, other))
@@ -445,11 +451,14 @@ def masked_fill_(self, mask, value):
 
 
 # fill_ in place: PyTorch's FillBackward2 (Scalar) and FillBackward3 (Tensor value)
-FillBackward2 = derivative("FillBackward2", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
+FillBackward2 = derivative("FillBackward2", ("self",), self=("0", lambda grad: ew.zeros_like(grad)),
+    result=("0", lambda result: ew.zeros_like(result)))
 FillBackward3 = derivative(
     "FillBackward3", ("self", "value"),
-    self=("0", lambda grad: ew.zeros_like(grad)), value=("Σ grad", lambda grad: grad.sum()))
-ZeroBackward0 = derivative("ZeroBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)))
+    self=("0", lambda grad: ew.zeros_like(grad)), value=("Σ grad", lambda grad: grad.sum()),
+    result=("value_t everywhere", lambda value_t, result: ew.zeros_like(result) + value_t))
+ZeroBackward0 = derivative("ZeroBackward0", ("self",), self=("0", lambda grad: ew.zeros_like(grad)),
+    result=("0", lambda result: ew.zeros_like(result)))
 
 
 @method()

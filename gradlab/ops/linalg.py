@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import RESULT, derivative, method, record
+from ._core import RESULT, derivative, method, record, view_like
 
 MmBackward0 = derivative(
     "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
@@ -15,19 +15,27 @@ MmBackward0 = derivative(
     mat2=("selfᵀ · grad", lambda grad, self, mat2_sym_sizes, mat2_sym_strides: _mat2_backward(
         grad, self, mat2_sym_sizes, mat2_sym_strides, 1),
         lambda g, self, mat2_sym_sizes, mat2_sym_strides: (g.T @ self).T
-        if _column_major(mat2_sym_sizes, mat2_sym_strides) else self.T @ g))
+        if _column_major(mat2_sym_sizes, mat2_sym_strides) else self.T @ g),
+    result=("self_t · mat2 + self · mat2_t",
+            lambda self_t, mat2_t, self, mat2: self_t.mm(mat2) + self.mm(mat2_t)))
 MvBackward0 = derivative(
     "MvBackward0", ("self", "vec"), saves=("self", "vec"),
     self=("grad ⊗ vec", lambda grad, vec: outer(grad, vec)),
-    vec=("selfᵀ · grad", lambda grad, self: self.t().mv(grad)))
+    vec=("selfᵀ · grad", lambda grad, self: self.t().mv(grad)),
+    result=("self_t · vec + self · vec_t",
+            lambda self_t, vec_t, self, vec: self_t.mv(vec) + self.mv(vec_t)))
 DotBackward0 = derivative(
     "DotBackward0", ("self", "tensor"), saves=("self", "tensor"),
     self=("grad · tensor", lambda grad, tensor: grad * tensor),
-    tensor=("grad · self", lambda grad, self: grad * self))
+    tensor=("grad · self", lambda grad, self: grad * self),
+    result=("self_t · tensor + self · tensor_t",
+            lambda self_t, tensor_t, self, tensor: self_t.dot(tensor) + self.dot(tensor_t)))
 BmmBackward0 = derivative(
     "BmmBackward0", ("self", "mat2"), saves=("self", "mat2"),
     self=("grad · mat2ᵀ", lambda grad, mat2: grad.bmm(mat2.transpose(1, 2))),
-    mat2=("selfᵀ · grad", lambda grad, self: self.transpose(1, 2).bmm(grad)))
+    mat2=("selfᵀ · grad", lambda grad, self: self.transpose(1, 2).bmm(grad)),
+    result=("self_t · mat2 + self · mat2_t",
+            lambda self_t, mat2_t, self, mat2: self_t.bmm(mat2) + self.bmm(mat2_t)))
 AddmmBackward0 = derivative(
     "AddmmBackward0", ("self", "mat1", "mat2"), saves=("mat1", "mat2"),
     broadcasts=("self",),
@@ -37,7 +45,10 @@ AddmmBackward0 = derivative(
     mat1=("grad · mat2ᵀ · alpha", lambda grad, mat2, alpha, mat1_sym_sizes, mat1_sym_strides:
           _mat1_backward(grad, mat2, mat1_sym_sizes, mat1_sym_strides, alpha)),
     mat2=("mat1ᵀ · grad · alpha", lambda grad, mat1, alpha, mat2_sym_sizes, mat2_sym_strides:
-          _mat2_backward(grad, mat1, mat2_sym_sizes, mat2_sym_strides, alpha)))
+          _mat2_backward(grad, mat1, mat2_sym_sizes, mat2_sym_strides, alpha)),
+    result=("self_t · beta + (mat1_t · mat2 + mat1 · mat2_t) · alpha",
+            lambda self_t, mat1_t, mat2_t, mat1, mat2, alpha, beta:
+                _scaled(self_t, beta) + _scaled(mat1_t.mm(mat2) + mat1.mm(mat2_t), alpha)))
 
 
 def _column_major(sizes, strides):
@@ -221,7 +232,8 @@ def _squeeze4(t):
 SqueezeBackward4 = derivative(
     "SqueezeBackward4", ("self",), attrs=("dim", "self_sym_sizes"),
     self=("grad unsqueezed at dim", lambda grad, dim, self_sym_sizes: _unsqueeze_to(
-        grad, (dim,), self_sym_sizes)))
+        grad, (dim,), self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 
 
 def _unsafe_view(t, shape):
@@ -290,7 +302,9 @@ class _LinAlgError(RuntimeError):
 
 LinalgInvExBackward0 = derivative(
     "LinalgInvExBackward0", ("A",), saves=("inverse",),
-    A=("-inverseᴴ · grad · inverseᴴ", lambda grad, inverse: -(inverse.mT @ (grad @ inverse.mT))))
+    A=("-inverseᴴ · grad · inverseᴴ",
+       lambda grad, inverse: -(inverse.mT @ (grad @ inverse.mT))),
+    result=("-inverse · A_t · inverse", lambda A_t, inverse: -(inverse @ (A_t @ inverse))))
 
 
 def _square(A, op):

@@ -17,7 +17,8 @@ MseLossBackward0 = derivative(
     self=("grad · 2(self - target) / N",
           lambda grad, self, target, reduction: mse_loss_backward(grad, self, target, reduction)),
     target=("grad · 2(target - self) / N",
-            lambda grad, self, target, reduction: mse_loss_backward(grad, target, self, reduction)))
+            lambda grad, self, target, reduction: mse_loss_backward(grad, target, self, reduction)),
+    result="reduction")
 MseLossBackwardBackward0 = derivative(
     "MseLossBackwardBackward0", ("grad_output", "self", "target"),
     saves=("grad_output", "self", "target"), attrs=("reduction",),
@@ -26,7 +27,8 @@ MseLossBackwardBackward0 = derivative(
     self=("grad · grad_output · 2 / N", lambda grad, grad_output, self, reduction:
           _mse_double_backward(grad * grad_output, self, reduction)),
     target=("-grad · grad_output · 2 / N", lambda grad, grad_output, target, reduction:
-            -_mse_double_backward(grad * grad_output, target, reduction)))
+            -_mse_double_backward(grad * grad_output, target, reduction)),
+    result="element_wise")
 
 
 def _nll_node(name, two_d):
@@ -36,7 +38,9 @@ def _nll_node(name, two_d):
         attrs=("reduction", "ignore_index"),
         self=("-grad · weight[target] at target (/ total_weight)", lambda grad, self, target,
               weight, total_weight, reduction, ignore_index: nll_loss_backward(
-                  grad, self, target, weight, reduction, ignore_index, total_weight, two_d)))
+                  grad, self, target, weight, reduction, ignore_index, total_weight, two_d)),
+        result=("nll_loss(self_t)", lambda self_t, target, weight, reduction, ignore_index: (
+            nll_loss2d if two_d else nll_loss)(self_t, target, weight, reduction, ignore_index)))
 
 
 def _nll_backward_node(name, two_d):
@@ -60,7 +64,8 @@ BinaryCrossEntropyBackward0 = derivative(
           lambda grad, self, target, weight, reduction: binary_cross_entropy_backward(
               grad, self, target, weight, reduction)),
     target=("-grad · logit(self)", lambda grad, self, target, weight, reduction:
-            _bce_target_backward(grad, self, target, weight, reduction)))
+            _bce_target_backward(grad, self, target, weight, reduction)),
+    result="reduction")
 BinaryCrossEntropyBackwardBackward0 = derivative(
     "BinaryCrossEntropyBackwardBackward0", ("grad_output", "self", "target"),
     saves=("grad_output", "self", "target", "weight"), attrs=("reduction",),
@@ -72,14 +77,16 @@ BinaryCrossEntropyBackwardBackward0 = derivative(
               grad, grad_output, self, target, weight, reduction)),
     target=("-grad · grad_output / (self (1 - self))",
             lambda grad, grad_output, self, target, weight, reduction: _bce_gt(
-                grad, grad_output, self, target, weight, reduction)))
+                grad, grad_output, self, target, weight, reduction)),
+    result="element_wise")
 BinaryCrossEntropyWithLogitsBackward0 = derivative(
     "BinaryCrossEntropyWithLogitsBackward0", ("self", "target"),
     saves=("self", "target", "weight", "pos_weight"), attrs=("reduction",),
     self=("grad · (sigmoid(self) - target)", lambda grad, self, target, weight, reduction: _reduced(
         (self.sigmoid() - target) * grad, self, weight, reduction)),
     target=("-grad · self", lambda grad, self, weight, reduction: _reduced(
-        -self * grad, self, weight, reduction)))
+        -self * grad, self, weight, reduction)),
+    result="reduction")
 
 
 def mse_loss_backward(grad_output, self, target, reduction):

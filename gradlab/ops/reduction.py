@@ -8,6 +8,7 @@ from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import RESULT, accumulator, cr_exp, cr_log, derivative, method, quiet, record
+from . import elementwise as ew
 from .elementwise import div_scalar, mul_scalar
 from .shape import _broadcast
 
@@ -33,83 +34,104 @@ def _dims(dim, ndim):
 SumBackward0 = derivative(
     "SumBackward0", ("self",), attrs=("self_sym_sizes",),
     self=("grad expanded to self's shape", lambda grad, self_sym_sizes: grad.expand(self_sym_sizes),
-          lambda g, self_sym_sizes: _broadcast(np.asarray(g), self_sym_sizes)))
+          lambda g, self_sym_sizes: _broadcast(np.asarray(g), self_sym_sizes)),
+    result="reduction")
 SumBackward1 = derivative(
     "SumBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_sizes"),
     self=("grad expanded over dim", lambda grad, dim, keepdim, self_sym_sizes: _restore(
-        grad, dim, keepdim, len(self_sym_sizes)).expand(self_sym_sizes)))
+        grad, dim, keepdim, len(self_sym_sizes)).expand(self_sym_sizes)),
+    result="reduction")
 MeanBackward0 = derivative(
     "MeanBackward0", ("self",), attrs=("self_sym_numel", "self_sym_sizes"),
     self=("grad / numel, expanded", lambda grad, self_sym_numel, self_sym_sizes:
           div_scalar(grad.expand(self_sym_sizes), self_sym_numel),
           lambda g, self_sym_numel, self_sym_sizes: np.full(
-              self_sym_sizes, np.true_divide(g, self_sym_numel, dtype=g.dtype), g.dtype)))
+              self_sym_sizes, np.true_divide(g, self_sym_numel, dtype=g.dtype), g.dtype)),
+    result="reduction")
 MeanBackward1 = derivative(
     "MeanBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_numel", "self_sym_sizes"),
     self=("grad / count, expanded over dim",
           lambda grad, dim, keepdim, self_sym_numel, self_sym_sizes: div_scalar(_restore(
               grad, dim, keepdim, len(self_sym_sizes)).expand(self_sym_sizes),
-              _count(self_sym_sizes, dim))))
+              _count(self_sym_sizes, dim))),
+    result="reduction")
 ProdBackward0 = derivative(
     "ProdBackward0", ("self",), saves=("self", "result"),
-    self=("grad · result / self", lambda grad, self, result: _prod_backward(grad, self, result)))
+    self=("grad · result / self", lambda grad, self, result: _prod_backward(grad, self, result)),
+    result="reduction")
 ProdBackward1 = derivative(
     "ProdBackward1", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
     self=("grad · result / self", lambda grad, self, result, dim, keepdim: _prod_backward(
         _restore(grad, (dim % (self.dim() or 1),), keepdim, self.dim()), self,
-        _restore(result, (dim % (self.dim() or 1),), keepdim, self.dim()), dim)))
+        _restore(result, (dim % (self.dim() or 1),), keepdim, self.dim()), dim)),
+    result="reduction")
 CumsumBackward0 = derivative(
     "CumsumBackward0", ("self",), attrs=("dim",),
-    self=("reversed cumulative sum of grad", lambda grad, dim: _cumsum_backward(grad, dim)))
+    self=("reversed cumulative sum of grad", lambda grad, dim: _cumsum_backward(grad, dim)),
+    result=("cumsum(self_t)", lambda self_t, dim: self_t.cumsum(dim)))
 CumprodBackward0 = derivative(
     "CumprodBackward0", ("self",), saves=("self", "result"), attrs=("dim",),
     self=("Σ_{j≥k} grad_j · result_j / self_k", lambda grad, self, result, dim: _cumprod_backward(
-        grad, self, dim, result)))
+        grad, self, dim, result)),
+    result=("Σ_{j≤k} self_t_j · Π_{i≤k, i≠j} self_i",
+            lambda self_t, self, dim: _cumprod_jvp(self_t, self, dim)))
 MaxBackward1 = derivative(
     "MaxBackward1", ("self",), saves=("self", "result"),
-    self=("grad shared among the maxima", lambda grad, self, result: _evenly(grad, self, result)))
+    self=("grad shared among the maxima", lambda grad, self, result: _evenly(grad, self, result)),
+    result="reduction")
 MinBackward1 = derivative(
     "MinBackward1", ("self",), saves=("self", "result"),
-    self=("grad shared among the minima", lambda grad, self, result: _evenly(grad, self, result)))
+    self=("grad shared among the minima", lambda grad, self, result: _evenly(grad, self, result)),
+    result="reduction")
 MaxBackward0 = derivative(
     "MaxBackward0", ("self",), saves=("indices",), attrs=("dim", "keepdim", "self_sym_sizes"),
     self=("grad at the index of the max", lambda grad, indices, dim, keepdim, self_sym_sizes:
-          _select_back(grad, dim, indices, self_sym_sizes, keepdim)))
+          _select_back(grad, dim, indices, self_sym_sizes, keepdim)),
+    result="reduction")
 MinBackward0 = derivative(
     "MinBackward0", ("self",), saves=("indices",), attrs=("dim", "keepdim", "self_sym_sizes"),
     self=("grad at the index of the min", lambda grad, indices, dim, keepdim, self_sym_sizes:
-          _select_back(grad, dim, indices, self_sym_sizes, keepdim)))
+          _select_back(grad, dim, indices, self_sym_sizes, keepdim)),
+    result="reduction")
 AmaxBackward0 = derivative(
     "AmaxBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
     self=("grad shared among the maxima", lambda grad, self, result, dim, keepdim: _amax_backward(
-        grad, self, result, dim, keepdim)))
+        grad, self, result, dim, keepdim)),
+    result="reduction")
 AminBackward0 = derivative(
     "AminBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
     self=("grad shared among the minima", lambda grad, self, result, dim, keepdim: _amax_backward(
-        grad, self, result, dim, keepdim)))
+        grad, self, result, dim, keepdim)),
+    result="reduction")
 LinalgVectorNormBackward0 = derivative(
     "LinalgVectorNormBackward0", ("self",), saves=("self", "result"), attrs=("ord", "dim", "keepdim"),
     self=("grad · self / result", lambda grad, self, result, ord, dim, keepdim: _norm_backward(
-        grad, self, result, ord, dim, keepdim)))
+        grad, self, result, ord, dim, keepdim)),
+    result="reduction")
 VarBackward0 = derivative(
     "VarBackward0", ("self",), saves=("self",), attrs=("correction", "dim", "keepdim"),
     self=("grad · 2(self - mean) / (N - correction)",
           lambda grad, self, correction, dim, keepdim: _var_backward(grad, self, dim, correction,
-                                                                     keepdim)))
+                                                                     keepdim)),
+    result="reduction")
 StdBackward0 = derivative(
     "StdBackward0", ("self",), saves=("self", "result"), attrs=("correction", "dim", "keepdim"),
     self=("grad · (self - mean) / ((N - correction) · result)",
           lambda grad, self, result, correction, dim, keepdim: _var_backward(
               (grad / mul_scalar(result, 2)).masked_fill(result == 0, 0), self, dim, correction,
-              keepdim)))
+              keepdim)),
+    result="reduction")
 SoftmaxBackward0 = derivative(
     "SoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
     self=("result · (grad - Σ grad · result)",
-          lambda grad, result, dim: softmax_backward_data(grad, result, dim)))
+          lambda grad, result, dim: softmax_backward_data(grad, result, dim)),
+    result="element_wise")
 LogSoftmaxBackward0 = derivative(
     "LogSoftmaxBackward0", ("self",), saves=("result",), attrs=("dim",),
     self=("grad - exp(result) · Σ grad",
-          lambda grad, result, dim: log_softmax_backward_data(grad, result, dim)))
+          lambda grad, result, dim: log_softmax_backward_data(grad, result, dim)),
+    result=("self_t - Σ self_t · exp(result)",
+            lambda self_t, result, dim: self_t - (self_t * result.exp()).sum(dim, keepdim=True)))
 # the two backward functions above are ops themselves, so that create_graph records them
 SoftmaxBackwardDataBackward0 = derivative(
     "SoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
@@ -119,14 +141,23 @@ SoftmaxBackwardDataBackward0 = derivative(
     output=("grad_output · grad - Σ(output · grad_output) · grad - grad_output · Σ(output · grad)",
             lambda grad, grad_output, output, dim: grad_output * grad
             - (output * grad_output).sum(dim, True) * grad
-            - grad_output * (output * grad).sum(dim, True)))
+            - grad_output * (output * grad).sum(dim, True)),
+    result=("softmax_backward_data(grad_output_t, output) + its output term",
+            lambda grad_output_t, output_t, grad_output, output, dim:
+                softmax_backward_data(grad_output_t, output, dim)
+                + output_t * (grad_output - (grad_output * output).sum(dim, keepdim=True))
+                - output * (grad_output * output_t).sum(dim, keepdim=True)))
 LogSoftmaxBackwardDataBackward0 = derivative(
     "LogSoftmaxBackwardDataBackward0", ("grad_output", "output"), saves=("grad_output", "output"),
     attrs=("dim",),
     grad_output=("grad - Σ(grad · exp(output))",
                  lambda grad, output, dim: grad - (grad * output.exp()).sum(dim, True)),
     output=("-Σ grad_output · exp(output) · grad",
-            lambda grad, grad_output, output, dim: -grad_output.sum(dim, True) * output.exp() * grad))
+            lambda grad, grad_output, output, dim: -grad_output.sum(dim, True) * output.exp() * grad),
+    result=("log_softmax_backward_data(grad_output_t, output) + its output term",
+            lambda grad_output_t, output_t, grad_output, output, dim:
+                log_softmax_backward_data(grad_output_t, output, dim)
+                - output.exp() * output_t * grad_output.sum(dim, keepdim=True)))
 
 
 def softmax_backward_data(grad_output, output, dim):
@@ -148,7 +179,8 @@ def log_softmax_backward_data(grad_output, output, dim):
 LogsumexpBackward0 = derivative(
     "LogsumexpBackward0", ("self",), saves=("self", "result"), attrs=("dim", "keepdim"),
     self=("grad · exp(self - result)", lambda grad, self, result, dim, keepdim: _restore(
-        grad, dim, keepdim, self.dim()) * (self - _restore(result, dim, keepdim, self.dim())).exp()))
+        grad, dim, keepdim, self.dim()) * (self - _restore(result, dim, keepdim, self.dim())).exp()),
+    result="reduction")
 
 
 def _amax_backward(grad, self, result, dim, keepdim):
@@ -234,6 +266,20 @@ def _cumsum_backward(grad, dim):
     if grad.numel() <= 1 or grad.shape[dim] == 1:
         return grad
     return _reversed_cumsum(grad, dim)
+
+
+def _cumprod_jvp(self_t, self, dim):
+    """cumprod's forward derivative, zeros included: each output's product with one factor
+    replaced by its tangent, summed (n² products per slice, which lessons' sizes afford)."""
+    if self.dim() == 0:
+        return self_t.clone()
+    x, t = self.transpose(dim, -1), self_t.transpose(dim, -1)
+    n = x.shape[-1]
+    k, j, i = np.ogrid[:n, :n, :n]
+    kept = Tensor._make((i <= k) & (i != j), _dtype.bool_)
+    factors = ew.where(kept, x.unsqueeze(-2).unsqueeze(-2), 1.0).prod(-1)  # [..., k, j]
+    lower = Tensor._make((j <= k)[..., 0].astype(x.dtype.np), x.dtype)
+    return ((factors * lower) * t.unsqueeze(-2)).sum(-1).transpose(dim, -1)
 
 
 def _cumprod_backward(grad, self, dim, result):

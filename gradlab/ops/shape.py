@@ -3,47 +3,59 @@ import numpy as np
 
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
-from ._core import derivative, method, record
+from ._core import derivative, method, record, view_like
 from .elementwise import CloneBackward0
 
 ViewBackward0 = derivative(
     "ViewBackward0", ("self",), attrs=("self_sym_sizes",),
-    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 UnsafeViewBackward0 = derivative(
     "UnsafeViewBackward0", ("self",), attrs=("self_sym_sizes",),
-    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 ReshapeAliasBackward0 = derivative(
     "ReshapeAliasBackward0", ("self",), attrs=("self_sym_sizes",),
-    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)))
+    self=("grad reshaped to self's shape", lambda grad, self_sym_sizes: grad.reshape(self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 ExpandBackward0 = derivative(
     "ExpandBackward0", ("self",), attrs=("self_sym_sizes",),
     self=("grad summed over the expanded dims",
-          lambda grad, self_sym_sizes: _sum_to(grad, self_sym_sizes)))
+          lambda grad, self_sym_sizes: _sum_to(grad, self_sym_sizes)),
+    result=("self_t expanded", lambda self_t, result: self_t.expand(result.shape)))
 PermuteBackward0 = derivative(
     "PermuteBackward0", ("self",), attrs=("dims",),
     self=("grad permuted back", lambda grad, dims: grad.permute(
-        tuple(int(i) for i in np.argsort([d % len(dims) for d in dims])))))
+        tuple(int(i) for i in np.argsort([d % len(dims) for d in dims])))),
+    result=("self_t permuted", lambda self_t, dims: self_t.permute(dims)))
 TransposeBackward0 = derivative(
     "TransposeBackward0", ("self",), attrs=("dim0", "dim1"),
-    self=("grad transposed back", lambda grad, dim0, dim1: grad.transpose(dim0, dim1)))
-TBackward0 = derivative("TBackward0", ("self",), self=("grad transposed", lambda grad: grad.t()))
+    self=("grad transposed back", lambda grad, dim0, dim1: grad.transpose(dim0, dim1)),
+    result=("self_t transposed", lambda self_t, dim0, dim1: self_t.transpose(dim0, dim1)))
+TBackward0 = derivative("TBackward0", ("self",), self=("grad transposed", lambda grad: grad.t()),
+    result=("self_t transposed", lambda self_t: self_t.t()))
 FlipBackward0 = derivative("FlipBackward0", ("self",), attrs=("dims",),
-                           self=("grad flipped back", lambda grad, dims: grad.flip(dims)))
+                           self=("grad flipped back", lambda grad, dims: grad.flip(dims)),
+    result=("self_t flipped", lambda self_t, dims: self_t.flip(dims)))
 UnsqueezeBackward0 = derivative(
     "UnsqueezeBackward0", ("self",), attrs=("dim",),
-    self=("grad squeezed at dim", lambda grad, dim: grad.squeeze(dim)))
+    self=("grad squeezed at dim", lambda grad, dim: grad.squeeze(dim)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 SqueezeBackward0 = derivative(
     "SqueezeBackward0", ("self",), attrs=("self_sym_sizes",),
     self=("grad unsqueezed where self had size 1", lambda grad, self_sym_sizes: _unsqueeze_to(
-        grad, range(len(self_sym_sizes)), self_sym_sizes)))
+        grad, range(len(self_sym_sizes)), self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 SqueezeBackward1 = derivative(
     "SqueezeBackward1", ("self",), attrs=("dim", "self_sym_sizes"),
     self=("grad unsqueezed at dim", lambda grad, dim, self_sym_sizes: _unsqueeze_to(
-        grad, (dim,), self_sym_sizes)))
+        grad, (dim,), self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 SqueezeBackward2 = derivative(
     "SqueezeBackward2", ("self",), attrs=("dim", "self_sym_sizes"),
     self=("grad unsqueezed at dims", lambda grad, dim, self_sym_sizes: _unsqueeze_to(
-        grad, dim, self_sym_sizes)))
+        grad, dim, self_sym_sizes)),
+    result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 
 
 def _unsqueeze_to(grad, dims, sizes):
@@ -336,12 +348,15 @@ def _join_class(name, n):
                              (lambda i: lambda grad, dim, sizes: grad.narrow(
                                  dim % grad.dim(), sum(sizes[:i]), sizes[i]))(i))
                         for i, nm in enumerate(names)}
-            cls = derivative(name, names, attrs=("dim",), hidden=("sizes",), **formulas)
+            cls = derivative(name, names, attrs=("dim",), hidden=("sizes",), **formulas,
+                             result=("cat(tangents, dim)",
+                                     lambda tangents, dim: cat(tangents, dim)))
         else:
             formulas = {nm: ("grad selected at this input's index",
                              (lambda i: lambda grad, dim: grad.select(dim, i))(i))
                         for i, nm in enumerate(names)}
-            cls = derivative(name, names, attrs=("dim",), **formulas)
+            cls = derivative(name, names, attrs=("dim",), **formulas, result=(
+                "stack(tangents, dim)", lambda tangents, dim: stack(tangents, dim)))
         _join_classes[key] = cls
     return cls
 

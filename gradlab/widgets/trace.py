@@ -120,9 +120,9 @@ def formula_class(node):
     """The gradlab class declaring ``node``'s formulas (for torch nodes: the same name)."""
     if getattr(type(node), "_formulas", None) is not None:
         return type(node)
-    from ..ops._core import GRAD_FNS
+    from ..ops._core import GRAD_FNS, GRAD_FNS_BY_INPUTS
     name = type_name(node)
-    return GRAD_FNS.get((name, len(node.next_functions))) or GRAD_FNS.get(name)
+    return GRAD_FNS_BY_INPUTS.get((name, len(node.next_functions))) or GRAD_FNS.get(name)
 
 
 def formula_values(node, unpacked=None) -> dict:
