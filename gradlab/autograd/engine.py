@@ -271,12 +271,13 @@ def _saved_events(node, log):
 class _Pass(list):
     """A running pass: its final callbacks (the list), and what tells which nodes it runs."""
 
-    __slots__ = ("dependencies", "roots", "execute", "captures")
+    __slots__ = ("dependencies", "roots", "execute", "captures", "hook_state")
 
     def __init__(self, dependencies, roots, execute, captures):
         super().__init__()
         self.dependencies, self.roots, self.execute = dependencies, set(roots), execute
         self.captures = captures
+        self.hook_state = {}  # what multi-grad hooks keep during this pass
 
     def will_execute(self, node):
         """PyTorch's _will_engine_execute_node: ``node`` is in the graph and runs."""

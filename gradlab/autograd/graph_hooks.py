@@ -32,29 +32,25 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
     the pass computes (a list, None for the others), with "any" on the first one."""
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    key = object()  # this registration's entry in each pass's hook_state (gone with the pass)
     if mode == "any":
-        fired = set()
-
         def first(grad):
-            task = id(running_pass())
-            if task not in fired:
-                fired.add(task)
+            state = running_pass().hook_state
+            if key not in state:
+                state[key] = True
                 fn(grad)
         return _MultiHandle(tuple(t.register_hook(first) for t in tensors if t.requires_grad))
     nodes = [_grad_fn_or_accumulator(t) for t in tensors]
-    counts, buffers = {}, {}
 
     def hook_for(i):
         def hook(grad):
             task = running_pass()
-            key = id(task)
-            count = counts.get(key, 0)
-            buffer = buffers.setdefault(key, [None] * len(tensors))
-            counts[key] = count + 1
-            buffer[i] = grad
-            if count + 1 == sum(task.will_execute(n) for n in nodes):
-                del counts[key], buffers[key]
-                fn(buffer)
+            buffer = task.hook_state.setdefault(key, [0, [None] * len(tensors)])
+            buffer[0] += 1
+            buffer[1][i] = grad
+            if buffer[0] == sum(task.will_execute(n) for n in nodes):
+                del task.hook_state[key]
+                fn(buffer[1])
         return hook
     return _MultiHandle(tuple(t.register_hook(hook_for(i)) for i, t in enumerate(tensors)))
 

@@ -363,7 +363,7 @@ def fmt_packed(value) -> str:
 
 def packed_slots(node) -> dict:
     """``{name: packed value}`` of a gradlab node's saved tensors kept by saved-tensor hooks."""
-    slots = getattr(node, "saved_tensors", None)
+    slots = getattr(node, "saved_slots", None)
     if slots is None or not hasattr(node, "_saved"):  # torch nodes: not shown
         return {}
     return {name: slot.value for name, slot in slots().items()
