@@ -16,7 +16,7 @@ from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_ena
                                    set_anomaly_enabled)
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .ops import elementwise, indexing, inplace, reduction, shape  # noqa: F401
+from .ops import elementwise, indexing, inplace, pointwise, reduction, shape  # noqa: F401
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
                               bitwise_or, bitwise_xor, clamp, clamp_max,
                               clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
@@ -29,6 +29,7 @@ from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise
 from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401
                            scatter, scatter_add, select, split, unbind)
 from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
+from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten, flip, permute,  # noqa: F401

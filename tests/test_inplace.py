@@ -33,6 +33,19 @@ def versions(L):
     y = x.view(3); y.unsqueeze(0).t()[0].add_(1); r.append((x._version, y._version))
     return r, x
 @sc
+def optimizer_arithmetic_in_place(L):
+    """lerp_, addcmul_ and addcdiv_: values, versions, graphs, dtype and int errors."""
+    x = L.tensor([1., 2., 3.]); e = L.tensor([4., -1., 0.5]); d = L.tensor([2., 4., 8.])
+    x.lerp_(e, 0.1).addcmul_(e, d, value=-0.5).addcdiv_(e, d, value=3); r = [x, x._version]
+    x.lerp_(e, L.tensor([0.2, 0.7, 1.5])); r.append(x)
+    y = leaf(L) * 1; y.addcmul_(leaf(L), e); y.addcdiv_(e, leaf(L)); y.lerp_(leaf(L), 0.6)
+    r.append(graph(y)); y.sum().backward()
+    i = L.tensor([1, 2, 3])
+    r += [err(lambda: i.clone().addcmul_(x, x)), err(lambda: x.lerp_(e.double(), 0.5)),
+          err(lambda: L.addcdiv(i, i, i)), err(lambda: i.lerp(i, 0.5)),
+          err(lambda: x.lerp(x, x.double())), L.addcmul(i, i, i, value=2)]
+    return r
+@sc
 def version_of_index_put_and_masked(L):
     x = L.tensor([1., 2., 3.]); x[L.tensor([0, 2])] = 0.; a = x._version
     x.masked_fill_(x > 1, 9.); x.index_put_((L.tensor([1]),), L.tensor(4.)); return a, x._version, x

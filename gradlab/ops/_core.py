@@ -119,6 +119,7 @@ def _formula_order(inputs):
 # Scalar arguments in derivatives.yaml; every other integer attr is an int64_t or SymInt, which
 # PyTorch's Python binding shows as unsigned (a saved dim of -1 reads 18446744073709551615).
 SCALAR_ATTRS = frozenset(("alpha", "beta", "exponent", "min", "max", "ord", "correction", "value",
+                          "weight",
                           "threshold", "self", "other"))
 
 

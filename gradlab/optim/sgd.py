@@ -1,8 +1,7 @@
 """optim.SGD, PyTorch's single-tensor implementation (the one it runs on CPU)."""
-from ..autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled
 from ..ops.elementwise import clone
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _to_scalar, update_step
 
 
 class SGD(Optimizer):
@@ -26,25 +25,12 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    @update_step
+    def step(self, group):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        previous = is_grad_enabled()
-        _set_enabled(bool(self.defaults["differentiable"]))
-        try:
-            for group in self.param_groups:
-                self._update(group)
-        finally:
-            _set_enabled(previous)
-        return loss
-
-    def _update(self, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-        lr = lr.item() if isinstance(lr, Tensor) else lr
+        lr = _to_scalar(lr)
         for param in group["params"]:
             grad = param.grad
             if grad is None:
