@@ -15,12 +15,14 @@ from .inplace import inplace
 LerpBackward0 = derivative(
     "LerpBackward0", ("self", "end"), broadcasts=True, attrs=("weight",),
     self=("grad · (1 - weight)", lambda grad, weight: mul_scalar(grad, 1 - weight)),
-    end=("grad · weight", lambda grad, weight: mul_scalar(grad, weight)))
+    end=("grad · weight", lambda grad, weight: mul_scalar(grad, weight)),
+    result="element_wise")
 LerpBackward1 = derivative(
     "LerpBackward1", ("self", "end", "weight"), broadcasts=True, saves=("end", "self", "weight"),
     self=("grad · (1 - weight)", lambda grad, weight: grad * rsub_number(1, weight)),
     end=("grad · weight", lambda grad, weight: grad * weight),
-    weight=("grad · (end - self)", lambda grad, end, self: grad * (end - self)))
+    weight=("grad · (end - self)", lambda grad, end, self: grad * (end - self)),
+    result="element_wise")
 AddcmulBackward0 = derivative(
     "AddcmulBackward0", ("self", "tensor1", "tensor2"), broadcasts=True,
     saves=("tensor1", "tensor2"), attrs=("value",),
@@ -28,7 +30,8 @@ AddcmulBackward0 = derivative(
     tensor1=("grad · tensor2 · value",
              lambda grad, tensor2, value: grad * mul_scalar(tensor2, value)),
     tensor2=("grad · tensor1 · value",
-             lambda grad, tensor1, value: grad * mul_scalar(tensor1, value)))
+             lambda grad, tensor1, value: grad * mul_scalar(tensor1, value)),
+    result="element_wise")
 AddcdivBackward0 = derivative(
     "AddcdivBackward0", ("self", "tensor1", "tensor2"), broadcasts=True,
     saves=("tensor1", "tensor2"), attrs=("value",),
@@ -36,7 +39,8 @@ AddcdivBackward0 = derivative(
     tensor1=("grad · value / tensor2",
              lambda grad, tensor2, value: grad * mul_scalar(reciprocal(tensor2), value)),
     tensor2=("-grad · value · tensor1 / tensor2²", lambda grad, tensor1, tensor2, value:
-             -grad * (mul_scalar(tensor1, value) / (tensor2 * tensor2))))
+             -grad * (mul_scalar(tensor1, value) / (tensor2 * tensor2))),
+    result="element_wise")
 
 
 def fma(a, b, c, dt):
