@@ -32,8 +32,8 @@ from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer  # no
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
-from .ops.shape import (broadcast_to, cat, concat, concatenate, expand, flatten, flip, permute,  # noqa: F401
-                        ravel, reshape, squeeze, stack, swapaxes, t, transpose, unflatten,
+from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal, expand,  # noqa: F401
+                        flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes, t, transpose, unflatten,
                         unsqueeze, view)
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference

@@ -412,3 +412,69 @@ def stack(tensors, dim=0):
     d = tensors[0]._dim_index(dim, len(shape) + 1)
     out = Tensor._make(np.stack([np.asarray(t._array, dt.np) for t in tensors], axis=d), dt)
     return record(_join_class("StackBackward0", len(tensors)), out, tuple(tensors), attrs=(dim,))
+
+
+# ---- diagonals ---------------------------------------------------------------------------------
+
+DiagonalBackward0 = derivative(
+    "DiagonalBackward0", ("self",), attrs=("dim1", "dim2", "offset", "self_sym_sizes"),
+    self=("grad placed on the diagonal", lambda grad, dim1, dim2, offset, self_sym_sizes:
+          _diagonal_backward(grad, self_sym_sizes, offset, dim1, dim2)),
+    result=("self_t's diagonal", lambda self_t, dim1, dim2, offset: self_t.diagonal(
+        offset, dim1, dim2)))
+DiagonalBackwardBackward0 = derivative(
+    "DiagonalBackwardBackward0", ("grad_output",), attrs=("dim1", "dim2", "offset"),
+    grad_output=("grad's diagonal", lambda grad, dim1, dim2, offset: grad.diagonal(
+        offset, dim1, dim2)),
+    result=("grad_output_t placed on the diagonal", lambda grad_output_t, result, dim1, dim2,
+            offset: _diagonal_backward(grad_output_t, result.shape, offset, dim1, dim2)))
+DiagEmbedBackward0 = derivative(
+    "DiagEmbedBackward0", ("self",), attrs=("dim1", "dim2", "offset"),
+    self=("grad's diagonal", lambda grad, dim1, dim2, offset: grad.diagonal(offset, dim1, dim2)),
+    result=("self_t embedded", lambda self_t, dim1, dim2, offset: diag_embed(
+        self_t, offset, dim1, dim2)))
+
+
+def _diagonal_view(a, offset, d1, d2):
+    """NumPy's (writable) view of the diagonal, moved to the last dim as PyTorch's is."""
+    view = np.diagonal(a, offset, d1, d2)
+    view.flags.writeable = a.flags.writeable
+    return view
+
+
+def _diagonal_backward(grad, sizes, offset, dim1, dim2):
+    """zeros(sizes) with ``grad`` on the diagonal (PyTorch's diagonal_backward), recorded."""
+    out = np.zeros(tuple(sizes), grad.dtype.np)
+    n = len(out.shape)
+    _diagonal_view(out, offset, dim1 % n, dim2 % n)[...] = grad._array
+    return record(DiagonalBackwardBackward0, Tensor._make(out, grad.dtype), (grad,),
+                  attrs=(dim1, dim2, offset))
+
+
+@method()
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    d1, d2 = self._dim_index(dim1), self._dim_index(dim2)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    view = _diagonal_view(self._storage(), offset, d1, d2)
+    return _view(self, view, DiagonalBackward0, (dim1, dim2, offset, self._array.shape))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices with ``input``'s last dim on their diagonal (PyTorch's diag_embed)."""
+    a = input._array
+    n = a.ndim + 1
+    d1, d2 = input._dim_index(dim1, n), input._dim_index(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    size = a.shape[-1] + abs(offset)
+    shape = list(a.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, size)
+    out = np.zeros(shape, a.dtype)
+    _diagonal_view(out, offset, d1, d2)[...] = a
+    return record(DiagEmbedBackward0, Tensor._make(out, input.dtype), (input,),
+                  attrs=(dim1, dim2, offset))
+
+
+Tensor.diag_embed = diag_embed
