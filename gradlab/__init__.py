@@ -28,7 +28,8 @@ from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise
                               subtract, tanh, true_divide, where)
 from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401
                            scatter, scatter_add, select, split, unbind)
-from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
+from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
+from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)

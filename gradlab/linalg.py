@@ -1,5 +1,6 @@
-"""torch.linalg: norms, the inverse and matrix products, as PyTorch's namespace names them."""
-from .ops.linalg import _LinAlgError as LinAlgError, inv, matmul  # noqa: F401
+"""torch.linalg: norms, the inverse, det, slogdet, solve and matrix products, as PyTorch's
+namespace names them."""
+from .ops.linalg import _LinAlgError as LinAlgError, det, inv, matmul, slogdet, solve  # noqa: F401
 from .ops.reduction import vector_norm  # noqa: F401
 
 

@@ -1,9 +1,11 @@
-"""Matrix products: mm, mv, dot, matmul (@), bmm, addmm, outer."""
+"""Matrix products (mm, mv, dot, matmul (@), bmm, addmm, outer) and torch.linalg's inv, det,
+slogdet and solve."""
 import numpy as np
 
+from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import RESULT, derivative, method, record, view_like
+from ._core import RESULT, derivative, method, quiet, record, view_like
 
 MmBackward0 = derivative(
     "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
@@ -344,3 +346,290 @@ def inv(A):
                            "not be completed because the input matrix is singular.") from None
     out = Tensor._make(np.asarray(value, A.dtype.np), A.dtype)
     return record(LinalgInvExBackward0, out, (A,), (RESULT,))
+
+
+# ---- LU-based: det, slogdet, solve -------------------------------------------------------------
+
+@quiet
+def _lu_factor(a):
+    """LAPACK's getrf on each matrix of ``a``: L (unit diagonal implied) and U in one array, and
+    the 1-based int32 pivots (row k was swapped with row pivots[k] - 1), by partial pivoting."""
+    n = a.shape[-1]
+    lu = np.array(a).reshape((-1, n, n))
+    pivots = np.empty(lu.shape[:2], np.int32)
+    every = np.arange(lu.shape[0])
+    for k in range(n):
+        p = k + np.argmax(np.abs(lu[:, k:, k]), axis=1)
+        pivots[:, k] = p + 1
+        lu[every, k], lu[every, p] = lu[every, p], lu[every, k]
+        pivot = lu[:, k, k:k + 1]
+        column = lu[:, k + 1:, k]
+        np.divide(column, pivot, out=column, where=pivot != 0)
+        lu[:, k + 1:, k + 1:] -= column[:, :, None] * lu[:, k, None, k + 1:]
+    return lu.reshape(a.shape), pivots.reshape(a.shape[:-1])
+
+
+def _permutation(pivots):
+    """The row order that LAPACK's pivots (1-based swaps, applied in turn) give."""
+    n = pivots.shape[-1]
+    flat = pivots.reshape(-1, n) - 1
+    perm = np.tile(np.arange(n), (flat.shape[0], 1))
+    every = np.arange(flat.shape[0])
+    for k in range(n):
+        p = flat[:, k]
+        perm[every, k], perm[every, p] = perm[every, p], perm[every, k]
+    return perm.reshape(pivots.shape)
+
+
+def _triangular_solve(t, b, lower, unit=False):
+    """x with t x = b for triangular ``t``, row by row (zeros on the diagonal give inf/nan)."""
+    n = t.shape[-1]
+    x = np.array(np.broadcast_to(b, np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:]))
+    for i in range(n) if lower else range(n - 1, -1, -1):
+        done = slice(0, i) if lower else slice(i + 1, n)
+        x[..., i, :] -= np.einsum("...k,...km->...m", t[..., i, done], x[..., done, :])
+        if not unit:
+            x[..., i, :] /= t[..., i, i, None]
+    return x
+
+
+@quiet
+def _lu_solve(lu, pivots, b, adjoint):
+    """PyTorch's linalg_lu_solve(LU, pivots, B): x with A x = b (Aᵀ x = b if ``adjoint``)
+    for A = P L U as getrf gives it."""
+    batch = np.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
+    perm = np.broadcast_to(_permutation(pivots)[..., None], batch + (lu.shape[-1], 1))
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    if not adjoint:
+        y = _triangular_solve(lu, np.take_along_axis(b, perm, -2), True, unit=True)
+        return _triangular_solve(lu, y, False)
+    y = _triangular_solve(lu.swapaxes(-1, -2), b, True)
+    y = _triangular_solve(lu.swapaxes(-1, -2), y, False, unit=True)
+    x = np.empty_like(y)
+    np.put_along_axis(x, np.broadcast_to(perm, y.shape), y, -2)
+    return x
+
+
+def _permutation_sign(pivots):
+    n = pivots.shape[-1]
+    swaps = np.count_nonzero(pivots != np.arange(1, n + 1, dtype=np.int32), axis=-1)
+    return np.where(swaps % 2, -1, 1)
+
+
+def _lu_of(A):
+    """The LU that PyTorch's det and slogdet keep: of Aᵀ when A is contiguous (what LAPACK,
+    column-major, reads without a copy), else of A."""
+    a = np.asarray(A._array)
+    lu, pivots = _lu_factor(a.swapaxes(-1, -2) if A.is_contiguous() else a)
+    return (Tensor._make(lu, A.dtype), Tensor._make(pivots, _dtype.int32))
+
+
+def _eps(dtype):
+    return float(np.finfo(dtype.np).eps)
+
+
+def _det_backward(grad, A, LU, pivots, result):
+    """PyTorch's linalg_det_backward: the solution G of Aᵀ G = det · grad · I."""
+    if not A._array.size:
+        return None
+    if not _local.enabled:  # det is C¹: a singular A's zero pivots are nudged to eps
+        lu = np.asarray(LU._array)
+        diag = np.einsum("...ii->...i", lu)
+        lu = lu + (np.eye(lu.shape[-1]) * np.where(diag == 0, _eps(A.dtype), 0)[..., None, :])
+        d = (grad._array * result._array)[..., None, None] * np.eye(lu.shape[-1])
+        g = _lu_solve(lu.astype(A.dtype.np), pivots._array, d, not A.is_contiguous())
+        return Tensor._make(np.asarray(g, A.dtype.np), A.dtype)
+    if (np.abs(result._array) < 100 * _eps(A.dtype)).any():
+        raise NotImplementedError("gradlab does not implement torch.linalg.svd, which the double "
+                                  "backward of det uses at a singular matrix")
+    from .shape import diag_embed
+    d_diag = grad * result
+    d = diag_embed(d_diag.unsqueeze(-1).expand_as(pivots)).mT
+    return solve(A.mT, d)
+
+
+def _det_jvp(A_t, result, LU, pivots, A):
+    """PyTorch's linalg_det_jvp: tr(A⁻¹ A_t) · det (zero pivots nudged to eps)."""
+    lu = np.asarray(LU._array)
+    diag = np.einsum("...ii->...i", lu)
+    lu = lu + np.eye(lu.shape[-1]) * np.where(diag == 0, _eps(A.dtype), 0)[..., None, :]
+    x = _lu_solve(lu.astype(A.dtype.np), pivots._array, A_t._array, A.is_contiguous())
+    trace = Tensor._make(np.asarray(np.einsum("...ii->...", x), A.dtype.np), A.dtype)
+    return trace * result
+
+
+LinalgDetBackward0 = derivative(
+    "LinalgDetBackward0", ("A",), saves=("A", "LU", "pivots", "result"),
+    A=("det · grad · A⁻ᵀ", _det_backward),
+    result=("tr(A⁻¹ · A_t) · det", _det_jvp))
+
+
+def _slogdet_backward(grads, A, LU, pivots, sign):
+    """PyTorch's slogdet_backward (real): grad_logabsdet · A⁻ᵀ; the sign has no gradient."""
+    g = grads[1]
+    if g is None:
+        return None
+    from .shape import diag_embed
+    d = diag_embed(g.unsqueeze(-1).expand_as(pivots)).mT
+    if _local.enabled:
+        return solve(A.mT, d)
+    x = _lu_solve(np.asarray(LU._array), pivots._array, d._array, not A.is_contiguous())
+    return Tensor._make(np.asarray(x, A.dtype.np), A.dtype)
+
+
+def _slogdet_jvp(A_t, LU, pivots, sign, A):
+    """PyTorch's slogdet_jvp (real): zeros for the sign, tr(A⁻¹ A_t) for logabsdet."""
+    x = _lu_solve(np.asarray(LU._array), pivots._array, A_t._array, A.is_contiguous())
+    trace = Tensor._make(np.asarray(np.einsum("...ii->...", x), A.dtype.np), A.dtype)
+    return Tensor._make(np.zeros(sign._array.shape, A.dtype.np), A.dtype), trace
+
+
+LinalgSlogdetBackward0 = derivative(
+    "LinalgSlogdetBackward0", ("A",), saves=("A", "LU", "pivots", "sign"), num_outputs=2,
+    A=("grad_logabsdet · A⁻ᵀ", _slogdet_backward),
+    result=("(0, tr(A⁻¹ · A_t))", _slogdet_jvp))
+LinalgSlogdetBackward0._multi = True  # its formula reads each output's grad (None if it has none)
+
+
+def det(A):
+    """torch.linalg.det (and torch.det, Tensor.det): recorded as PyTorch's _linalg_det."""
+    _square(A, "linalg.det")
+    LU, pivots = _lu_of(A)
+    lu = LU._array
+    value = np.prod(np.einsum("...ii->...i", lu), axis=-1) * _permutation_sign(pivots._array)
+    out = Tensor._make(np.asarray(value, A.dtype.np), A.dtype)
+    return record(LinalgDetBackward0, out, (A,), (A, LU, pivots, RESULT))
+
+
+class SignLogAbsDet(tuple):
+    """(sign, logabsdet), printed as PyTorch prints torch.return_types.slogdet."""
+
+    def __new__(cls, name, sign, logabsdet):
+        self = super().__new__(cls, (sign, logabsdet))
+        self._name = name
+        return self
+
+    sign = property(lambda self: self[0])
+    logabsdet = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"torch.return_types.{self._name}(\nsign={self[0]!r},\nlogabsdet={self[1]!r})"
+
+
+@quiet
+def _slogdet(A, name):
+    _square(A, "linalg.slogdet")
+    LU, pivots = _lu_of(A)
+    diag = np.einsum("...ii->...i", LU._array)
+    sign = np.prod(np.sign(diag), axis=-1) * _permutation_sign(pivots._array)
+    logabsdet = np.sum(np.log(np.abs(diag)), axis=-1)
+    outs = (Tensor._make(np.asarray(sign, A.dtype.np), A.dtype),
+            Tensor._make(np.asarray(logabsdet, A.dtype.np), A.dtype))
+    record(LinalgSlogdetBackward0, outs, (A,), (A, LU, pivots, RESULT))
+    return SignLogAbsDet(name, *outs)
+
+
+def slogdet(A):
+    """torch.linalg.slogdet: (sign, log |det|), recorded as PyTorch's _linalg_slogdet."""
+    return _slogdet(A, "linalg_slogdet")
+
+
+@method("slogdet")
+def _slogdet_method(self):
+    """torch.slogdet and Tensor.slogdet."""
+    return _slogdet(self, "slogdet")
+
+
+Tensor.det = det
+
+
+def _is_vector_rhs(A_shape, B_shape):
+    """PyTorch's linalg_solve_is_vector_rhs: B is a vector (or a batch of them)."""
+    return len(B_shape) == 1 or len(B_shape) == len(A_shape) - 1 and B_shape == A_shape[:-1]
+
+
+def _solve_grad_B(grad, A, LU, pivots, result, left):
+    """A⁻ᵀ grad (grad A⁻ᵀ if not left), as a matrix even for a vector B: by the saved LU, or
+    (to differentiate it again) by a new solve."""
+    vector = _is_vector_rhs(LU._array.shape, result._array.shape)
+    g = grad.unsqueeze(-1) if vector else grad
+    if _local.enabled:
+        return solve(A.mT, g, left=left), vector
+    lu, piv = np.asarray(LU._array), pivots._array
+    x = (_lu_solve(lu, piv, g._array, True) if left else
+         _lu_solve(lu, piv, g._array.swapaxes(-1, -2), False).swapaxes(-1, -2))
+    return Tensor._make(np.asarray(x, A.dtype.np), A.dtype), vector
+
+
+def _solve_A(grad, A, LU, pivots, result, left):
+    gB, vector = _solve_grad_B(grad, A, LU, pivots, result, left)
+    X = result.unsqueeze(-1) if vector else result
+    return -(gB @ X.mT) if left else -(X.mT @ gB)
+
+
+def _solve_B(grad, A, LU, pivots, result, left):
+    gB, vector = _solve_grad_B(grad, A, LU, pivots, result, left)
+    return gB.squeeze(-1) if vector else gB
+
+
+def _solve_jvp(A_t, B_t, result, A, left):
+    """PyTorch's linalg_solve_jvp: A⁻¹ (B_t - A_t X) (or (B_t - X A_t) A⁻¹ if not left)."""
+    vector = _is_vector_rhs(A._array.shape, result._array.shape)
+    X = result.unsqueeze(-1) if vector else result
+    dB = B_t.unsqueeze(-1) if vector and B_t.dim() == result.dim() else B_t
+    dX = solve(A, dB - A_t @ X if left else dB - X @ A_t, left=left)
+    return dX.squeeze(-1) if vector else dX
+
+
+LinalgSolveExBackward0 = derivative(
+    "LinalgSolveExBackward0", ("A", "B"), saves=("A", "LU", "pivots", "result"), attrs=("left",),
+    A=("-A⁻ᵀ · grad · Xᵀ", _solve_A),
+    B=("A⁻ᵀ · grad", _solve_B),
+    result=("A⁻¹ · (B_t - A_t · X)", _solve_jvp))
+
+
+def solve(A, B, *, left=True):
+    """torch.linalg.solve: X with A X = B (X A = B if not ``left``), recorded as PyTorch's
+    _linalg_solve_ex."""
+    _square(A, "linalg.solve")
+    if B._array.ndim == 0:
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 2 dimensions.")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
+                           f"of type {A.dtype._legacy[:-6]} and B of type "
+                           f"{B.dtype._legacy[:-6]} instead")
+    a, b = np.asarray(A._array), np.asarray(B._array)
+    vector = _is_vector_rhs(a.shape, b.shape)
+    b2 = b[..., None] if vector else b
+    n, (rows, cols) = a.shape[-1], b2.shape[-2:]
+    if (rows if left else cols) != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX' if left else 'XA'} = B ({n}x{n} and {rows}x{cols})")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        from ._core import broadcast_error
+        raise broadcast_error(a.shape[:-2], b2.shape[:-2]) from None
+    lu, pivots = _lu_factor(a)
+    _check_nonsingular(lu, "torch.linalg.solve")
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b2 = np.broadcast_to(b2, batch + b2.shape[-2:])
+    if left:  # LAPACK's solution, column-major as PyTorch keeps it
+        x = np.linalg.solve(a, b2).astype(A.dtype.np).swapaxes(-1, -2).copy().swapaxes(-1, -2)
+    else:
+        x = np.linalg.solve(a.swapaxes(-1, -2), b2.swapaxes(-1, -2)).swapaxes(-1, -2)
+        x = np.ascontiguousarray(x, A.dtype.np)
+    out = Tensor._make(x[..., 0].copy() if vector else x, A.dtype)
+    LU, piv = Tensor._make(lu, A.dtype), Tensor._make(pivots, _dtype.int32)
+    return record(LinalgSolveExBackward0, out, (A, B), (A, LU, piv, RESULT), (left,))
+
+
+def _check_nonsingular(lu, op):
+    """PyTorch's LinAlgError for a zero pivot (naming the batch element in a batch)."""
+    diag = np.einsum("...ii->...i", lu)
+    singular = (diag == 0).any(-1)
+    if singular.any():
+        where = (f"(Batch element {int(np.argmax(singular.reshape(-1)))}): "
+                 if lu.ndim > 2 else "")
+        raise _LinAlgError(f"{op}: {where}The solver failed because the input matrix is "
+                           "singular.")
