@@ -32,6 +32,11 @@ def ints(values):
     return lambda rng: np.array(values, dtype=np.int64)
 
 
+def well_conditioned(*shape):
+    """Matrices (the last two dims of ``shape``, square) far from singular."""
+    return lambda rng: rng.standard_normal(shape + shape[-1:]) + 3 * np.eye(shape[-1])
+
+
 def mask(*shape):
     return lambda rng: rng.standard_normal(shape) > 0
 
@@ -263,6 +268,30 @@ LINALG = [
       + 3 * np.eye(3)),
     C("linalg_inv_batched", lambda T, a: T.linalg.inv(a), lambda rng: rng.standard_normal(
         (2, 2, 2)) + 2 * np.eye(2)),
+    C("linalg_det", lambda T, a: T.linalg.det(a), well_conditioned(3), graph_order=3),
+    C("det_noncontiguous", lambda T, a: T.det(a.t()), well_conditioned(3), graph_order=3),
+    C("det_method_batched", lambda T, a: a.det(), well_conditioned(2, 3), graph_order=3),
+    C("linalg_slogdet", lambda T, a: tuple(T.linalg.slogdet(a)), well_conditioned(3),
+      graph_order=3),
+    C("slogdet_logabsdet", lambda T, a: T.slogdet(a).logabsdet, well_conditioned(2, 2),
+      graph_order=3),
+    # graph_order 2 only: PyTorch computes B's gradient once and A's from it (one formula for
+    # both), gradlab each input's formula on its own, so the second derivatives' graphs add
+    # their terms in another order
+    C("linalg_solve", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3), (3, 2),
+      graph_order=2),
+    C("linalg_solve_vector", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3), (3,),
+      graph_order=2),
+    C("linalg_solve_right", lambda T, a, b: T.linalg.solve(a, b, left=False),
+      well_conditioned(3), (2, 3), graph_order=2),
+    C("linalg_solve_broadcast", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3),
+      (4, 3, 2), graph_order=2),
+    C("linalg_solve_B_only", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(2, 2),
+      (2, 2, 1), grad=(1,), graph_order=2),
+    C("diagonal", lambda T, a: a.diagonal(), (3, 4), graph_order=3),
+    C("diagonal_offset_dims", lambda T, a: T.diagonal(a, 1, -1, 0), (2, 3, 4), graph_order=3),
+    C("diag_embed", lambda T, a: T.diag_embed(a), (2, 3), graph_order=3),
+    C("diag_embed_offset_dims", lambda T, a: a.diag_embed(-1, 0, 2), (2, 3), graph_order=3),
 ]
 
 SHAPE = [
@@ -412,6 +441,21 @@ def test_float32_pow_and_log_softmax_backward_are_correctly_rounded():
     np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_det_of_a_singular_matrix_has_pytorchs_gradient(dtype):
+    """PyTorch nudges the LU's zero pivots to eps; its double backward there needs an SVD,
+    which gradlab lacks and says so."""
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [1.0, 3.0]]])
+    (g, t) = pair(a, dtype, requires_grad=True)
+    gd, td = gradlab.linalg.det(g), torch.linalg.det(t)
+    assert_same(gd, td)
+    gd.sum().backward()
+    td.sum().backward()
+    assert_same(g.grad, t.grad)
+    with pytest.raises(NotImplementedError, match="gradlab does not implement torch.linalg.svd"):
+        gradlab.autograd.grad(gradlab.linalg.det(g).sum(), g, create_graph=True)
+
+
 # ---- ops without gradients --------------------------------------------------------------------
 
 NO_GRAD = [
@@ -554,6 +598,23 @@ ERRORS = [
     ("linalg_inv_not_square", lambda T, a, b: T.linalg.inv(a), (2, 3), ()),
     ("linalg_inv_1d", lambda T, a, b: T.linalg.inv(a), (3,), ()),
     ("linalg_inv_int", lambda T, a, b: T.linalg.inv(a.long()), (2, 2), ()),
+    ("linalg_det_not_square", lambda T, a, b: T.linalg.det(a), (2, 3), ()),
+    ("linalg_det_1d", lambda T, a, b: T.linalg.det(a), (3,), ()),
+    ("det_int", lambda T, a, b: T.det(a.long()), (2, 2), ()),
+    ("slogdet_not_square", lambda T, a, b: T.linalg.slogdet(a), (2, 3), ()),
+    ("slogdet_1d", lambda T, a, b: T.slogdet(a), (3,), ()),
+    ("linalg_solve_singular", lambda T, a, b: T.linalg.solve(a * 0, b), (2, 2), (2,)),
+    ("linalg_solve_singular_batch", lambda T, a, b: T.linalg.solve(T.stack([a, a * 0]), b),
+     (2, 2), (2,)),
+    ("linalg_solve_not_square", lambda T, a, b: T.linalg.solve(a, b), (2, 3), (2,)),
+    ("linalg_solve_shapes", lambda T, a, b: T.linalg.solve(a, b), (3, 3), (2,)),
+    ("linalg_solve_shapes_right", lambda T, a, b: T.linalg.solve(a, b, left=False), (3, 3),
+     (3, 2)),
+    ("linalg_solve_dtypes", lambda T, a, b: T.linalg.solve(a.float(), b), (2, 2), (2,)),
+    ("linalg_solve_int", lambda T, a, b: T.linalg.solve(a.long(), b.long()), (2, 2), (2,)),
+    ("linalg_solve_0d", lambda T, a, b: T.linalg.solve(a, b), (2, 2), ()),
+    ("linalg_solve_batch", lambda T, a, b: T.linalg.solve(a.expand(3, 2, 2), b), (2, 2),
+     (4, 2, 1)),
     ("linalg_vector_norm_inf_empty", lambda T, a, b: T.linalg.vector_norm(a[:0], INF), (2,), ()),
     ("backward_twice", lambda T, a, b: [y.backward() for y in [a.requires_grad_().exp().sum()] * 2],
      (2,), ()),

@@ -609,7 +609,7 @@ def solve(A, B, *, left=True):
         batch = np.broadcast_shapes(a.shape[:-2], b2.shape[:-2])
     except ValueError:
         from ._core import broadcast_error
-        raise broadcast_error(a.shape[:-2], b2.shape[:-2]) from None
+        raise broadcast_error(b2.shape[:-2], a.shape[:-2]) from None
     lu, pivots = _lu_factor(a)
     _check_nonsingular(lu, "torch.linalg.solve")
     a = np.broadcast_to(a, batch + a.shape[-2:])
