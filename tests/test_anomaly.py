@@ -249,6 +249,37 @@ def integer_and_half(L):
     with L.autograd.detect_anomaly():
         x.sqrt().sum().backward()
 
+@scenario
+def custom_function_returns_nan(L):
+    class Log(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.log()
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad / x * 0
+    x = L.tensor([0., 2.], requires_grad=True)
+    with L.autograd.detect_anomaly():
+        y = Log.apply(x)
+        y.sum().backward()
+@scenario
+def custom_function_backward_raises(L):
+    class Fails(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError("no gradient here")
+    x = L.tensor([1., 2.], requires_grad=True)
+    with L.autograd.detect_anomaly():
+        y = Fails.apply(x).exp()
+        y.sum().backward()
+
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_like_torch(name):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .anomaly_mode import _state as _anomaly, store_stack
 from .grad_mode import _local, is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, _sequence
 
@@ -236,6 +237,8 @@ def _record(node, inputs, output):
     node.next_functions = tuple(_edge(t) for t in tensors)
     node._input_meta = tuple((t._array.shape, t.dtype) for t in tensors)
     node._hooks = None
+    if _anomaly[0]:
+        store_stack(node)
     outputs = output if type(output) is tuple else (output,)
     dirty = {id(t) for t in node.dirty_tensors or ()}
     returned = {id(t) for t in outputs}
