@@ -486,3 +486,71 @@ def test_allow_mutation_on_saved_tensors():
         e.add_(1)
         out(*outcome(loss.backward))
     assert_same_print(program)
+
+
+def _custom_function_with_hooks(L):
+    """A custom Function saving an input, its output and another input under hooks."""
+    log = []
+
+    class Mul(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            out = x * y
+            ctx.save_for_backward(y, out, x)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            y, out, x = ctx.saved_tensors
+            return grad * y, grad * x + out * 0
+
+    def pack(t):
+        log.append(("pack", t.tolist(), t.grad_fn is not None))
+        return t * 1
+
+    def unpack(t):
+        log.append(("unpack", t.tolist()))
+        return t
+
+    x = L.tensor([1.0, 3.0], requires_grad=True)
+    y = L.tensor([2.0, -1.0], requires_grad=True)
+    with L.autograd.graph.saved_tensors_hooks(pack, unpack):
+        z = Mul.apply(x, y)
+    raw = z.grad_fn._raw_saved_tensors
+    kinds = (type(raw).__name__, len(raw), [r.data is not None for r in raw])
+    z.sum().backward()
+    return log, kinds, x.grad.tolist(), y.grad.tolist()
+
+
+def test_custom_function_saves_through_the_hooks_as_pytorch_does():
+    torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+    assert _custom_function_with_hooks(gradlab) == _custom_function_with_hooks(torch)
+
+
+def test_custom_function_raw_saved_tensors_take_hooks():
+    torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+    def run(L):
+        log = []
+
+        class Square(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 2 * x * grad
+
+        x = L.tensor([1.5, -2.0], requires_grad=True)
+        y = Square.apply(x)
+        (raw,) = y.grad_fn._raw_saved_tensors
+        raw.register_hooks(lambda t: log.append("pack") or t * 10,
+                           lambda t: log.append("unpack") or t / 10)
+        with pytest.raises(RuntimeError) as error:
+            raw.register_hooks(lambda t: t, lambda t: t)
+        y.sum().backward()
+        return log, x.grad.tolist(), str(error.value)
+    assert run(gradlab) == run(torch)

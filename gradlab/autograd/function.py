@@ -71,7 +71,8 @@ class BackwardCFunction(FunctionCtx, Node):
 
     @property
     def _raw_saved_tensors(self):
-        return self._saved
+        from .saved_hooks import RawSavedTensor
+        return tuple(RawSavedTensor(self, i) for i in range(len(self._saved)))
 
     def saved_slots(self):
         return {f"saved_tensors[{i}]": s for i, s in enumerate(self._saved) if s is not None}
@@ -267,7 +268,26 @@ def _record(node, inputs, output):
         wrapped.append(t)
     node._saved = tuple(_save(node, i, t, outputs) for i, t in enumerate(node.to_save or ()))
     node.to_save = None
+    if node._saved:  # the names its saved tensors go by (pack events, register_hooks)
+        node._slot_names = tuple(f"saved_tensors[{i}]" for i in range(len(node._saved)))
+        if _local.saved_hooks is not None:
+            _pack(node, wrapped, _local.saved_hooks)
     return tuple(wrapped) if type(output) is tuple else wrapped[0]
+
+
+def _pack(node, outputs, hooks):
+    """Pack the saved tensors through the saved-tensor hooks, in save_for_backward's order."""
+    from .saved_hooks import PackedSavedTensor, _replace_slot
+    for i, slot in enumerate(node._saved):
+        if slot is None:
+            continue
+        tensor = outputs[slot.output_nr] if slot.is_output else slot.value
+        packed = PackedSavedTensor(slot, node._slot_names[i], tensor, tensor, hooks)
+        packed.output_nr = slot.output_nr if slot.is_output else packed.output_nr
+        _replace_slot(node, i, packed)
+        log = _local.saved_log
+        if log is not None:
+            log.append(("packed", node, node._slot_names[i], packed.value))
 
 
 def _check_dirty(t):
