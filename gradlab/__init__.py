@@ -33,9 +33,9 @@ from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
-from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal, expand,  # noqa: F401
-                        flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes, t, transpose, unflatten,
-                        unsqueeze, view)
+from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
+                        expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
+                        t, transpose, unflatten, unsqueeze, view)
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
