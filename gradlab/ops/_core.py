@@ -262,12 +262,32 @@ def _carry_tangents(cls, outputs, inputs, saved, attrs):
             out_t = fn(*args)
     finally:
         _levels.current = level
+    if _levels.watch is not None:
+        _levels.watch(cls, outputs, _formula_arguments(cls, args if fn else None, tangents,
+                                                       value, tangent), out_t)
     if type(outputs) is tuple or type(outputs) is list:
         for out, t in zip(outputs, out_t):
             if out is not None and t is not None and out.dtype.is_floating_point:
                 set_tangent(out, _shaped(t, out))
     elif outputs.dtype.is_floating_point:
         set_tangent(outputs, _shaped(out_t, outputs))
+
+
+def _formula_arguments(cls, args, tangents, value, tangent):
+    """``{name: value}`` of what an op's forward formula read, for a watcher of forward mode:
+    its parameters, or (element_wise, reduction) the tangents and the backward's saved values."""
+    if args is not None:
+        code = cls._forward[1].__code__
+        return dict(zip(code.co_varnames[:code.co_argcount], args))
+    named = {}
+    for i, t in enumerate(tangents):
+        if t is not None:
+            fn, idx, _ = cls._formulas[i]
+            named[cls._inputs[i] + "_t"] = tangent(i)
+            code = fn.__code__
+            for name, j in zip(code.co_varnames[1:code.co_argcount], idx):
+                named[name] = value(j)
+    return named
 
 
 def _from_backward(cls, tangents, value, result, reduction):
