@@ -183,6 +183,8 @@ def run_pass(fn, primals, direction) -> Pass:
     steps, made = [], []
 
     def watch(cls, outputs, values, tangent):
+        if made:  # the last op's node, before an in-place op moves its tensor to another
+            made[-1] = _node_of(made[-1])
         made.append(outputs)
         steps.append([cls, {k: _copy(v) for k, v in values.items()}, _copy(tangent)])
 
@@ -204,7 +206,7 @@ def run_pass(fn, primals, direction) -> Pass:
                          else Tensor._make(np.zeros(o._array.shape, o.dtype.np), o.dtype)
                          for o in outputs)
     direction = tuple(_copy(t) for t in direction)
-    nodes = [_node_of(o) for o in made]
+    nodes = made[:-1] + [_node_of(o) for o in made[-1:]]
     return Pass(tuple(inputs), direction,
                 [Step(node, cls._forward[0], values, t)
                  for node, (cls, values, t) in zip(nodes, steps)], outputs, tangents)
