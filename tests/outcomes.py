@@ -20,9 +20,11 @@ import torch
 import gradlab
 
 TENSORS = (torch.Tensor, gradlab.Tensor)
-# warnings both libraries give once per process: compared by tests of their own
+# warnings both libraries give once per process: compared by tests of their own (torch's
+# jit.script warning comes from the module it imports at the first backward in a dual level)
 ONCE_PER_PROCESS = ("Using backward() with create_graph=True",
-                    "The given NumPy array is not writable")
+                    "The given NumPy array is not writable",
+                    "`torch.jit.script` is deprecated")
 
 
 def observe(x):

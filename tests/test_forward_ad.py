@@ -276,18 +276,32 @@ def test_forward_ad_tutorial_prints_what_torch_prints():
     assert got == expected
 
 
+@pytest.mark.parametrize("create_graph", [True, False])
 @pytest.mark.parametrize("f", [
     lambda T, x: (x ** 3).sum() * x.sum(),
     lambda T, x: (x.view(3, 1) @ x.view(1, 3)).max(),
-], ids=["pow_sum", "outer_max"])
-def test_forward_over_reverse_gives_torchs_hessian_vector_product(f):
-    """Tangents flow through a create_graph backward's formulas too (their own ops). Only
-    functions whose backward reads saved inputs: a saved output is unpacked without its tangent
-    (and sin/cos/log1p/mse_loss still differ), see the branch's report."""
+    lambda T, x: (x.tanh() * x).sum(),
+    lambda T, x: x.exp().sum() * x.sum(),
+    lambda T, x: (x.sigmoid() ** 2).sum(),
+    lambda T, x: (x.softmax(0) * T.tensor([1., 2., 3.], dtype=T.float64)).sum(),
+], ids=["pow_sum", "outer_max", "tanh", "exp", "sigmoid", "softmax"])
+def test_forward_over_reverse_gives_torchs_hessian_vector_product(f, create_graph):
+    """Tangents flow through a backward's formulas too (their own ops, with or without
+    create_graph), and a saved output (tanh, exp, sigmoid, softmax) unpacks with its tangent
+    (sin/cos/log1p/mse_loss still differ, see fwd11's report)."""
     def hvp(lib, ad):
         x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64, requires_grad=True)
         with ad.dual_level():
             d = ad.make_dual(x, lib.tensor([1., 0.5, -2.], dtype=lib.float64))
-            (g,) = lib.autograd.grad(f(lib, d), x, create_graph=True)
+            (g,) = lib.autograd.grad(f(lib, d), x, create_graph=create_graph)
             return values(ad.unpack_dual(g).tangent)
     np.testing.assert_allclose(hvp(gradlab, gfwAD), hvp(torch, fwAD), rtol=1e-10)
+
+
+def test_a_saved_outputs_tangent_goes_with_its_level():
+    x = gradlab.tensor([0.5, -1.0], requires_grad=True)
+    with gfwAD.dual_level():
+        y = gfwAD.make_dual(x, gradlab.ones(2)).tanh()
+    with gfwAD.dual_level():  # the next level: the saved result unpacks with no tangent
+        (g,) = gradlab.autograd.grad(y.sum(), x)
+        assert gfwAD.unpack_dual(g).tangent is None

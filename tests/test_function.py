@@ -629,6 +629,116 @@ def once_differentiable_plain(L):
     return g, cube(L, once=True).backward.__name__
 
 
+# ---- forward mode: jvp -------------------------------------------------------------------------
+
+def scaled(L, jvp, save=False):
+    """x * y * k with the given jvp (x, y tensors, k a number)."""
+    def forward(ctx, x, k, y):
+        if save:
+            ctx.save_for_forward(x, y)
+        ctx.save_for_backward(y)
+        seen = L.autograd.forward_ad.unpack_dual(x).tangent  # forward runs without forward AD
+        ctx.seen = seen
+        return x * y * k
+    return function(L, "Scaled", forward, lambda ctx, g: (g, None, g), jvp=jvp)
+
+
+def dual_call(L, fn, *rest, tangent=(1., -2.)):
+    fw = L.autograd.forward_ad
+    with fw.dual_level():
+        x = fw.make_dual(L.tensor([1., 2.]), L.tensor(list(tangent)))
+        out = fn.apply(x, *rest)
+        outs = out if isinstance(out, tuple) else (out,)
+        return [fw.unpack_dual(o) for o in outs]
+
+
+@scenario
+def jvp_gives_the_tangent_with_saved_for_forward_and_zeros_for_the_rest(L):
+    got = []
+
+    def jvp(ctx, tx, tk, ty):
+        got.extend([tx, tk, ty, ctx.saved_tensors, ctx.seen])
+        x, y = ctx.saved_tensors
+        return (tx * y + ty * x) * 3
+    (out,) = dual_call(L, scaled(L, jvp, save=True), 3, L.tensor([3., 4.]))
+    return out.primal, out.tangent, got
+
+
+@scenario
+def backward_after_jvp_reads_the_tensors_saved_for_backward(L):
+    seen = []
+    fn = scaled(L, lambda ctx, tx, tk, ty: tx * 3, save=True)
+    fw = L.autograd.forward_ad
+    x = L.tensor([1., 2.], requires_grad=True)
+    with fw.dual_level():
+        out = fn.apply(fw.make_dual(x, L.ones(2)), 3, L.tensor([3., 4.]))
+        out.grad_fn.register_prehook(lambda g: seen.append(out.grad_fn.saved_tensors))
+        out.sum().backward()
+        return fw.unpack_dual(out).tangent, x.grad, seen
+
+
+@scenario
+def jvp_missing_is_pytorchs_error(L):
+    dual_call(L, legendre(L))
+
+
+@scenario
+def jvp_with_too_many_tangents(L):
+    dual_call(L, scaled(L, lambda ctx, tx, tk, ty: (tx, tx)), 3, L.tensor([3., 4.]))
+
+
+@scenario
+def jvp_returning_a_number(L):
+    dual_call(L, scaled(L, lambda ctx, tx, tk, ty: 5), 3, L.tensor([3., 4.]))
+
+
+@scenario
+def jvp_returning_a_list(L):
+    dual_call(L, scaled(L, lambda ctx, tx, tk, ty: [tx]), 3, L.tensor([3., 4.]))
+
+
+@scenario
+def jvp_of_the_wrong_size(L):
+    dual_call(L, scaled(L, lambda ctx, tx, tk, ty: L.ones(3)), 3, L.tensor([3., 4.]))
+
+
+@scenario
+def jvp_not_materialized_gives_none(L):
+    got = []
+
+    def forward(ctx, x, y):
+        ctx.set_materialize_grads(False)
+        return x + y, x * y
+
+    def jvp(ctx, tx, ty):
+        got.append(ty)
+        return tx, tx * 2
+    fn = function(L, "Pair", forward, lambda ctx, g, h: (g, h), jvp=jvp)
+    outs = dual_call(L, fn, L.tensor([5., 6.]))
+    return [o.tangent for o in outs], got
+
+
+@scenario
+def jvp_with_setup_context_and_no_grad(L):
+    def forward(x):
+        return x.exp()
+
+    def setup_context(ctx, inputs, output):
+        ctx.result = output
+
+    def jvp(ctx, t):
+        return t * ctx.result
+    fn = function(L, "Exp", forward, lambda ctx, g: g, setup_context=setup_context, jvp=jvp)
+    with L.no_grad():
+        (out,) = dual_call(L, fn)
+    return out.tangent, dual_call(L, fn)[0].tangent
+
+
+@scenario
+def no_dual_level_calls_no_jvp(L):
+    return scaled(L, lambda ctx, tx, tk, ty: 1 / 0).apply(L.tensor([1., 2.]), 3, L.ones(2))
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario(name):
     assert_same_outcome(SCENARIOS[name])

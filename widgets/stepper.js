@@ -43,6 +43,12 @@ const KEYS = [
   ["?", "show or hide these shortcuts"],
 ];
 const MARKS = ["carried", "freed", "done"];
+// a ForwardStepper's (model "mode" is "forward"): tangents flow with the edges, no saved memory
+const FORWARD_LEGEND = [
+  ["current", "current op"],
+  ["carried", "a nonzero tangent flowed this way"],
+  ["done", "has its tangent in this pass"],
+];
 const SPARK = [120, 18];  // the memory sparkline's size in px
 const MIN_TEXT_PX = 11.2;  // smallest node text "Fit" allows on screen (a margin above 11 px)
 const ZOOM_STEP = 1.25;
@@ -82,6 +88,7 @@ function helpOverlay(id) {
 
 function render({ model, el }) {
   const uid = `gl-stepper-${++views}`;
+  const forward = model.get("mode") === "forward";
   const stepBtn = button("Step ►", "Run the next engine event (→ or Space)", "gl-primary");
   const backBtn = button("◄ Back", "Show the previous step (←)");
   const resetBtn = button("Reset", "Show step 0 (r)");
@@ -132,7 +139,7 @@ function render({ model, el }) {
   const panel = h("div", { class: "gl-panel", tabindex: "0", role: "region",
                            "aria-label": "What the current step does", "aria-live": "polite" });
   const legend = h("div", { class: "gl-legend" });
-  for (const [cls, text] of LEGEND) {
+  for (const [cls, text] of forward ? FORWARD_LEGEND : LEGEND) {
     legend.append(h("span", { class: `gl-key gl-key-${cls}` }, h("i"), text));
   }
   const hint = h("div", { class: "gl-hint", text: "Keys: → step · ← back · p play · + − zoom · " +
@@ -142,6 +149,15 @@ function render({ model, el }) {
                  toolbar, message, h("div", { class: "gl-body" }, graph, panel), legend, hint,
                  help.box);
   el.append(root);
+  if (forward) {  // every frame is made up front: the view only moves between them
+    root.classList.add("gl-forward");
+    root.setAttribute("aria-label", "Forward stepper");
+    toolbar.setAttribute("aria-label", "Forward stepper");
+    graph.setAttribute("aria-label", "The graph the tangents flow through " +
+                       "(Shift+arrow keys or drag to pan, + and − zoom)");
+    stepBtn.title = "Show the next op's tangent (→ or Space)";
+    meter.hidden = true;
+  }
 
   // ---- the drawing: zoom, pan, fit -------------------------------------------------------------
 
@@ -254,6 +270,7 @@ function render({ model, el }) {
   let timer = null;
 
   function mark(frame, on) {
+    if (on) unmark(frame, true);
     for (const key of MARKS) {
       for (const id of frame[key]) elements.get(id)?.classList.toggle(key, on);
     }
@@ -266,6 +283,13 @@ function render({ model, el }) {
       if (!badge) continue;
       badge.classList.toggle("gl-on", waiting);
       if (waiting) badge.querySelector("text").textContent = `waiting ${got} of ${total}`;
+    }
+    if (!on) unmark(frame, false);
+  }
+
+  function unmark(frame, on) {  // a forward stepper's new pass clears the last pass's marks
+    for (const [key, ids] of Object.entries(frame.cleared ?? {})) {
+      for (const id of ids) elements.get(id)?.classList.toggle(key, !on);
     }
   }
 
@@ -347,7 +371,7 @@ function render({ model, el }) {
       items.push(h("div", { class: `gl-sec gl-sec-${style || "plain"}` },
                    h("div", { class: "gl-head", text: head }), h("pre", { text })));
     }
-    if (applied < frames.length - 1) {
+    if (applied < frames.length - 1 && !forward) {
       items.push(h("div", { class: "gl-note gl-past",
                             text: `Viewing step ${applied} of ${frames.length - 1} recorded. Back and ` +
                                   "Reset only move the view: the engine ran those steps once and " +
@@ -412,12 +436,14 @@ function render({ model, el }) {
     resetBtn.disabled = applied <= 0;
     const held = applied >= last && blocked();
     stepBtn.disabled = complete && applied >= last || held;
-    stepBtn.title = held ? "Answer the prediction (or Reveal it) first"
-                         : "Run the next engine event (→ or Space)";
+    if (!forward) {
+      stepBtn.title = held ? "Answer the prediction (or Reveal it) first"
+                           : "Run the next engine event (→ or Space)";
+    }
     runBtn.disabled = complete && applied >= last;
-    runBtn.title = held ? "Run the rest of the pass, revealing the gradients it would ask for"
+    runBtn.title = forward ? "Show the last step" : held ? "Run the rest of the pass, revealing the gradients it would ask for"
                         : "Run the rest of the pass";
-    againBtn.hidden = !complete;
+    againBtn.hidden = !complete || forward;
     playBtn.textContent = timer ? "Pause" : "Play";
     playBtn.setAttribute("aria-pressed", String(Boolean(timer)));
     stepBtn.classList.toggle("gl-waiting", waiting);
@@ -583,7 +609,11 @@ function render({ model, el }) {
   backBtn.addEventListener("click", back);
   resetBtn.addEventListener("click", reset);
   playBtn.addEventListener("click", play);
-  runBtn.addEventListener("click", () => { stop(); model.send({ type: "run" }); });
+  runBtn.addEventListener("click", () => {
+    stop();
+    if (forward) moveTo(frames.length - 1);
+    else model.send({ type: "run" });
+  });
   againBtn.addEventListener("click", () => { stop(); model.send({ type: "again" }); });
   inBtn.addEventListener("click", () => zoomBy(ZOOM_STEP));
   outBtn.addEventListener("click", () => zoomBy(1 / ZOOM_STEP));

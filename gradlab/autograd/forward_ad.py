@@ -18,11 +18,12 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 class _Levels:
     """The open dual level (-1: none) and the tensors given a tangent in it."""
 
-    __slots__ = ("current", "duals")
+    __slots__ = ("current", "duals", "watch")
 
     def __init__(self):
         self.current = -1
         self.duals = []
+        self.watch = None  # called with each op's forward-derivative step (ForwardStepper)
 
 
 _levels = _Levels()

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .anomaly_mode import _state as _anomaly, store_stack
+from .forward_ad import _levels, make_dual, set_tangent
 from .grad_mode import _local, is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, _sequence
 
@@ -60,7 +61,10 @@ class BackwardCFunction(FunctionCtx, Node):
 
     @property
     def saved_tensors(self):
-        """The tensors forward saved, checked: freed or modified in place raises."""
+        """The tensors forward saved, checked: freed or modified in place raises (in ``jvp``:
+        those saved by ``save_for_forward``)."""
+        if self.saved_for_forward is not None:
+            return self.saved_for_forward
         return tuple(s and s.unpack(self) for s in self._saved)
 
     @property
@@ -183,17 +187,50 @@ class Function(FunctionCtx):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._saved = ()
         ctx._seq_nr = next(_sequence)
-        with no_grad():
-            if setup:
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args)
+        level, _levels.current = _levels.current, -1  # forward runs without forward AD
+        try:
+            with no_grad():
+                if setup:
+                    output = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, output)
+                else:
+                    output = cls.forward(ctx, *args)
+        finally:
+            _levels.current = level
         if _local.enabled and any(ctx.needs_input_grad):
-            return _record(ctx, args, output)
-        for t in ctx.dirty_tensors or ():
-            t._bump_version()
+            output = _record(ctx, args, output)
+        else:
+            for t in ctx.dirty_tensors or ():
+                t._bump_version()
+        if level >= 0 and any(isinstance(a, Tensor) and a._fw_grad is not None for a in args):
+            _carry_tangents(cls, ctx, args, output)
+        ctx.saved_for_forward = None
         return output
+
+
+def _carry_tangents(cls, ctx, inputs, output):
+    """Forward mode: the outputs' tangents are what the user's ``jvp`` returns for the inputs'
+    (zeros for a tensor without one, unless grads are not materialized; None for the rest)."""
+    tangents = [None if not isinstance(a, Tensor) else a._fw_grad if a._fw_grad is not None
+                or not ctx.materialize_grads else _zeros(a._array.shape, a.dtype) for a in inputs]
+    level, _levels.current = _levels.current, -1
+    try:
+        result = cls.jvp(ctx, *tangents)
+    finally:
+        _levels.current = level
+    outputs = output if type(output) is tuple else (output,)
+    result = result if type(result) is tuple else (result,)
+    if len(result) != len(outputs):
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {len(outputs)} but got {len(result)})")
+    for i, (out, t) in enumerate(zip(outputs, result)):
+        if t is not None and not isinstance(t, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(t).__name__}) for grad "
+                               f"output {i}.")
+        if t is not None and isinstance(out, Tensor) and out.dtype.is_floating_point:
+            if t.shape != out.shape:
+                make_dual(out, t)  # raises PyTorch's error for the size
+            set_tangent(out, t)
 
 
 def _make_backward_cls(cls):

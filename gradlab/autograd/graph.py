@@ -63,6 +63,21 @@ class SavedTensor:
         return self.value
 
 
+class DualSavedTensor(SavedTensor):
+    """A saved output that had a tangent: unpacked in the same dual level, the tensor has it
+    again (forward-over-reverse through a formula that uses the result, as PyTorch's
+    SavedVariable keeps the forward grad). The tangent is held as a dual tensor's is, in
+    ``__dict__``, so exiting the level deletes it."""
+
+    def unpack(self, node):
+        value = SavedTensor.unpack(self, node)
+        tangent = self.__dict__.get("_fw_grad")
+        if tangent is not None:
+            from .forward_ad import set_tangent
+            set_tangent(value, tangent)
+        return value
+
+
 def _modified_message(saved, node):
     from .._size import Size
     if saved.is_output:

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import Node, SavedTensor, _sequence
+from ..autograd.graph import DualSavedTensor, Node, SavedTensor, _sequence
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
 from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
@@ -143,7 +143,7 @@ def _apply(node, grads, needed=None):
     grad = grads if node._multi else grads[0]
     if grad is None:
         return [None] * len(node._formulas)
-    if forms is None or _local.enabled:
+    if forms is None or _local.enabled or _levels.current >= 0:  # (tangents need Tensors)
         return _run(node, grad, needed, None, saved)
     token = _fp_errors.set(_FP_IGNORE)  # as the ops' quietly(): PyTorch warns of no inf or nan
     try:
@@ -262,12 +262,32 @@ def _carry_tangents(cls, outputs, inputs, saved, attrs):
             out_t = fn(*args)
     finally:
         _levels.current = level
+    if _levels.watch is not None:
+        _levels.watch(cls, outputs, _formula_arguments(cls, args if fn else None, tangents,
+                                                       value, tangent), out_t)
     if type(outputs) is tuple or type(outputs) is list:
         for out, t in zip(outputs, out_t):
             if out is not None and t is not None and out.dtype.is_floating_point:
                 set_tangent(out, _shaped(t, out))
     elif outputs.dtype.is_floating_point:
         set_tangent(outputs, _shaped(out_t, outputs))
+
+
+def _formula_arguments(cls, args, tangents, value, tangent):
+    """``{name: value}`` of what an op's forward formula read, for a watcher of forward mode:
+    its parameters, or (element_wise, reduction) the tangents and the backward's saved values."""
+    if args is not None:
+        code = cls._forward[1].__code__
+        return dict(zip(code.co_varnames[:code.co_argcount], args))
+    named = {}
+    for i, t in enumerate(tangents):
+        if t is not None:
+            fn, idx, _ = cls._formulas[i]
+            named[cls._inputs[i] + "_t"] = tangent(i)
+            code = fn.__code__
+            for name, j in zip(code.co_varnames[1:code.co_argcount], idx):
+                named[name] = value(j)
+    return named
 
 
 def _from_backward(cls, tangents, value, result, reduction):
@@ -354,6 +374,9 @@ def _save_all(saved, needed, output):
         if j not in needed or value is None:
             slots.append(None)
         elif value is RESULT:
+            if _levels.current >= 0 and output._fw_grad is not None:
+                slots.append(_saved_dual(output))
+                continue
             slots.append(SavedTensor(output._array, output._version_counter[0],
                                      output._version_counter, output.dtype))
         elif isinstance(value, Tensor):
@@ -364,6 +387,14 @@ def _save_all(saved, needed, output):
         else:
             slots.append(SavedTensor(value))  # a Python number PyTorch wraps into a tensor
     return tuple(slots)
+
+
+def _saved_dual(output):
+    """A saved output that keeps its tangent for as long as the dual level lasts."""
+    slot = DualSavedTensor(output._array, output._version_counter[0], output._version_counter,
+                           output.dtype)
+    set_tangent(slot, output._fw_grad)
+    return slot
 
 
 def quietly(fn, *args, **kwargs):

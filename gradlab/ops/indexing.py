@@ -3,6 +3,7 @@ select/narrow/gather/scatter, and the ops that split a tensor (unbind, split, ch
 import numpy as np
 
 from .. import _dtype
+from ..autograd.forward_ad import _levels
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
 from ._core import derivative, method, record, view_like
@@ -523,7 +524,9 @@ def _multi(self, arrays, cls, attrs):
     if self._requires_grad and not _local.enabled:
         for out in outs:  # views made in no_grad mode, as in shape._view
             out._requires_grad = True
-        return outs
+        if _levels.current < 0:
+            return outs
+        return record(_with_outputs(cls, len(outs)), outs, (self,), attrs=attrs)  # tangents
     node_outs = record(_with_outputs(cls, len(outs)), outs, (self,), attrs=attrs)
     return node_outs
 

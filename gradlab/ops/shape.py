@@ -1,6 +1,7 @@
 """Shape ops: views (reshape, transpose, expand, ...) and joins (cat, stack) with their grad_fns."""
 import numpy as np
 
+from ..autograd.forward_ad import _levels
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
 from ._core import derivative, method, record, view_like
@@ -82,7 +83,7 @@ def _view(self, array, cls, attrs=()):
     out = Tensor._make(array, self.dtype, counter=self._version_counter, base=base)
     if self._requires_grad and not _local.enabled:
         out._requires_grad = True  # PyTorch: a view made in no_grad mode is a leaf requiring grad
-        return out
+        return out if _levels.current < 0 else record(cls, out, (self,), attrs=attrs)  # tangent
     return record(cls, out, (self,), attrs=attrs)
 
 

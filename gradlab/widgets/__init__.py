@@ -1,4 +1,5 @@
-"""Jupyter widgets that watch autograd work: :class:`BackwardStepper` and :class:`GradHistory`.
+"""Jupyter widgets that watch autograd work: :class:`BackwardStepper`, :class:`ForwardStepper`
+and :class:`GradHistory`.
 
 Their front-end (plain ES modules and CSS, no build step, nothing fetched at run time) lives in
 the repository's top-level ``widgets/`` and ships inside the wheel as ``gradlab/_frontend``.
@@ -36,5 +37,6 @@ def with_pictures(bundle: tuple[dict, dict], text: str, svg: str) -> tuple[dict,
 
 from .history import GradHistory  # noqa: E402
 from .stepper import BackwardStepper  # noqa: E402
+from .forward import ForwardStepper  # noqa: E402
 
-__all__ = ["BackwardStepper", "GradHistory", "frontend", "styles", "with_pictures"]
+__all__ = ["BackwardStepper", "ForwardStepper", "GradHistory", "frontend", "styles", "with_pictures"]

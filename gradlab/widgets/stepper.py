@@ -436,11 +436,12 @@ class StepperView(anywidget.AnyWidget):
     count = traitlets.Int(0).tag(sync=True)
     complete = traitlets.Bool(False).tag(sync=True)
     backend = traitlets.Unicode("gradlab").tag(sync=True)
+    mode = traitlets.Unicode("backward").tag(sync=True)  # or "forward": a ForwardStepper's
 
     def __init__(self, stepper: BackwardStepper):
         super().__init__(svg=stepper.svg, message=stepper.message, index=stepper.index,
                          count=len(stepper.frames), complete=stepper.complete,
-                         backend=stepper.backend)
+                         backend=stepper.backend, mode=getattr(stepper, "mode", "backward"))
         self.stepper = stepper
         self.on_msg(self._on_message)
 
@@ -468,6 +469,8 @@ class StepperView(anywidget.AnyWidget):
             if kind == "sync":
                 self.send_frames(0)
                 self.send({"type": "index", "index": self.index})
+            elif self.mode == "forward":  # every frame was sent: nothing runs on request
+                return
             elif kind == "step" and not stepper.complete and not open_question:
                 stepper._pull()
             elif kind == "run":

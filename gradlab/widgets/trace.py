@@ -1033,6 +1033,8 @@ def state_at(frames, index) -> dict:
              "waiting": {}, "saved_bytes": 0}
     parts = {}
     for f in frames[:index + 1]:
+        for key, ids in f.get("cleared", {}).items():  # a forward stepper's new pass
+            state[key].difference_update(ids)
         for key in ("carried", "freed", "done"):
             state[key].update(f[key])
         for nid, n, total in f["parts"]:
