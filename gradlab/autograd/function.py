@@ -12,6 +12,7 @@ import numpy as np
 
 from .grad_mode import _local, is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, _sequence
+from .saved_hooks import pack_custom
 
 Tensor = None  # gradlab.tensor.Tensor, imported on first use (tensor.py imports autograd)
 NO_EDGE = (None, 0)
@@ -264,6 +265,8 @@ def _record(node, inputs, output):
         wrapped.append(t)
     node._saved = tuple(_save(node, i, t, outputs) for i, t in enumerate(node.to_save or ()))
     node.to_save = None
+    if node._saved and _local.saved_hooks is not None:
+        pack_custom(node, wrapped, _local.saved_hooks)
     return tuple(wrapped) if type(output) is tuple else wrapped[0]
 
 
