@@ -98,6 +98,8 @@ WRONG = {
     "16.2": 10.03125,
     "17.1": 0.1342,
     "17.2": 0.0,
+    "18.1": [2, 1],
+    "18.2": 0.0,
 }
 
 
@@ -892,3 +894,58 @@ def test_messages_and_lessons_use_no_emoji():
             text = "".join(cell["source"]) + "".join(
                 "".join(out.get("text", "")) for out in cell.get("outputs", []))
             assert not EMOJI.search(text), (path.name, text)
+
+
+MUL_SQUARES = '''
+class Fixed(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w**2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w = ctx.saved_tensors
+        return grad_output * w**2, grad_output * 2 * x * w
+
+class Swapped(Fixed):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w = ctx.saved_tensors
+        return grad_output * 2 * x * w, grad_output * w**2
+
+class NoGradOutput(Fixed):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w = ctx.saved_tensors
+        return w**2, 2 * x * w
+
+class ChangedForward(Fixed):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w = ctx.saved_tensors
+        return grad_output * w, grad_output * x
+'''
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_18_2_runs_gradcheck_on_the_students_function(module):
+    namespace = {"torch": module}  # as in a notebook cell: the class subclasses the module's
+    exec(MUL_SQUARES, namespace)
+    assert grade("18.2", namespace["Fixed"]) == ("correct", CORRECT.format("18.2"))
+    for name in ("Swapped", "NoGradOutput"):
+        assert grade("18.2", namespace[name]) == not_quite("18.2", (
+            "gradcheck still returns False on it. Hint: backward returns one gradient per "
+            "input of forward, in forward's order: gradcheck's message names the input whose "
+            "gradient is wrong.")), name
+    assert grade("18.2", namespace["ChangedForward"]) == not_quite("18.2", (
+        "MulSquare.apply(x, w) must still return x * w**2: fix its backward, not its forward."))
+    for answer in (0.0, namespace["Fixed"].apply, module.tensor([1.0]), "MulSquare", int):
+        assert grade("18.2", answer) == not_quite("18.2", (
+            "Put the class itself in answer (answer = MulSquare, no parentheses, no .apply): "
+            "the check runs gradcheck on it.")), answer

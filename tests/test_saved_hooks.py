@@ -358,6 +358,36 @@ def test_tutorial_prints_what_pytorch_prints():
     assert_same_print(tutorial)
 
 
+
+def _custom_function(lib):
+    class Exp2(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            a, b = x.exp(), y * 2
+            ctx.save_for_backward(b, x, a)
+            return a, b
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            b, x, a = ctx.saved_tensors
+            return ga * a, gb * b
+    return Exp2
+
+
+def test_custom_function_saves_through_the_hooks():
+    def program(lib, out):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = lib.tensor([3.0], requires_grad=True)
+        with logging_hooks(lib, out, pack=lambda t: ("p", t), unpack=lambda p: p[1]):
+            a, b = _custom_function(lib).apply(x, y)
+        saved = b.grad_fn.saved_tensors
+        out([t.grad_fn is b.grad_fn for t in saved], saved[0]._version, saved[2].requires_grad)
+        (a.sum() + b.sum()).backward()
+        out(x.grad, y.grad)
+        out(outcome(lambda: b.grad_fn.saved_tensors))
+    assert_same_print(program)
+
+
 # ---- engine events -------------------------------------------------------------------------------
 
 def test_unpack_events_follow_the_node_that_read_them():

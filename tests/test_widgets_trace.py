@@ -680,3 +680,22 @@ def test_custom_function_frames_replay_alike():
     t_frames, _ = frames_of(torch, legendre_program)
     assert [(f["kind"], f["name"], f["panel"]) for f in g_frames] == \
         [(f["kind"], f["name"], f["panel"]) for f in t_frames]
+
+
+def test_a_custom_function_s_saved_tensors_are_packed_and_unpacked_once():
+    """Under saved-tensor hooks a custom Function's saved tensors are packed as any op's: frame 0
+    lists them, an unpack frame shows each, and the panel shows what the hook returned without
+    calling it again."""
+    calls = []
+    with gradlab.autograd.graph.saved_tensors_hooks(lambda t: ("p", t),
+                                                    lambda p: calls.append(1) or p[1]):
+        y, params = legendre_program(gradlab)
+    frames, _ = frames_of(gradlab, lambda T: (y, params))
+    assert len(calls) == 1  # x * 2 saves only the number 2, which is not packed
+    start = dict((h, t) for h, t, _ in frames[0]["panel"])
+    assert "LegendrePolynomial3Backward.saved_tensors[0]: ('p', tensor([1., 4.], " \
+        "grad_fn=<MulBackward0>))" in start["packed by saved-tensor hooks"]
+    unpack = [f["title"] for f in frames if f["kind"] == "unpack"]
+    assert unpack[0] == "LegendrePolynomial3Backward unpacks saved_tensors[0]"
+    assert grads_panel(frames, "LegendrePolynomial3Backward")[2] == [
+        "ctx.saved_tensors", "saved_tensors[0] = tensor([1., 4.], grad_fn=<MulBackward0>)", ""]

@@ -14,6 +14,7 @@ from .anomaly_mode import _state as _anomaly, store_stack
 from .forward_ad import _levels, make_dual, set_tangent
 from .grad_mode import _local, is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, _sequence
+from .saved_hooks import pack_custom
 
 Tensor = None  # gradlab.tensor.Tensor, imported on first use (tensor.py imports autograd)
 NO_EDGE = (None, 0)
@@ -308,23 +309,8 @@ def _record(node, inputs, output):
     if node._saved:  # the names its saved tensors go by (pack events, register_hooks)
         node._slot_names = tuple(f"saved_tensors[{i}]" for i in range(len(node._saved)))
         if _local.saved_hooks is not None:
-            _pack(node, wrapped, _local.saved_hooks)
+            pack_custom(node, wrapped, _local.saved_hooks)
     return tuple(wrapped) if type(output) is tuple else wrapped[0]
-
-
-def _pack(node, outputs, hooks):
-    """Pack the saved tensors through the saved-tensor hooks, in save_for_backward's order."""
-    from .saved_hooks import PackedSavedTensor, _replace_slot
-    for i, slot in enumerate(node._saved):
-        if slot is None:
-            continue
-        tensor = outputs[slot.output_nr] if slot.is_output else slot.value
-        packed = PackedSavedTensor(slot, node._slot_names[i], tensor, tensor, hooks)
-        packed.output_nr = slot.output_nr if slot.is_output else packed.output_nr
-        _replace_slot(node, i, packed)
-        log = _local.saved_log
-        if log is not None:
-            log.append(("packed", node, node._slot_names[i], packed.value))
 
 
 def _check_dirty(t):

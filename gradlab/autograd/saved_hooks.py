@@ -41,7 +41,7 @@ class PackedSavedTensor(SavedTensor):
         self.is_output, self.freed, self.view_fn = slot.is_output, False, slot.view_fn
         self.name = name
         self.grad_fn = None if slot.is_output else tensor.grad_fn
-        self.output_nr = 0 if slot.is_output else tensor._output_nr
+        self.output_nr = slot.output_nr if slot.is_output else tensor._output_nr
         self.requires_grad = tensor._requires_grad
         self.accumulator = tensor._accumulator_ref if self.grad_fn is None else None
         self.unpack_hook = None
@@ -69,7 +69,7 @@ class PackedSavedTensor(SavedTensor):
         if log is not None:
             log.append(("unpacked", None, self.name, data))
         if self.is_output:
-            fn, nr = self.view_fn and self.view_fn() or node, 0
+            fn, nr = self.view_fn and self.view_fn() or node, self.output_nr
         else:
             fn, nr = self.grad_fn, self.output_nr
         tensor = Tensor._make(data._array, data.dtype, fn, nr, data._version_counter)
@@ -169,12 +169,24 @@ def pack_saved(node, output, hooks):
         slot = node._saved[i]
         if slot.packed or not (slot.is_output or isinstance(slot.value, Tensor)):
             continue
-        tensor = output if slot.is_output else slot.value
-        packed = PackedSavedTensor(slot, names[i], tensor, tensor, hooks)
-        _replace_slot(node, i, packed)
-        log = _local.saved_log
-        if log is not None:
-            log.append(("packed", node, names[i], packed.value))
+        _pack_slot(node, i, names[i], output if slot.is_output else slot.value, hooks)
+
+
+def pack_custom(node, outputs, hooks):
+    """Pack a custom Function's saved tensors with ``hooks``, in save_for_backward's order;
+    ``outputs`` are forward's outputs (a saved one is shown to the pack hook as itself)."""
+    for i, slot in enumerate(node._saved):
+        if slot is not None:
+            tensor = outputs[slot.output_nr] if slot.is_output else slot.value
+            _pack_slot(node, i, node._slot_names[i], tensor, hooks)
+
+
+def _pack_slot(node, i, name, tensor, hooks):
+    packed = PackedSavedTensor(node._saved[i], name, tensor, tensor, hooks)
+    _replace_slot(node, i, packed)
+    log = _local.saved_log
+    if log is not None:
+        log.append(("packed", node, name, packed.value))
 
 
 class _Unpacked:

@@ -564,3 +564,38 @@ def _exercise_17_loop(torch, lr, reset="start"):
                 optimizer.zero_grad()
             optimizer.step()
     return model.weight.item(), model.bias.item(), loss.item()
+
+
+# ---- lesson 18 ----------------------------------------------------------------------------------
+
+LESSON_18_HINT = ("backward returns one gradient per input of forward, in forward's order: "
+                  "gradcheck's message names the input whose gradient is wrong.")
+
+
+def _library_of_class(cls):
+    """gradlab or torch: whose autograd.Function ``cls`` subclasses (None when it is none)."""
+    for base in getattr(cls, "__mro__", ())[1:]:
+        top = base.__module__.partition(".")[0]
+        if base.__name__ == "Function" and top in ("gradlab", "torch"):
+            return importlib.import_module(top)
+    return None
+
+
+def differentiates_mul_square(cls):
+    """18.2: ``cls`` is a custom Function computing x * w**2 whose backward passes gradcheck."""
+    torch = _library_of_class(cls)
+    if torch is None:
+        return ("Put the class itself in answer (answer = MulSquare, no parentheses, no "
+                ".apply): the check runs gradcheck on it.")
+    with torch.enable_grad():
+        for xs, ws in (([0.5, 1.0, 2.0], [3.0, -1.0, 0.5]), ([-2.0, 0.25], [1.5, 2.0])):
+            x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+            w = torch.tensor(ws, dtype=torch.float64, requires_grad=True)
+            out = cls.apply(x, w)
+            if not _is_tensor(out) or not _all_close(out.tolist(),
+                                                     [a * b * b for a, b in zip(xs, ws)]):
+                return ("MulSquare.apply(x, w) must still return x * w**2: fix its backward, "
+                        "not its forward.")
+            if not torch.autograd.gradcheck(cls.apply, (x, w), raise_exception=False):
+                return f"gradcheck still returns False on it. Hint: {LESSON_18_HINT}"
+    return None

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .judges import (EXERCISE_8_2_HINT, LESSON_10_HINT, LESSON_13_HINT, LESSON_15_HINT,
-                     LESSON_17_HINT, LESSON_6_HINT, bias_step_taken, evaluated_without_graph,
-                     fixed_inplace_error, kept_each_pass_gradient, kept_intermediate_grad,
+                     LESSON_17_HINT, LESSON_18_HINT, LESSON_6_HINT, bias_step_taken,
+                     differentiates_mul_square, evaluated_without_graph, fixed_inplace_error,
+                     kept_each_pass_gradient, kept_intermediate_grad,
                      normalizes_with_its_gradient, one_chunk_deep, penalty_reaches_x,
                      rebuilt_every_step, resets_every_step, stepped_leaf,
                      sums_losses_without_graph, tracked_float_leaf, trains_below_001)
@@ -313,4 +314,18 @@ EXERCISES = {
     "17.2": Exercise("the optimizer of the exercise's loop, with a learning rate that brings "
                      "the final loss below 0.01", None, LESSON_17_HINT,
                      judge=trains_below_001),
+    "18.1": Exercise("[lines pack prints, lines unpack prints] for the exercise's code, "
+                     "its hooks set around LegendrePolynomial3.apply(x) and y + x only",
+                     [1, 1],
+                     "pack runs once for each tensor saved inside the with block; unpack once "
+                     "for each of those that backward reads. Which of the operations inside the "
+                     "block save a tensor?",
+                     mistakes=(([3, 3], "z * z saves z twice, but it runs after the with block: "
+                                        "the hooks pack only what is saved inside it."),
+                               ([2, 2], "Does y + x save anything? The gradient of a sum needs "
+                                        "no value of its inputs."),
+                               ([1, 0], "u.backward() runs LegendrePolynomial3Backward, whose "
+                                        "backward reads ctx.saved_tensors: that unpacks."))),
+    "18.2": Exercise("MulSquare, its backward fixed so that gradcheck passes", None,
+                     LESSON_18_HINT, judge=differentiates_mul_square),
 }

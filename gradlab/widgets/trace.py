@@ -130,10 +130,7 @@ def formula_values(node, unpacked=None) -> dict:
     ``unpacked`` holds those its unpack hooks already returned (not to call the hooks again).
     For a custom Function's node: what its backward reads from ``ctx.saved_tensors``."""
     if is_custom(node):
-        try:
-            return {"saved_tensors": node.saved_tensors}
-        except RuntimeError:  # freed, or modified in place
-            return {}
+        return _custom_values(node, unpacked or {})
     cls = formula_class(node)
     if cls is None:
         return {}
@@ -143,6 +140,19 @@ def formula_values(node, unpacked=None) -> dict:
             if p not in out:
                 out[p] = _saved_value(node, cls, p)
     return out
+
+
+def _custom_values(node, unpacked) -> dict:
+    """What a custom backward read from ``ctx.saved_tensors``: the unpack hooks' results when
+    they ran for every saved tensor (not to call them again), else read now."""
+    slots = getattr(node, "_saved", None)
+    if slots is not None and len(unpacked) == sum(s is not None for s in slots):
+        names = iter(unpacked.values())
+        return {"saved_tensors": tuple(s and next(names) for s in slots)}
+    try:
+        return {"saved_tensors": node.saved_tensors}
+    except RuntimeError:  # freed, or modified in place
+        return {}
 
 
 def _params(fn):
@@ -537,7 +547,8 @@ class FrameMaker:
         panel = [["unpack_hook returned", fmt(ev.value), "result"]]
         if packed is not _MISSING:
             panel.insert(0, ["packed", fmt_packed(packed), ""])
-        return self._frame(kind, ev.node, f"{type_name(ev.node)} unpacks its saved {ev.name}",
+        what = ev.name if ev.name.startswith("saved_tensors") else f"its saved {ev.name}"
+        return self._frame(kind, ev.node, f"{type_name(ev.node)} unpacks {what}",
                            "SavedTensorUnpacked", panel=panel)
 
     def _pack(self, ev, kind):
