@@ -100,6 +100,9 @@ WRONG = {
     "17.2": 0.0,
     "18.1": [2, 1],
     "18.2": 0.0,
+    "19.1": 4.0,
+    "19.2": [3.0, -1.0],
+    "19.3": 0.0,
 }
 
 
@@ -721,6 +724,88 @@ def test_15_3_runs_gradcheck_on_the_students_normalize(module):
         assert grade("15.3", answer) == not_quite("15.3", (
             "Put the function itself in answer (answer = normalize, no parentheses): the check "
             "calls it and runs gradcheck on it."))
+
+
+
+LESSON_19_FUNCTIONS = """
+fwAD = torch.autograd.forward_ad
+
+
+def columns_of(f, x, fresh=True):
+    columns, u = [], torch.zeros_like(x)
+    for j in range(x.numel()):
+        if fresh:
+            u = torch.zeros_like(x)
+        u[j] = 1.0
+        with fwAD.dual_level():
+            columns.append(fwAD.unpack_dual(f(fwAD.make_dual(x, u))).tangent)
+    return columns
+
+
+def fixed(f, x):
+    return torch.stack(columns_of(f, x), dim=1)
+
+
+def by_transpose(f, x):
+    return torch.stack(columns_of(f, x)).T
+
+
+def lesson(f, x):
+    return torch.stack(columns_of(f, x, fresh=False))
+
+
+def added_up(f, x):
+    return torch.stack(columns_of(f, x, fresh=False), dim=1)
+
+
+def transposed(f, x):
+    return torch.stack(columns_of(f, x))
+
+
+def reverse(f, x):
+    return torch.autograd.functional.jacobian(f, x)
+
+
+def twice(f, x):
+    columns_of(f, x)
+    return fixed(f, x)
+
+
+def as_list(f, x):
+    return fixed(f, x).tolist()
+
+
+def zeros(f, x):
+    return 0 * fixed(f, x)
+"""
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_19_3_checks_the_jacobian_and_counts_the_passes_with_a_tangent(module):
+    namespace = {"torch": module}  # as in a notebook cell: the function's torch is the module's
+    exec(LESSON_19_FUNCTIONS, namespace)
+    for name in ("fixed", "by_transpose"):
+        assert grade("19.3", namespace[name]) == ("correct", CORRECT.format("19.3")), name
+    for name in ("lesson", "added_up"):
+        assert grade("19.3", namespace[name]) == not_quite("19.3", (
+            "Each column adds up the ones before it: print u in every pass. Which entries of u "
+            "are 1 in pass j?")), name
+    assert grade("19.3", namespace["transposed"]) == not_quite("19.3", (
+        "Its values are right but transposed: it has one row per input. A pass gives a column, "
+        "so the columns go side by side, along which dim?"))
+    assert grade("19.3", namespace["reverse"]) == not_quite("19.3", (
+        "f never received a tangent, so this is not forward mode: give each pass its x as a "
+        "dual tensor, made with make_dual inside dual_level."))
+    assert grade("19.3", namespace["twice"]) == not_quite("19.3", (
+        "The Jacobian is right, but f got a tangent in 6 calls for 3 inputs: make one forward "
+        "pass per element of x."))
+    assert grade("19.3", namespace["as_list"]) == not_quite("19.3", (
+        "jacobian_fwd must return a tensor, the Jacobian: stack the columns."))
+    assert grade("19.3", namespace["zeros"]) == not_quite("19.3", EXERCISES["19.3"].hint)
+    for answer in (0.0, module.tensor([[6.0, 3.0, 2.0], [2.0, 4.0, 6.0]]), "jacobian_fwd"):
+        assert grade("19.3", answer) == not_quite("19.3", (
+            "Put the function itself in answer (answer = jacobian_fwd, no parentheses): the "
+            "check calls it on functions of its own."))
 
 
 def lesson_17_loop(module, lr, steps=50, momentum=0.0, seed=0, reset="start"):

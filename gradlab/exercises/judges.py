@@ -599,3 +599,69 @@ def differentiates_mul_square(cls):
             if not torch.autograd.gradcheck(cls.apply, (x, w), raise_exception=False):
                 return f"gradcheck still returns False on it. Hint: {LESSON_18_HINT}"
     return None
+
+
+# ---- lesson 19 ----------------------------------------------------------------------------------
+
+LESSON_19_HINT = ("Each forward pass gives one column of the Jacobian: which direction u does pass "
+                  "j need, and how are the columns put side by side?")
+
+LESSON_19_CASES = (  # (f, x, f's Jacobian at x): 3 inputs to 2 outputs, and 2 inputs to 4
+    (lambda torch, x: torch.stack([x[0] * x[1], x[1] * x[2]]), [1.0, 2.0, 3.0],
+     [[2.0, 1.0, 0.0], [0.0, 3.0, 2.0]]),
+    (lambda torch, x: torch.stack([x.sum(), x[0] ** 2, 3 * x[1], x.prod()]), [2.0, -1.0],
+     [[1.0, 1.0], [4.0, 0.0], [0.0, 3.0], [-1.0, 2.0]]),
+)
+
+
+def builds_jacobian_by_columns(jacobian_fwd):
+    """19.3: ``jacobian_fwd(f, x)`` returns f's Jacobian at a 1-D ``x``, with one forward pass
+    (a call of f on a dual tensor) per element of x."""
+    if not callable(jacobian_fwd) or _is_tensor(jacobian_fwd):
+        return ("Put the function itself in answer (answer = jacobian_fwd, no parentheses): the "
+                "check calls it on functions of its own.")
+    torch = _library_of_function(jacobian_fwd)
+    for fn, values, expected in LESSON_19_CASES:
+        dual_calls = []
+
+        def counted(x, fn=fn, dual_calls=dual_calls):
+            dual_calls.append(torch.autograd.forward_ad.unpack_dual(x).tangent is not None)
+            return fn(torch, x)
+
+        got = jacobian_fwd(counted, torch.tensor(values, dtype=torch.float64))
+        if not any(dual_calls):
+            return ("f never received a tangent, so this is not forward mode: give each pass "
+                    "its x as a dual tensor, made with make_dual inside dual_level.")
+        problem = _jacobian_problem(got, expected)
+        if problem is not None:
+            return problem
+        if sum(dual_calls) != len(values):
+            return (f"The Jacobian is right, but f got a tangent in {sum(dual_calls)} calls for "
+                    f"{len(values)} inputs: make one forward pass per element of x.")
+    return None
+
+
+def _jacobian_problem(got, expected):
+    """What is wrong with ``got`` as the Jacobian ``expected`` (a list of rows), or None."""
+    if not _is_tensor(got):
+        return "jacobian_fwd must return a tensor, the Jacobian: stack the columns."
+    got = plain(got)
+    if _matrix_close(got, expected):
+        return None
+    added_up = [[sum(row[:j + 1]) for j in range(len(row))] for row in expected]
+    if _matrix_close(got, added_up) or _matrix_close(got, _transposed(added_up)):
+        return ("Each column adds up the ones before it: print u in every pass. Which entries "
+                "of u are 1 in pass j?")
+    if _matrix_close(got, _transposed(expected)):
+        return ("Its values are right but transposed: it has one row per input. A pass gives a "
+                "column, so the columns go side by side, along which dim?")
+    return LESSON_19_HINT
+
+
+def _transposed(rows):
+    return [list(column) for column in zip(*rows)]
+
+
+def _matrix_close(got, expected) -> bool:
+    return isinstance(got, list) and len(got) == len(expected) and all(
+        isinstance(row, list) and _all_close(row, want) for row, want in zip(got, expected))

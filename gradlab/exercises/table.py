@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .judges import (EXERCISE_8_2_HINT, LESSON_10_HINT, LESSON_13_HINT, LESSON_15_HINT,
-                     LESSON_17_HINT, LESSON_18_HINT, LESSON_6_HINT, bias_step_taken,
-                     differentiates_mul_square, evaluated_without_graph, fixed_inplace_error,
-                     kept_each_pass_gradient, kept_intermediate_grad,
-                     normalizes_with_its_gradient, one_chunk_deep, penalty_reaches_x,
-                     rebuilt_every_step, resets_every_step, stepped_leaf,
+                     LESSON_17_HINT, LESSON_18_HINT, LESSON_19_HINT, LESSON_6_HINT,
+                     bias_step_taken, builds_jacobian_by_columns, differentiates_mul_square,
+                     evaluated_without_graph, fixed_inplace_error, kept_each_pass_gradient,
+                     kept_intermediate_grad, normalizes_with_its_gradient, one_chunk_deep,
+                     penalty_reaches_x, rebuilt_every_step, resets_every_step, stepped_leaf,
                      sums_losses_without_graph, tracked_float_leaf, trains_below_001)
 
 
@@ -328,4 +328,25 @@ EXERCISES = {
                                         "backward reads ctx.saved_tensors: that unpacks."))),
     "18.2": Exercise("MulSquare, its backward fixed so that gradcheck passes", None,
                      LESSON_18_HINT, judge=differentiates_mul_square),
+    "19.1": Exercise("forward-mode passes for the whole Jacobian of a function from 3 inputs to "
+                     "100 outputs", 3.0,
+                     "One forward pass with a one-hot direction u gives how every output changes "
+                     "with one input: one column of the Jacobian.",
+                     mistakes=((100.0, "That is reverse mode's count, one pass per output. A "
+                                       "forward pass gives how all the outputs change with one "
+                                       "input, at once."),
+                               (300.0, "A forward pass gives more than one entry of the "
+                                       "Jacobian: a whole column."),
+                               (1.0, "One pass gives one Jacobian-vector product Ju: the whole "
+                                     "Jacobian only when there is a single input."))),
+    "19.2": Exercise("the tangent of h(x) = (x0 x1, x1 x2) at x = [1, 2, 3] along "
+                     "u = [1, 1, -1]", [3.0, 1.0],
+                     "The tangent is J u: for each output, add up its partial derivatives, each "
+                     "times the matching entry of u.",
+                     mistakes=(([3.0, 5.0], "That is J times (1, 1, 1): look at the sign of u's "
+                                            "last entry."),
+                               ([2.0, 0.0], "That is column 0 of J, the tangent for u = e0: this "
+                                            "u moves all three inputs."))),
+    "19.3": Exercise("jacobian_fwd, fixed so that it builds the Jacobian with one forward pass "
+                     "per input", None, LESSON_19_HINT, judge=builds_jacobian_by_columns),
 }
