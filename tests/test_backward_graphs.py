@@ -3,7 +3,8 @@
 For each case of tests/test_ops.py, the output's gradient is taken with ``grad_outputs`` that
 require grad themselves, so every formula's nodes, those applied to ``grad`` included, are
 recorded; the graphs of these first derivatives and of the second derivatives are walked
-recursively (names, next_functions with their indices, ``_saved_*`` values, leaves). A formula
+recursively (names, next_functions with their indices, ``_saved_*`` values, leaves; the second
+derivatives' only for cases whose ``graph_order`` in tests/test_ops.py allows it). A formula
 multiplying by a Python number with a Tensor op where PyTorch's C++ uses the Scalar overload
 (MulBackward0 for MulBackward1), or adding a node PyTorch does not, fails here.
 """
@@ -48,7 +49,8 @@ def _graphs_match(case, saved):
             continue
         assert_same(gg, tg, what=f"first derivative {i}")
         if tg.grad_fn is not None:
-            assert_graph_same(gg.grad_fn, tg.grad_fn, leaves, saved, f"first derivative {i}")
+            if case.options.get("graph_order", 3) >= 2:
+                assert_graph_same(gg.grad_fn, tg.grad_fn, leaves, saved, f"first derivative {i}")
             w = rng.standard_normal(tg.shape)
             gs = (gg * gradlab.tensor(w)).sum()
             ts = (tg * torch.tensor(w)).sum()
@@ -61,6 +63,9 @@ def _graphs_match(case, saved):
     for i, (gg, tg) in enumerate(zip(g_second, t_second)):
         if tg is None:
             assert gg is None or not gg.detach().numpy().any(), f"second derivative {i}"
+            continue
+        if case.options.get("graph_order", 3) < 3:  # the values only
+            assert_same(gg.detach(), tg.detach(), what=f"second derivative {i}")
             continue
         assert_same(gg, tg, what=f"second derivative {i}")
         if tg.grad_fn is not None:

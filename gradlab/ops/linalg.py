@@ -344,7 +344,8 @@ def inv(A):
         k = next(k for k in map(_first_zero_pivot, mats) if k)
         raise _LinAlgError(f"linalg.inv: The diagonal element {k} is zero, the inversion could "
                            "not be completed because the input matrix is singular.") from None
-    out = Tensor._make(np.asarray(value, A.dtype.np), A.dtype)
+    value = np.asarray(value, A.dtype.np).swapaxes(-1, -2).copy().swapaxes(-1, -2)
+    out = Tensor._make(value, A.dtype)  # LAPACK's solution, column-major as PyTorch keeps it
     return record(LinalgInvExBackward0, out, (A,), (RESULT,))
 
 
