@@ -78,3 +78,6 @@ def _jupyter_server_extension_points():
 
 
 __version__ = "0.1.0"
+
+from ._missing import missing_names  # noqa: E402
+__getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

@@ -2,6 +2,7 @@
 namespace names them."""
 from .ops.linalg import _LinAlgError as LinAlgError, det, inv, matmul, slogdet, solve  # noqa: F401
 from .ops.reduction import vector_norm  # noqa: F401
+from ._missing import missing_names
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
@@ -25,6 +26,4 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     return vector_norm(A, 2.0 if ord is None else ord, dim, keepdim)
 
 
-def __getattr__(name):
-    """An AttributeError (so getattr's default and hasattr work) saying what is missing."""
-    raise AttributeError(f"gradlab does not implement torch.linalg.{name}")
+__getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

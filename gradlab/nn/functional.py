@@ -266,3 +266,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     return _loss.binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
+
+from .._missing import missing_names  # noqa: E402
+__getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

@@ -5,3 +5,6 @@ from .adam import Adam, AdamW  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .sgd import SGD  # noqa: F401
+
+from .._missing import missing_names  # noqa: E402
+__getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
