@@ -83,7 +83,8 @@ def test_jvp_with_one_dual_input(case):
 
 def test_every_op_in_the_table_has_a_forward_derivative():
     from gradlab.ops._core import GRAD_FNS
-    missing = sorted(n for n, c in GRAD_FNS.items() if c._forward is None)
+    missing = sorted(n for n, c in GRAD_FNS.items() if c._forward is None and
+                     c._formulas[0][0].__module__.startswith("gradlab."))  # not tests' own
     # the backward-of-backward nodes without one (forward over double backward)
     assert missing == ["MaskedScatterBackwardBackward0", "NllLoss2DBackwardBackward0",
                        "NllLossBackwardBackward0", "SelectBackwardBackward0",
