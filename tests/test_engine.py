@@ -941,3 +941,38 @@ def test_a_pass_resumed_on_another_thread_still_takes_final_callbacks():
     assert ended == [[2.0, 4.0]]
     with pytest.raises(RuntimeError, match="Final callbacks can only be installed"):
         queue_callback(print)
+
+
+def test_one_node_through_every_step_in_order():
+    """The steps of the engine's loop, pinned: hooks and captures (a node that runs is captured
+    before its hooks, one that does not after its tensor hooks), run, post hooks, release."""
+    x = gradlab.tensor([1., 2.], requires_grad=True)
+    h = x * x
+    h.register_hook(lambda g: g * 2)
+    x.register_hook(lambda g: g + 1)
+    h.grad_fn.register_prehook(lambda gs: None)
+    h.grad_fn.register_hook(lambda gi, go: None)
+    captured, events = gradlab.autograd.grad_stream((h * 3).sum(), [h, x], trace=True)
+    seen = [(type(e).__name__, e.node.name(), getattr(e, "kind", getattr(e, "index", None)))
+            for e in events]
+    assert seen == [("NodeEntered", "SumBackward0", None),
+                    ("GradsComputed", "SumBackward0", None),
+                    ("NodeEntered", "MulBackward0", None),
+                    ("GradsComputed", "MulBackward0", None),
+                    ("SavedReleased", "MulBackward0", None),  # h * 3 saved the 3
+                    ("NodeEntered", "MulBackward0", None),
+                    ("GradCaptured", "MulBackward0", 0),
+                    ("HookFired", "MulBackward0", "tensor"),
+                    ("HookFired", "MulBackward0", "prehook"),
+                    ("HookFired", "MulBackward0", "hook"),
+                    ("GradsComputed", "MulBackward0", None),
+                    ("SavedReleased", "MulBackward0", None),
+                    ("NodeEntered", "torch::autograd::AccumulateGrad", None),
+                    ("HookFired", "torch::autograd::AccumulateGrad", "tensor"),
+                    ("GradCaptured", "torch::autograd::AccumulateGrad", 1)]
+    tx = torch.tensor([1., 2.], requires_grad=True)
+    th = tx * tx
+    th.register_hook(lambda g: g * 2)
+    tx.register_hook(lambda g: g + 1)
+    expected = torch.autograd.grad((th * 3).sum(), [th, tx])
+    assert values(captured) == values(expected)

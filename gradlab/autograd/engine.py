@@ -6,25 +6,39 @@ every consumer has sent its gradient; among ready nodes AccumulateGrad runs firs
 recently created node. The order is computed iteratively, so graph depth is not limited by
 Python's recursion limit.
 
-Events (public API; each has a ``node`` attribute):
+A ready node goes through these steps; the events each yields are public API (each has a
+``node`` attribute):
 
-- ``NodeEntered(node, grad_outputs)``: ``node`` starts with the gradients of its outputs.
-- ``HookFired(node, kind, grads)``: a hook ran; ``kind`` is ``"tensor"`` (a tensor's hook),
-  ``"retain_grad"``, ``"prehook"``, ``"hook"`` or ``"post_accumulate"`` (a leaf's
-  post-accumulate-grad hooks, which run before the AccumulateGrad's own hooks); ``grads`` are
-  the gradients after it.
-- ``GradsComputed(node, grad_inputs)``: one gradient per entry of ``next_functions``
-  (None where no gradient flows).
-- ``SavedReleased(node, names)``: the node's saved tensors were freed (no ``retain_graph``).
-- ``GradAccumulated(node, variable, before, after)``: an AccumulateGrad updated a leaf's
-  ``.grad`` from ``before`` (None, or a copy of the old value) to ``after``.
-- ``GradCaptured(node, index, grad)``: ``autograd.grad`` took the gradient of its ``index``-th input.
-- ``SavedTensorUnpacked(node, name, value)``: running ``node`` read its saved tensor ``name``
-  through an unpack hook (saved_tensors_hooks), which returned ``value``; yielded after the node
-  ran, before its hooks, in the order the reads happened.
-- ``SavedTensorPacked(node, name, packed)``: a node recorded while another ran (create_graph
-  under saved_tensors_hooks) packed ``name``: ``packed`` is what the pack hook returned. Packs made
-  in the forward pass are on the graph already: ``node.saved_slots()[name].value``.
+1. Enter: ``NodeEntered(node, grad_outputs)``, the gradients of its outputs.
+2. Hooks and captures (``_hooks_and_captures``): its tensor hooks, retain_grad, then its
+   pre-hooks, each followed by ``HookFired(node, kind, grads)`` (``kind`` is ``"tensor"``,
+   ``"retain_grad"`` or ``"prehook"``; ``grads`` are the gradients after it). For
+   ``autograd.grad``, ``GradCaptured(node, index, grad)``: it took the gradient of its
+   ``index``-th input, before the hooks of a node that runs, after the tensor hooks of one that
+   does not (only nodes that lead to another input run on).
+3. Run. A leaf's AccumulateGrad (``_accumulate_leaf``): ``GradAccumulated(node, variable,
+   before, after)``, its ``.grad`` went from ``before`` (None, or a copy of the old value) to
+   ``after``; then ``HookFired`` for its post-accumulate-grad hooks (``"post_accumulate"``) and
+   its own hooks (``"hook"``); a leaf stops there. Any other node computes its inputs'
+   gradients (``_run``; ``_run_traced`` when tracing), then yields what its saved tensors did:
+   - ``SavedTensorUnpacked(node, name, value)``: it read its saved tensor ``name`` through an
+     unpack hook (saved_tensors_hooks), which returned ``value``; in the order the reads happened.
+   - ``SavedTensorPacked(node, name, packed)``: ``node``, recorded while this one ran
+     (create_graph under saved_tensors_hooks), packed ``name``; ``packed`` is what the pack hook
+     returned. Packs made in the forward pass are on the graph already:
+     ``node.saved_slots()[name].value``.
+4. Post hooks (``_post_hooks``): ``HookFired(node, "hook", grad_inputs)``.
+5. ``GradsComputed(node, grad_inputs)``: one gradient per entry of ``next_functions`` (None
+   where no gradient flows).
+6. Release: ``SavedReleased(node, names)``, its saved tensors were freed (no ``retain_graph``);
+   then, in anomaly mode, the check for NaN in its gradients.
+7. Send: each gradient is added into its next node's buffer, whose node is ready when the last
+   of its consumers has sent.
+
+Events are yielded only when tracing, with the consumer's grad mode back (the engine runs in its
+own between them); the consumer may resume the pass on another thread. The common case (no
+hooks, no inputs, no trace) takes only steps 1, 3, 6 and 7, written inline in the loop: a
+function call per node would cost it a few percent.
 """
 import sys
 
@@ -126,9 +140,6 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
 
     buffers = {}
     ready = []  # (sequence_nr, node) in a heap that breaks ties as PyTorch's ready queue does
-    # gradients someone else may hold (given by the caller, seen by a hook, already kept by a
-    # leaf, or recorded in an event): a leaf's .grad gets a copy of those, never the tensor itself
-    shared = {id(g) for g in grads}
     for (node, nr), grad in zip(roots, grads):
         buf = buffers.get(node)
         if buf is None:
@@ -138,95 +149,53 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         if not dependencies.get(node):
             _push(ready, (node._seq_nr, node))
 
-    # the consumer's grad mode, the engine's (in inference mode no graph), this pass (its final
-    # callbacks), and whether the consumer threw an exception into the pass; between events the
-    # consumer's mode is back and the pass is off the (thread's) stack of running passes
-    modes = [_local.enabled, create_graph and not _local.inference,
-             _Pass(dependencies, buffers, execute, captures if captured is not None else ()),
-             False]
-    _local.enabled = modes[1]
-    _final_callbacks().append(modes[2])
+    task = _Pass(dependencies, buffers, execute, captures if captured is not None else ())
+    task.needed, task.captured = needed, captured
+    task.create_graph, task.trace = create_graph, trace
+    # gradients someone else may hold (given by the caller, seen by a hook, already kept by a
+    # leaf, or recorded in an event): a leaf's .grad gets a copy of those, never the tensor itself
+    task.shared = {id(g) for g in grads}
+    # between events the consumer's grad mode is back and the pass is off the (thread's) stack
+    # of running passes; the engine runs in its own mode (in inference mode, no graph)
+    task.consumer_mode, task.engine_mode = _local.enabled, create_graph and not _local.inference
+    _local.enabled = task.engine_mode
+    _final_callbacks().append(task)
     node = None
     outer = enter_node(None)  # the node of a backward this pass runs inside (anomaly mode)
     try:
         while ready:
             node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
-            grad_outputs = buffers.pop(node)
+            grad_outputs = buffers.pop(node)  # 1. enter
             if _anomaly[0]:
                 enter_node(node)  # the parent of the nodes it records
             if trace:
-                yield from _emit(modes, NodeEntered(node, grad_outputs))
+                yield from _emit(task, NodeEntered(node, grad_outputs))
             hooks = node._hooks
-            if hooks is not None or needed is not None:  # else nothing runs before the node
-                runs = needed is None or node in needed
-                if hooks is not None:
-                    shared.update(id(g) for g in grad_outputs)
-                if hooks is not None and not runs:  # PyTorch runs only its tensor hooks
-                    for kind in _pre_hooks(node, hooks, grad_outputs, create_graph, True):
-                        if trace:
-                            yield from _emit(modes, HookFired(node, kind, grad_outputs))
-                if captured is not None and node in captures:
-                    # a node that also runs is captured before its hooks, as in PyTorch
-                    for nr, i in captures[node]:
-                        captured[i] = grad_outputs[nr]
-                        if trace:
-                            yield from _emit(modes, GradCaptured(node, i, grad_outputs[nr]))
+            if hooks is not None or needed is not None:  # 2. (else nothing comes before 3)
+                runs = yield from _hooks_and_captures(task, node, hooks, grad_outputs)
                 if not runs:
                     continue
-                if hooks is not None:
-                    for kind in _pre_hooks(node, hooks, grad_outputs, create_graph):
-                        if trace:
-                            yield from _emit(modes, HookFired(node, kind, grad_outputs))
-            if type(node) is AccumulateGrad:
+            if type(node) is AccumulateGrad:  # 3. run
                 if accumulate and grad_outputs[0] is not None:
-                    before = node.variable._grad
-                    if trace and before is not None:
-                        before = before.detach().clone()
-                    after = _accumulate(node, grad_outputs[0], create_graph,
-                                        trace or id(grad_outputs[0]) in shared)
-                    shared.add(id(after))
-                    if trace:
-                        yield from _emit(modes, GradAccumulated(node, node.variable, before, after))
-                    if hooks is not None and hooks.post_accumulate:
-                        for hook in tuple(hooks.post_accumulate.values()):
-                            hook(node.variable)
-                        if trace:
-                            yield from _emit(modes, HookFired(node, "post_accumulate", ()))
-                    if hooks is not None and hooks.post:
-                        for hook in tuple(hooks.post.values()):
-                            result = hook((), tuple(grad_outputs))
-                            if result is not None:
-                                _check_tuple(hook, (), result)
-                        if trace:
-                            yield from _emit(modes, HookFired(node, "hook", ()))
+                    yield from _accumulate_leaf(task, node, hooks, grad_outputs)
                 continue
-            if trace:  # the node's packs and unpacks, collected while it runs
-                _local.saved_log = saved_log = []
-            if needed is None:
+            if trace:
+                grad_inputs = yield from _run_traced(task, node, grad_outputs)
+            elif execute is None:  # _run's common case, inline
                 grad_inputs = _validate(node, node.apply(grad_outputs))
-            else:  # no gradient for an input that leads to no target (PyTorch computes none)
-                grad_inputs = [g if n in execute else None for g, (n, _) in
-                               zip(_validate(node, node.apply(grad_outputs, execute)),
-                                   node.next_functions)]
-            if trace:
-                _local.saved_log = None
-                for event in _saved_events(node, saved_log):
-                    yield from _emit(modes, event)
-            if hooks is not None and hooks.post:
-                for hook in tuple(hooks.post.values()):
-                    result = hook(tuple(grad_inputs), tuple(grad_outputs))
-                    if result is not None:
-                        grad_inputs = _check_tuple(hook, grad_inputs, result)
-                if trace:
-                    yield from _emit(modes, HookFired(node, "hook", grad_inputs))
-            if trace:
-                yield from _emit(modes, GradsComputed(node, grad_inputs))
-            if not keep_graph and node._saved:
+            else:
+                grad_inputs = _run(node, grad_outputs, execute)
+            if hooks is not None and hooks.post:  # 4.
+                grad_inputs = yield from _post_hooks(task, node, hooks, grad_inputs, grad_outputs)
+            if trace:  # 5.
+                yield from _emit(task, GradsComputed(node, grad_inputs))
+            if not keep_graph and node._saved:  # 6. release
                 node.release_saved()
                 if trace and node._saved:
-                    yield from _emit(modes, SavedReleased(node, node.saved_slots()))
+                    yield from _emit(task, SavedReleased(node, node.saved_slots()))
             if _anomaly[0]:
                 raise_if_nan(node, grad_inputs)
+            # 7. send
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
                 if next_node is None or (execute is not None and next_node not in execute):
                     continue
@@ -243,41 +212,117 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                     else:
                         ready.append((next_node._seq_nr, next_node))
         node = None
-        for callback in _drain(modes[2]):
+        for callback in _drain(task):
             callback()
     except Exception:
-        if _anomaly[0] and node is not None and not modes[3]:
+        if _anomaly[0] and node is not None and not task.consumer_threw:
             warn_failed(node)  # the failing node's forward traceback
         raise
     finally:
         enter_node(outer)
         running = _final_callbacks()
-        if running and running[-1] is modes[2]:
+        if running and running[-1] is task:
             running.pop()
-        _local.enabled = modes[0]
+        _local.enabled = task.consumer_mode
         if trace:
             _local.saved_log = None
 
 
-def _saved_events(node, log):
-    """The events for the packs and unpacks logged while ``node`` ran."""
+def _hooks_and_captures(task, node, hooks, grads):
+    """What comes before a node's run; returns whether it runs at all.
+
+    A node that runs is captured (autograd.grad's input) before its hooks, as in PyTorch; one
+    that does not run gets only its tensor hooks, then its captures.
+    """
+    runs = task.needed is None or node in task.needed
+    if hooks is not None:
+        task.shared.update(id(g) for g in grads)  # a hook may have kept them
+        if not runs:
+            yield from _fired(task, node, _pre_hooks(node, hooks, grads, task.create_graph, True),
+                              grads)
+    if node in task.captures:
+        for nr, i in task.captures[node]:
+            task.captured[i] = grads[nr]
+            if task.trace:
+                yield from _emit(task, GradCaptured(node, i, grads[nr]))
+    if runs and hooks is not None:
+        yield from _fired(task, node, _pre_hooks(node, hooks, grads, task.create_graph), grads)
+    return runs
+
+
+def _fired(task, node, kinds, grads):
+    """Run the hooks ``kinds`` iterates over: a HookFired event after each."""
+    for kind in kinds:
+        if task.trace:
+            yield from _emit(task, HookFired(node, kind, grads))
+
+
+def _accumulate_leaf(task, node, hooks, grad_outputs):
+    """AccumulateGrad's run: the leaf's ``.grad``, its post-accumulate hooks, its own hooks."""
+    grad = grad_outputs[0]
+    before = node.variable._grad
+    if task.trace and before is not None:
+        before = before.detach().clone()
+    after = _accumulate(node, grad, task.create_graph, task.trace or id(grad) in task.shared)
+    task.shared.add(id(after))
+    if task.trace:
+        yield from _emit(task, GradAccumulated(node, node.variable, before, after))
+    if hooks is not None and hooks.post_accumulate:
+        for hook in tuple(hooks.post_accumulate.values()):
+            hook(node.variable)
+        if task.trace:
+            yield from _emit(task, HookFired(node, "post_accumulate", ()))
+    if hooks is not None and hooks.post:
+        yield from _post_hooks(task, node, hooks, (), grad_outputs)
+
+
+def _run(node, grads, execute):
+    """The node's backward, each gradient conformed to its input; with ``execute``, None for
+    an input that leads to no target (PyTorch computes none)."""
+    if execute is None:
+        return _validate(node, node.apply(grads))
+    return [g if n in execute else None for g, (n, _) in
+            zip(_validate(node, node.apply(grads, execute)), node.next_functions)]
+
+
+def _run_traced(task, node, grads):
+    """``_run``, then the events for the saved tensors packed and unpacked while it ran."""
+    _local.saved_log = log = []
+    grad_inputs = _run(node, grads, task.execute)
+    _local.saved_log = None
     for kind, owner, name, value in log:
         if kind == "unpacked":
-            yield SavedTensorUnpacked(node, name, value)
+            yield from _emit(task, SavedTensorUnpacked(node, name, value))
         else:
-            yield SavedTensorPacked(owner, name, value)
+            yield from _emit(task, SavedTensorPacked(owner, name, value))
+    return grad_inputs
+
+
+def _post_hooks(task, node, hooks, grad_inputs, grad_outputs):
+    """The node's hooks, after its run; they may replace ``grad_inputs``, which it returns."""
+    for hook in tuple(hooks.post.values()):
+        result = hook(tuple(grad_inputs), tuple(grad_outputs))
+        if result is not None:
+            grad_inputs = _check_tuple(hook, grad_inputs, result)
+    if task.trace:
+        yield from _emit(task, HookFired(node, "hook", grad_inputs))
+    return grad_inputs
 
 
 class _Pass(list):
-    """A running pass: its final callbacks (the list), and what tells which nodes it runs."""
+    """A running pass: its final callbacks (the list), what tells which nodes it runs, and what
+    its steps share."""
 
-    __slots__ = ("dependencies", "roots", "execute", "captures", "hook_state")
+    __slots__ = ("dependencies", "roots", "execute", "captures", "hook_state", "needed",
+                 "captured", "create_graph", "trace", "shared", "consumer_mode", "engine_mode",
+                 "consumer_threw")
 
     def __init__(self, dependencies, roots, execute, captures):
         super().__init__()
         self.dependencies, self.roots, self.execute = dependencies, set(roots), execute
         self.captures = captures
         self.hook_state = {}  # what multi-grad hooks keep during this pass
+        self.consumer_threw = False  # the consumer threw an exception into the pass
 
     def will_execute(self, node):
         """PyTorch's _will_engine_execute_node: ``node`` is in the graph and runs."""
@@ -361,24 +406,24 @@ def _pop(heap):
     return top[1]
 
 
-def _emit(modes, event):
+def _emit(task, event):
     """Yield an event with the consumer's grad mode restored; the engine runs in its own mode.
 
     The consumer may resume the pass from another thread (a kernel's comm handler), so the mode
     and the running-pass stack are re-entered on whichever thread resumes it.
     """
     _final_callbacks().pop()
-    _local.enabled = modes[0]
+    _local.enabled = task.consumer_mode
     running = enter_node(None)
     try:
         yield event
     except BaseException:
-        modes[3] = True  # the consumer's exception, not the node's
+        task.consumer_threw = True  # the consumer's exception, not the node's
         raise
     enter_node(running)
-    modes[0] = _local.enabled
-    _local.enabled = modes[1]
-    _final_callbacks().append(modes[2])
+    task.consumer_mode = _local.enabled
+    _local.enabled = task.engine_mode
+    _final_callbacks().append(task)
 
 
 def _dependencies(roots):
