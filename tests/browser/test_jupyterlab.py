@@ -840,3 +840,65 @@ def shot(page, element, path):
                      "e.closest('.jp-WindowedPanel-outer')?.scrollBy(0, -8); }")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
+
+
+FORWARD = ["""\
+import gradlab as torch
+from gradlab.widgets import ForwardStepper
+
+def f(x, w):
+    return (x * w).tanh().sum()
+
+fwd = ForwardStepper(f, (torch.tensor([1.0, 2.0]), torch.tensor([0.5, -0.25])))
+fwd"""]
+
+FORWARD_STATE = """
+(i) => {
+  const root = document.querySelectorAll(".gl-stepper")[i];
+  return {index: root.dataset.index, panel: root.querySelector(".gl-panel").textContent,
+          current: [...root.querySelectorAll("g.node.current")].map((g) => g.textContent),
+          legend: root.textContent.includes("current op"),
+          meter: root.querySelector(".gl-mem").checkVisibility()};
+}
+"""
+
+
+def test_forward_stepper_steps_tangents_forward(lab, browser, tmp_path):
+    """ForwardStepper in JupyterLab: Step moves the highlight op by op, the panel shows the op's
+    forward formula and its tangent; its own legend; light and dark, narrow and wide."""
+    (lab[0] / "forward.ipynb").write_text(json.dumps(notebook(FORWARD)))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+    try:
+        page.goto(f"{lab[1]}lab/workspaces/forward/tree/forward.ipynb?reset&token={lab.token}")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.get_by_text("| Idle").first.wait_for(timeout=60_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function("document.querySelectorAll('.gl-stepper').length === 1 && "
+                               "document.querySelector('.gl-stepper').dataset.index === '0'",
+                               timeout=90_000)
+        fwd = page.locator(".gl-stepper").first
+        state = lambda: page.evaluate(FORWARD_STATE, 0)  # noqa: E731
+        s = state()  # the seed: the first input, its tangent set
+        assert s["legend"] and not s["meter"] and "x_t = tensor([1., 0.])" in s["panel"]
+        seen = []
+        for k in (1, 2, 3):
+            fwd.locator(".gl-primary").click()
+            page.wait_for_function(
+                f"document.querySelector('.gl-stepper').dataset.index === '{k}'")
+            s = state()
+            assert len(s["current"]) == 1 and "result_t" in s["panel"], s
+            seen.append((s["current"][0], s["panel"]))
+        assert len({node for node, _ in seen}) == 3  # a new op at each step
+        assert "MulBackward0" in seen[0][0] and "TanhBackward0" in seen[1][0]
+        for theme in ("JupyterLab Dark", "JupyterLab Light"):
+            set_theme(page, theme)
+            low = [c for c in page.evaluate(CONTRAST) if c["ratio"] < 4.5]
+            assert not low, (theme, low)
+            for width, file_browser in ((900, True), (1600, False)):
+                set_width(page, width, file_browser)
+                shot(page, fwd, tmp_path / f"forward-{theme.split()[-1].lower()}-{width}.png")
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"))
+        raise
+    finally:
+        page.close()
