@@ -24,7 +24,8 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ..viz import model as m
 from ..viz.dot import Drawing
-from .stepper import StepperView, _graph_summary, _size_message, _strip_prolog, static_svg
+from .stepper import (StepperView, _graph_summary, _size_message, _strip_prolog, panel_lines,
+                      static_svg)
 from .trace import fmt, hang, state_at, type_name
 
 
@@ -152,10 +153,7 @@ class ForwardStepper:
         """A step (by default the current one) as text: the repr line, then the panel."""
         index = self.index if index is None else index
         lines = [self._describe(index)] + ([self.message] if self.message else [])
-        for head, body, _ in self._frames[index]["panel"]:
-            lines.append(f"  {head}:")
-            lines.extend("    " + line for line in body.split("\n"))
-        return "\n".join(lines)
+        return "\n".join(lines + panel_lines(self._frames[index]))
 
     def static_svg(self, index: int | None = None) -> str:
         """The drawing with a step's highlights (by default the current one), styled inline."""

@@ -389,10 +389,7 @@ class BackwardStepper:
                              "stepper.reveal())")
             if question["verdict"]:
                 lines.append(hang("    ", question["verdict"]))
-        for head, body, _ in self._frames[index]["panel"]:
-            lines.append(f"  {head}:")
-            lines.extend("    " + line for line in body.split("\n"))
-        return "\n".join(lines)
+        return "\n".join(lines + panel_lines(self._frames[index]))
 
     def static_svg(self, index: int | None = None) -> str:
         """The drawing with a step's highlights (by default the current one), styled inline."""
@@ -495,6 +492,15 @@ class StepperView(anywidget.AnyWidget):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+def panel_lines(frame) -> list:
+    """A frame's panel as indented text lines: each section's head, then its body."""
+    lines = []
+    for head, body, _ in frame["panel"]:
+        lines.append(f"  {head}:")
+        lines.extend("    " + line for line in body.split("\n"))
+    return lines
+
 
 def _strip_prolog(svg: str) -> str:
     """The SVG from its ``<svg`` tag on (no XML declaration, doctype or comment before it)."""
