@@ -110,10 +110,9 @@ def test_jacobian(case, options, requires_grad):
                         digits=6)
 
 
-@pytest.mark.xfail(strict=True, reason="PyTorch's forward-mode tangents of mul, matmul, ... "
-                   "record a graph when the primal requires grad, even where the Jacobian does "
-                   "not depend on it; gradlab's double-backward columns (no forward AD yet) do not")
 def test_forward_mode_tangents_of_a_linear_function_record_a_graph():
+    """PyTorch's tangents of mul, matmul, ... record a graph when the primal requires grad, even
+    where the Jacobian does not depend on it (the double-backward trick's columns did not)."""
     assert_same_outcome(lambda L: _call(L, "linear", "jacobian", True, **FORWARD)[1], digits=6)
 
 

@@ -1,14 +1,15 @@
 """torch.autograd.functional: Jacobians, Hessians and their products with a vector, for functions.
 
 A transcription of PyTorch's torch/autograd/functional.py: the same steps, checks and error texts,
-so results, grad_fns and create_graph behave alike. Two differences of means, not of results:
-``vectorize=True`` loops over the rows (gradlab has no vmap: ``grad(is_grads_batched=True)`` is
-one backward per row), and ``strategy="forward-mode"`` computes each column of the Jacobian with
-the double-backward trick that ``jvp`` uses, not with dual tensors.
+so results, grad_fns and create_graph behave alike. One difference of means, not of results:
+gradlab has no vmap here, so ``vectorize=True`` loops over the rows (``grad(is_grads_batched=True)``
+is one backward per row), and ``strategy="forward-mode"`` over the columns, one run of the function
+on dual tensors per column.
 """
 from .._creation import eye, zeros, zeros_like
 from ..ops.shape import stack
 from ..tensor import Tensor
+from . import forward_ad
 from .backward_api import grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
@@ -216,9 +217,10 @@ def _standard_basis(tensors, numels):
     return tuple(chunks)
 
 
-def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
-    """The forward-mode Jacobian, one column per input element; each column is a jvp computed
-    with the double-backward trick (gradlab's stand-in for PyTorch's vmap over dual tensors)."""
+def _jacfwd(func, inputs, strict, vectorize):
+    """The forward-mode Jacobian, one column per input element: each column is the tangent of
+    the outputs for a basis tangent of the inputs, carried by dual tensors (PyTorch vmaps over
+    the basis; gradlab, which has no vmap here, runs ``func`` once per column)."""
     if strict:
         raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy='
                            '"forward-mode"` are not supported together (yet). Please either set '
@@ -227,26 +229,17 @@ def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
     if not vectorize:
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
-    for inp in inputs:
-        if not inp.dtype.is_floating_point:
-            raise ValueError(f"Expected primal to be floating point or complex, but got: "
-                             f"{inp.dtype}")
-    # a tangent carries a graph when the primals it is computed from require grad
-    track = inputs_require_grad or any(inp.requires_grad for inp in inputs)
     input_numels = tuple(inp.numel() for inp in inputs)
-    with enable_grad():
-        primals = _grad_preprocess(inputs, create_graph=True, need_graph=True)
-        is_outputs_tuple, outputs = _as_tuple(func(*primals), "outputs")
-        grad_outputs = tuple(zeros_like(out, requires_grad=out.requires_grad) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, primals, grad_outputs, create_graph=True)
-        basis = _standard_basis(inputs, input_numels)
-        columns = [_jvp_by_double_backward(
-            grad_inputs, grad_outputs, tuple(b[k].view_as(inp) for b, inp in zip(basis, inputs)),
-            track) for k in range(sum(input_numels))]
+    basis = _standard_basis(inputs, input_numels)
+    tangent_sets = [tuple(b[k].view_as(inp) for b, inp in zip(basis, inputs))
+                    for k in range(sum(input_numels))]
+    runs = [_dual_jvp(func, inputs, tangents) for tangents in tangent_sets or
+            [tuple(zeros_like(inp) for inp in inputs)]]  # (one run gives the outputs' shapes)
+    is_outputs_tuple, outputs, _ = runs[0]
     jacobian_input_output = []
     for i, out in enumerate(outputs):
-        jac_i = stack([zeros_like(out) if col[i] is None else col[i] for col in columns]) \
-            if columns else zeros((0, *out.shape), dtype=out.dtype)
+        jac_i = stack([jv[i] for _, _, jv in runs]) if tangent_sets else \
+            zeros((0, *out.shape), dtype=out.dtype)
         # the batch dimension runs over the inputs: move it last (PyTorch's transpose)
         jacobian_input_output.append([
             jac.permute(*range(1, jac.ndim), 0).reshape((*out.shape, *inp.shape))
@@ -255,17 +248,15 @@ def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
     return _tuple_postprocess(jacobian_input_output, (is_outputs_tuple, is_inputs_tuple))
 
 
-def _jvp_by_double_backward(grad_inputs, grad_outputs, v, create_graph):
-    """The Jacobian times ``v``: the gradient of ``grad_inputs`` (linear in ``grad_outputs``)
-    with respect to ``grad_outputs``; None for an output whose tangent is independent of v."""
-    wrt = [i for i, u in enumerate(grad_outputs) if u.requires_grad]
-    res = [None] * len(grad_outputs)
-    if wrt:
-        grads = _autograd_grad(grad_inputs, tuple(grad_outputs[i] for i in wrt), v,
-                               create_graph=create_graph, retain_graph=True)
-        for i, g in zip(wrt, grads):
-            res[i] = g
-    return res
+def _dual_jvp(func, inputs, tangents):
+    """(whether func returns a tuple, its outputs, their tangents) for the inputs' ``tangents``:
+    func runs on dual tensors; an output without a tangent gets zeros."""
+    with forward_ad.dual_level():
+        duals = tuple(forward_ad.make_dual(inp, t) for inp, t in zip(inputs, tangents))
+        is_outputs_tuple, dual_outputs = _as_tuple(func(*duals), "outputs")
+        unpacked = [forward_ad.unpack_dual(out) for out in dual_outputs]
+    return (is_outputs_tuple, [p for p, _ in unpacked],
+            [zeros_like(p) if t is None else t for p, t in unpacked])
 
 
 def _jacobian_vectorized(outputs, inputs, create_graph):
@@ -318,13 +309,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     ``vectorize=True`` gives the same results, computed in gradlab row by row (no vmap);
     ``strategy="forward-mode"`` (which needs ``vectorize=True``, as in PyTorch) computes column
-    by column with the double-backward trick.
+    by column with dual tensors (forward-mode AD).
     """
-    return _jacobian(func, inputs, create_graph, strict, vectorize, strategy)
-
-
-def _jacobian(func, inputs, create_graph, strict, vectorize, strategy,
-              inputs_require_grad=False):
     if strategy not in STRATEGIES:
         raise AssertionError(
             'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
@@ -336,7 +322,7 @@ def _jacobian(func, inputs, create_graph, strict, vectorize, strategy,
                 "torch.autograd.functional.jacobian: `create_graph=True` and `strategy="
                 '"forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.')
-        return _jacfwd(func, inputs, strict, vectorize, inputs_require_grad)
+        return _jacfwd(func, inputs, strict, vectorize)
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -376,13 +362,15 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return out.squeeze()
 
     def jac_func(*inp):
+        if outer_jacobian_strategy == "forward-mode":
+            # forward-over-reverse: the inner jacobian must not detach the dual inputs
+            inp = tuple(t.requires_grad_(True) for t in inp)
         jac = jacobian(ensure_single_output_function, inp, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)
         return jac
 
-    # forward-over-reverse: PyTorch makes the dual inputs require grad, so results carry a graph
-    res = _jacobian(jac_func, inputs, create_graph, strict, vectorize, outer_jacobian_strategy,
-                    inputs_require_grad=True)
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 

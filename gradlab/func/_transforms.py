@@ -10,6 +10,7 @@ grad, so results require grad only when torch.func's would.
 from .. import autograd
 from .._batching import Level
 from .._creation import eye, zeros, zeros_like
+from ..autograd import forward_ad
 from ..autograd.graph import AccumulateGrad
 from ..autograd.grad_mode import enable_grad
 from ..ops.shape import stack
@@ -121,11 +122,24 @@ class _Leaves:
                                   allow_unused=True)
         return [zeros_like(x) if g is None else g for g, x in zip(grads, self.tensors)]
 
-    def push_forward(self, outputs, tangent_sets):
-        """The Jacobian-vector products J·t for each list of leaf tangents ``t``.
+    def push_forward(self, run, tangents):
+        """``run`` (a function of the leaves' tree) on dual tensors made from our leaves and
+        ``tangents``: (its output, the flat outputs' primals, their tangents, zeros for none)."""
+        with forward_ad.dual_level():
+            duals = [forward_ad.make_dual(x, t) for x, t in zip(self.tensors, tangents)]
+            output = run(tree_unflatten(duals, self.spec))
+            flat_out, _ = tree_flatten(output[0])
+            _check_tensors(flat_out, JVP)
+            pairs = [forward_ad.unpack_dual(o) for o in flat_out]
+        return output, [p for p, _ in pairs], [zeros_like(p) if t is None else t
+                                               for p, t in pairs]
 
-        The double-backward trick, until gradlab has forward-mode AD: with a dummy cotangent u,
-        g(u) = Jᵀu is linear in u, so the vector-Jacobian product of g with t is J·t.
+    def push_forward_by_double_backward(self, outputs, tangent_sets):
+        """The Jacobian-vector products J·t for each list of leaf tangents ``t``, for forward
+        mode inside forward mode (gradlab's forward AD has one dual level, as PyTorch's).
+
+        With a dummy cotangent u, g(u) = Jᵀu is linear in u, so the vector-Jacobian product of
+        g with t is J·t.
         """
         live = [i for i, o in enumerate(outputs) if o.requires_grad]
         dummies = [zeros_like(outputs[i], requires_grad=True) for i in live]
@@ -263,11 +277,20 @@ def _linearize(func, primals, argnums, has_aux, tangent_sets):
                     "original Tensor, this is not supported. Tensor is of size "
                     f"{list(x.shape)} while the given forward gradient is of size "
                     f"{list(t.shape)}.")
-        args = leaves.tree() if nums is None else _replaced(primals, nums, leaves.tree())
-        output, aux = _split_aux(func(*args), has_aux, JVP)
-        flat_out, out_spec = tree_flatten(output)
-        _check_tensors(flat_out, JVP)
-        columns = leaves.push_forward(flat_out, tangent_sets)
+
+        def run(tree):
+            args = tree if nums is None else _replaced(primals, nums, tree)
+            return _split_aux(func(*args), has_aux, JVP)
+        if forward_ad._levels.current >= 0 or not tangent_sets:  # nested: the old way
+            output, aux = run(leaves.tree())
+            flat_out, out_spec = tree_flatten(output)
+            _check_tensors(flat_out, JVP)
+            columns = leaves.push_forward_by_double_backward(flat_out, tangent_sets)
+        else:  # func runs once per tangent set (PyTorch vmaps over them)
+            runs = [leaves.push_forward(run, tangents) for tangents in tangent_sets]
+            (output, aux), flat_out, _ = runs[0]
+            out_spec = tree_flatten(output)[1]
+            columns = [column for _, _, column in runs]
     return flat_out, [leaves.release(c) for c in columns], out_spec, aux, leaves
 
 

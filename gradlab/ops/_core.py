@@ -180,10 +180,10 @@ def _run(node, grad, needed, forms, saved):
 def record(cls, outputs, inputs, saved=(), attrs=()):
     """Attach a new ``cls`` node to ``outputs`` if grad mode is on and an input requires grad
     (and, in a dual level, give the outputs their tangents)."""
+    if _levels.current >= 0:
+        return _record_dual(cls, outputs, inputs, saved, attrs)
     if _vmap_levels:
         _vmap_taint(outputs, inputs)
-    if _levels.current >= 0:
-        _carry_tangents(cls, outputs, inputs, saved, attrs)
     if not _local.enabled:
         return outputs
     edges = []
@@ -227,6 +227,24 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
         outputs._requires_grad = True
     if saved and _local.saved_hooks is not None:
         pack_saved(node, outputs[0] if type(outputs) is tuple else outputs, _local.saved_hooks)
+    return outputs
+
+
+def _record_dual(cls, outputs, inputs, saved, attrs):
+    """In a dual level: the node first, so that a tangent formula using the result records a
+    graph through it (as PyTorch's does), then the tangents; a saved result keeps its tangent."""
+    first = outputs[0] if type(outputs) is tuple else outputs
+    before = first is not None and first._grad_fn
+    level, _levels.current = _levels.current, -1
+    try:
+        record(cls, outputs, inputs, saved, attrs)
+    finally:
+        _levels.current = level
+    _carry_tangents(cls, outputs, inputs, saved, attrs)
+    node = first is not None and first._grad_fn
+    if node and node is not before and first._fw_grad is not None and type(node._saved) is tuple:
+        node._saved = tuple(_saved_dual(first) if slot is not None and value is RESULT else slot
+                            for slot, value in zip(node._saved, saved))
     return outputs
 
 
@@ -374,9 +392,6 @@ def _save_all(saved, needed, output):
         if j not in needed or value is None:
             slots.append(None)
         elif value is RESULT:
-            if _levels.current >= 0 and output._fw_grad is not None:
-                slots.append(_saved_dual(output))
-                continue
             slots.append(SavedTensor(output._array, output._version_counter[0],
                                      output._version_counter, output.dtype))
         elif isinstance(value, Tensor):
