@@ -12,10 +12,18 @@ from .shape import _view
 # backward of a selection: embed the gradient into zeros, itself differentiable
 SelectBackwardBackward0 = derivative(
     "SelectBackwardBackward0", ("grad_output",), attrs=("dim", "index"),
-    grad_output=("grad selected at index", lambda grad, dim, index: grad.select(dim, index)))
+    grad_output=("grad selected at index", lambda grad, dim, index: grad.select(dim, index)),
+    result=("grad_output_t placed at index", lambda grad_output_t, result, dim, index: _embed(
+        grad_output_t, result.shape, _axis_key(dim % result.dim(), index),
+        SelectBackwardBackward0, (dim, index))))
 SliceBackwardBackward0 = derivative(
     "SliceBackwardBackward0", ("grad_output",), attrs=("dim", "start", "end", "step"),
-    grad_output=("grad sliced", lambda grad, dim, start, end, step: _slice(grad, dim, start, end, step)))
+    grad_output=("grad sliced",
+                 lambda grad, dim, start, end, step: _slice(grad, dim, start, end, step)),
+    result=("grad_output_t placed in the slice", lambda grad_output_t, result, dim, start, end,
+            step: _embed(grad_output_t, result.shape, _axis_key(
+                dim % result.dim(), slice(start, end, step)), SliceBackwardBackward0,
+                (dim, start, end, step))))
 
 
 def _index_put_node(name):
@@ -105,7 +113,20 @@ MaskedScatterBackwardBackward0 = derivative(
     "MaskedScatterBackwardBackward0", ("grad_output",), saves=("mask",),
     hidden=("grad_output_sizes",),
     grad_output=("grad scattered into zeros at the mask", lambda grad, mask, grad_output_sizes:
-                 masked_scatter(_zeros(grad_output_sizes, grad.dtype), mask, grad)))
+                 masked_scatter(_zeros(grad_output_sizes, grad.dtype), mask, grad)),
+    # PyTorch's result: masked_scatter_backward(grad_output_t, mask, grad_output_t.sizes())
+    result=("grad_output_t at the mask", lambda grad_output_t, mask, result: _sized_as(
+        _masked_scatter_source_grad(grad_output_t, mask, grad_output_t.shape), result)))
+
+
+def _sized_as(tangent, primal):
+    """``tangent``, which must have ``primal``'s size (PyTorch's check of a forward gradient)."""
+    if tangent.shape != primal.shape:
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}.")
+    return tangent
 
 
 def zeros_like_scalar(t):
