@@ -11,7 +11,7 @@ import contextlib
 import weakref
 
 from .grad_mode import _local, no_grad
-from .graph import FREED_ERROR, SavedTensor
+from .graph import FREED_ERROR, SavedTensor, SavedTensorList
 
 PACK_MODIFIED_ERROR = (
     "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack "
@@ -79,6 +79,30 @@ class PackedSavedTensor(SavedTensor):
 
     def array(self, node):
         return self.unpack(node)._array
+
+
+class PackedSavedList(SavedTensor):
+    """A saved list of tensors (index's ``indices``) under hooks: as PyTorch packs a saved
+    TensorList, each tensor on its own (None entries stay None); ``value`` holds what each pack
+    returned, and unpacking the list unpacks each tensor, in order."""
+
+    __slots__ = ("items",)
+    packed = True
+
+    def __init__(self, items):
+        super().__init__(tuple(None if p is None else p.value for p in items))
+        self.items = items
+
+    def release(self):
+        self.value = self.items = None
+        self.freed = True
+
+    def unpack(self, node):
+        if self.freed:
+            raise RuntimeError(FREED_ERROR)
+        return tuple(None if p is None else p.unpack(node) for p in self.items)
+
+    array = unpack
 
 
 class RawSavedTensor:
@@ -167,9 +191,27 @@ def pack_saved(node, output, hooks):
     names = node._slot_names
     for i in _save_order(node):
         slot = node._saved[i]
-        if slot.packed or not (slot.is_output or isinstance(slot.value, Tensor)):
+        if slot.packed:
             continue
-        _pack_slot(node, i, names[i], output if slot.is_output else slot.value, hooks)
+        if slot.is_output or isinstance(slot.value, Tensor):
+            _pack_slot(node, i, names[i], output if slot.is_output else slot.value, hooks)
+        elif type(slot) is SavedTensorList:
+            _pack_list(node, i, names[i], slot.items, hooks)
+
+
+def _pack_list(node, i, name, slots, hooks):
+    """Pack each tensor of a saved list (PyTorch's TensorList) with ``hooks``, in order."""
+    items = []
+    log = _local.saved_log
+    for slot in slots:
+        if slot is None:
+            items.append(None)
+            continue
+        packed = PackedSavedTensor(slot, name, slot.value, slot.value, hooks)
+        items.append(packed)
+        if log is not None:
+            log.append(("packed", node, name, packed.value))
+    _replace_slot(node, i, PackedSavedList(tuple(items)))
 
 
 def pack_custom(node, outputs, hooks):

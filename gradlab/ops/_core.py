@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import DualSavedTensor, Node, SavedTensor, _sequence
+from ..autograd.graph import DualSavedTensor, Node, SavedTensor, SavedTensorList, _sequence
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
 from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
@@ -384,6 +384,8 @@ def _save_all(saved, needed, output):
             if type(counter) is not list:  # an inference tensor's: it has no version to check
                 raise RuntimeError(INFERENCE_SAVE_ERROR)
             slots.append(SavedTensor(value, counter[0], counter))
+        elif type(value) is tuple:
+            slots.append(SavedTensorList(value))  # index's indices: tensors (and Nones)
         else:
             slots.append(SavedTensor(value))  # a Python number PyTorch wraps into a tensor
     return tuple(slots)

@@ -223,6 +223,15 @@ def _advanced_array(k, dim_size=None):
     return a
 
 
+def index_tensor(key, a):
+    """The index tensor saved for backward: the key itself if a long or bool tensor (as PyTorch
+    saves it, version and all), else a new one from its array ``a``."""
+    if isinstance(key, Tensor) and key.dtype in (_dtype.int64, _dtype.bool_):
+        return key
+    return Tensor._make(a if a.dtype == np.bool_ else a.astype(np.int64),
+                        _dtype.bool_ if a.dtype == np.bool_ else _dtype.int64)
+
+
 def _expand_key(self, key):
     """The key with each ``...`` as the slices it stands for: as in PyTorch, every ellipsis
     (there may be several) skips the dims no other index takes."""
@@ -253,14 +262,14 @@ def getitem(self, key):
     key = _expand_key(self, key)
     out = self
     dim = 0
-    advanced = []  # (result dim, index) of advanced parts, applied after the basic ones
+    advanced = []  # (result dim, index, key) of advanced parts, applied after the basic ones
     for pos, k in enumerate(key):
         if k is None:
             out = out.unsqueeze(dim)
             dim += 1
         elif isinstance(k, bool):
             out = out.unsqueeze(dim)
-            advanced.append((dim, np.array([k])))
+            advanced.append((dim, np.array([k]), k))
             dim += 1
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
                                                   and not k.dtype.is_floating_point
@@ -276,7 +285,7 @@ def getitem(self, key):
             dim += 1
         elif _is_advanced(k):
             a = _advanced_array(k)
-            advanced.append((dim, a))
+            advanced.append((dim, a, k))
             dim += a.ndim if a.dtype == np.bool_ else 1
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
@@ -305,7 +314,8 @@ def _index(self, advanced):
     """self[indices] for advanced indices at the given dims (IndexBackward0)."""
     n = self._array.ndim
     parts = [None] * n
-    for dim, a in advanced:
+    keys = {}
+    for dim, a, keys[dim] in advanced:
         if a.dtype == np.bool_:
             if a.shape != self._array.shape[dim:dim + a.ndim]:
                 for i, (m, s) in enumerate(zip(a.shape, self._array.shape[dim:])):
@@ -327,9 +337,8 @@ def _index(self, advanced):
     out = Tensor._make(np.asarray(self._array)[key], self.dtype)
     while parts and parts[-1] is None:
         parts.pop()
-    indices = tuple(None if p is None else Tensor._make(p, _dtype.bool_ if p.dtype == np.bool_
-                                                         else _dtype.int64)
-                    for p in parts if not isinstance(p, str))
+    indices = tuple(None if p is None else index_tensor(keys[dim], p)
+                    for dim, p in enumerate(parts) if not isinstance(p, str))
     return record(IndexBackward0, out, (self,), (indices,), (self._array.shape,))
 
 
