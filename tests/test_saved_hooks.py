@@ -623,3 +623,25 @@ def test_saved_index_tensors_are_version_checked():
         out(outcome(lambda: y.grad_fn.next_functions[0][0]._saved_indices))
         out(outcome(lambda: y.sum().backward()))
     assert_same_print(program)
+
+
+def test_raw_saved_list_is_a_tuple_of_saved_tensors():
+    """``_raw_saved_indices`` is one SavedTensor per entry (None for an unindexed dim), each
+    taking hooks of its own."""
+    def program(lib, out):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        i0 = lib.tensor([0, 2])
+        y = x[i0, None, i0]
+        raw = y.grad_fn._raw_saved_indices
+        out(type(raw).__name__, len(raw), [s.data for s in raw], [s.unpack_hook for s in raw])
+        hooks = (lambda t: out("pack", t) or t, lambda t: out("unpack", t) or t)
+        out(outcome(lambda: raw[1].register_hooks(*hooks)))
+        raw[0].register_hooks(*hooks)
+        out(outcome(lambda: raw[0].register_hooks(*hooks)))
+        out(y.grad_fn._saved_indices)
+        out(raw[0].unpack_hook is not None, raw[2].unpack_hook, raw[0].unpack(), raw[2].unpack(),
+            raw[1].unpack())
+        y.sum().backward()
+        out(x.grad)
+        out(type(x[:, i0].grad_fn._raw_saved_indices).__name__)
+    assert_same_print(program)

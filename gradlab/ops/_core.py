@@ -9,7 +9,7 @@ from ..autograd.anomaly_mode import _state as _anomaly, store_stack
 from ..autograd.graph import DualSavedTensor, Node, SavedTensor, SavedTensorList, _sequence
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
-from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
+from ..autograd.saved_hooks import PackedSlots, pack_saved, raw_saved, unpack_all
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
 
 try:  # NumPy >= 2 keeps its floating-point error state in a context variable
@@ -76,7 +76,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
             else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
             else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
     for i, n in enumerate(saves):
-        setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: RawSavedTensor(node, i)))
+        setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: raw_saved(node, i)))
     cls.apply = _apply
     # lets the widgets find formula texts for torch nodes of the same name and input count
     GRAD_FNS[name] = GRAD_FNS_BY_INPUTS[name, len(inputs)] = cls
