@@ -343,6 +343,19 @@ def _graph_nodes(fn):
     return seen
 
 
+def test_nll_loss_backward_has_no_tangent_without_one_on_grad_output():
+    """Only self is dual and the loss is linear in it: grad_output (ones) has no tangent, so
+    neither has the gradient (PyTorch's nll_loss_backward is linear in grad_output)."""
+    def run(lib, ad):
+        x = lib.tensor([[0.1, -0.3, 0.2], [0.5, 0.4, -0.1]], dtype=lib.float64,
+                       requires_grad=True)
+        with ad.dual_level():
+            d = ad.make_dual(x, lib.ones(2, 3, dtype=lib.float64))
+            (g,) = lib.autograd.grad(lib.nn.functional.nll_loss(d, lib.tensor([2, 0])), x)
+            return ad.unpack_dual(g).tangent
+    assert run(gradlab, gfwAD) is None and run(torch, fwAD) is None
+
+
 def test_a_forward_gradient_of_another_size_fails_as_in_torch():
     """masked_scatter_backward's result: line sizes the tangent as grad_output, not as source."""
     def run(lib, ad):

@@ -47,7 +47,8 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     input's shape (the stepper's panel says so).
     ``result`` is the forward derivative (PyTorch's ``result:`` line), ``(text, fn)``: fn takes,
     by parameter name, ``<input>_t`` (an input's tangent, zeros if it has none), the inputs,
-    ``result`` (the output) and the saved values and attrs; or ``"element_wise"``, the backward
+    ``result`` (the output) and the saved values and attrs (None: the output has no tangent);
+    or ``"element_wise"``, the backward
     formula of the only input with the tangent as ``grad`` (PyTorch's auto_element_wise).
     """
     names = saves + attrs + hidden
@@ -262,6 +263,8 @@ def _carry_tangents(cls, outputs, inputs, saved, attrs):
             out_t = fn(*args)
     finally:
         _levels.current = level
+    if out_t is None:  # the formula found nothing to carry (PyTorch's undefined tangent)
+        return
     if _levels.watch is not None:
         _levels.watch(cls, outputs, _formula_arguments(cls, args if fn else None, tangents,
                                                        value, tangent), out_t)

@@ -52,9 +52,11 @@ def _nll_backward_node(name, two_d):
             nll_loss2d if two_d else nll_loss)(grad, target, weight, reduction, ignore_index)),
         # naming target and weight: PyTorch saves them whichever input needs a gradient
         self=("0", lambda grad, target, weight: zeros_like(grad)),
-        # linear in grad_output, as PyTorch's decomposition of nll_loss_backward differentiates it
-        result=("nll_loss_backward(grad_output_t)", lambda grad_output_t, self, target, weight,
-                reduction, ignore_index, total_weight: nll_loss_backward(
+        # linear in grad_output, as PyTorch's decomposition of nll_loss_backward differentiates
+        # it: no tangent unless grad_output has one
+        result=("nll_loss_backward(grad_output_t)", lambda grad_output_t, grad_output, self,
+                target, weight, reduction, ignore_index, total_weight: None
+                if grad_output._fw_grad is None else nll_loss_backward(
                     grad_output_t, self, target, weight, reduction, ignore_index, total_weight,
                     two_d)))
 
