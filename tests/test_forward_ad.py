@@ -85,10 +85,7 @@ def test_every_op_in_the_table_has_a_forward_derivative():
     from gradlab.ops._core import GRAD_FNS
     missing = sorted(n for n, c in GRAD_FNS.items() if c._forward is None and
                      c._formulas[0][0].__module__.startswith("gradlab."))  # not tests' own
-    # the backward-of-backward nodes without one (forward over double backward)
-    assert missing == ["MaskedScatterBackwardBackward0", "NllLoss2DBackwardBackward0",
-                       "NllLossBackwardBackward0", "SelectBackwardBackward0",
-                       "SliceBackwardBackward0"]
+    assert missing == []
 
 
 # ---- dual tensors: printing, levels, views and in-place ops -------------------------------------
@@ -297,6 +294,80 @@ def test_forward_over_reverse_gives_torchs_hessian_vector_product(f, create_grap
             (g,) = lib.autograd.grad(f(lib, d), x, create_graph=create_graph)
             return values(ad.unpack_dual(g).tangent)
     np.testing.assert_allclose(hvp(gradlab, gfwAD), hvp(torch, fwAD), rtol=1e-10)
+
+
+MASK = [[True, False, True], [False, True, True]]
+
+
+@pytest.mark.parametrize("f", [
+    lambda T, F, x: (x[1] ** 3).sum(),
+    lambda T, F, x: (x[:, 1::2] ** 3).sum(),
+    lambda T, F, x: (T.zeros(2, 3, dtype=T.float64).masked_scatter(
+        T.tensor(MASK), x) ** 3).sum(),
+    lambda T, F, x: (x.masked_scatter(T.tensor(MASK), x.flip(0) * 2) ** 3).sum(),
+    lambda T, F, x: F.nll_loss(x, T.tensor([2, 0])) ** 3,
+    lambda T, F, x: (F.nll_loss(x, T.tensor([2, -100]), T.tensor([1., 2., 3.], dtype=T.float64),
+                                reduction="none") ** 3).sum(),
+    lambda T, F, x: F.nll_loss(x.reshape(1, 3, 2, 1), T.tensor([[[2], [0]]])) ** 3,
+], ids=["select", "slice", "masked_scatter", "masked_scatter_self", "nll_loss",
+        "nll_loss_weight", "nll_loss2d"])
+def test_forward_over_double_backward_through_the_backward_of_backward_nodes(f):
+    """A first backward run on tangents records select_backward, slice_backward,
+    masked_scatter_backward and nll_loss_backward with a dual grad_output: their forward
+    derivatives give the Hessian-vector product; a second backward gives its jvp too."""
+    def run(lib, ad):
+        F = lib.nn.functional
+        x = lib.tensor([[0.3, -1.2, 2.0], [0.7, 0.1, -0.4]], dtype=lib.float64,
+                       requires_grad=True)
+        with ad.dual_level():
+            d = ad.make_dual(x, lib.tensor([[1., 0.5, -2.], [0.2, -1., 3.]], dtype=lib.float64))
+            (g,) = lib.autograd.grad(f(lib, F, d), x, create_graph=True)
+            (h,) = lib.autograd.grad((g * g).sum(), x, create_graph=True)
+            names = [type(n).__name__ for n in _graph_nodes(g.grad_fn)]
+            return (values(g), values(ad.unpack_dual(g).tangent), values(h),
+                    values(ad.unpack_dual(h).tangent), sorted(names))
+    ours, theirs = run(gradlab, gfwAD), run(torch, fwAD)
+    for a, b in zip(ours[:4], theirs[:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert ours[4] == theirs[4]
+    assert any("BackwardBackward0" in n for n in ours[4])
+
+
+def _graph_nodes(fn):
+    seen, stack = [], [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.append(node)
+            stack.extend(n for n, _ in node.next_functions)
+    return seen
+
+
+def test_nll_loss_backward_has_no_tangent_without_one_on_grad_output():
+    """Only self is dual and the loss is linear in it: grad_output (ones) has no tangent, so
+    neither has the gradient (PyTorch's nll_loss_backward is linear in grad_output)."""
+    def run(lib, ad):
+        x = lib.tensor([[0.1, -0.3, 0.2], [0.5, 0.4, -0.1]], dtype=lib.float64,
+                       requires_grad=True)
+        with ad.dual_level():
+            d = ad.make_dual(x, lib.ones(2, 3, dtype=lib.float64))
+            (g,) = lib.autograd.grad(lib.nn.functional.nll_loss(d, lib.tensor([2, 0])), x)
+            return ad.unpack_dual(g).tangent
+    assert run(gradlab, gfwAD) is None and run(torch, fwAD) is None
+
+
+def test_a_forward_gradient_of_another_size_fails_as_in_torch():
+    """masked_scatter_backward's result: line sizes the tangent as grad_output, not as source."""
+    def run(lib, ad):
+        x = lib.zeros(2, 3, dtype=lib.float64, requires_grad=True)
+        s = lib.arange(10., dtype=lib.float64, requires_grad=True)
+        y = x.masked_scatter(lib.tensor(MASK), s)
+        with ad.dual_level():
+            v = ad.make_dual(lib.ones(2, 3, dtype=lib.float64), lib.ones(2, 3, dtype=lib.float64))
+            with pytest.raises(RuntimeError) as info:
+                lib.autograd.grad(y, s, v, create_graph=True)
+        return str(info.value)
+    assert run(gradlab, gfwAD) == run(torch, fwAD)
 
 
 def test_a_saved_outputs_tangent_goes_with_its_level():

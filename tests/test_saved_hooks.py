@@ -584,3 +584,64 @@ def test_custom_function_raw_saved_tensors_take_hooks():
         y.sum().backward()
         return log, x.grad.tolist(), str(error.value)
     assert run(gradlab) == run(torch)
+
+
+def test_saved_lists_of_tensors_pack_each_tensor():
+    """Indexing with tensors saves its indices as a list (PyTorch's TensorList): the pack hook
+    sees each index tensor itself, in order (no call for an unindexed dim), ``_saved_indices``
+    unpacks each, and backward unpacks each once."""
+    def program(lib, out):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        i0, i1 = lib.tensor([0, 2]), lib.tensor([1, 3])
+        mask = lib.tensor([True, False, True])
+        with logging_hooks(lib, out, pack=lambda t: (t is i0, t is i1, t is mask, t),
+                           unpack=lambda p: p[3]):
+            y = x[i0, None, i1]
+            out(y.grad_fn._saved_indices)
+            z = x[:, i1] * x[mask].sum()
+            w = x[[0, 1]]
+            b = x.clone()
+            b[i0] = lib.tensor([5.])
+            out(b.grad_fn, b.grad_fn._saved_indices)
+            c = x.clone().index_put((i0, i1), lib.tensor(1.), accumulate=True)
+        out("backward")
+        (y.sum() * 2 + z.sum() + w.sum()).backward()
+        out(x.grad)
+        (b.sum() + c.sum()).backward()
+        out(x.grad)
+        out(outcome(lambda: y.grad_fn._saved_indices))
+    assert_same_print(program)
+
+
+def test_saved_index_tensors_are_version_checked():
+    def program(lib, out):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        i0 = lib.tensor([0, 2])
+        y = x[:, i0] * 1
+        out(y.grad_fn.next_functions[0][0]._saved_indices)
+        i0.add_(1)
+        out(outcome(lambda: y.grad_fn.next_functions[0][0]._saved_indices))
+        out(outcome(lambda: y.sum().backward()))
+    assert_same_print(program)
+
+
+def test_raw_saved_list_is_a_tuple_of_saved_tensors():
+    """``_raw_saved_indices`` is one SavedTensor per entry (None for an unindexed dim), each
+    taking hooks of its own."""
+    def program(lib, out):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        i0 = lib.tensor([0, 2])
+        y = x[i0, None, i0]
+        raw = y.grad_fn._raw_saved_indices
+        out(type(raw).__name__, len(raw), [s.data for s in raw], [s.unpack_hook for s in raw])
+        hooks = (lambda t: out("pack", t) or t, lambda t: out("unpack", t) or t)
+        out(outcome(lambda: raw[1].register_hooks(*hooks)))
+        raw[0].register_hooks(*hooks)
+        out(outcome(lambda: raw[0].register_hooks(*hooks)))
+        out(y.grad_fn._saved_indices)
+        out(raw[0].unpack_hook is not None, raw[2].unpack_hook, raw[0].unpack(), raw[2].unpack(),
+            raw[1].unpack())
+        y.sum().backward()
+        out(x.grad)
+        out(type(x[:, i0].grad_fn._raw_saved_indices).__name__)
+    assert_same_print(program)

@@ -63,6 +63,34 @@ class SavedTensor:
         return self.value
 
 
+class SavedTensorList(SavedTensor):
+    """A saved list of tensors (index's ``indices``, None where a dim is not indexed), each
+    version-checked as a saved tensor is; ``value`` is the list itself."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, tensors):
+        super().__init__(tensors)
+        self.items = tuple(_saved_item(t) for t in tensors)
+
+    def release(self):
+        SavedTensor.release(self)
+        self.items = None
+
+    def _checked(self, node):
+        if self.freed:
+            raise RuntimeError(FREED_ERROR)
+        for item in self.items:
+            if item is not None:
+                item._checked(node)
+        return self.value
+
+
+def _saved_item(t):
+    counter = getattr(t, "_version_counter", None)
+    return SavedTensor(t, counter[0], counter) if type(counter) is list else None
+
+
 class DualSavedTensor(SavedTensor):
     """A saved output that had a tangent: unpacked in the same dual level, the tensor has it
     again (forward-over-reverse through a formula that uses the result, as PyTorch's
@@ -205,7 +233,7 @@ class Node:
         if s is None or s.counter is not None or s.freed or s.packed:
             return None if s is None else s.unpack(self)
         if isinstance(s.value, tuple):
-            return s.value
+            return s.unpack(self)
         from .. import _dtype
         from .._creation import tensor
         # a Python number PyTorch saves as a wrapped tensor: a float is wrapped as a double

@@ -11,7 +11,7 @@ import contextlib
 import weakref
 
 from .grad_mode import _local, no_grad
-from .graph import FREED_ERROR, SavedTensor
+from .graph import FREED_ERROR, SavedTensor, SavedTensorList
 
 PACK_MODIFIED_ERROR = (
     "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack "
@@ -81,13 +81,53 @@ class PackedSavedTensor(SavedTensor):
         return self.unpack(node)._array
 
 
+class PackedSavedList(SavedTensor):
+    """A saved list of tensors (index's ``indices``) under hooks: as PyTorch packs a saved
+    TensorList, each tensor on its own (None entries stay None); ``value`` holds what each pack
+    returned, and unpacking the list unpacks each tensor, in order."""
+
+    __slots__ = ("items",)
+    packed = True
+    unpack_hook = None
+
+    def __init__(self, items):
+        super().__init__(tuple(None if p is None else p.value for p in items))
+        self.items = items
+
+    def release(self):
+        self.value = self.items = None
+        self.freed = True
+
+    def unpack(self, node):
+        if self.freed:
+            raise RuntimeError(FREED_ERROR)
+        return tuple(None if p is None else p.unpack(node) for p in self.items)
+
+    array = unpack
+
+
+def raw_saved(node, index):
+    """``grad_fn._raw_saved_<name>``: a RawSavedTensor, or for a saved list a tuple of them."""
+    slot = node._saved[index]
+    if type(slot) in (SavedTensorList, PackedSavedList) and not slot.freed:
+        return tuple(RawSavedTensor(node, index, k) for k in range(len(slot.items)))
+    return RawSavedTensor(node, index)
+
+
 class RawSavedTensor:
-    """What ``grad_fn._raw_saved_<name>`` gives (PyTorch's torch._C._autograd.SavedTensor)."""
+    """What ``grad_fn._raw_saved_<name>`` gives (PyTorch's torch._C._autograd.SavedTensor);
+    ``item`` picks one tensor of a saved list."""
 
-    __slots__ = ("_node", "_index")
+    __slots__ = ("_node", "_index", "_item")
 
-    def __init__(self, node, index):
-        self._node, self._index = node, index
+    def __init__(self, node, index, item=None):
+        self._node, self._index, self._item = node, index, item
+
+    def _slot(self):
+        slot = self._node._saved[self._index]
+        if self._item is None or slot.freed:
+            return slot
+        return slot.items[self._item]
 
     def __repr__(self):
         return f"<torch._C._autograd.SavedTensor object at {id(self):#x}>"
@@ -99,7 +139,7 @@ class RawSavedTensor:
                 "register_hooks", "self: torch._C._autograd.SavedTensor, arg0: "
                 "collections.abc.Callable, arg1: collections.abc.Callable", (self, *hooks)))
         node, i = self._node, self._index
-        slot = node._saved[i]
+        slot = self._slot()
         if slot is not None and slot.packed and not slot.freed:
             raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already "
                                "been set. Hint: only one pair of hooks is allowed at a time.")
@@ -115,11 +155,17 @@ class RawSavedTensor:
                 "backward.")
         tensor = self._original()
         shown = tensor if slot.is_output else tensor.detach()
-        _replace_slot(node, i, PackedSavedTensor(slot, node._slot_names[i], tensor, shown, hooks))
+        packed = PackedSavedTensor(slot, node._slot_names[i], tensor, shown, hooks)
+        if self._item is not None:
+            items = node._saved[i].items
+            packed = PackedSavedList(items[:self._item] + (packed,) + items[self._item + 1:])
+        _replace_slot(node, i, packed)
 
     def _original(self):
         from ..tensor import Tensor
-        slot = self._node._saved[self._index]
+        slot = self._slot()
+        if self._item is not None:
+            return slot.value
         if slot.is_output:
             return Tensor._make(slot.value, slot.dtype, counter=slot.counter)
         return slot.value if slot.counter is not None else self._node._unpack_for_user(self._index)
@@ -127,18 +173,21 @@ class RawSavedTensor:
     @property
     def data(self):
         """The packed object under hooks, else the tensor saved; None once freed."""
-        slot = self._node._saved[self._index]
+        slot = self._slot()
         if slot is None or slot.freed:
             return None
         return slot.value if slot.packed else self._original()
 
     @property
     def unpack_hook(self):
-        slot = self._node._saved[self._index]
+        slot = self._slot()
         return None if slot is None or not slot.packed else slot.unpack_hook
 
     def unpack(self):
-        return self._node._unpack_for_user(self._index)
+        if self._item is None:
+            return self._node._unpack_for_user(self._index)
+        slot = self._slot()
+        return None if slot is None else slot.unpack(self._node)
 
 
 def _incompatible(name, signature, args):
@@ -167,9 +216,27 @@ def pack_saved(node, output, hooks):
     names = node._slot_names
     for i in _save_order(node):
         slot = node._saved[i]
-        if slot.packed or not (slot.is_output or isinstance(slot.value, Tensor)):
+        if slot.packed:
             continue
-        _pack_slot(node, i, names[i], output if slot.is_output else slot.value, hooks)
+        if slot.is_output or isinstance(slot.value, Tensor):
+            _pack_slot(node, i, names[i], output if slot.is_output else slot.value, hooks)
+        elif type(slot) is SavedTensorList:
+            _pack_list(node, i, names[i], slot.items, hooks)
+
+
+def _pack_list(node, i, name, slots, hooks):
+    """Pack each tensor of a saved list (PyTorch's TensorList) with ``hooks``, in order."""
+    items = []
+    log = _local.saved_log
+    for slot in slots:
+        if slot is None:
+            items.append(None)
+            continue
+        packed = PackedSavedTensor(slot, name, slot.value, slot.value, hooks)
+        items.append(packed)
+        if log is not None:
+            log.append(("packed", node, name, packed.value))
+    _replace_slot(node, i, PackedSavedList(tuple(items)))
 
 
 def pack_custom(node, outputs, hooks):

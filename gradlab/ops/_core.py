@@ -6,10 +6,10 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import DualSavedTensor, Node, SavedTensor, _sequence
+from ..autograd.graph import DualSavedTensor, Node, SavedTensor, SavedTensorList, _sequence
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
-from ..autograd.saved_hooks import PackedSlots, RawSavedTensor, pack_saved, unpack_all
+from ..autograd.saved_hooks import PackedSlots, pack_saved, raw_saved, unpack_all
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
 
 try:  # NumPy >= 2 keeps its floating-point error state in a context variable
@@ -47,7 +47,8 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     input's shape (the stepper's panel says so).
     ``result`` is the forward derivative (PyTorch's ``result:`` line), ``(text, fn)``: fn takes,
     by parameter name, ``<input>_t`` (an input's tangent, zeros if it has none), the inputs,
-    ``result`` (the output) and the saved values and attrs; or ``"element_wise"``, the backward
+    ``result`` (the output) and the saved values and attrs (None: the output has no tangent);
+    or ``"element_wise"``, the backward
     formula of the only input with the tangent as ``grad`` (PyTorch's auto_element_wise).
     """
     names = saves + attrs + hidden
@@ -76,7 +77,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
             else (lambda node, i=i: node._attrs[i - len(saves)]) if n in SCALAR_ATTRS
             else (lambda node, i=i: _unsigned(node._attrs[i - len(saves)]))))
     for i, n in enumerate(saves):
-        setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: RawSavedTensor(node, i)))
+        setattr(cls, "_raw_saved_" + n, property(lambda node, i=i: raw_saved(node, i)))
     cls.apply = _apply
     # lets the widgets find formula texts for torch nodes of the same name and input count
     GRAD_FNS[name] = GRAD_FNS_BY_INPUTS[name, len(inputs)] = cls
@@ -280,6 +281,8 @@ def _carry_tangents(cls, outputs, inputs, saved, attrs):
             out_t = fn(*args)
     finally:
         _levels.current = level
+    if out_t is None:  # the formula found nothing to carry (PyTorch's undefined tangent)
+        return
     if _levels.watch is not None:
         _levels.watch(cls, outputs, _formula_arguments(cls, args if fn else None, tangents,
                                                        value, tangent), out_t)
@@ -399,6 +402,8 @@ def _save_all(saved, needed, output):
             if type(counter) is not list:  # an inference tensor's: it has no version to check
                 raise RuntimeError(INFERENCE_SAVE_ERROR)
             slots.append(SavedTensor(value, counter[0], counter))
+        elif type(value) is tuple:
+            slots.append(SavedTensorList(value))  # index's indices: tensors (and Nones)
         else:
             slots.append(SavedTensor(value))  # a Python number PyTorch wraps into a tensor
     return tuple(slots)

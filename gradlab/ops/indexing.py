@@ -12,10 +12,18 @@ from .shape import _view
 # backward of a selection: embed the gradient into zeros, itself differentiable
 SelectBackwardBackward0 = derivative(
     "SelectBackwardBackward0", ("grad_output",), attrs=("dim", "index"),
-    grad_output=("grad selected at index", lambda grad, dim, index: grad.select(dim, index)))
+    grad_output=("grad selected at index", lambda grad, dim, index: grad.select(dim, index)),
+    result=("grad_output_t placed at index", lambda grad_output_t, result, dim, index: _embed(
+        grad_output_t, result.shape, _axis_key(dim % result.dim(), index),
+        SelectBackwardBackward0, (dim, index))))
 SliceBackwardBackward0 = derivative(
     "SliceBackwardBackward0", ("grad_output",), attrs=("dim", "start", "end", "step"),
-    grad_output=("grad sliced", lambda grad, dim, start, end, step: _slice(grad, dim, start, end, step)))
+    grad_output=("grad sliced",
+                 lambda grad, dim, start, end, step: _slice(grad, dim, start, end, step)),
+    result=("grad_output_t placed in the slice", lambda grad_output_t, result, dim, start, end,
+            step: _embed(grad_output_t, result.shape, _axis_key(
+                dim % result.dim(), slice(start, end, step)), SliceBackwardBackward0,
+                (dim, start, end, step))))
 
 
 def _index_put_node(name):
@@ -105,7 +113,20 @@ MaskedScatterBackwardBackward0 = derivative(
     "MaskedScatterBackwardBackward0", ("grad_output",), saves=("mask",),
     hidden=("grad_output_sizes",),
     grad_output=("grad scattered into zeros at the mask", lambda grad, mask, grad_output_sizes:
-                 masked_scatter(_zeros(grad_output_sizes, grad.dtype), mask, grad)))
+                 masked_scatter(_zeros(grad_output_sizes, grad.dtype), mask, grad)),
+    # PyTorch's result: masked_scatter_backward(grad_output_t, mask, grad_output_t.sizes())
+    result=("grad_output_t at the mask", lambda grad_output_t, mask, result: _sized_as(
+        _masked_scatter_source_grad(grad_output_t, mask, grad_output_t.shape), result)))
+
+
+def _sized_as(tangent, primal):
+    """``tangent``, which must have ``primal``'s size (PyTorch's check of a forward gradient)."""
+    if tangent.shape != primal.shape:
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}.")
+    return tangent
 
 
 def zeros_like_scalar(t):
@@ -202,6 +223,15 @@ def _advanced_array(k, dim_size=None):
     return a
 
 
+def index_tensor(key, a):
+    """The index tensor saved for backward: the key itself if a long or bool tensor (as PyTorch
+    saves it, version and all), else a new one from its array ``a``."""
+    if isinstance(key, Tensor) and key.dtype in (_dtype.int64, _dtype.bool_):
+        return key
+    return Tensor._make(a if a.dtype == np.bool_ else a.astype(np.int64),
+                        _dtype.bool_ if a.dtype == np.bool_ else _dtype.int64)
+
+
 def _expand_key(self, key):
     """The key with each ``...`` as the slices it stands for: as in PyTorch, every ellipsis
     (there may be several) skips the dims no other index takes."""
@@ -232,14 +262,14 @@ def getitem(self, key):
     key = _expand_key(self, key)
     out = self
     dim = 0
-    advanced = []  # (result dim, index) of advanced parts, applied after the basic ones
+    advanced = []  # (result dim, index, key) of advanced parts, applied after the basic ones
     for pos, k in enumerate(key):
         if k is None:
             out = out.unsqueeze(dim)
             dim += 1
         elif isinstance(k, bool):
             out = out.unsqueeze(dim)
-            advanced.append((dim, np.array([k])))
+            advanced.append((dim, np.array([k]), k))
             dim += 1
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
                                                   and not k.dtype.is_floating_point
@@ -255,7 +285,7 @@ def getitem(self, key):
             dim += 1
         elif _is_advanced(k):
             a = _advanced_array(k)
-            advanced.append((dim, a))
+            advanced.append((dim, a, k))
             dim += a.ndim if a.dtype == np.bool_ else 1
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
@@ -284,7 +314,8 @@ def _index(self, advanced):
     """self[indices] for advanced indices at the given dims (IndexBackward0)."""
     n = self._array.ndim
     parts = [None] * n
-    for dim, a in advanced:
+    keys = {}
+    for dim, a, keys[dim] in advanced:
         if a.dtype == np.bool_:
             if a.shape != self._array.shape[dim:dim + a.ndim]:
                 for i, (m, s) in enumerate(zip(a.shape, self._array.shape[dim:])):
@@ -306,9 +337,8 @@ def _index(self, advanced):
     out = Tensor._make(np.asarray(self._array)[key], self.dtype)
     while parts and parts[-1] is None:
         parts.pop()
-    indices = tuple(None if p is None else Tensor._make(p, _dtype.bool_ if p.dtype == np.bool_
-                                                         else _dtype.int64)
-                    for p in parts if not isinstance(p, str))
+    indices = tuple(None if p is None else index_tensor(keys[dim], p)
+                    for dim, p in enumerate(parts) if not isinstance(p, str))
     return record(IndexBackward0, out, (self,), (indices,), (self._array.shape,))
 
 

@@ -528,7 +528,7 @@ def _copy_to(dst, src):
 
 
 def _index_put_(self, key, value):
-    from .indexing import _expand_key, _advanced_array, _is_advanced
+    from .indexing import _expand_key, _advanced_array, _is_advanced, index_tensor
     key = _expand_key(self, key)
     if any(isinstance(k, (int, np.integer)) or k is None for k in key):
         basic = tuple(k if not _is_advanced(k) else slice(None) for k in key)
@@ -544,8 +544,7 @@ def _index_put_(self, key, value):
             if a.dtype == np.bool_:
                 if a.shape != self._array.shape[len(indices):len(indices) + a.ndim]:
                     raise IndexError("The shape of the mask does not match the indexed tensor")
-            indices.append(Tensor._make(a if a.dtype == np.bool_ else a.astype(np.int64),
-                                        _dtype.bool_ if a.dtype == np.bool_ else _dtype.int64))
+            indices.append(index_tensor(k, a))
         else:
             raise IndexError("gradlab supports assignment with a mix of ':' and index tensors only")
     from .indexing import index_put

@@ -46,11 +46,19 @@ def _nll_node(name, two_d):
 def _nll_backward_node(name, two_d):
     """nll_loss_backward's own node: linear in grad_output, whose derivative is nll_loss."""
     return derivative(
-        name, ("grad_output", "self"), saves=("target", "weight"), attrs=("reduction", "ignore_index"),
+        name, ("grad_output", "self"), saves=("target", "weight"),
+        attrs=("reduction", "ignore_index"), hidden=("total_weight",),
         grad_output=("nll_loss(grad)", lambda grad, target, weight, reduction, ignore_index: (
             nll_loss2d if two_d else nll_loss)(grad, target, weight, reduction, ignore_index)),
         # naming target and weight: PyTorch saves them whichever input needs a gradient
-        self=("0", lambda grad, target, weight: zeros_like(grad)))
+        self=("0", lambda grad, target, weight: zeros_like(grad)),
+        # linear in grad_output, as PyTorch's decomposition of nll_loss_backward differentiates
+        # it: no tangent unless grad_output has one
+        result=("nll_loss_backward(grad_output_t)", lambda grad_output_t, grad_output, self,
+                target, weight, reduction, ignore_index, total_weight: None
+                if grad_output._fw_grad is None else nll_loss_backward(
+                    grad_output_t, self, target, weight, reduction, ignore_index, total_weight,
+                    two_d)))
 
 
 NllLossBackward0 = _nll_node("NllLossBackward0", False)
@@ -262,7 +270,7 @@ def nll_loss_backward(grad, self, target, weight, reduction, ignore_index, total
         a = np.moveaxis(rows.reshape((shape[0],) + shape[2:] + (n_classes,)), -1, 1).copy()
     cls = NllLoss2DBackwardBackward0 if two_d else NllLossBackwardBackward0
     return record(cls, Tensor._make(a, dt), (grad, self), (target, weight),
-                  (reduction, ignore_index))
+                  (reduction, ignore_index, total_weight))
 
 
 def binary_cross_entropy_backward(grad_output, self, target, weight, reduction):
