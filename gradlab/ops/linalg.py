@@ -102,12 +102,6 @@ def _promoted(a, b, name):
                            f"and {vec}")
 
 
-def _need_dims(t, n, name, arg):
-    if t._array.ndim != n:
-        raise RuntimeError(f"{arg} must be a matrix" if n == 2 else
-                           f"{name}: Expected {n}-D argument {arg}, but got {t._array.ndim}-D")
-
-
 @method()
 def mm(self, mat2):
     if self._array.ndim != 2:
