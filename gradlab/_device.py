@@ -33,6 +33,11 @@ class device:
 cpu = device("cpu")
 
 
+def get_default_device():
+    """Where new tensors go: gradlab computes on the CPU only."""
+    return cpu
+
+
 def require_cpu(d):
     """PyTorch's error (a CPU-only build's) for moving a tensor to device ``d``."""
     name = device(d).type
