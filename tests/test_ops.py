@@ -335,6 +335,12 @@ SHAPE = [
     C("stack", lambda T, a, b: T.stack([a, b]), S, S),
     C("stack_dim", lambda T, a, b, c: T.stack((a, b, c), dim=-1), S, S, S),
     C("stack_dim1", lambda T, a, b: T.stack([a, b], 1), S, S),
+    # NumPy's spellings, which PyTorch's argument parser takes for dim and keepdim
+    C("sum_axis", lambda T, a: a.sum(axis=0), S),
+    C("sum_keepdims", lambda T, a: T.sum(a, 1, keepdims=True), S),
+    C("mean_axis_keepdims", lambda T, a: a.mean(axis=-1, keepdims=True), S),
+    C("softmax_axis", lambda T, a: T.softmax(a, axis=1), S),
+    C("cat_axis", lambda T, a, b: T.cat([a, b], axis=1), (2, 3), (2, 1)),
     C("flip", lambda T, a: T.flip(a, (0,)), S),
     C("flip_dims", lambda T, a: a.flip(-1, 0), (2, 3, 2)),
     C("broadcast_to", lambda T, a: T.broadcast_to(a, (2, 2, 3)), (2, 1)),

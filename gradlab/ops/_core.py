@@ -1,4 +1,6 @@
 """The machinery every op shares: derivative table entries, recording a node, type promotion."""
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -549,8 +551,28 @@ def shape_of(x):
 def method(*names):
     """Expose the decorated function as Tensor methods (its own name unless ``names`` given)."""
     def attach(fn):
+        fn = numpy_spellings(fn)
         for name in names or (fn.__name__,):
             setattr(Tensor, name, fn)
         return fn
     return attach
+
+
+NUMPY_SPELLINGS = {"axis": "dim", "keepdims": "keepdim"}  # PyTorch's argument parser takes them
+
+
+def numpy_spellings(fn):
+    """``fn`` also taking NumPy's ``axis=`` and ``keepdims=`` for its ``dim`` and ``keepdim``."""
+    params = inspect.signature(fn).parameters
+    if not any(name in params for name in NUMPY_SPELLINGS.values()):
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs:
+            for alias, name in NUMPY_SPELLINGS.items():
+                if alias in kwargs and name in params:
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    return call
 

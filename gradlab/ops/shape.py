@@ -4,7 +4,7 @@ import numpy as np
 from ..autograd.forward_ad import _levels
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
-from ._core import derivative, method, record, view_like
+from ._core import derivative, method, numpy_spellings, record, view_like
 from .elementwise import CloneBackward0
 
 ViewBackward0 = derivative(
@@ -365,6 +365,7 @@ def _join_class(name, n):
 _join_classes = {}
 
 
+@numpy_spellings
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -397,6 +398,7 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
+@numpy_spellings
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
