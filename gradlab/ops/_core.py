@@ -164,7 +164,7 @@ def _apply(node, grads, needed=None):
     if type(saved) is PackedSlots:  # saved-tensor hooks: each slot unpacked once, first,
         saved, forms = unpack_all(node), None  # and used as any tensor (whatever its shape)
     grad = grads if node._multi else grads[0]
-    if grad is None:
+    if grad is None or node._multi and not any(g is not None for g in grads):  # all undefined
         return [None] * len(node._formulas)
     if forms is None or _local.enabled or _levels.current >= 0:  # (tangents need Tensors)
         return _run(node, grad, needed, None, saved)
