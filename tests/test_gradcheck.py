@@ -261,6 +261,9 @@ def test_undefined_grad_node_as_torch():
         assert y.grad_fn.name() == "torch::autograd::UndefinedGradBackward"
         assert y.tolist() == [2.0, 4.0]
         assert lib.autograd.grad(y, x, lib.ones(2), allow_unused=True) == (None,)
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(lib.ones(2), lib.ones(2))
+            assert lib.autograd.forward_ad.unpack_dual(undefined(dual)).tangent is None
 
 
 def test_gradgradcheck_draws_grad_outputs_from_the_global_generator_as_torch():

@@ -268,19 +268,24 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
 
 def _record_dual(cls, outputs, inputs, saved, attrs):
     """In a dual level: the node first, so that a tangent formula using the result records a
-    graph through it (as PyTorch's does), then the tangents; a saved result keeps its tangent."""
+    graph through it (as PyTorch's does), then the tangents; a saved result keeps its tangent,
+    and saved-tensor hooks pack it once it has one (PyTorch saves outputs last)."""
     first = outputs[0] if type(outputs) is tuple else outputs
     before = first is not None and first._grad_fn
     level, _levels.current = _levels.current, -1
+    hooks, _local.saved_hooks = _local.saved_hooks, None
     try:
         record(cls, outputs, inputs, saved, attrs)
     finally:
-        _levels.current = level
+        _levels.current, _local.saved_hooks = level, hooks
     _carry_tangents(cls, outputs, inputs, saved, attrs)
     node = first is not None and first._grad_fn
-    if node and node is not before and first._fw_grad is not None and type(node._saved) is tuple:
-        node._saved = tuple(_saved_dual(first) if slot is not None and value is RESULT else slot
-                            for slot, value in zip(node._saved, saved))
+    if node and node is not before:
+        if first._fw_grad is not None:
+            node._saved = tuple(_saved_dual(first) if slot is not None and value is RESULT
+                                else slot for slot, value in zip(node._saved, saved))
+        if saved and hooks is not None:
+            pack_saved(node, first, hooks)
     return outputs
 
 

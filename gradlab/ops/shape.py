@@ -484,7 +484,9 @@ Tensor.diag_embed = diag_embed
 
 
 UndefinedGradBackward = derivative(
-    "torch::autograd::UndefinedGradBackward", ("self",), self=("undefined (no gradient)", lambda grad: None))
+    "torch::autograd::UndefinedGradBackward", ("self",),
+    self=("undefined (no gradient)", lambda grad: None),
+    result=("no tangent", lambda self_t: None))
 
 
 def undefined_grad(self):
