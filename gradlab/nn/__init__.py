@@ -9,6 +9,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
                    NLLLoss)
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
+from . import utils  # noqa: F401,E402
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
