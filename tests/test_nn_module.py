@@ -609,3 +609,26 @@ def test_parameters_to_vector_and_back():
             [p.requires_grad for p in m.parameters()])
         attempt(log, lambda: U.vector_to_parameters([1], m.parameters()))
     assert_same(build)
+
+
+def test_set_submodule_and_missing_methods():
+    def build(lib, log):
+        nn = lib.nn
+        m = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.Tanh()))
+        m.set_submodule("1.0", nn.ReLU())
+        m.set_submodule("2", nn.Sigmoid())
+        log(m)
+        attempt(log, lambda: m.set_submodule("", nn.ReLU()))
+        attempt(log, lambda: m.set_submodule("0", 3))
+        attempt(log, lambda: m.set_submodule("0.weight", nn.ReLU()))
+        attempt(log, lambda: m.set_submodule("1.5", nn.ReLU(), strict=True))
+        attempt(log, lambda: m.set_submodule("9.0", nn.ReLU()))
+        log(hasattr(m, "nothing"), getattr(m, "nothing", 1))
+    assert_same(build)
+
+
+@pytest.mark.parametrize("name", ["register_state_dict_pre_hook", "bfloat16", "compile"])
+def test_module_methods_gradlab_lacks_say_so(name):
+    with pytest.raises(AttributeError, match=f"gradlab does not implement torch.nn.Module.{name}"):
+        getattr(gradlab.nn.Linear(1, 1), name)
+    assert hasattr(torch.nn.Linear(1, 1), name)
