@@ -560,18 +560,18 @@ def index_put_(self, indices, values, accumulate=False):
 
 
 @method()
-def uniform_(self, a=0.0, b=1.0):
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
     from .. import _random
     check_inplace(self)
-    _random.uniform_(self._storage(), a, b)
+    _random.uniform_(self._storage(), a, b, generator=generator)
     self._bump_version()
     return self
 
 
 @method()
-def normal_(self, mean=0.0, std=1.0):
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
     from .. import _random
     check_inplace(self)
-    _random.normal_(self._storage(), mean, std)
+    _random.normal_(self._storage(), mean, std, generator=generator)
     self._bump_version()
     return self
