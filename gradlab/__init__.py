@@ -62,7 +62,7 @@ def get_num_threads():
 
 
 def load_ipython_extension(ipython):
-    """``%load_ext gradlab``: the magics %graph, %stepper and %grads (see gradlab.ipython)."""
+    """``%load_ext gradlab``: the magics %graph, %stepper, %grads, %as_torch (gradlab.ipython)."""
     from .ipython import load_ipython_extension
     load_ipython_extension(ipython)
 

@@ -33,25 +33,43 @@ def _torch_name(name):
 
 
 class _Aliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finder and loader of ``torch``, ``torch.X`` and ``torchviz``: gradlab's module objects."""
+    """Finder and loader of ``torch``, ``torch.X`` and ``torchviz``: gradlab's module objects.
+
+    Every gradlab module already imported gets its torch name in sys.modules (``add_loaded``)
+    when the hooks go on and after each import here, so the import system never sets a module
+    as an attribute of its parent again: ``import torch.tensor`` leaves ``torch.tensor`` the
+    function, as ``gradlab/__init__.py`` left it. The loader serves the modules not imported yet.
+    """
 
     def __init__(self):
         self.specs = {}  # gradlab name -> the module's own spec, put back after loading
         self.made_packages = []  # plain modules given an empty __path__
+
+    def add_loaded(self, but=None):
+        """Put every imported gradlab module in sys.modules under its torch name too."""
+        for name, module in list(sys.modules.items()):
+            alias = _torch_name(name)
+            if alias is not None and alias != but and alias not in sys.modules:
+                self.make_package(module)
+                sys.modules[alias] = module
+
+    def make_package(self, module):
+        if getattr(module, "__path__", None) is None:
+            module.__path__ = []
+            self.made_packages.append(module)
 
     def find_spec(self, fullname, path=None, target=None):
         name = _gradlab_name(fullname)
         if name is None:
             return None
         importlib.import_module(name)  # a name gradlab lacks: _Missing says so
+        self.add_loaded(but=fullname)
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec):
         module = sys.modules[_gradlab_name(spec.name)]
         self.specs[module.__name__] = module.__spec__
-        if getattr(module, "__path__", None) is None:
-            module.__path__ = []
-            self.made_packages.append(module)
+        self.make_package(module)
         return module
 
     def exec_module(self, module):
@@ -95,6 +113,7 @@ class as_torch:
             _refuse_if_torch_is_imported()
             sys.meta_path.insert(0, _ALIASES)
             sys.meta_path.append(_MISSING)
+            _ALIASES.add_loaded()
 
     @staticmethod
     def active():
