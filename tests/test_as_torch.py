@@ -58,6 +58,10 @@ def test_torch_and_its_modules_are_gradlabs():
                 alias = "torch" + info.name[len("gradlab"):]
                 assert importlib.import_module(alias) is importlib.import_module(info.name), alias
 
+        # importing a module never rebinds its parent's attribute of the same name
+        assert torch.tensor is gradlab._creation.tensor
+        assert torch.autograd.gradcheck is gradlab.autograd.gradcheck.__globals__["gradcheck"]
+        assert callable(torch.autograd.gradcheck)
         hooks = list(sys.meta_path)
         assert gradlab.as_torch().installed is False and sys.meta_path == hooks  # idempotent
         x = torch.tensor([1.0, -2.0], requires_grad=True)
