@@ -15,7 +15,8 @@ import sys
 
 import gradlab
 
-ALIASES = {"torch": "gradlab", "torchviz": "gradlab.viz"}  # PyTorch's top names, gradlab's
+ALIASES = {"torchviz": "gradlab.viz", "torch": "gradlab"}  # PyTorch's names, gradlab's (the
+# more specific first, as _torch_name looks them up)
 
 
 def _gradlab_name(name):
@@ -26,7 +27,7 @@ def _gradlab_name(name):
 
 def _torch_name(name):
     """The PyTorch name a ``gradlab`` module name stands for: the inverse of _gradlab_name."""
-    for top, ours in sorted(ALIASES.items(), key=lambda item: -len(item[1])):
+    for top, ours in ALIASES.items():
         if name == ours or name.startswith(ours + "."):
             return top + name[len(ours):]
     return None
