@@ -62,7 +62,7 @@ def get_num_threads():
 
 
 def load_ipython_extension(ipython):
-    """``%load_ext gradlab``: the magics %graph, %stepper and %grads (see gradlab.ipython)."""
+    """``%load_ext gradlab``: the magics %graph, %stepper, %grads, %as_torch (gradlab.ipython)."""
     from .ipython import load_ipython_extension
     load_ipython_extension(ipython)
 
@@ -82,3 +82,4 @@ __version__ = "0.1.0"
 
 from ._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
+from ._as_torch import as_torch  # noqa: E402,F401  (import torch gives gradlab)
