@@ -39,6 +39,8 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diag
 from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
                         cosh, exp2, expm1, fix, floor, frac, hypot, log2, log10, round, rsqrt,
                         sinh, tan, trunc)
+from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
+                         meshgrid, moveaxis, movedim, trace, tril, triu)
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401

@@ -74,7 +74,55 @@ INPLACE = [
     C("hypot_", lambda T, a, b: (a * 1).hypot_(b), S, (3,)),
 ]
 
-ALL = POINTWISE + INPLACE
+MATRIX = [
+    C("tril", lambda T, a: a.tril(), (3, 4)),
+    C("tril_neg", lambda T, a: T.tril(a, -1), (2, 3, 3)),
+    C("tril_kw", lambda T, a: a.tril(diagonal=1), (4, 3)),
+    C("triu", lambda T, a: a.triu(), (3, 4)),
+    C("triu_fn", lambda T, a: T.triu(a, 2), (2, 4, 4)),
+    C("tril_", lambda T, a: (a * 1).tril_(1), (3, 3)),
+    C("triu_", lambda T, a: (a * 1).triu_(-1), (3, 3)),
+    C("diag_vector", lambda T, a: a.diag(), (3,)),
+    C("diag_vector_offset", lambda T, a: T.diag(a, -1), (3,)),
+    C("diag_matrix", lambda T, a: T.diag(a), (3, 4)),
+    C("diag_matrix_offset", lambda T, a: a.diag(1), (3, 4)),
+    C("diag_matrix_neg", lambda T, a: a.diag(diagonal=-2), (4, 3)),
+    C("trace", lambda T, a: a.trace(), (3, 3)),
+    C("trace_fn", lambda T, a: T.trace(a) * a, (2, 4)),
+    C("movedim", lambda T, a: a.movedim(0, 2), (2, 3, 4)),
+    C("movedim_many", lambda T, a: T.movedim(a, (0, 1), (2, 0)), (2, 3, 4)),
+    C("moveaxis", lambda T, a: T.moveaxis(a, -1, 0), (2, 3, 4)),
+    C("moveaxis_method", lambda T, a: a.moveaxis([2], [1]), (2, 3, 4)),
+    C("kron", lambda T, a, b: T.kron(a, b), (2, 3), (2, 2)),
+    C("kron_ranks", lambda T, a, b: a.kron(b), (3,), (2, 2)),
+    C("baddbmm", lambda T, s, a, b: T.baddbmm(s, a, b), (2, 3, 5), (2, 3, 4), (2, 4, 5)),
+    C("baddbmm_scaled", lambda T, s, a, b: s.baddbmm(a, b, beta=0.5, alpha=2), (3, 5),
+      (2, 3, 4), (2, 4, 5)),
+    C("baddbmm_", lambda T, s, a, b: (s * 1).baddbmm_(a, b, alpha=-1), (2, 3, 5), (2, 3, 4),
+      (2, 4, 5)),
+    C("addbmm", lambda T, s, a, b: T.addbmm(s, a, b), (3, 5), (2, 3, 4), (2, 4, 5)),
+    C("addbmm_scaled", lambda T, s, a, b: s.addbmm(a, b, beta=2, alpha=0.5), (5,), (2, 3, 4),
+      (2, 4, 5)),
+    C("addbmm_", lambda T, s, a, b: (s * 1).addbmm_(a, b, beta=0.5), (3, 5), (2, 3, 4),
+      (2, 4, 5)),
+    C("addmv", lambda T, s, m, v: T.addmv(s, m, v), (3,), (3, 4), (4,)),
+    C("addmv_scaled", lambda T, s, m, v: s.addmv(m, v, beta=2, alpha=-0.5), (1,), (3, 4), (4,)),
+    C("addmv_", lambda T, s, m, v: (s * 1).addmv_(m, v, alpha=3), (3,), (3, 4), (4,)),
+    C("addr", lambda T, s, a, b: T.addr(s, a, b), (3, 4), (3,), (4,)),
+    C("addr_scaled", lambda T, s, a, b: s.addr(a, b, beta=0.5, alpha=2), (4,), (3,), (4,)),
+    C("addr_", lambda T, s, a, b: (s * 1).addr_(a, b), (3, 4), (3,), (4,)),
+    C("linalg_cross", lambda T, a, b: T.linalg.cross(a, b), (2, 3), (1, 3)),
+    C("cross_dim", lambda T, a, b: T.cross(a, b, dim=0), (3, 2), (3, 2)),
+    C("cross_method", lambda T, a, b: a.cross(b, dim=-1), (4, 3), (4, 3)),
+    C("meshgrid_ij", lambda T, a, b: T.meshgrid(a, b, indexing="ij"), (3,), (4,)),
+    C("meshgrid_xy", lambda T, a, b, c: T.meshgrid([a, b, c], indexing="xy"), (3,), (4,), (2,)),
+    C("meshgrid_0d", lambda T, a, b: T.meshgrid((a, b), indexing="ij"), (), (2,)),
+    C("cartesian_prod", lambda T, a, b: T.cartesian_prod(a, b), (3,), (2,)),
+    C("cartesian_prod_three", lambda T, a, b, c: T.cartesian_prod(a, b, c), (2,), (2,), (3,)),
+    C("cartesian_prod_one", lambda T, a: T.cartesian_prod(a) * 2, (3,)),
+]
+
+ALL = POINTWISE + INPLACE + MATRIX
 assert len({c.id for c in ALL}) == len(ALL)
 
 
