@@ -41,6 +41,7 @@ from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2
                         sinh, tan, trunc)
 from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
                          meshgrid, moveaxis, movedim, trace, tril, triu)
+from .ops.einsum import einsum  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401

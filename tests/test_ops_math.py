@@ -122,7 +122,27 @@ MATRIX = [
     C("cartesian_prod_one", lambda T, a: T.cartesian_prod(a) * 2, (3,)),
 ]
 
-ALL = POINTWISE + INPLACE + MATRIX
+
+EINSUM = [
+    C(f"einsum{k}[{eq}]", lambda T, *ops, eq=eq: T.einsum(eq, *ops), *shapes)
+    for k, (eq, shapes) in enumerate([
+        ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
+        ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("i,i->", [(3,), (3,)]),
+        ("i,j->ij", [(3,), (2,)]), ("ij,ij->ij", [(2, 3), (2, 3)]), ("ii", [(3, 3)]),
+        ("ii->i", [(3, 3)]), ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]), ("ij->j", [(2, 3)]),
+        ("...ij->...ji", [(2, 3, 4)]), ("bi,bj->b", [(2, 3), (2, 3)]),
+        ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ik,kj,jl->il", [(2, 3), (3, 4),
+                                                                           (4, 2)]),
+        ("...i,i->...", [(2, 3, 4), (4,)]), ("ij,kj->ikj", [(2, 3), (4, 3)]),
+        ("ijk,ikl->jl", [(2, 3, 4), (2, 4, 5)]), ("i,i,i->i", [(3,), (3,), (3,)]),
+        ("iij->j", [(2, 2, 3)]), ("Ab,bC->AC", [(2, 3), (3, 2)]), ("i j , j k -> i k",
+                                                                   [(2, 3), (3, 2)]),
+        ("ij,j->i", [(3, 1), (4,)]), ("ij,jk->ik", [(1, 3), (3, 1)])])
+] + [
+    C("einsum_list", lambda T, a, b: T.einsum("ij,jk->ik", [a, b]), (2, 3), (3, 4)),
+]
+
+ALL = POINTWISE + INPLACE + MATRIX + EINSUM
 assert len({c.id for c in ALL}) == len(ALL)
 
 
@@ -134,3 +154,4 @@ def _params(cases):
 @pytest.mark.parametrize("case,dtype", _params(ALL))
 def test_op(case, dtype):
     check_op(case.fn, case.arrays(), dtype, **case.options)
+
