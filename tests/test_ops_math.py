@@ -155,3 +155,164 @@ def _params(cases):
 def test_op(case, dtype):
     check_op(case.fn, case.arrays(), dtype, **case.options)
 
+
+
+# ---- integer and bool inputs ------------------------------------------------------------------
+
+UNARY = ["log2", "log10", "exp2", "expm1", "floor", "ceil", "round", "trunc", "fix", "frac",
+         "cosh", "sinh", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "rsqrt"]
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - the error is the outcome compared
+        return e
+
+
+def _assert_same_outcome(g, t):
+    if isinstance(t, Exception):
+        assert type(g).__name__ == type(t).__name__ and str(g) == str(t), (g, t)
+    else:
+        assert not isinstance(g, Exception), g
+        for go, to in zip(g, t) if isinstance(t, tuple) else [(g, t)]:
+            assert_same(go, to)
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "float16"])
+def test_unary_dtypes_and_in_place_forms(name, dtype):
+    """Integer and bool inputs: the default float dtype (log2 of an int), the same dtype
+    (floor of an int), or PyTorch's error; the in-place forms refuse what they cannot hold."""
+    values = [0, 1, 2, 3] if dtype != "float16" else [0.25, 0.5, 1.5, 2.5]
+    g, t = pair(np.array(values), dtype)
+    for make in (lambda T, x: getattr(x, name)(), lambda T, x: getattr(T, name)(x),
+                 lambda T, x: getattr(x.clone(), name + "_")()):
+        _assert_same_outcome(_outcome(lambda: make(gradlab, g)),
+                             _outcome(lambda: make(torch, t)))
+
+
+BINARY_DTYPES = [("int64", "int64"), ("int64", "float32"), ("float32", "float64"),
+                 ("bool", "float32"), ("int32", "int64")]
+
+
+@pytest.mark.parametrize("op", ["atan2", "arctan2", "hypot"])
+@pytest.mark.parametrize("da,db", BINARY_DTYPES)
+def test_binary_dtypes(op, da, db):
+    (ga, ta), (gb, tb) = pair(np.array([1, 2, 0]), da), pair(np.array([2, 1, 1]), db)
+    for make in (lambda T, x, y: getattr(T, op)(x, y), lambda T, x, y: getattr(x, op)(y),
+                 lambda T, x, y: getattr(x.clone(), op + "_")(y)):
+        _assert_same_outcome(_outcome(lambda: make(gradlab, ga, gb)),
+                             _outcome(lambda: make(torch, ta, tb)))
+
+
+MATRIX_DTYPES = [
+    ("tril_int", lambda T, a: a.long().tril(-1)), ("triu_bool", lambda T, a: (a > 0).triu()),
+    ("tril_int_", lambda T, a: a.long().tril_()),
+    ("diag_int", lambda T, a: a.long().diag()), ("diag_vector_int", lambda T, a: a[0].long().diag(1)),
+    ("trace_int", lambda T, a: a.long().trace()), ("trace_int32", lambda T, a: a.int().trace()),
+    ("trace_bool", lambda T, a: (a > 0).trace()),
+    ("kron_int_float", lambda T, a: T.kron(a.long(), a)),
+    ("addmv_int", lambda T, a: T.addmv(a[0].long(), a.long(), a[1].long())),
+    ("movedim_int", lambda T, a: a.long().movedim(1, 0)),
+    ("einsum_int", lambda T, a: T.einsum("ij,jk->ik", a.long(), a.long())),
+    ("meshgrid_int", lambda T, a: T.meshgrid(a[0].long(), a[1].long(), indexing="xy")),
+    ("cross_int", lambda T, a: T.linalg.cross(a.long(), a.long().flip(0))),
+]
+
+
+@pytest.mark.parametrize("fn", [f for _, f in MATRIX_DTYPES], ids=[n for n, _ in MATRIX_DTYPES])
+def test_matrix_ops_on_integers(fn):
+    g, t = pair(np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0], [7.0, 8.0, 9.0]]))
+    _assert_same_outcome(_outcome(lambda: fn(gradlab, g)), _outcome(lambda: fn(torch, t)))
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+ERRORS = [
+    ("round_decimals_float", lambda T, a, b: a.round(decimals=1.5), (2, 3), ()),
+    ("atan2_number", lambda T, a, b: T.atan2(a, 2), (2, 3), ()),
+    ("atan2_method_number", lambda T, a, b: a.atan2(2), (2, 3), ()),
+    ("atan2_number_first", lambda T, a, b: T.atan2(2, a), (2, 3), ()),
+    ("atan2_broadcast", lambda T, a, b: T.atan2(a, b), (2, 3), (4,)),
+    ("hypot_number", lambda T, a, b: T.hypot(a, 2), (2, 3), ()),
+    ("hypot_method_number", lambda T, a, b: a.hypot(2.0), (2, 3), ()),
+    ("hypot_broadcast", lambda T, a, b: a.hypot(b), (2, 3), (2,)),
+    ("hypot_int_number", lambda T, a, b: a.long().hypot(2), (2, 3), ()),
+    ("hypot_int_broadcast", lambda T, a, b: a.long().hypot(b.long()), (2, 3), (2,)),
+    ("atan2_inplace_broadcast", lambda T, a, b: a.atan2_(b), (3,), (2, 3)),
+    ("tril_1d", lambda T, a, b: a.tril(), (3,), ()),
+    ("triu_0d", lambda T, a, b: T.triu(a), (), ()),
+    ("diag_3d", lambda T, a, b: a.diag(), (2, 3, 4), ()),
+    ("trace_1d", lambda T, a, b: a.trace(), (3,), ()),
+    ("trace_3d", lambda T, a, b: T.trace(a), (2, 2, 2), ()),
+    ("movedim_lengths", lambda T, a, b: a.movedim((0, 1), (0,)), (2, 3), ()),
+    ("movedim_range", lambda T, a, b: a.movedim(0, 5), (2, 3), ()),
+    ("movedim_repeated", lambda T, a, b: a.movedim((0, 0), (0, 1)), (2, 3), ()),
+    ("movedim_repeated_destination", lambda T, a, b: a.movedim((0, 1), (1, 1)), (2, 3), ()),
+    ("cross_length", lambda T, a, b: T.linalg.cross(a, b), (2, 2), (2, 2)),
+    ("cross_ndim", lambda T, a, b: T.linalg.cross(a, b), (2, 3), (3,)),
+    ("addmv_dtypes", lambda T, a, b: T.addmv(b, a, b.double()), (3, 3), (3,)),
+    ("addr_2d", lambda T, a, b: T.addr(a, b, a), (3, 3), (3,)),
+    ("baddbmm_dtypes", lambda T, a, b: T.baddbmm(a.double(), a, a), (2, 3, 3), ()),
+    ("meshgrid_indexing", lambda T, a, b: T.meshgrid(a, b, indexing="foo"), (3,), (2,)),
+    ("meshgrid_dtypes", lambda T, a, b: T.meshgrid(a, b.double(), indexing="ij"), (3,), (2,)),
+    ("cartesian_prod_2d", lambda T, a, b: T.cartesian_prod(a, b), (2, 3), (3,)),
+    ("einsum_no_operand", lambda T, a, b: T.einsum("ij"), (2, 3), ()),
+    ("einsum_too_few", lambda T, a, b: T.einsum("ij,jk", a), (2, 3), ()),
+    ("einsum_too_many", lambda T, a, b: T.einsum("ij", a, b), (2, 3), (3,)),
+    ("einsum_subscripts", lambda T, a, b: T.einsum("i", a), (2, 3), ()),
+    ("einsum_ellipsis_subscripts", lambda T, a, b: T.einsum("...ijk", a), (2, 3), ()),
+    ("einsum_invalid", lambda T, a, b: T.einsum("i1", a), (2, 3), ()),
+    ("einsum_invalid_output", lambda T, a, b: T.einsum("ij->i1", a), (2, 3), ()),
+    ("einsum_output_twice", lambda T, a, b: T.einsum("ij->ii", a), (2, 3), ()),
+    ("einsum_output_unknown", lambda T, a, b: T.einsum("ij->k", a), (2, 3), ()),
+    ("einsum_sizes", lambda T, a, b: T.einsum("ij,jk->ik", a, b), (2, 3), (4, 2)),
+    ("einsum_repeated_sizes", lambda T, a, b: T.einsum("ii->i", a), (2, 3), ()),
+    ("einsum_dot", lambda T, a, b: T.einsum("i.j", a), (2, 3), ()),
+    ("einsum_two_ellipses", lambda T, a, b: T.einsum("......", a), (2, 3), ()),
+    ("einsum_output_dot", lambda T, a, b: T.einsum("ij->i.", a), (2, 3), ()),
+    ("einsum_ellipsis_broadcast", lambda T, a, b: T.einsum("...i,...i", a, b), (2, 3), (4, 3)),
+]
+
+
+@pytest.mark.parametrize("fn,sa,sb", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_error(fn, sa, sb):
+    """PyTorch's error type and text; a failed in-place op leaves the tensor as it was."""
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    (ga, ta), (gb, tb) = pair(a), pair(b)
+    g, t = _outcome(lambda: fn(gradlab, ga, gb)), _outcome(lambda: fn(torch, ta, tb))
+    assert isinstance(t, Exception), t
+    _assert_same_outcome(g, t)
+    assert ga._version == ta._version and np.array_equal(ga.numpy(), ta.numpy())
+
+
+def test_meshgrid_without_indexing_warns_as_pytorch():
+    (ga, ta), (gb, tb) = pair(np.arange(3.0)), pair(np.arange(2.0))
+    with pytest.warns(UserWarning) as t_warning:
+        t = torch.meshgrid(ta, tb)
+    with pytest.warns(UserWarning) as g_warning:
+        g = gradlab.meshgrid(ga, gb)
+    assert str(g_warning[0].message) == str(t_warning[0].message)
+    _assert_same_outcome(g, t)
+
+
+def test_cross_without_dim_warns_as_pytorch_and_takes_the_first_dim_of_size_3():
+    rng = np.random.default_rng(3)
+    (ga, ta), (gb, tb) = pair(rng.standard_normal((3, 3))), pair(rng.standard_normal((3, 3)))
+    with pytest.warns(UserWarning) as t_warning:
+        t = torch.cross(ta, tb)
+    with pytest.warns(UserWarning) as g_warning:
+        g = gradlab.cross(ga, gb)
+    assert str(g_warning[0].message) == str(t_warning[0].message)
+    assert_same(g, t)
+
+
+def test_round_halves_to_even_and_decimals_as_pytorch():
+    x = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.125, 0.375, 1.005, 2.675, 1234.5678, -0.0])
+    for dtype in ("float32", "float64", "float16"):
+        g, t = pair(x, dtype)
+        for d in (0, 1, 2, 3, -1, -2):
+            np.testing.assert_array_equal(g.round(decimals=d).numpy(),
+                                          t.round(decimals=d).numpy(), err_msg=f"{dtype} {d}")

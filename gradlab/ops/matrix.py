@@ -8,7 +8,7 @@ from .. import _dtype
 from ..tensor import Tensor
 from ._core import derivative, method, record
 from .inplace import inplace
-from .linalg import _promoted, _scaled, _unsafe_view, outer
+from .linalg import _scaled, _unsafe_view, outer
 from .shape import _diagonal_backward, diag_embed, stack
 
 TrilBackward0 = derivative(
@@ -270,8 +270,10 @@ def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
 
 @method()
 def addmv(self, mat, vec, *, beta=1, alpha=1):
-    _promoted(mat, vec, "mv")
-    _promoted(vec, self, "mv")
+    if self.dtype is not mat.dtype or mat.dtype is not vec.dtype:
+        names = ", ".join(t.dtype._legacy[:-len("Tensor")] for t in (self, mat))
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {names}, and "
+                           f"{vec.dtype._legacy[:-len('Tensor')]}")
     prod = mat.detach().mv(vec.detach())._array
     try:
         np.broadcast_to(self._array, prod.shape)

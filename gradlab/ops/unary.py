@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
-from ._core import (RESULT, broadcast_error, derivative, method, promote, quietly, record,
+from ._core import (RESULT, accumulator, broadcast_error, derivative, method, promote, quietly, record,
                     rounded, shape_of)
 from .elementwise import add_scalar, mul_scalar, zeros_like
 from .inplace import inplace
@@ -209,11 +209,12 @@ def round(self, *, decimals=0):
         return _rounding(np.rint, self, RoundBackward0, "round_vml_cpu")
     if not self.dtype.is_floating_point:
         raise NotImplementedError(f'"round_cpu" not implemented for \'{_type_name(self)}\'')
-    a = self._array
+    a = self._array.astype(accumulator(self.dtype))  # float16 in float32, as PyTorch
     scale = a.dtype.type(10.0 ** abs(decimals))
     out = quietly(lambda: np.rint(a * scale) / scale if decimals > 0 else
                   np.rint(a / scale) * scale)
-    return record(RoundBackward1, Tensor._make(np.asarray(out, a.dtype), self.dtype), (self,))
+    return record(RoundBackward1, Tensor._make(np.asarray(out, self.dtype.np), self.dtype),
+                  (self,))
 
 
 @method()
@@ -266,9 +267,10 @@ def hypot(input, other):
 
 def _hypot(self, other, position):
     x, y, dt = _pair(self, other, "hypot", position)
-    for t in (self, other):
-        if not t.dtype.is_floating_point:
-            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{_type_name(t)}\'')
+    promoted = promote(self, other)
+    if not promoted.is_floating_point:
+        name = promoted._legacy[:-len("Tensor")]
+        raise NotImplementedError(f'"hypot_cpu" not implemented for \'{name}\'')
     out = Tensor._make(np.asarray(quietly(_cr["hypot"], x, y), dt.np), dt)
     return record(HypotBackward0, out, (self, other), (self, other, RESULT))
 
