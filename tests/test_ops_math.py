@@ -209,7 +209,8 @@ def test_binary_dtypes(op, da, db):
 MATRIX_DTYPES = [
     ("tril_int", lambda T, a: a.long().tril(-1)), ("triu_bool", lambda T, a: (a > 0).triu()),
     ("tril_int_", lambda T, a: a.long().tril_()),
-    ("diag_int", lambda T, a: a.long().diag()), ("diag_vector_int", lambda T, a: a[0].long().diag(1)),
+    ("diag_int", lambda T, a: a.long().diag()),
+    ("diag_vector_int", lambda T, a: a[0].long().diag(1)),
     ("trace_int", lambda T, a: a.long().trace()), ("trace_int32", lambda T, a: a.int().trace()),
     ("trace_bool", lambda T, a: (a > 0).trace()),
     ("kron_int_float", lambda T, a: T.kron(a.long(), a)),

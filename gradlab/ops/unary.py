@@ -8,8 +8,8 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
-from ._core import (RESULT, accumulator, broadcast_error, derivative, method, promote, quietly, record,
-                    rounded, shape_of)
+from ._core import (RESULT, accumulator, broadcast_error, derivative, method, promote,
+                    quietly, record, rounded, shape_of)
 from .elementwise import add_scalar, mul_scalar, zeros_like
 from .inplace import inplace
 
