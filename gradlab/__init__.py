@@ -36,6 +36,12 @@ from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero,
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
+from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
+                        cosh, exp2, expm1, fix, floor, frac, hypot, log2, log10, round, rsqrt,
+                        sinh, tan, trunc)
+from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
+                         meshgrid, moveaxis, movedim, trace, tril, triu)
+from .ops.einsum import einsum  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401

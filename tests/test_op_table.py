@@ -19,6 +19,7 @@ pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 import gradlab  # noqa: E402
 import test_inplace  # noqa: E402
 import test_ops  # noqa: E402
+import test_ops_math  # noqa: E402
 from helpers import pair  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def op_table() -> dict:
 
 
 def run_the_differential_tables():
-    for case in test_ops.ALL:
+    for case in test_ops.ALL + test_ops_math.ALL:
         arrays = [np.asarray(a) for a in case.arrays()]
         inputs = [pair(a, a.dtype.name, requires_grad=a.dtype.kind == "f")[0] for a in arrays]
         case.fn(gradlab, *inputs)
