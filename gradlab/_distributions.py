@@ -31,7 +31,8 @@ _lgamma = _libm("lgamma", math.lgamma)   # CPython's lgamma is its own, not libm
 def _cast(values, dtype):
     """float64 values -> dtype as static_cast does (c10::Half goes through float)."""
     if dtype == _F16:
-        return values.astype(_F32).astype(_F16)
+        with np.errstate(over="ignore"):
+            return values.astype(_F32).astype(_F16)
     if dtype.kind in "iu":
         with np.errstate(invalid="ignore"):
             return np.where(np.isfinite(values), values, -2.0 ** 63).astype(np.int64).astype(dtype)

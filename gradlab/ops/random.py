@@ -166,8 +166,9 @@ def _expanded_to(p, self):
     """p's values broadcast to self's shape, with expand's errors."""
     shape, target = p._array.shape, self._array.shape
     if len(shape) > len(target):
-        raise RuntimeError(f"expand({p.dtype._legacy}{{{list(shape)}}}, size={list(target)}): "
-                           f"the number of sizes provided ({len(target)}) must be greater or "
+        raise RuntimeError(f"expand(torch.{p.dtype._legacy}{{{list(shape)}}}, "
+                           f"size={list(target)}): the number of sizes provided "
+                           f"({len(target)}) must be greater or "
                            f"equal to the number of dimensions in the tensor ({len(shape)})")
     for i in range(1, len(shape) + 1):
         if shape[-i] != 1 and shape[-i] != target[-i]:
@@ -202,11 +203,11 @@ def poisson(input, generator=None):
 
 
 @method("multinomial")
-def _multinomial(self, num_samples, replacement=False, *, generator=None, out=None):
+def _multinomial(self, num_samples, replacement=False, *, generator=None, out=None, _position=1):
     """Indices drawn from each row's categorical distribution (weights need not sum to 1)."""
     if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool):
-        raise TypeError(f"multinomial(): argument 'num_samples' must be int, not "
-                        f"{type(num_samples).__name__}")
+        raise TypeError(f"multinomial(): argument 'num_samples' (position {_position}) must be "
+                        f"int, not {type(num_samples).__name__}")
     gen = _generator(generator, "multinomial")
     a = self._array
     if not 1 <= a.ndim <= 2:
@@ -292,4 +293,4 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    return _multinomial(input, num_samples, replacement, generator=generator)
+    return _multinomial(input, num_samples, replacement, generator=generator, _position=2)
