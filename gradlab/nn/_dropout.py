@@ -22,12 +22,13 @@ def dropout_impl(input, p, training, inplace, feature=False):
     if p == 1:
         noise = Tensor._make(np.zeros((), dt), input.dtype)
     else:
-        shape = input._array.shape
-        if feature:
+        shape = input._array.shape   # the noise: empty_like(input), filled in its memory order
+        noise = np.empty_like(input._array)
+        if feature:                  # or a new contiguous (N, C, 1, ...) tensor
             if input.dim() < 2:
                 raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-            shape = shape[:2] + (1,) * (len(shape) - 2)
-        mask = _random.bernoulli_(np.empty(shape, dt), 1 - p)
+            noise = np.empty(shape[:2] + (1,) * (len(shape) - 2), dt)
+        mask = _random.bernoulli_(noise, 1 - p)
         noise = Tensor._make(mask / dt.type(1 - p), input.dtype)
     return input.mul_(noise) if inplace else input * noise
 
