@@ -7,6 +7,9 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         initial_seed, is_tensor, linspace, manual_seed, numel, ones, ones_like,
                         rand, rand_like, randint, randn, randn_like, randperm, seed, tensor, zeros,
                         zeros_like)
+from ._creation import randint_like  # noqa: F401
+from ._random import Generator, default_generator  # noqa: F401
+from ._creation import get_rng_state, set_rng_state  # noqa: F401
 from ._device import device, get_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
@@ -17,6 +20,7 @@ from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_ena
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, pointwise, reduction, shape  # noqa: F401
+from .ops import random as _random_ops  # noqa: F401
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
                               bitwise_or, bitwise_xor, clamp, clamp_max,
                               clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
@@ -31,6 +35,7 @@ from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, n
 from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
 from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
+from .ops.random import bernoulli, multinomial, normal, poisson  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401

@@ -20,6 +20,7 @@ import gradlab  # noqa: E402
 import test_inplace  # noqa: E402
 import test_ops  # noqa: E402
 import test_ops_math  # noqa: E402
+import test_random  # noqa: E402
 from helpers import pair  # noqa: E402
 
 
@@ -46,6 +47,8 @@ def run_the_differential_tables():
     a, b = gradlab.randn(3, 4, requires_grad=True), gradlab.randn(4)
     for _, fn in test_ops.NO_GRAD + test_ops.NO_DERIVATIVE:
         fn(gradlab, a, b)
+    for _, fn in test_random.RANDOM_OPS:
+        fn(gradlab, None)
     for scenario in test_inplace.SC.values():
         try:
             scenario(gradlab)

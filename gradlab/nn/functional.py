@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 
-from .. import _random
 from ..ops import loss as _loss
 from ..ops._core import broadcast_error
 from ..ops.elementwise import div_scalar, mul_scalar, relu as _relu, sigmoid, tanh  # noqa: F401
 from ..ops.linalg import addmm
 from ..tensor import Tensor
+from ._dropout import _check_p, dropout1d, dropout2d, dropout3d, dropout_impl  # noqa: F401
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -81,16 +81,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """PyTorch's CPU dropout: the input itself when not training (or p = 0, or empty), else the
     input times a noise tensor, a Bernoulli(1 - p) mask divided by 1 - p (one MulBackward0,
     which saves the noise). The mask is drawn as ``_random.bernoulli_`` says."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if p == 0 or not training or input.numel() == 0:
-        return input
-    if p == 1:
-        noise = Tensor._make(np.zeros((), input._array.dtype), input.dtype)
-    else:
-        mask = _random.bernoulli_(np.empty_like(input._array), 1 - p)
-        noise = Tensor._make(mask / mask.dtype.type(1 - p), input.dtype)
-    return input.mul_(noise) if inplace else input * noise
+    _check_p(p)
+    return dropout_impl(input, p, training, inplace)
 
 
 # ---- linear -----------------------------------------------------------------------------------

@@ -557,21 +557,3 @@ def _index_put_(self, key, value):
 def index_put_(self, indices, values, accumulate=False):
     from .indexing import index_put
     return inplace(self, lambda t: index_put(t, indices, values, accumulate), overlap_ok=True)
-
-
-@method()
-def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from .. import _random
-    check_inplace(self)
-    _random.uniform_(self._storage(), a, b, generator=generator)
-    self._bump_version()
-    return self
-
-
-@method()
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    from .. import _random
-    check_inplace(self)
-    _random.normal_(self._storage(), mean, std, generator=generator)
-    self._bump_version()
-    return self
