@@ -43,6 +43,8 @@ from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
 from . import func  # noqa: E402, F401  (torch.func)
 from . import accelerator, backends, cuda  # noqa: E402, F401  (a CPU-only build's answers)
 from .func import vmap  # noqa: E402, F401  (torch.vmap)
+from . import serialization  # noqa: E402, F401
+from .serialization import load, save  # noqa: E402, F401
 
 float = float32
 double = float64
