@@ -296,14 +296,14 @@ def _wo_message(message):
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Read what torch.save wrote (by PyTorch or gradlab), running no code from the file."""
-    if weights_only is False:
-        raise pickle.UnpicklingError(
-            "gradlab does not implement torch.load(weights_only=False): loading never runs code "
-            "from the file, so gradlab loads only what PyTorch's weights_only=True allows "
-            "(tensors, Parameters, containers, numbers, strings).")
-    if pickle_module is not None:
+    if pickle_module is not None and weights_only:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
-    if pickle_load_args.keys() - {"encoding"}:
+    if weights_only is False or pickle_module is not None:  # PyTorch would unpickle anything
+        raise pickle.UnpicklingError(
+            "gradlab does not implement torch.load(weights_only=False) (nor a pickle_module): "
+            "loading never runs code from the file, so gradlab loads only what PyTorch's "
+            "weights_only=True allows (tensors, Parameters, containers, numbers, strings).")
+    if pickle_load_args:
         warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
