@@ -7,7 +7,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         initial_seed, is_tensor, linspace, manual_seed, numel, ones, ones_like,
                         rand, rand_like, randint, randn, randn_like, randperm, seed, tensor, zeros,
                         zeros_like)
-from ._device import device, get_default_device  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._printing import get_printoptions, set_printoptions  # noqa: F401

@@ -2,7 +2,7 @@
 PyTorch (same names, order, state_dict, repr and errors)."""
 from collections import OrderedDict, namedtuple
 
-from .. import _dtype
+from .. import _device, _dtype
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -325,12 +325,17 @@ class Module:
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device) or to(tensor): floating-point tensors take the dtype."""
-        dtype = kwargs.get("dtype")
+        dtype, where = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, _dtype.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
+            else:
+                where = a
+        if where is not None:  # a CPU-only PyTorch's error from the first tensor moved
+            _device.parse(where)
+            self._apply(lambda t: t.to(where))
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
@@ -355,6 +360,10 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """A CPU-only PyTorch's error from the first tensor moved (none: the module itself)."""
+        return self._apply(lambda t: t.cuda())
 
     # ---- state ----------------------------------------------------------------------------------
 
