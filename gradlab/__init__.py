@@ -45,6 +45,7 @@ from . import accelerator, backends, cuda  # noqa: E402, F401  (a CPU-only build
 from .func import vmap  # noqa: E402, F401  (torch.vmap)
 from . import serialization  # noqa: E402, F401
 from .serialization import load, save  # noqa: E402, F401
+from . import profiler  # noqa: E402, F401
 
 float = float32
 double = float64
