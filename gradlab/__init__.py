@@ -10,7 +10,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._creation import randint_like  # noqa: F401
 from ._random import Generator, default_generator  # noqa: F401
 from ._creation import get_rng_state, set_rng_state  # noqa: F401
-from ._device import device, get_default_device  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._printing import get_printoptions, set_printoptions  # noqa: F401
@@ -54,6 +54,9 @@ from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
 from . import func  # noqa: E402, F401  (torch.func)
 from . import accelerator, backends, cuda  # noqa: E402, F401  (a CPU-only build's answers)
 from .func import vmap  # noqa: E402, F401  (torch.vmap)
+from . import serialization  # noqa: E402, F401
+from .serialization import load, save  # noqa: E402, F401
+from . import profiler  # noqa: E402, F401
 
 float = float32
 double = float64

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _batching, _dtype, _random
+from . import _batching, _device, _dtype, _random
 from ._size import Size
 from .autograd.grad_mode import _local
 from .tensor import InferenceVersion, Tensor
@@ -532,3 +532,23 @@ def is_tensor(obj):
 def numel(t):
     return t.numel()
 
+
+
+def _on_cpu(factory, kernel="aten::empty.memory_format"):
+    """``factory`` taking ``device=`` and failing, as a CPU-only PyTorch, for any but the CPU
+    (and for a default device that is not the CPU)."""
+    def checked(*args, device=None, **kwargs):
+        if device is not None or _device.default is not None:
+            _device.check_factory(device, kernel)
+        return factory(*args, **kwargs)
+    checked.__name__ = checked.__qualname__ = factory.__name__
+    checked.__doc__ = factory.__doc__
+    return checked
+
+
+zeros, ones, empty, full, arange, linspace, eye, rand, randn, randint, randperm = map(
+    _on_cpu, (zeros, ones, empty, full, arange, linspace, eye, rand, randn, randint, randperm))
+zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
+    _on_cpu(f, "aten::empty_strided")
+    for f in (zeros_like, ones_like, empty_like, full_like, rand_like, randn_like))
+tensor, as_tensor = _on_cpu(tensor, None), _on_cpu(as_tensor, None)

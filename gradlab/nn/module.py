@@ -668,10 +668,10 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, memory_format=
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, _device.device)):
+        elif isinstance(a, (str, int, _device.device)):
             device = a
     if device is not None:
-        device = _device.device(device)
+        device = _device.parse(device)
     return device, dtype
 
 

@@ -964,7 +964,7 @@ def to(self, *args, dtype=None, copy=False, **kwargs):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, device)):
+        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
             require_cpu(a)
     if dtype is None or dtype is self.dtype:
         return clone(self) if copy else self
