@@ -98,7 +98,7 @@ def _double_backward(ggI, ggW, ggB, gO, x, weight, mean, invstd, dims, weight_di
                 parts.append(invstd * _project(ggW * gO, xhat, dims, count))
             x_grad = _total(parts, x)
         if mask[2] and ggI is not None:
-            w_grad = (gO * invstd * p_ggI).sum(weight_dims)
+            w_grad = _sum_over(gO * invstd * p_ggI, weight_dims)
     else:
         if mask[0]:
             parts = []
@@ -112,8 +112,12 @@ def _double_backward(ggI, ggW, ggB, gO, x, weight, mean, invstd, dims, weight_di
         if mask[1]:
             x_grad = _total([gO * ggW * invstd] if ggW is not None else [], x)
         if mask[2] and ggI is not None:
-            w_grad = (ggI * gO * invstd).sum(weight_dims)
+            w_grad = _sum_over(ggI * gO * invstd, weight_dims)
     return gO_grad, x_grad, w_grad
+
+
+def _sum_over(t, dims):
+    return t.sum(dims) if dims else t
 
 
 def _total(parts, like):
@@ -292,3 +296,120 @@ def native_batch_norm_backward(grad_out, input, weight, running_mean, running_va
 
 _joint_apply(NativeBatchNormBackward0)
 _joint_apply(NativeBatchNormBackwardBackward0)
+
+
+# ---- layer norm -------------------------------------------------------------------------------
+
+def _ln_dims(x, normalized_shape):
+    return tuple(range(x.dim() - len(normalized_shape), x.dim()))
+
+
+def _ln_backward_all(grad, input, weight, bias, result1, result2, normalized_shape):
+    return native_layer_norm_backward(grad, input, normalized_shape, result1, result2, weight,
+                                      bias, _applying[0])
+
+
+_ln_joint = _Joint(_ln_backward_all)
+
+
+def _ln_formula(i):
+    return lambda grad, input, weight, bias, result1, result2, normalized_shape: _ln_joint(
+        i, grad, input, weight, bias, result1, result2, normalized_shape)
+
+
+NativeLayerNormBackward0 = _joint_apply(derivative(
+    "NativeLayerNormBackward0", ("input", "weight", "bias"),
+    saves=("input", "weight", "bias", "result1", "result2"), attrs=("normalized_shape",),
+    input=("rstd · P(grad · weight)", _ln_formula(0)),
+    weight=("Σ grad · x̂", _ln_formula(1)), bias=("Σ grad", _ln_formula(2))))
+
+
+def _ln_double_all(grads, grad_out, input, mean, rstd, weight, normalized_shape):
+    ggI, ggW, ggB = grads
+    dims = _ln_dims(input, normalized_shape)
+    lead = tuple(range(input.dim() - len(normalized_shape)))
+    gO, gx, gw = _double_backward(ggI, ggW, ggB, grad_out, input, weight, mean, rstd, dims,
+                                  lead, True, _applying[0][:2] + _applying[0][4:5])
+    return gO, gx, None, None, gw, None
+
+
+_ln_double = _Joint(_ln_double_all)
+
+
+def _ln_double_formula(i):
+    return lambda grads, grad_out, input, mean, rstd, weight, normalized_shape: _ln_double(
+        i, grads, grad_out, input, mean, rstd, weight, normalized_shape)
+
+
+NativeLayerNormBackwardBackward0 = _joint_apply(derivative(
+    "NativeLayerNormBackwardBackward0", ("grad_out", "input", "mean", "rstd", "weight", "bias"),
+    num_outputs=3, saves=("grad_out", "input", "mean", "rstd", "weight"),
+    attrs=("normalized_shape",),
+    grad_out=("the first backward, applied to (ggI, ggW, ggB)", _ln_double_formula(0)),
+    input=("∂/∂input of <ggI, gI> + <ggW, gW>", _ln_double_formula(1)),
+    mean=("0", _ln_double_formula(2)), rstd=("0", _ln_double_formula(3)),
+    weight=("Σ gO · rstd · P(ggI)", _ln_double_formula(4)), bias=("0", _ln_double_formula(5))))
+NativeLayerNormBackwardBackward0._multi = True
+
+
+def _check_layer_norm(input, normalized_shape, weight, bias):
+    shape = list(normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and list(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(t.shape)} and normalized_shape = {shape}")
+    if list(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if any(t is not None and t.dtype is not input.dtype for t in (weight, bias)):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float"
+                           if input.dtype.np == np.float32 else
+                           "mixed dtype (CPU): all inputs must share same datatype.")
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """ATen's native_layer_norm: each sample normalised over its last dims, in the order of the
+    CPU kernel's arithmetic: ((x · rstd + (-rstd · mean)) · weight + bias)."""
+    normalized_shape = tuple(normalized_shape)
+    _check_layer_norm(input, normalized_shape, weight, bias)
+    dt = input.dtype
+    f = dt.np.type
+    a = input._array
+    dims = _ln_dims(input, normalized_shape)
+    wide = a.astype(np.float64)
+    mean = wide.mean(dims, keepdims=True)
+    var = ((wide - mean) ** 2).mean(dims, keepdims=True).astype(dt.np)
+    mean = mean.astype(dt.np)
+    rstd = quietly(lambda: f(1) / np.sqrt(var + f(eps)))
+    y = quietly(lambda: a * rstd + -rstd * mean)
+    if weight is not None:
+        y = y * weight._array
+    if bias is not None:
+        y = y + bias._array
+    out = Tensor._make(np.asarray(y, dt.np), dt)
+    return record(NativeLayerNormBackward0, out, (input, weight, bias),
+                  (input, weight, bias, Tensor._make(mean, dt), Tensor._make(rstd, dt)),
+                  (normalized_shape,))
+
+
+def native_layer_norm_backward(grad_out, input, normalized_shape, mean, rstd, weight, bias, mask):
+    """ATen's native_layer_norm_backward: (grad_input, grad_weight, grad_bias), an op of its own
+    (one NativeLayerNormBackwardBackward0 for all three under create_graph)."""
+    dims = _ln_dims(input, normalized_shape)
+    lead = tuple(range(input.dim() - len(normalized_shape)))
+    level, _local.enabled = _local.enabled, False
+    try:
+        gI = _input_grad(grad_out, input, weight, mean, rstd, dims) if mask[0] else None
+        gW = _sum_over(grad_out * ((input - mean) * rstd), lead) if mask[1] and weight is not None \
+            else None
+        gB = _sum_over(grad_out, lead) if mask[2] and bias is not None else None
+    finally:
+        _local.enabled = level
+    outs = tuple(None if t is None else Tensor._make(t._array, t.dtype) for t in (gI, gW, gB))
+    return record(NativeLayerNormBackwardBackward0, outs,
+                  (grad_out, input, mean, rstd, weight, bias),
+                  (grad_out, input, mean, rstd, weight), (normalized_shape,))
