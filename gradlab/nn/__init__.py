@@ -9,6 +9,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
+from .sparse import Embedding  # noqa: F401
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

@@ -1,5 +1,5 @@
 """torch.nn.functional's normalization and embedding functions, with PyTorch's Python checks."""
-from ..ops import norm as _norm
+from ..ops import embedding as _embedding, norm as _norm
 
 
 def _verify_batch_size(size):
@@ -28,3 +28,23 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of "
                         f"ints, not {type(normalized_shape).__name__}")
     return _norm.native_layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if sparse:
+        raise NotImplementedError("gradlab does not implement sparse gradients (sparse=True)")
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        input = input.contiguous()
+        _embedding.embedding_renorm_(weight, input, max_norm, norm_type)
+    return _embedding.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
