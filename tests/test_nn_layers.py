@@ -1,0 +1,179 @@
+"""torch.nn vs gradlab.nn for the layers after Linear: BatchNorm, LayerNorm, Embedding, the
+activations and the losses (values to a few ulps, first to third derivatives, grad_fn graphs and
+saved values, running statistics over several steps, reprs, error texts)."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
+
+import gradlab  # noqa: E402
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from helpers import assert_same, both, check_op, outcome  # noqa: E402
+
+RNG = np.random.default_rng(12)
+X = RNG.standard_normal((5, 3, 2))
+W3, B3 = RNG.standard_normal(3), RNG.standard_normal(3)
+RUNNING_MEAN, RUNNING_VAR = RNG.standard_normal(3), RNG.random(3) + 0.5
+
+
+def close(g, t):
+    """Printed or returned values from both libraries: tensors to a few ulps, the rest exact."""
+    if isinstance(t, torch.Tensor):
+        assert_same(g, t, grad_fn=False)
+    elif isinstance(t, (list, tuple)):
+        assert len(g) == len(t)
+        for a, b in zip(g, t):
+            close(a, b)
+    else:
+        assert g == t
+
+
+# ---- batch norm --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_values_graphs_and_derivatives(training, dtype):
+    check_op(lambda T, x, w, b, rm, rv: T.nn.functional.batch_norm(
+        x, rm, rv, w, b, training=training, momentum=0.3, eps=1e-3),
+        [X, W3, B3, RUNNING_MEAN, RUNNING_VAR], dtype, grad=(0, 1, 2), graph_order=2,
+        names_order=1)
+    check_op(lambda T, x, rm, rv: T.nn.functional.batch_norm(x, rm, rv, training=training),
+             [X[..., 0], RUNNING_MEAN, RUNNING_VAR], dtype, grad=(0,), names_order=1)
+
+
+def test_batch_norm_without_running_statistics_and_4d():
+    check_op(lambda T, x, w: T.nn.functional.batch_norm(x, None, None, w, training=True),
+             [X[:, :, :, None] * np.arange(1, 4), W3], names_order=1)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"affine": False},
+                                    {"track_running_stats": False}, {"bias": False},
+                                    {"momentum": 0.5, "eps": 0.1}])
+def test_batch_norm_module_running_statistics_over_steps(kwargs):
+    def build(lib):
+        m = lib.nn.BatchNorm1d(3, **kwargs)
+        x = lib.tensor(X, dtype=lib.float32, requires_grad=True)
+        seen = [repr(m), [n for n, _ in m.named_buffers()], [n for n, _ in m.named_parameters()]]
+        for step in range(4):
+            y = m(x * (step + 1) + step)
+            (y * y).sum().backward()
+            seen += [y, y.grad_fn.name(), x.grad, m.running_mean, m.running_var,
+                     m.num_batches_tracked]
+        m.eval()
+        seen += [m(x), m.running_mean, m.running_var]
+        return seen
+    g, t = both(build)
+    close(g, t)
+
+
+def test_batch_norm2d_module_and_version_counters():
+    def build(lib):
+        m = lib.nn.BatchNorm2d(3)
+        x = lib.tensor(X[:, :, :, None].repeat(2, 3), dtype=lib.float32)
+        y = m(x)
+        return [repr(m), y, m.running_mean, m.running_var, m.running_mean._version,
+                m.num_batches_tracked._version, list(m.state_dict())]
+    g, t = both(build)
+    close(g, t)
+
+
+def test_batch_norm_errors():
+    def build(lib):
+        F, nn = lib.nn.functional, lib.nn
+        x = lib.tensor(X[..., 0], dtype=lib.float32)
+        return [outcome(lambda: nn.BatchNorm1d(3)(x[:1])),
+                outcome(lambda: nn.BatchNorm1d(3)(x[0])),
+                outcome(lambda: nn.BatchNorm2d(3)(x)),
+                outcome(lambda: F.batch_norm(x, None, None, training=False)),
+                outcome(lambda: F.batch_norm(x, lib.zeros(3), None)),
+                outcome(lambda: F.batch_norm(x, lib.zeros(4), lib.ones(4))),
+                outcome(lambda: F.batch_norm(x, None, None, lib.ones(2), training=True)),
+                outcome(lambda: F.batch_norm(x, None, None, None, lib.ones(2), training=True)),
+                outcome(lambda: F.batch_norm(x, None, None, training=True, eps=0)),
+                outcome(lambda: F.batch_norm(x, lib.zeros(3), lib.ones(3), eps=-1.0)),
+                outcome(lambda: F.batch_norm(x, lib.zeros(3, dtype=lib.float64), lib.ones(3))),
+                outcome(lambda: F.batch_norm(x.double(), lib.zeros(3), lib.ones(3)))]
+    g, t = both(build)
+    assert g == t
+
+
+# ---- layer norm --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape,affine", [((3, 2), "both"), ((2,), "weight"), ((5, 3, 2), None)])
+def test_layer_norm_values_graphs_and_derivatives(shape, affine, dtype):
+    w, b = RNG.standard_normal(shape), RNG.standard_normal(shape)
+    if affine == "both":
+        check_op(lambda T, x, w, b: T.nn.functional.layer_norm(x, shape, w, b), [X, w, b], dtype,
+                 graph_order=2, names_order=1)
+    elif affine == "weight":
+        check_op(lambda T, x, w: T.nn.functional.layer_norm(x, list(shape), w, eps=0.1), [X, w],
+                 dtype, graph_order=2, names_order=1)
+    else:
+        check_op(lambda T, x: T.nn.functional.layer_norm(x, shape), [X], dtype, graph_order=2,
+                 names_order=1)
+
+
+def test_layer_norm_module_and_errors():
+    def build(lib):
+        F, nn = lib.nn.functional, lib.nn
+        x = lib.tensor(X.reshape(3, 2, 5), dtype=lib.float32, requires_grad=True)
+        mods = [nn.LayerNorm(5), nn.LayerNorm([2, 5], bias=False),
+                nn.LayerNorm((5,), eps=0.5, elementwise_affine=False)]
+        out = [repr(m) for m in mods] + [[n for n, _ in m.named_parameters()] for m in mods]
+        for m in mods:
+            y = m(x)
+            y.pow(3).sum().backward()
+            out += [y, y.grad_fn.name(), x.grad]
+        y = x[0]
+        return out + [outcome(lambda: F.layer_norm(y, (2,))),
+                      outcome(lambda: F.layer_norm(y, (3,), lib.ones(2))),
+                      outcome(lambda: F.layer_norm(y, (5,), None, lib.ones(3))),
+                      outcome(lambda: F.layer_norm(y, (4, 2, 5))),
+                      outcome(lambda: F.layer_norm(y, ())),
+                      outcome(lambda: F.layer_norm(y, 5)),
+                      outcome(lambda: F.layer_norm(y, (5,), lib.ones(5, dtype=lib.float64)))]
+    g, t = both(build)
+    close(g, t)
+
+
+# ---- embedding ---------------------------------------------------------------------------------
+
+INDICES = np.array([[1, 2, 4], [4, 1, 0]])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 1}, {"padding_idx": -1},
+                                    {"scale_grad_by_freq": True}])
+def test_embedding_values_graphs_and_derivatives(kwargs, dtype):
+    check_op(lambda T, w, i: T.nn.functional.embedding(i, w, **kwargs),
+             [RNG.standard_normal((5, 3)), INDICES], dtype, graph_order=2)
+    check_op(lambda T, w, i: T.nn.functional.embedding(i, w, **kwargs),
+             [RNG.standard_normal((5, 3)), INDICES.astype(np.int32)[0]], dtype)
+
+
+def test_embedding_module_init_from_pretrained_max_norm_and_errors():
+    def build(lib):
+        e = lib.nn.Embedding(6, 4, padding_idx=2)
+        f = lib.nn.Embedding.from_pretrained(lib.ones(2, 3), freeze=False, padding_idx=0)
+        y = e(lib.tensor([2, 3, 3]))
+        y.sum().backward()
+        m = lib.nn.Embedding(4, 2, max_norm=1.0)
+        z = m(lib.tensor([0, 1]))
+        return [repr(e), repr(e.weight), repr(f), repr(y), repr(e.weight.grad), repr(m.weight),
+                repr(z), m.weight._version, f.weight.requires_grad,
+                lib.nn.Embedding.from_pretrained(lib.ones(2, 3)).weight.requires_grad,
+                outcome(lambda: lib.nn.functional.embedding(lib.tensor([1, 6]), e.weight)),
+                outcome(lambda: lib.nn.functional.embedding(lib.tensor([1., 5]), e.weight)),
+                outcome(lambda: lib.nn.functional.embedding(lib.tensor([1]), e.weight,
+                                                            padding_idx=6)),
+                outcome(lambda: lib.nn.Embedding(3, 2, padding_idx=3)),
+                outcome(lambda: lib.nn.Embedding(3, 2, _weight=lib.ones(2, 2))),
+                outcome(lambda: lib.nn.Embedding.from_pretrained(lib.ones(3))),
+                repr(lib.nn.Embedding(3, 2, max_norm=2., norm_type=1., scale_grad_by_freq=True))]
+    g, t = both(build)
+    assert g == t
