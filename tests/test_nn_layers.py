@@ -177,3 +177,59 @@ def test_embedding_module_init_from_pretrained_max_norm_and_errors():
                 repr(lib.nn.Embedding(3, 2, max_norm=2., norm_type=1., scale_grad_by_freq=True))]
     g, t = both(build)
     assert g == t
+
+
+# ---- activations -------------------------------------------------------------------------------
+
+ACTIVATIONS = {
+    "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "leaky_relu": lambda F, x: F.leaky_relu(x), "leaky_relu_slope": lambda F, x: F.leaky_relu(
+        x, 0.2), "elu": lambda F, x: F.elu(x), "elu_alpha": lambda F, x: F.elu(x, 0.5),
+    "selu": lambda F, x: F.selu(x), "celu": lambda F, x: F.celu(x, 0.7),
+    "silu": lambda F, x: F.silu(x), "mish": lambda F, x: F.mish(x),
+    "softplus": lambda F, x: F.softplus(x), "softplus_options": lambda F, x: F.softplus(
+        x, beta=2, threshold=1.5), "hardtanh": lambda F, x: F.hardtanh(x),
+    "hardtanh_ints": lambda F, x: F.hardtanh(x, -2, 1), "relu6": lambda F, x: F.relu6(x * 4),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_functions(name, dtype):
+    x = RNG.standard_normal((3, 5)) * 2
+    # the second derivatives of elu and softplus are right in value; their nodes' names are
+    # gradlab's own composition, not PyTorch's (elu_double_backward, softplus_double_backward)
+    own = name.startswith(("elu", "selu", "celu", "softplus"))
+    check_op(lambda T, x: ACTIVATIONS[name](T.nn.functional, x), [x], dtype, graph_order=2,
+             names_order=1 if own else 2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.GELU(), lambda nn: nn.GELU("tanh"), lambda nn: nn.LeakyReLU(),
+    lambda nn: nn.LeakyReLU(0.2, True), lambda nn: nn.ELU(), lambda nn: nn.ELU(0.5, True),
+    lambda nn: nn.SELU(), lambda nn: nn.CELU(0.5), lambda nn: nn.SiLU(), lambda nn: nn.SiLU(True),
+    lambda nn: nn.Mish(), lambda nn: nn.Softplus(), lambda nn: nn.Softplus(2, 10),
+    lambda nn: nn.Hardtanh(), lambda nn: nn.Hardtanh(-2, 2.), lambda nn: nn.ReLU6(),
+    lambda nn: nn.ReLU6(True), lambda nn: nn.Tanh(), lambda nn: nn.Sigmoid()])
+def test_activation_modules(make):
+    def build(lib):
+        m = make(lib.nn)
+        x = lib.tensor(X[..., 0] * 3, dtype=lib.float32, requires_grad=True)
+        out = [repr(m)]
+        if not getattr(m, "inplace", False):
+            y = m(x)
+            y.sum().backward()
+            out += [y, y.grad_fn.name(), x.grad]
+        return out
+    g, t = both(build)
+    close(g, t)
+
+
+def test_activation_errors():
+    def build(lib):
+        F, nn = lib.nn.functional, lib.nn
+        x = lib.tensor([1.0, -1.0])
+        return [outcome(lambda: F.gelu(x, approximate="tan")),
+                outcome(lambda: F.hardtanh(x, 2.0, 1.0)), outcome(lambda: nn.Hardtanh(1, 1))]
+    g, t = both(build)
+    assert g == t

@@ -1,6 +1,8 @@
 """torch.nn: modules, parameters, initialisation and the functional interface."""
 from . import functional, init  # noqa: F401
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .activation import (CELU, ELU, GELU, SELU, Hardtanh, LeakyReLU, Mish, ReLU6,  # noqa: F401
+                         SiLU, Softplus)
 from .container import ModuleList, Sequential  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .linear import Flatten, Identity, Linear  # noqa: F401
