@@ -1,5 +1,5 @@
 """torch.nn.functional's normalization and embedding functions, with PyTorch's Python checks."""
-from ..ops import embedding as _embedding, norm as _norm
+from ..ops import embedding as _embedding, loss as _loss, norm as _norm
 
 
 def _verify_batch_size(size):
@@ -48,3 +48,28 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         input = input.contiguous()
         _embedding.embedding_renorm_(weight, input, max_norm, norm_type)
     return _embedding.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    from .functional import _broadcast_tensors, _legacy_reduction, _reduction_enum, _size_warning
+    _size_warning(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    input, target = _broadcast_tensors(input, target)
+    if beta == 0.0:
+        from .functional import l1_loss
+        return l1_loss(input, target, reduction=reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _loss.smooth_l1_loss(input, target, _reduction_enum(reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    from .functional import _broadcast_tensors, _reduction_enum, _size_warning, _weighted
+    _size_warning(input, target)
+    input, target = _broadcast_tensors(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return _loss.huber_loss(input, target, _reduction_enum(reduction), delta)
+    return _weighted(_loss.huber_loss(input, target, 0, delta), weight, input, reduction)
