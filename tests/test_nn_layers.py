@@ -273,3 +273,36 @@ def test_regression_loss_modules_and_errors():
         warnings.simplefilter("ignore")
         g, t = both(build)
     close(g, t)
+
+
+# ---- makemore part 3: an MLP with batch norm, by hand and with nn.BatchNorm1d ------------------
+
+def test_makemore_batchnorm_mlp_trains_as_pytorch():
+    def build(lib):
+        lib.manual_seed(2147483647)  # (makemore's Generator is another part of gradlab)
+        X = lib.randint(0, 27, (32, 3))
+        Y = lib.randint(0, 27, (32,))
+        C = lib.randn((27, 10))
+        W1 = lib.randn((30, 64)) * (5 / 3) / 30 ** 0.5
+        W2 = lib.randn((64, 27)) * 0.01
+        bngain, bnbias = lib.ones((1, 64)), lib.zeros((1, 64))
+        bn = lib.nn.BatchNorm1d(64)
+        params = [C, W1, W2, bngain, bnbias] + list(bn.parameters())
+        for p in params:
+            p.requires_grad = True
+        seen = []
+        for step in range(5):
+            emb = C[X].view(X.shape[0], -1)
+            hpre = emb @ W1
+            bnmean, bnstd = hpre.mean(0, keepdim=True), hpre.std(0, keepdim=True)
+            h = (bngain * (hpre - bnmean) / bnstd + bnbias).tanh() + bn(hpre).tanh()
+            loss = lib.nn.functional.cross_entropy(h @ W2, Y)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            for p in params:
+                p.data += -0.1 * p.grad
+            seen += [loss, bn.running_mean[:4], bn.running_var[:4]]
+        return seen
+    g, t = both(build)
+    close(g, t)
