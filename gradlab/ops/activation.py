@@ -226,7 +226,8 @@ def _mish_backward(grad, self):
 
 SiluBackward0 = derivative(
     "SiluBackward0", ("self",), saves=("self",),
-    self=("grad · σ(self) · (1 + self · (1 - σ(self)))", _silu_backward), result="element_wise")
+    self=("grad · σ(self) · (1 + self · (1 - σ(self)))", _silu_backward),
+    result="element_wise")
 MishBackward0 = derivative(
     "MishBackward0", ("self",), saves=("self",),
     self=("grad · (tanh(softplus(self)) + self · σ(self) · sech²(softplus(self)))",

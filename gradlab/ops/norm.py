@@ -57,7 +57,8 @@ def _norm_terms(x, mean, invstd, dims):
 
 def _project(v, xhat, dims, count):
     """P(v) = v - mean(v) - x̂ · mean(v · x̂) over each group: x̂'s Jacobian is invstd · P."""
-    return v - v.sum(dims, keepdim=True) / count - xhat * ((v * xhat).sum(dims, keepdim=True) / count)
+    mean_along_xhat = (v * xhat).sum(dims, keepdim=True) / count
+    return v - v.sum(dims, keepdim=True) / count - xhat * mean_along_xhat
 
 
 def _input_grad(grad, x, weight, mean, invstd, dims):
