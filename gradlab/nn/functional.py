@@ -259,5 +259,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({input.shape})")
     return _loss.binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
+from ._norm_functional import (batch_norm, embedding, huber_loss, layer_norm,  # noqa: E402,F401
+                               smooth_l1_loss)
+from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # noqa: E402,F401
+                                     mish, relu6, selu, silu, softplus)
+
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

@@ -143,7 +143,8 @@ def _formula_order(inputs):
 # PyTorch's Python binding shows as unsigned (a saved dim of -1 reads 18446744073709551615).
 SCALAR_ATTRS = frozenset(("alpha", "beta", "exponent", "min", "max", "ord", "correction", "value",
                           "weight",
-                          "threshold", "self", "other"))
+                          "threshold", "self", "other",
+                          "negative_slope", "min_val", "max_val", "scale", "input_scale"))
 
 
 def _unsigned(value):
