@@ -8,40 +8,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import derivative, quietly, record
-
-
-class _Joint:
-    """One call computes every input's gradient (as ATen's backward kernels do): a node's
-    per-input formulas share its result, computed by the first of them that runs."""
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def __call__(self, i, *args):
-        if _applying[1] is None:
-            _applying[1] = self.fn(*args)
-        return _applying[1][i]
-
-
-_applying = [None, None]  # the node being applied: its output mask, the joint result
-
-
-def _joint_apply(cls):
-    """``cls.apply`` noting first which of its node's inputs need a gradient (ATen's
-    output_mask), and clearing the joint result after."""
-    apply = cls.apply
-
-    def joint(node, grads, needed=None):
-        old = _applying[:]
-        _applying[:] = [tuple(fn is not None and (needed is None or fn in needed)
-                              for fn, _ in node.next_functions), None]
-        try:
-            return apply(node, grads, needed)
-        finally:
-            _applying[:] = old
-    cls.apply = joint
-    return cls
+from ._core import derivative, joint, quietly, record
 
 
 def _group_view(t, x, group_dims):
@@ -147,32 +114,23 @@ def _bn_stats(x, running_mean, running_var, training, eps, save_mean, save_invst
     return _group_view(mean, x, (1,)), _group_view(invstd, x, (1,))
 
 
-def _bn_backward_all(grad, input, weight, running_mean, running_var, result1, result2,
-                     training, eps):
+def _bn_backward(grad, input, weight, running_mean, running_var, result1, result2, training,
+                 eps, *, needs):
     return native_batch_norm_backward(grad, input, weight, running_mean, running_var, result1,
-                                      result2, training, eps, _mask_of_current())
+                                      result2, training, eps, needs)
 
 
-_bn_joint = _Joint(_bn_backward_all)
-
+_bn_input, _bn_weight, _bn_bias = joint(_bn_backward, 3)
 NativeBatchNormBackward0 = derivative(
     "NativeBatchNormBackward0", ("input", "weight", "bias"),
     saves=("input", "weight", "running_mean", "running_var", "result1", "result2"),
     attrs=("training", "eps"),
-    input=("invstd · weight · P(grad)", lambda grad, input, weight, running_mean, running_var,
-           result1, result2, training, eps: _bn_joint(0, grad, input, weight, running_mean,
-                                                       running_var, result1, result2, training,
-                                                       eps)),
-    weight=("Σ grad · x̂", lambda grad, input, weight, running_mean, running_var, result1,
-            result2, training, eps: _bn_joint(1, grad, input, weight, running_mean, running_var,
-                                              result1, result2, training, eps)),
-    bias=("Σ grad", lambda grad, input, weight, running_mean, running_var, result1, result2,
-          training, eps: _bn_joint(2, grad, input, weight, running_mean, running_var, result1,
-                                   result2, training, eps)))
+    input=("invstd · weight · P(grad)", _bn_input), weight=("Σ grad · x̂", _bn_weight),
+    bias=("Σ grad", _bn_bias))
 
 
-def _bn_double_all(grads, grad_out, input, weight, running_mean, running_var, save_mean,
-                   save_invstd, train, eps):
+def _bn_double(grads, grad_out, input, weight, running_mean, running_var, save_mean,
+               save_invstd, train, eps, *, needs):
     x = input
     mean, invstd = _bn_stats(x, running_mean, running_var, train, eps, save_mean, save_invstd)
     ggI, ggW, ggB = grads
@@ -180,34 +138,21 @@ def _bn_double_all(grads, grad_out, input, weight, running_mean, running_var, sa
     ggW = None if ggW is None else _group_view(ggW, x, (1,))
     ggB = None if ggB is None else _group_view(ggB, x, (1,))
     gO, gx, gw = _double_backward(ggI, ggW, ggB, grad_out, x, w, mean, invstd, _bn_dims(x),
-                                  _bn_dims(x), train, _mask_of_current())
+                                  _bn_dims(x), train, needs)
     return gO, gx, gw, None, None
 
 
-_bn_double = _Joint(_bn_double_all)
-_BN_DOUBLE_SAVES = ("grad_out", "input", "weight", "running_mean", "running_var", "save_mean",
-                    "save_invstd")
-
-
-def _bn_double_formula(i):
-    return lambda grads, grad_out, input, weight, running_mean, running_var, save_mean, \
-        save_invstd, train, eps: _bn_double(i, grads, grad_out, input, weight, running_mean,
-                                            running_var, save_mean, save_invstd, train, eps)
-
-
+_bn_double_parts = joint(_bn_double, 5)
 NativeBatchNormBackwardBackward0 = derivative(
     "NativeBatchNormBackwardBackward0",
     ("grad_out", "input", "weight", "running_mean", "running_var"), num_outputs=3,
-    saves=_BN_DOUBLE_SAVES, attrs=("train", "eps"),
-    grad_out=("the first backward, applied to (ggI, ggW, ggB)", _bn_double_formula(0)),
-    input=("∂/∂input of <ggI, gI> + <ggW, gW>", _bn_double_formula(1)),
-    weight=("Σ gO · invstd · P(ggI)", _bn_double_formula(2)),
-    running_mean=("0", _bn_double_formula(3)), running_var=("0", _bn_double_formula(4)))
+    saves=("grad_out", "input", "weight", "running_mean", "running_var", "save_mean",
+           "save_invstd"), attrs=("train", "eps"),
+    grad_out=("the first backward, applied to (ggI, ggW, ggB)", _bn_double_parts[0]),
+    input=("∂/∂input of <ggI, gI> + <ggW, gW>", _bn_double_parts[1]),
+    weight=("Σ gO · invstd · P(ggI)", _bn_double_parts[2]),
+    running_mean=("0", _bn_double_parts[3]), running_var=("0", _bn_double_parts[4]))
 NativeBatchNormBackwardBackward0._multi = True  # its formulas read each output's grad
-
-
-def _mask_of_current():
-    return _applying[0]
 
 
 def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -295,61 +240,43 @@ def native_batch_norm_backward(grad_out, input, weight, running_mean, running_va
                   (train, eps))
 
 
-_joint_apply(NativeBatchNormBackward0)
-_joint_apply(NativeBatchNormBackwardBackward0)
-
-
 # ---- layer norm -------------------------------------------------------------------------------
 
 def _ln_dims(x, normalized_shape):
     return tuple(range(x.dim() - len(normalized_shape), x.dim()))
 
 
-def _ln_backward_all(grad, input, weight, bias, result1, result2, normalized_shape):
+def _ln_backward(grad, input, weight, bias, result1, result2, normalized_shape, *, needs):
     return native_layer_norm_backward(grad, input, normalized_shape, result1, result2, weight,
-                                      bias, _applying[0])
+                                      bias, needs)
 
 
-_ln_joint = _Joint(_ln_backward_all)
-
-
-def _ln_formula(i):
-    return lambda grad, input, weight, bias, result1, result2, normalized_shape: _ln_joint(
-        i, grad, input, weight, bias, result1, result2, normalized_shape)
-
-
-NativeLayerNormBackward0 = _joint_apply(derivative(
+_ln_input, _ln_weight, _ln_bias = joint(_ln_backward, 3)
+NativeLayerNormBackward0 = derivative(
     "NativeLayerNormBackward0", ("input", "weight", "bias"),
     saves=("input", "weight", "bias", "result1", "result2"), attrs=("normalized_shape",),
-    input=("rstd · P(grad · weight)", _ln_formula(0)),
-    weight=("Σ grad · x̂", _ln_formula(1)), bias=("Σ grad", _ln_formula(2))))
+    input=("rstd · P(grad · weight)", _ln_input), weight=("Σ grad · x̂", _ln_weight),
+    bias=("Σ grad", _ln_bias))
 
 
-def _ln_double_all(grads, grad_out, input, mean, rstd, weight, normalized_shape):
+def _ln_double(grads, grad_out, input, mean, rstd, weight, normalized_shape, *, needs):
     ggI, ggW, ggB = grads
     dims = _ln_dims(input, normalized_shape)
     lead = tuple(range(input.dim() - len(normalized_shape)))
     gO, gx, gw = _double_backward(ggI, ggW, ggB, grad_out, input, weight, mean, rstd, dims,
-                                  lead, True, _applying[0][:2] + _applying[0][4:5])
+                                  lead, True, needs[:2] + needs[4:5])
     return gO, gx, None, None, gw, None
 
 
-_ln_double = _Joint(_ln_double_all)
-
-
-def _ln_double_formula(i):
-    return lambda grads, grad_out, input, mean, rstd, weight, normalized_shape: _ln_double(
-        i, grads, grad_out, input, mean, rstd, weight, normalized_shape)
-
-
-NativeLayerNormBackwardBackward0 = _joint_apply(derivative(
+_ln_double_parts = joint(_ln_double, 6)
+NativeLayerNormBackwardBackward0 = derivative(
     "NativeLayerNormBackwardBackward0", ("grad_out", "input", "mean", "rstd", "weight", "bias"),
     num_outputs=3, saves=("grad_out", "input", "mean", "rstd", "weight"),
     attrs=("normalized_shape",),
-    grad_out=("the first backward, applied to (ggI, ggW, ggB)", _ln_double_formula(0)),
-    input=("∂/∂input of <ggI, gI> + <ggW, gW>", _ln_double_formula(1)),
-    mean=("0", _ln_double_formula(2)), rstd=("0", _ln_double_formula(3)),
-    weight=("Σ gO · rstd · P(ggI)", _ln_double_formula(4)), bias=("0", _ln_double_formula(5))))
+    grad_out=("the first backward, applied to (ggI, ggW, ggB)", _ln_double_parts[0]),
+    input=("∂/∂input of <ggI, gI> + <ggW, gW>", _ln_double_parts[1]),
+    mean=("0", _ln_double_parts[2]), rstd=("0", _ln_double_parts[3]),
+    weight=("Σ gO · rstd · P(ggI)", _ln_double_parts[4]), bias=("0", _ln_double_parts[5]))
 NativeLayerNormBackwardBackward0._multi = True
 
 
