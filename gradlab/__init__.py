@@ -37,6 +37,9 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diag
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
 from .tensor import Tensor  # noqa: F401
+from .ops.conv import constant_pad_nd, conv1d, conv2d  # noqa: F401
+from .ops.pooling import (avg_pool1d, max_pool1d, max_pool1d_with_indices,  # noqa: F401
+                          max_pool2d)
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
 from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
