@@ -382,7 +382,7 @@ def _same_padding(input, weight, stride, dilation):
     if any(s != 1 for s in stride):
         raise RuntimeError("padding='same' is not supported for strided convolutions")
     d = weight.dim() - 2
-    dilation = expand_param(dilation, "dilation", d)
+    dilation = expand_param(_int_list(dilation, d), "dilation", d)
     padding, extra = [], [0] * (2 * d)
     for i, (k, dl) in enumerate(zip(weight.shape[2:], dilation)):
         total = dl * (k - 1)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._core import derivative, record
+from .elementwise import zeros_like
 from .conv import _padded, windows
 
 # ---- geometry and checks (PyTorch's pooling_output_shape and pool2d_shape_check) ----------------
@@ -114,7 +115,8 @@ MaxPool2DWithIndicesBackward0 = derivative(
 MaxPool2DWithIndicesBackwardBackward0 = derivative(
     "MaxPool2DWithIndicesBackwardBackward0", ("grad_output", "self"), saves=("indices",),
     grad_output=("grad at the indices", lambda grad, indices: _gather_at(grad, indices)),
-    self=("0", lambda grad: None),
+    # naming indices: PyTorch saves them whichever input needs a gradient
+    self=("0", lambda grad, indices: zeros_like(grad)),
     result=("grad_output_t to the indices", lambda grad_output_t, self, indices:
             max_pool2d_with_indices_backward(grad_output_t, self, indices)))
 
@@ -191,7 +193,7 @@ AvgPool2DBackwardBackward0 = derivative(
                  count_include_pad, divisor_override: avg_pool2d(
                      grad, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)),
-    self=("0", lambda grad: None),
+    self=("0", lambda grad: zeros_like(grad)),
     result=("avg_pool2d_backward(grad_output_t)", lambda grad_output_t, self, kernel_size, stride,
             padding, ceil_mode, count_include_pad, divisor_override: avg_pool2d_backward(
                 grad_output_t, self, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -271,7 +273,7 @@ AdaptiveAvgPool2DBackwardBackward0 = derivative(
     grad_output=("_adaptive_avg_pool2d(grad)", lambda grad, grad_output_sym_argsize_minus_1,
                  grad_output_sym_argsize_minus_2: _adaptive_avg_pool2d(grad, (
                      grad_output_sym_argsize_minus_2, grad_output_sym_argsize_minus_1))),
-    self=("0", lambda grad: None),
+    self=("0", lambda grad: zeros_like(grad)),
     result=("_adaptive_avg_pool2d_backward(grad_output_t)", lambda grad_output_t, self:
             adaptive_avg_pool2d_backward(grad_output_t, self)))
 
