@@ -35,11 +35,12 @@ def windows(xp, kernel, stride, dilation, out):
 
 
 def _columns(x, kernel, stride, padding, dilation, out, groups):
-    """im2col: (N, groups, C/groups · prod(kernel), prod(out)), a copy."""
+    """im2col: (groups, C/groups · prod(kernel), N · prod(out)), a copy (its inner loop runs
+    along a row of the input, which keeps the copy fast)."""
     w = windows(_padded(x, padding), kernel, stride, dilation, out)
     d = len(kernel)
-    w = w.transpose((0, 1) + tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2, 2 + d)))
-    return w.reshape(x.shape[0], groups, -1, math.prod(out))
+    w = w.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
+    return w.reshape(groups, -1, x.shape[0] * math.prod(out))
 
 
 def conv_out_size(size, kernel, stride, padding, dilation):
@@ -52,32 +53,42 @@ def conv(x, w, stride, padding, dilation, groups):
     kernel, out = w.shape[2:], conv_out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
     cols = _columns(x, kernel, stride, padding, dilation, out, groups)
     y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
-    return y.reshape((x.shape[0], w.shape[0]) + out)
+    y = y.reshape((w.shape[0], x.shape[0]) + out)
+    return np.ascontiguousarray(y.swapaxes(0, 1))
 
 
 def conv_input_grad(g, w, size, stride, padding, dilation, groups):
-    """The adjoint of ``conv`` in its input, of spatial ``size`` (also the transposed conv)."""
-    n, d, kernel = g.shape[0], len(size), w.shape[2:]
-    wg = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
-    cols = np.matmul(wg, g.reshape(n, groups, w.shape[0] // groups, -1))
-    cols = cols.reshape((n, groups * w.shape[1]) + kernel + g.shape[2:])
-    full = np.zeros((n, cols.shape[1]) + tuple(s + 2 * p for s, p in zip(size, padding)), g.dtype)
+    """The adjoint of ``conv`` in its input, of spatial ``size`` (also the transposed conv).
+
+    Group by group: the columns w · g, laid out (kernel, out, N, C) so that each kernel offset's
+    slice-add runs along N · C contiguous values, summed back into the padded input."""
+    if groups > 1:
+        o, c = w.shape[0] // groups, w.shape[1]
+        return np.concatenate([conv_input_grad(g[:, i * o:(i + 1) * o], w[i * o:(i + 1) * o],
+                                               size, stride, padding, dilation, 1)
+                               for i in range(groups)], 1)
+    n, o, c, kernel, out, d = g.shape[0], w.shape[0], w.shape[1], w.shape[2:], g.shape[2:], len(size)
+    spatial_first = (tuple(range(2, 2 + d)) + (0, 1))
+    gp = g.transpose(spatial_first).reshape(-1, o)
+    wk = w.reshape(o, c, -1).transpose(2, 0, 1)
+    cols = np.matmul(gp, wk).reshape(kernel + out + (n * c,))
+    full = np.zeros(tuple(s + 2 * p for s, p in zip(size, padding)) + (n * c,), g.dtype)
     for k in np.ndindex(*kernel):
-        full[(slice(None),) * 2 + tuple(
-            slice(i * dl, i * dl + st * (o - 1) + 1, st)
-            for i, dl, st, o in zip(k, dilation, stride, g.shape[2:]))] += cols[(slice(None),) * 2 + k]
-    return full[(slice(None),) * 2 + tuple(slice(p, p + s) for p, s in zip(padding, size))] \
-        if any(padding) else full
+        full[tuple(slice(i * dl, i * dl + st * (m - 1) + 1, st)
+                   for i, dl, st, m in zip(k, dilation, stride, out))] += cols[k]
+    full = full[tuple(slice(p, p + s) for p, s in zip(padding, size))]
+    full = full.reshape(size + (n, c))
+    return np.ascontiguousarray(full.transpose((d, d + 1) + tuple(range(d))))
 
 
 def conv_weight_grad(g, x, kernel, stride, padding, dilation, groups):
     """The adjoint of ``conv`` in its weight: Σ over n and positions of g · x's windows."""
     n, o = g.shape[:2]
     cols = _columns(x, kernel, stride, padding, dilation, g.shape[2:], groups)
-    gg = g.reshape(n, groups, o // groups, -1)
-    gw = np.matmul(gg.transpose(1, 2, 0, 3).reshape(groups, o // groups, -1),
-                   cols.transpose(1, 0, 3, 2).reshape(groups, -1, cols.shape[2]))
-    return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
+    gg = g.reshape(n, groups, o // groups, -1).transpose(1, 0, 3, 2)
+    gw = np.matmul(cols, gg.reshape(groups, -1, o // groups))
+    return np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(
+        (o, x.shape[1] // groups) + tuple(kernel))
 
 
 def _transposed_size(size, kernel, stride, padding, dilation, output_padding):

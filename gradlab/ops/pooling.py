@@ -136,6 +136,22 @@ def max_pool2d_with_indices_backward(grad_output, self, indices):
     return record(MaxPool2DWithIndicesBackwardBackward0, out, (grad_output, self), (indices,))
 
 
+def _window_max(win):
+    """Each window's max and its offset in the window, one kernel offset at a time: a later
+    value wins if greater or NaN, as in PyTorch's kernel."""
+    kh, kw = win.shape[-2:]
+    values = win[..., 0, 0].copy()
+    arg = np.zeros(values.shape, np.int64)
+    for k in range(1, kh * kw):
+        v = win[..., k // kw, k % kw]
+        better = v > values
+        if v.dtype.kind == "f":
+            better |= v != v
+        np.copyto(values, v, where=better)
+        arg[better] = k
+    return values, arg
+
+
 def max_pool2d_with_indices(self, kernel_size, stride=(), padding=0, dilation=1,
                             ceil_mode=False):
     """(values, indices): each window's max and its index in the flattened input plane."""
@@ -144,10 +160,7 @@ def max_pool2d_with_indices(self, kernel_size, stride=(), padding=0, dilation=1,
     a = _as4d(self._array)
     fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
     win = _windows_of(a, kernel, step, pad, dil, out, fill)
-    flat = win.reshape(win.shape[:4] + (-1,))
-    arg = flat.argmax(-1)[..., None]
-    values = np.take_along_axis(flat, arg, -1)[..., 0]
-    arg = arg[..., 0]
+    values, arg = _window_max(win)
     rows = np.arange(out[0])[:, None] * step[0] - pad[0] + arg // kernel[1] * dil[0]
     cols = np.arange(out[1]) * step[1] - pad[1] + arg % kernel[1] * dil[1]
     idx = rows * a.shape[3] + cols
