@@ -40,7 +40,7 @@ def _columns(x, kernel, stride, padding, dilation, out, groups):
     w = windows(_padded(x, padding), kernel, stride, dilation, out)
     d = len(kernel)
     w = w.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
-    return w.reshape(groups, -1, x.shape[0] * math.prod(out))
+    return w.reshape(groups, x.shape[1] // groups * math.prod(kernel), x.shape[0] * math.prod(out))
 
 
 def conv_out_size(size, kernel, stride, padding, dilation):
@@ -386,6 +386,9 @@ def _check_shape(input, weight, bias, stride, padding, dilation, groups, transpo
         h, w = ([1] + ws[2:])[-2:]
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {h} "
                            f"kernel_width: {w}")
+    if 0 in input.shape[2:] and 0 not in input.shape[:2]:
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got input "
+                           f"shape: {list(input.shape)}")
 
 
 def _same_padding(input, weight, stride, dilation):

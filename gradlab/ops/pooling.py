@@ -34,8 +34,9 @@ def _pair(value, op, what, omit=False):
     if omit and not v:
         return None
     if len(v) not in (1, 2):
-        raise RuntimeError(f"{op}: {what} must {'be ' if what == 'dilation' else ''}either be "
-                           f"{'omitted, ' if omit else ''}a single int, or a tuple of two ints")
+        order = "be either" if what == "dilation" else "either be"
+        raise RuntimeError(f"{op}: {what} must {order} {'omitted, ' if omit else ''}a single int, "
+                           "or a tuple of two ints")
     return v * 2 if len(v) == 1 else v
 
 
@@ -111,7 +112,7 @@ MaxPool2DWithIndicesBackward0 = derivative(
     self=("grad to the index of each window's max",
           lambda grad, self, result1: max_pool2d_with_indices_backward(grad, self, result1),
           lambda grad, self, result1: _max_backward(grad, self.shape, result1)),
-    result=("self_t at the indices", lambda self_t, result1: _gather_at(self_t, result1)))
+    result=("self_t at the indices", lambda self_t, result1: (_gather_at(self_t, result1), None)))
 MaxPool2DWithIndicesBackwardBackward0 = derivative(
     "MaxPool2DWithIndicesBackwardBackward0", ("grad_output", "self"), saves=("indices",),
     grad_output=("grad at the indices", lambda grad, indices: _gather_at(grad, indices)),
@@ -365,6 +366,10 @@ def max_pool1d(self, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=Fa
     if p > k // 2:
         raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
                            f"padding={p} and kernel_size={k}")
+    s, d = (_single(stride) or (k,))[0], _single(dilation)[0]
+    if s > 0 and d > 0 and _out_size(self.shape[-1], k, s, p, d, ceil_mode) <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: "
+                           f"{_out_size(self.shape[-1], k, s, p, d, ceil_mode)}")
     return max_pool1d_with_indices(self, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
