@@ -351,3 +351,36 @@ def test_pooling_matches_pytorch_over_shapes(k, s, p, dl, ceil, cip, extra_h, ex
     check_op(lambda T, x: F(T).avg_pool2d(x, k, s, p, ceil, cip), [x], "float64", order=2)
     check_op(lambda T, x: F(T).adaptive_avg_pool2d(x, (k + extra_h, s)), [x], "float64",
              order=2)
+
+
+def test_two_convolutions_given_one_gradient_object_keep_their_own_gradients():
+    """y1 + y2 hands both ConvolutionBackward0 nodes the same gradient: same shapes, other
+    padding and dilation, so each must compute its own."""
+    def run(T):
+        x, w = T.ones(1, 1, 6, 6, requires_grad=True), T.arange(9.).view(1, 1, 3, 3)
+        w.requires_grad_()
+        (F(T).conv2d(x, w) + F(T).conv2d(x, w, padding=1, dilation=2)).sum().backward()
+        return x.grad, w.grad
+    for a, b in zip(run(gradlab), run(torch)):
+        assert_same(a, b, grad_fn=False)
+
+
+def test_forward_mode_over_convolution_backward_as_pytorch():
+    """The tangent of a first derivative (forward over reverse): convolution_backward's own
+    forward derivative."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in (X4, (6, 2, 3, 3), (6,), (2, 6, 4, 6))]
+    tangents = [rng.standard_normal(a.shape) for a in arrays[:3]]
+    outs = []
+    for T in (gradlab, torch):
+        fw = T.autograd.forward_ad
+        x, w, b, gy = (pair(a, "float64")[T is torch] for a in arrays)
+        with fw.dual_level():
+            duals = [fw.make_dual(p.requires_grad_(), pair(t, "float64")[T is torch])
+                     for p, t in zip((x, w, b), tangents)]
+            y = F(T).conv2d(*duals, stride=(2, 1), padding=1, groups=2)
+            grads = T.autograd.grad(y, duals, gy, create_graph=True)
+            outs.append([fw.unpack_dual(g).tangent for g in grads])
+    assert outs[1][2] is None and outs[0][2] is None  # grad_bias: gy has no tangent
+    for a, b in zip(outs[0][:2], outs[1][:2]):
+        assert_same(a, b, grad_fn=False)

@@ -267,8 +267,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({input.shape})")
     return _loss.binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
-from ._conv_functional import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: E402,F401
-                               conv2d, max_pool1d, max_pool2d, pad)
+from ._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, pad)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

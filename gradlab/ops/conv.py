@@ -49,7 +49,7 @@ def conv_out_size(size, kernel, stride, padding, dilation):
 
 
 def conv(x, w, stride, padding, dilation, groups):
-    """y[n, o] = Σ w[o, c, k] · x_padded[n, c, out · stride + k · dilation] over c in o's group."""
+    """y[n, o] = Σ w[o, c, k] · x_padded[n, c, out · stride + k · dilation], c in o's group."""
     kernel, out = w.shape[2:], conv_out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
     cols = _columns(x, kernel, stride, padding, dilation, out, groups)
     y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
@@ -63,11 +63,11 @@ def conv_input_grad(g, w, size, stride, padding, dilation, groups):
     Group by group: the columns w · g, laid out (kernel, out, N, C) so that each kernel offset's
     slice-add runs along N · C contiguous values, summed back into the padded input."""
     if groups > 1:
-        o, c = w.shape[0] // groups, w.shape[1]
+        o = w.shape[0] // groups
         return np.concatenate([conv_input_grad(g[:, i * o:(i + 1) * o], w[i * o:(i + 1) * o],
                                                size, stride, padding, dilation, 1)
                                for i in range(groups)], 1)
-    n, o, c, kernel, out, d = g.shape[0], w.shape[0], w.shape[1], w.shape[2:], g.shape[2:], len(size)
+    n, (o, c), kernel, out, d = g.shape[0], w.shape[:2], w.shape[2:], g.shape[2:], len(size)
     spatial_first = (tuple(range(2, 2 + d)) + (0, 1))
     gp = g.transpose(spatial_first).reshape(-1, o)
     wk = w.reshape(o, c, -1).transpose(2, 0, 1)
@@ -132,35 +132,37 @@ def backward_arrays(g, x, w, stride, padding, dilation, transposed, groups, mask
 
 CONV_ATTRS = ("stride", "padding", "dilation", "transposed", "output_padding", "groups")
 _shared = [None]  # (key, grads): a node's three formulas share one convolution_backward
+RUN_ORDER = (2, 0, 1)  # bias, input, weight: the formulas' order (alphabetical, as PyTorch's)
 
 
-def _backward(grad, input, weight, stride, padding, dilation, transposed, output_padding, groups,
-              bias_sym_sizes_opt, output_mask, arrays):
-    """convolution_backward once per node backward (its formulas run one after another)."""
-    key = (grad, input, weight, output_mask)
+def _backward(i, grad, input, weight, attrs, bias_sizes, mask, arrays):
+    """Gradient ``i`` of convolution_backward, run once per node backward: the node's formulas
+    run one after another, the first computes all that ``mask`` asks, the last lets go."""
     memo = _shared[0]
-    if memo is not None and all(a is b for a, b in zip(memo[0], key)):
-        return memo[1]
-    if arrays:
-        grads = backward_arrays(grad, input, weight, stride, padding, dilation, transposed,
-                                groups, output_mask)
+    if memo is not None and memo[0][3:] == (attrs, mask) and all(
+            a is b for a, b in zip(memo[0], (grad, input, weight))):
+        grads = memo[1]
     else:
-        grads = convolution_backward(grad, input, weight, bias_sym_sizes_opt, stride, padding,
-                                     dilation, transposed, output_padding, groups, output_mask)
-    _shared[0] = key, grads
-    return grads
+        stride, padding, dilation, transposed, output_padding, groups = attrs
+        grads = backward_arrays(grad, input, weight, stride, padding, dilation, transposed,
+                                groups, mask) if arrays else convolution_backward(
+            grad, input, weight, bias_sizes, *attrs, mask)
+        _shared[0] = (grad, input, weight, attrs, mask), grads
+    if i == [j for j in RUN_ORDER if mask[j]][-1]:
+        _shared[0] = None
+    return grads[i]
 
 
 def _formula(i):
     def fn(grad, input, weight, stride, padding, dilation, transposed, output_padding, groups,
            bias_sym_sizes_opt, output_mask):
-        return _backward(grad, input, weight, stride, padding, dilation, transposed,
-                         output_padding, groups, bias_sym_sizes_opt, output_mask, False)[i]
+        attrs = (stride, padding, dilation, transposed, output_padding, groups)
+        return _backward(i, grad, input, weight, attrs, bias_sym_sizes_opt, output_mask, False)
 
     def array_fn(grad, input, weight, stride, padding, dilation, transposed, output_padding,
                  groups, bias_sym_sizes_opt, output_mask):
-        return _backward(grad, input, weight, stride, padding, dilation, transposed,
-                         output_padding, groups, bias_sym_sizes_opt, output_mask, True)[i]
+        attrs = (stride, padding, dilation, transposed, output_padding, groups)
+        return _backward(i, grad, input, weight, attrs, bias_sym_sizes_opt, output_mask, True)
     return fn, array_fn
 
 
@@ -266,8 +268,27 @@ ConvolutionBackwardBackward0 = derivative(
     saves=("grad_output", "input", "weight"), attrs=CONV_ATTRS, num_outputs=3,
     grad_output=("conv(ggI, weight) + conv(input, ggW) + ggb", _double_backward("grad_output")),
     input=("conv_transpose(grad_output, ggW)", _double_backward("input")),
-    weight=("conv(ggI, grad_output) over the batch", _double_backward("weight")))
+    weight=("conv(ggI, grad_output) over the batch", _double_backward("weight")),
+    result=("bilinear: each result's backward of the tangents", lambda grad_output_t, input_t,
+            weight_t, grad_output, input, weight, result, stride, padding, dilation, transposed,
+            output_padding, groups: _conv_backward_jvp(
+                (grad_output_t, input_t, weight_t), (grad_output, input, weight), result,
+                (stride, padding, dilation, transposed, output_padding, groups))))
 ConvolutionBackwardBackward0._multi = True  # its formulas read each output's grad (or None)
+
+
+def _conv_backward_jvp(tangents, primals, result, attrs):
+    """convolution_backward is linear in grad_output and in each of input (for grad_weight) and
+    weight (for grad_input): PyTorch's result0..2 formulas."""
+    (gO_t, x_t, w_t), (gO, x, w) = tangents, primals
+    mask = tuple(r is not None for r in result)
+    by_grad = convolution_backward(gO_t, x, w, None, *attrs, mask)
+    gi = mask[0] and by_grad[0] + convolution_backward(gO, x, w_t, None, *attrs,
+                                                       (True, False, False))[0]
+    gw = mask[1] and by_grad[1] + convolution_backward(gO, x_t, w, None, *attrs,
+                                                       (False, True, False))[1]
+    gb = by_grad[2] if gO._fw_grad is not None else None  # PyTorch: none from a zero gO_t
+    return tuple(t if t is not False else None for t in (gi, gw, gb))
 
 
 def convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation,

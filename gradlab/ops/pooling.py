@@ -88,9 +88,9 @@ def _col2im(cols, size, kernel, stride, padding, dilation):
                                                size, padding, out, stride, dilation, kernel)),
                     cols.dtype)
     for k in np.ndindex(*kernel):
-        full[(slice(None),) * 2 + tuple(slice(i * dl, i * dl + st * (o - 1) + 1, st) for i, dl, st, o
-                                        in zip(k, dilation, stride, out))] += cols[
-            (slice(None),) * 2 + k]
+        at = tuple(slice(i * dl, i * dl + st * (o - 1) + 1, st)
+                   for i, dl, st, o in zip(k, dilation, stride, out))
+        full[(slice(None),) * 2 + at] += cols[(slice(None),) * 2 + k]
     return full[(slice(None),) * 2 + tuple(slice(p, p + n) for p, n in zip(padding, size))]
 
 
