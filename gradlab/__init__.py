@@ -48,6 +48,9 @@ from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, di
                          meshgrid, moveaxis, movedim, trace, tril, triu)
 from .ops.einsum import einsum  # noqa: F401
 from .tensor import Tensor  # noqa: F401
+from .ops.conv import constant_pad_nd, conv1d, conv2d  # noqa: F401
+from .ops.pooling import (avg_pool1d, max_pool1d, max_pool1d_with_indices,  # noqa: F401
+                          max_pool2d)
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
 from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
