@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Tensor
-from ._core import derivative, record
+from ._core import derivative, joint, record
 
 # ---- NumPy kernels ------------------------------------------------------------------------------
 
@@ -131,39 +131,21 @@ def backward_arrays(g, x, w, stride, padding, dilation, transposed, groups, mask
 # ---- the ops ------------------------------------------------------------------------------------
 
 CONV_ATTRS = ("stride", "padding", "dilation", "transposed", "output_padding", "groups")
-_shared = [None]  # (key, grads): a node's three formulas share one convolution_backward
-RUN_ORDER = (2, 0, 1)  # bias, input, weight: the formulas' order (alphabetical, as PyTorch's)
 
 
-def _backward(i, grad, input, weight, attrs, bias_sizes, mask, arrays):
-    """Gradient ``i`` of convolution_backward, run once per node backward: the node's formulas
-    run one after another, the first computes all that ``mask`` asks, the last lets go."""
-    memo = _shared[0]
-    if memo is not None and memo[0][3:] == (attrs, mask) and all(
-            a is b for a, b in zip(memo[0], (grad, input, weight))):
-        grads = memo[1]
-    else:
-        stride, padding, dilation, transposed, output_padding, groups = attrs
-        grads = backward_arrays(grad, input, weight, stride, padding, dilation, transposed,
-                                groups, mask) if arrays else convolution_backward(
-            grad, input, weight, bias_sizes, *attrs, mask)
-        _shared[0] = (grad, input, weight, attrs, mask), grads
-    if i == [j for j in RUN_ORDER if mask[j]][-1]:
-        _shared[0] = None
-    return grads[i]
+def _backward(grad, input, weight, stride, padding, dilation, transposed, output_padding, groups,
+              bias_sym_sizes_opt, *, needs):
+    return convolution_backward(grad, input, weight, bias_sym_sizes_opt, stride, padding,
+                                dilation, transposed, output_padding, groups, needs)
 
 
-def _formula(i):
-    def fn(grad, input, weight, stride, padding, dilation, transposed, output_padding, groups,
-           bias_sym_sizes_opt, output_mask):
-        attrs = (stride, padding, dilation, transposed, output_padding, groups)
-        return _backward(i, grad, input, weight, attrs, bias_sym_sizes_opt, output_mask, False)
+def _backward_arrays(grad, input, weight, stride, padding, dilation, transposed, output_padding,
+                     groups, bias_sym_sizes_opt, *, needs):
+    return backward_arrays(grad, input, weight, stride, padding, dilation, transposed, groups,
+                           needs)
 
-    def array_fn(grad, input, weight, stride, padding, dilation, transposed, output_padding,
-                 groups, bias_sym_sizes_opt, output_mask):
-        attrs = (stride, padding, dilation, transposed, output_padding, groups)
-        return _backward(i, grad, input, weight, attrs, bias_sym_sizes_opt, output_mask, True)
-    return fn, array_fn
+
+_input_grad, _weight_grad, _bias_grad = joint(_backward, 3, _backward_arrays)
 
 
 def _conv_jvp(input_t, weight_t, bias_t, input, weight, bias, stride, padding, dilation,
@@ -176,10 +158,10 @@ def _conv_jvp(input_t, weight_t, bias_t, input, weight, bias, stride, padding, d
 
 ConvolutionBackward0 = derivative(
     "ConvolutionBackward0", ("input", "weight", "bias"), saves=("input", "weight"),
-    attrs=CONV_ATTRS + ("bias_sym_sizes_opt",), hidden=("output_mask",),
-    input=("conv_transpose(grad, weight)", *_formula(0)),
-    weight=("conv(input, grad) over the batch", *_formula(1)),
-    bias=("grad summed over all dims but 1", *_formula(2)),
+    attrs=CONV_ATTRS + ("bias_sym_sizes_opt",),
+    input=("conv_transpose(grad, weight)", _input_grad),
+    weight=("conv(input, grad) over the batch", _weight_grad),
+    bias=("grad summed over all dims but 1", _bias_grad),
     result=("conv(input_t, weight, bias_t) + conv(input, weight_t)", _conv_jvp))
 
 
@@ -189,10 +171,9 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     y = convolution_array(input._array, weight._array, None if bias is None else bias._array,
                           stride, padding, dilation, transposed, output_padding, groups)
     out = Tensor._make(y, input.dtype)
-    mask = (input._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)
     sizes = (0,) if bias is None else tuple(bias._array.shape)
     return record(ConvolutionBackward0, out, (input, weight, bias), (input, weight),
-                  (stride, padding, dilation, transposed, output_padding, groups, sizes, mask))
+                  (stride, padding, dilation, transposed, output_padding, groups, sizes))
 
 
 def _double_backward(name):
