@@ -36,6 +36,7 @@ from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero,
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
+from .ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
