@@ -37,6 +37,9 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diag
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
 from .ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk  # noqa: F401
+from .ops.counting import bincount, bucketize, histc, searchsorted, unique  # noqa: F401
+from .ops.index_ops import index_add, index_copy, index_fill, take  # noqa: F401
+from .ops.elementwise import masked_fill  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
