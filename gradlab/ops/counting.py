@@ -12,7 +12,7 @@ def _long(a):
 
 
 def _unique_refused(grad):
-    raise RuntimeError("the derivative for '_unique2' is not implemented.")
+    raise NotImplementedError("the derivative for '_unique2' is not implemented.")
 
 
 Unique2Backward0 = derivative("Unique2Backward0", ("self",),

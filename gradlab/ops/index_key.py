@@ -54,14 +54,14 @@ def as_parts(key, stacklevel):
     (with PyTorch's deprecation warning), or the key alone."""
     if type(key) is tuple:
         return key
-    if isinstance(key, Tensor) or not is_sequence(key) or isinstance(key, (str, range)):
+    if isinstance(key, (Tensor, np.ndarray)) or not is_sequence(key):
         return (key,)
     items = list(key) if len(key) < 32 else ()
     for item in items:
         if isinstance(item, (Tensor, slice)) or is_sequence(item) or item is None or \
                 item is Ellipsis:
             line = 359 if item is None or item is Ellipsis else 349
-            warnings.warn(NON_TUPLE_WARNING.format(line), UserWarning, stacklevel=stacklevel + 1)
+            warnings.warn(NON_TUPLE_WARNING.format(line), UserWarning, stacklevel=stacklevel)
             return tuple(items)
     return (key,)
 
@@ -167,9 +167,10 @@ def _sizes(shape):
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
-def np_key(shape, indices, stacklevel=3):
+def np_key(shape, indices, stacklevel, bounds=True):
     """make_info's checks of the index tensors for a tensor of ``shape`` (types, masks, that they
-    broadcast, bounds: PyTorch's errors in its order), then the NumPy key they make."""
+    broadcast), then the kernel's of the bounds (unless ``bounds`` is False: index_put checks its
+    values first): the NumPy key they make."""
     for t in indices:
         if t is not None and t.dtype not in INDEX_TYPES:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -181,7 +182,7 @@ def np_key(shape, indices, stacklevel=3):
             continue
         a = np.asarray(t._array)
         if t.dtype is _dtype.uint8:
-            warnings.warn(UINT8_WARNING, UserWarning, stacklevel=stacklevel + 1)
+            warnings.warn(UINT8_WARNING, UserWarning, stacklevel=stacklevel)
             a = a.astype(np.bool_)
         if a.dtype == np.bool_:
             for j, m in enumerate(a.shape):
@@ -195,18 +196,28 @@ def np_key(shape, indices, stacklevel=3):
             longs.append((dim, a))
             dim += 1
         key.append(a)
-    _check_bounds(shape, longs)
-    return tuple(key)
+    longs = _broadcast(longs)
+    if bounds:
+        check_bounds(shape, longs)
+    return tuple(key) if bounds else (tuple(key), longs)
 
 
-def _check_bounds(shape, longs):
-    """The index kernel's checks: the indices broadcast; element by element (in order), each
-    index in range of its dim (numbered among the indexed dims)."""
+def _broadcast(longs):
+    """The index tensors broadcast together, as (dim, array) pairs."""
     try:
         common = np.broadcast_shapes(*(a.shape for _, a in longs))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
                          "shapes " + ", ".join(_sizes(a.shape) for _, a in longs)) from None
+    return [(d, np.broadcast_to(a, common)) for d, a in longs]
+
+
+def check_bounds(shape, longs):
+    """The index kernel's check: element by element (in order), each index in range of its dim
+    (numbered among the indexed dims)."""
+    if not longs:
+        return
+    common = longs[0][1].shape
     sizes = np.array([shape[d] for d, _ in longs], np.int64)[:, None]
     values = np.stack([np.broadcast_to(a, common).reshape(-1) for _, a in longs])
     bad = (values < -sizes) | (values >= sizes)

@@ -340,7 +340,7 @@ def scatter_add(self, dim, index, src):
 def index_put(self, indices, values, accumulate=False):
     """A copy of self with values written (or added) at the advanced indices."""
     return _index_put(self, _public_indices(indices, "index_put"), values, accumulate,
-                      IndexPutBackward0)
+                      IndexPutBackward0, stacklevel=4)
 
 
 def _public_indices(indices, op):
@@ -356,17 +356,17 @@ def _public_indices(indices, op):
     return tuple(indices)
 
 
-def _index_put(self, indices, values, accumulate, cls):
+def _index_put(self, indices, values, accumulate, cls, stacklevel=6):
     """_index_put_impl_ out of place, with its checks: a lone mask with a single value is
     masked_fill (any dtype), else values of self's dtype that broadcast to self[indices]."""
-    from .index_key import MASK_TYPES, np_key
-    key = np_key(self._array.shape, indices, stacklevel=5)
+    from .index_key import MASK_TYPES, check_bounds, np_key
+    key, longs = np_key(self._array.shape, indices, stacklevel, bounds=False)
     a = np.array(self._array)
     v = values._array
     defined = [i for i in indices if i is not None]
     if not (v.size == 1 and not accumulate and len(defined) == 1 and
             defined[0].dtype in MASK_TYPES):
-        target = np.broadcast_to(np.empty((), a.dtype), a.shape)[key].shape
+        target = _indexed_shape(a.shape, longs)
         if v.ndim > len(target) or any(m not in (1, n) for m, n in zip(v.shape[::-1],
                                                                       target[::-1])):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
@@ -377,12 +377,24 @@ def _index_put(self, indices, values, accumulate, cls):
                                f"{values.dtype._legacy[:-6]} for the source.")
     else:
         v = v.reshape(())
+    check_bounds(self._array.shape, longs)
     if accumulate:
         np.add.at(a, _long_key(key), v)
     else:
         a[key] = v
     out = Tensor._make(a, self.dtype)
     return record(cls, out, (self, values), (indices,), (accumulate,))
+
+
+def _indexed_shape(shape, longs):
+    """The shape of self[indices]: the indices' shape where they stand, or first if they stand
+    apart (the (dim, broadcast array) pairs of the indexed dims)."""
+    dims = [d for d, _ in longs]
+    common = longs[0][1].shape
+    rest = [n for d, n in enumerate(shape) if d not in dims]
+    if dims == list(range(dims[0], dims[0] + len(dims))):
+        return tuple(rest[:dims[0]]) + common + tuple(rest[dims[0]:])
+    return common + tuple(rest)
 
 
 def _long_key(key):

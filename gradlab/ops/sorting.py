@@ -10,14 +10,20 @@ from .reduction import ValuesIndices, _evenly, _select_back
 
 
 def _selecting(name, keepdim):
-    """A grad_fn class of an op that picks elements (sort, topk, kthvalue, ...)."""
-    attrs = ("dim", "keepdim", "self_sym_sizes") if keepdim else ("dim", "self_sym_sizes")
+    """A grad_fn class of an op that picks elements (sort, topk: keeping the dim; kthvalue, ...)."""
+    if not keepdim:
+        return derivative(
+            name, ("self",), saves=("indices",), attrs=("dim", "self_sym_sizes"),
+            self=("grad placed back at the indices", lambda grad, indices, dim, self_sym_sizes:
+                  _select_back(grad, dim, indices, self_sym_sizes, True)),
+            result=("self_t gathered at the indices",
+                    lambda self_t, indices, dim: _gather(self_t, dim, indices, True)))
     return derivative(
-        name, ("self",), saves=("indices",), attrs=attrs,
-        self=("grad placed back at the indices", lambda grad, indices, dim, *rest: _select_back(
-            grad, dim, indices, rest[-1], rest[0] if len(rest) == 2 else True)),
-        result=("self_t gathered at the indices", lambda self_t, indices, dim, *rest: _gather(
-            self_t, dim, indices, rest[0] if len(rest) == 2 else True)))
+        name, ("self",), saves=("indices",), attrs=("dim", "keepdim", "self_sym_sizes"),
+        self=("grad placed back at the index", lambda grad, indices, dim, keepdim,
+              self_sym_sizes: _select_back(grad, dim, indices, self_sym_sizes, keepdim)),
+        result=("self_t gathered at the index", lambda self_t, indices, dim, keepdim: _gather(
+            self_t, dim, indices, keepdim)))
 
 
 def _gather(t, dim, indices, keepdim):
@@ -29,6 +35,7 @@ def _gather(t, dim, indices, keepdim):
 
 
 SortBackward0 = _selecting("SortBackward0", False)
+SortBackward1 = _selecting("SortBackward1", False)  # sort.stable
 TopkBackward0 = _selecting("TopkBackward0", False)
 KthvalueBackward0 = _selecting("KthvalueBackward0", True)
 MedianBackward1 = _selecting("MedianBackward1", True)
@@ -44,11 +51,15 @@ def _less(descending):
 
 def _rows(a, d):
     """``a`` with ``d`` moved last, as a 2-d array of rows (and the moved shape)."""
+    if not a.ndim:
+        return a.reshape(1, 1), ()
     moved = np.moveaxis(a, d, -1)
     return moved.reshape(-1, moved.shape[-1] if moved.ndim else 1), moved.shape
 
 
 def _unrows(rows, shape, d):
+    if shape == ():
+        return rows.reshape(())
     return np.ascontiguousarray(np.moveaxis(rows.reshape(shape), -1, d))
 
 
@@ -84,7 +95,7 @@ def _dim(self, dim):
 
 
 @method()
-def sort(self, dim=-1, descending=False, *, stable=False):
+def sort(self, dim=-1, descending=False, *, stable=None):
     if isinstance(dim, bool) and not isinstance(descending, bool):  # sort(stable, dim, ...)
         stable, dim = dim, -1
     d = _dim(self, dim)
@@ -94,8 +105,8 @@ def sort(self, dim=-1, descending=False, *, stable=False):
     order = _sort_order(rows, descending, stable, radix)
     values = _unrows(np.take_along_axis(rows, order, -1), shape, d)
     indices = Tensor._make(_unrows(order.astype(np.int64), shape, d), _dtype.int64)
-    out = record(SortBackward0, Tensor._make(values, self.dtype), (self,), (indices,),
-                 (dim, a.shape))
+    cls = SortBackward0 if stable is None else SortBackward1
+    out = record(cls, Tensor._make(values, self.dtype), (self,), (indices,), (dim, a.shape))
     return ValuesIndices("sort", out, indices)
 
 
@@ -128,7 +139,7 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
     order = order[:, :k].copy()
     for r in np.flatnonzero(~exact) if k else ():
         order[r] = _topk_row(rows[r], k, largest, sorted)
-    out_shape = shape[:-1] + (k,)
+    out_shape = shape[:-1] + (k,) if a.ndim or not k else ()
     values = _unrows(np.take_along_axis(rows, order, -1), out_shape, d)
     indices = Tensor._make(_unrows(order.astype(np.int64), out_shape, d), _dtype.int64)
     out = record(TopkBackward0, Tensor._make(values, self.dtype), (self,), (indices,),
@@ -156,10 +167,11 @@ def _reduced(self, dim, keepdim, name, cls, pick):
     d = _dim(self, dim)
     a = np.asarray(self._array)
     rows, shape = _rows(a, d)
+    shape = shape or (1,)
     idx = np.array([pick(r) for r in rows], np.int64).reshape(shape[:-1] + (1,))
     values = np.take_along_axis(rows.reshape(shape), idx, -1)
     idx, values = np.moveaxis(idx, -1, d), np.moveaxis(values, -1, d)
-    if not keepdim and a.ndim:
+    if not keepdim or not a.ndim:
         idx, values = idx.squeeze(d), values.squeeze(d)
     indices = Tensor._make(np.ascontiguousarray(idx), _dtype.int64)
     out = record(cls, Tensor._make(np.ascontiguousarray(values), self.dtype), (self,), (indices,),
