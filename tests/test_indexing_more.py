@@ -401,7 +401,8 @@ OTHERS = [
     "x.index_add(0, i, torch.ones(2, 4, dtype=torch.float64))",
     "x.detach().index_add_(0, i, torch.ones(3, 4))",
     "x.index_copy(0, torch.tensor([5, 0]), torch.ones(2, 4))",
-    "x.max(1)", "x.min(0)", "torch.max(x, 1, keepdim=True)",
+    "x.max(1)", "x.min(0)", "torch.max(x, 1, keepdim=True)", "x.argsort(1, True)",
+    "torch.argsort(x, stable=True, dim=0)", "x.msort()",
 ]
 
 
@@ -417,3 +418,15 @@ def _other(lib, expression):
 @pytest.mark.parametrize("expression", OTHERS)
 def test_counting_and_selecting_ops(expression):
     assert _other(gradlab, expression) == _other(torch, expression)
+
+
+def run_for_the_op_table(lib):
+    """Every case above once, for tests/test_op_table.py (which ops the differential tests run)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for case in CASES:
+            case.fn(lib, *[lib.tensor(a) for a in case.arrays()])
+        for statement in WRITES:
+            _write(lib, statement)
+        for expression in OTHERS:
+            _other(lib, expression)
