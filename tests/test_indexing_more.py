@@ -364,6 +364,7 @@ OTHERS = [
     "torch.tensor([[3, 1], [3, 1], [2, 2]]).unique(dim=0, return_inverse=True)",
     "torch.unique(torch.tensor([1., float('nan'), float('nan'), 1.]))",
     "torch.unique(x)", "torch.unique(x).grad_fn.name()", "torch.unique(x).sum().backward()",
+    "_forward(torch, lambda t: torch.unique(t))",
     "torch.tensor([1, 1, 3]).bincount()", "torch.bincount(torch.tensor([1, 1, 3]), minlength=6)",
     "torch.tensor([1, 1, 3]).bincount(torch.tensor([.5, 1, 2]))",
     "torch.tensor([1, 1, 3]).bincount(torch.tensor([.5, 1, 2], dtype=torch.float64))",
@@ -406,11 +407,19 @@ OTHERS = [
 ]
 
 
+def _forward(lib, fn):
+    """fn run on a dual tensor: its tangent's value, or PyTorch's error."""
+    with lib.autograd.forward_ad.dual_level():
+        x = lib.autograd.forward_ad.make_dual(lib.tensor([1.0, 2.0, 1.0]), lib.ones(3))
+        return lib.autograd.forward_ad.unpack_dual(fn(x)).tangent
+
+
 def _other(lib, expression):
     x = lib.tensor([[0.5, -1.0, 2.0, 0.0], [1.5, 1.5, -0.5, 3.0], [-2.0, 0.25, 1.0, 1.0]],
                    requires_grad=True)
     try:
-        return repr(eval(expression, {"torch": lib, "x": x, "i": lib.tensor([2, 0])}))
+        scope = {"torch": lib, "x": x, "i": lib.tensor([2, 0]), "_forward": _forward}
+        return repr(eval(expression, scope))
     except Exception as e:  # noqa: BLE001 - compared with PyTorch's
         return type(e).__name__, str(e)
 

@@ -15,8 +15,17 @@ def _unique_refused(grad):
     raise NotImplementedError("the derivative for '_unique2' is not implemented.")
 
 
+def _unique_no_forward(self_t):
+    raise NotImplementedError(
+        "Trying to use forward AD with _unique2 that does not support it because it has not been "
+        "implemented yet.\nPlease file an issue to PyTorch at https://github.com/pytorch/pytorch/"
+        "issues/new?template=feature-request.yml so that we can prioritize its implementation or "
+        "submit a PR adding the implementation to derivatives.yaml")
+
+
 Unique2Backward0 = derivative("Unique2Backward0", ("self",),
-                              self=("not implemented", _unique_refused))
+                              self=("not implemented", _unique_refused),
+                              result=("not implemented", _unique_no_forward))
 
 
 @method()
