@@ -23,7 +23,7 @@ def nth_element(a, nth, less):
 
 
 def partial_sort(a, middle, less):
-    """std::partial_sort: the ``middle`` least, in order, first (a heap select, then a heap sort)."""
+    """std::partial_sort: the ``middle`` least, in order, first (heap select, then heap sort)."""
     _heap_select(a, 0, middle, len(a), less)
     _sort_heap(a, 0, middle, less)
 
