@@ -7,7 +7,10 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         initial_seed, is_tensor, linspace, manual_seed, numel, ones, ones_like,
                         rand, rand_like, randint, randn, randn_like, randperm, seed, tensor, zeros,
                         zeros_like)
-from ._device import device, get_default_device  # noqa: F401
+from ._creation import randint_like  # noqa: F401
+from ._random import Generator, default_generator  # noqa: F401
+from ._creation import get_rng_state, set_rng_state  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
                      int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._printing import get_printoptions, set_printoptions  # noqa: F401
@@ -17,6 +20,7 @@ from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_ena
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, pointwise, reduction, shape  # noqa: F401
+from .ops import random as _random_ops  # noqa: F401
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
                               bitwise_or, bitwise_xor, clamp, clamp_max,
                               clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
@@ -31,11 +35,18 @@ from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, n
 from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
 from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
+from .ops.random import bernoulli, multinomial, normal, poisson  # noqa: F401
 from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
+from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
+                        cosh, exp2, expm1, fix, floor, frac, hypot, log2, log10, round, rsqrt,
+                        sinh, tan, trunc)
+from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
+                         meshgrid, moveaxis, movedim, trace, tril, triu)
+from .ops.einsum import einsum  # noqa: F401
 from .ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk  # noqa: F401
 from .ops.counting import bincount, bucketize, histc, searchsorted, unique  # noqa: F401
 from .ops.index_ops import index_add, index_copy, index_fill, take  # noqa: F401
@@ -47,6 +58,9 @@ from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)
 from . import func  # noqa: E402, F401  (torch.func)
 from . import accelerator, backends, cuda  # noqa: E402, F401  (a CPU-only build's answers)
 from .func import vmap  # noqa: E402, F401  (torch.vmap)
+from . import serialization  # noqa: E402, F401
+from .serialization import load, save  # noqa: E402, F401
+from . import profiler  # noqa: E402, F401
 
 float = float32
 double = float64
@@ -66,7 +80,7 @@ def get_num_threads():
 
 
 def load_ipython_extension(ipython):
-    """``%load_ext gradlab``: the magics %graph, %stepper and %grads (see gradlab.ipython)."""
+    """``%load_ext gradlab``: the magics %graph, %stepper, %grads, %as_torch (gradlab.ipython)."""
     from .ipython import load_ipython_extension
     load_ipython_extension(ipython)
 
@@ -86,3 +100,4 @@ __version__ = "0.1.0"
 
 from ._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
+from ._as_torch import as_torch  # noqa: E402,F401  (import torch gives gradlab)

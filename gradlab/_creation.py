@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _batching, _dtype, _random
+from . import _batching, _device, _dtype, _random
 from ._size import Size
 from .autograd.grad_mode import _local
 from .tensor import InferenceVersion, Tensor
@@ -221,7 +221,8 @@ def _invalid_combination(name, args):
     options = ("torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
                "bool pin_memory = False, bool requires_grad = False)")
     return (f"{name}() received an invalid combination of arguments - got "
-            f"({', '.join(type(a).__name__ for a in args)}), but expected one of:\n"
+            f"({', '.join(getattr(a, 'text', None) or type(a).__name__ for a in args)}), but "
+            "expected one of:\n"
             f" * (tuple of ints size, *, torch.Generator generator, Tensor out = None, {options}\n"
             f" * (tuple of ints size, *, Tensor out = None, {options}\n")
 
@@ -273,12 +274,26 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _batching.taint(out, (input,)) if _batching.LEVELS else out
 
 
-def rand_like(input, *, dtype=None, requires_grad=False):
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None):
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False):
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None):
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad=False, memory_format=None):
+    """``randint_like(input, high)`` or ``randint_like(input, low, high)``: input's shape and
+    dtype (or ``dtype``), integers drawn from [low, high) as ``randint`` draws them."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   requires_grad=requires_grad)
 
 
 # arange and linspace: PyTorch's CPU kernels evaluate ``start + step * i`` as one fused
@@ -415,7 +430,8 @@ def _linspace_invalid(*args):
     pairs = ("Tensor start, Tensor end", "Number start, Tensor end", "Tensor start, Number end",
              "Number start, Number end")
     return (f"linspace() received an invalid combination of arguments - got "
-            f"({', '.join(type(a).__name__ for a in args)}), but expected one of:\n"
+            f"({', '.join(getattr(a, 'text', None) or type(a).__name__ for a in args)}), but "
+            "expected one of:\n"
             + "".join(f" * ({p}, {options}\n" for p in pairs))
 
 
@@ -439,7 +455,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     dt = dtype or _dtype.get_default_dtype()
     shape = _size("rand", size, kwargs.pop("size", None))
     _check_random_dtype(dt, "check_uniform_bounds")
-    a = _random.rand(shape, dt.np)
+    a = _random.rand(shape, dt.np, generator=_generator("rand", size, generator))
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
@@ -447,7 +463,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     dt = dtype or _dtype.get_default_dtype()
     shape = _size("randn", size, kwargs.pop("size", None))
     _check_random_dtype(dt, "normal_kernel_cpu")
-    a = _random.randn(shape, dt.np)
+    a = _random.randn(shape, dt.np, generator=_generator("randn", size, generator))
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
@@ -458,13 +474,33 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     elif high is None:
         low, high = 0, low
     dt = dtype or _dtype.int64
-    a = _random.randint(low, high, _size("randint", (size,)), dt.np)
+    a = _random.randint(low, high, _size("randint", (size,)), dt.np,
+                        generator=_generator("randint", None, generator))
     return _finish(Tensor._make(a, dt), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     dt = dtype or _dtype.int64
-    return Tensor._make(_random.randperm(n).astype(dt.np), dt)
+    perm = _random.randperm(n, generator=_generator("randperm", None, generator))
+    return _finish(Tensor._make(perm.astype(dt.np), dt), requires_grad)
+
+
+def _generator(name, size, generator):
+    """``generator`` if it is None or a Generator, else PyTorch's argument-parser error."""
+    if generator is None or isinstance(generator, _random.Generator):
+        return generator
+    if name in ("rand", "randn"):
+        raise TypeError(_invalid_combination(name, tuple(size) + (_Keyword("generator",
+                                                                          generator),)))
+    raise TypeError(f"{name}(): argument 'generator' must be torch.Generator, not "
+                    f"{type(generator).__name__}")
+
+
+class _Keyword:
+    """A keyword argument as PyTorch's invalid-combination message names it."""
+
+    def __init__(self, name, value):
+        self.text = f"{name}={type(value).__name__}"
 
 
 def manual_seed(seed):
@@ -479,6 +515,16 @@ def initial_seed():
     return _random.initial_seed()
 
 
+def get_rng_state():
+    """The default generator's state, a uint8 tensor in PyTorch's layout."""
+    return _random.default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Restore the default generator's state from ``get_rng_state()`` (or PyTorch's)."""
+    _random.default_generator.set_state(new_state)
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -486,3 +532,23 @@ def is_tensor(obj):
 def numel(t):
     return t.numel()
 
+
+
+def _on_cpu(factory, kernel="aten::empty.memory_format"):
+    """``factory`` taking ``device=`` and failing, as a CPU-only PyTorch, for any but the CPU
+    (and for a default device that is not the CPU)."""
+    def checked(*args, device=None, **kwargs):
+        if device is not None or _device.default is not None:
+            _device.check_factory(device, kernel)
+        return factory(*args, **kwargs)
+    checked.__name__ = checked.__qualname__ = factory.__name__
+    checked.__doc__ = factory.__doc__
+    return checked
+
+
+zeros, ones, empty, full, arange, linspace, eye, rand, randn, randint, randperm = map(
+    _on_cpu, (zeros, ones, empty, full, arange, linspace, eye, rand, randn, randint, randperm))
+zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
+    _on_cpu(f, "aten::empty_strided")
+    for f in (zeros_like, ones_like, empty_like, full_like, rand_like, randn_like))
+tensor, as_tensor = _on_cpu(tensor, None), _on_cpu(as_tensor, None)

@@ -177,6 +177,17 @@ def _as_seed(value):
     return value & _U64
 
 
+_NO_CUDA_GENERATOR = (
+    "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you are "
+    "trying to use some CUDA functionality, but the CUDA library has not been loaded by the "
+    "dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't directly "
+    "use any symbols from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in "
+    "your link arguments; many dynamic linkers will delete dynamic library dependencies if you "
+    "don't depend on any of their symbols.  You can check if this has occurred by using ldd on "
+    "your binary to see if there is a dependency on *_cuda.so library.")
+
+
 def _nondeterministic_seed():
     return int.from_bytes(os.urandom(8), "little")
 
@@ -185,14 +196,20 @@ class Generator:
     """A CPU random generator with PyTorch's algorithms (``torch.Generator``)."""
 
     def __init__(self, device="cpu"):
-        if str(device) != "cpu":
-            raise RuntimeError("gradlab only has CPU generators")
-        self.device = "cpu"
+        from ._device import device as as_device
+        kind = as_device(device).type
+        if kind == "cuda":
+            raise RuntimeError(_NO_CUDA_GENERATOR)
+        if kind != "cpu":
+            raise RuntimeError(f"{kind.upper()} device type not an accelerator.")
+        self.device = as_device("cpu")
         self._bg = np.random.MT19937(0)
         self.manual_seed(67280421310721)   # torch.Generator()'s default seed
 
     # ---- seeding and state ------------------------------------------------
     def manual_seed(self, seed):
+        if isinstance(seed, str):
+            raise RuntimeError("manual_seed expected a long, but got str")
         seed = _as_seed(seed)
         self._seed = seed
         self._bg.state = {"bit_generator": "MT19937",
@@ -211,6 +228,22 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """The state as a uint8 tensor in PyTorch's 5056-byte layout."""
+        from .tensor import Tensor
+        from . import _dtype
+        return Tensor._make(self._state_array(), _dtype.uint8)
+
+    def set_state(self, new_state):
+        """Restore a state ``get_state`` gave (here or in PyTorch); returns the generator."""
+        from .tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got "
+                            f"{type(new_state).__module__}.{type(new_state).__name__}")
+        if new_state.dtype.np != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        return self._load_state_array(new_state._array)
+
+    def _state_array(self):
         """The state as PyTorch's 5056-byte layout (a uint8 NumPy array)."""
         st = np.zeros((), _STATE_DTYPE)
         mt = self._bg.state["state"]
@@ -228,7 +261,7 @@ class Generator:
             st["float_normal"] = self._normal_float
         return np.frombuffer(st.tobytes(), np.uint8).copy()
 
-    def set_state(self, new_state):
+    def _load_state_array(self, new_state):
         raw = np.ascontiguousarray(np.asarray(new_state))
         if raw.dtype != np.uint8:
             raise RuntimeError("expected a torch.ByteTensor-like uint8 state, got dtype "
@@ -277,8 +310,18 @@ class Generator:
         r = self._random64(n) & np.uint64((1 << 53) - 1)
         return r.astype(_F64) * (2.0 ** -53)
 
+    def get_offset(self):
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset):
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def clone_state(self):
+        """A new generator in this one's state."""
+        return Generator()._load_state_array(self._state_array())
+
     def __repr__(self):
-        return "<gradlab._random.Generator object>"
+        return "<gradlab.Generator object>"
 
 
 default_generator = Generator()
@@ -307,11 +350,11 @@ def initial_seed():
 
 def get_rng_state():
     """A copy of the default generator's state: uint8 array in torch's layout."""
-    return default_generator.get_state()
+    return default_generator._state_array()
 
 
 def set_rng_state(new_state):
-    default_generator.set_state(new_state)
+    default_generator._load_state_array(new_state)
 
 
 # --------------------------------------------------------------------------
@@ -349,8 +392,8 @@ def _check_float_array(arr, name):
 def bernoulli_(array, p, *, generator=None):
     """Fill ``array`` in place like ``Tensor.bernoulli_(p)`` for a float ``p`` in [0, 1]: in
     memory order, 1 where a float64 uniform (53 bits, as ``uniform_``) is below ``p``, else 0.
-    That is PyTorch's default CPU kernel; on Intel CPUs PyTorch draws with MKL's own stream
-    instead (seeded from one draw of the generator), whose masks differ."""
+    That is PyTorch's default CPU kernel, which its released builds run on every CPU (their MKL
+    kernel is compiled out until pytorch/pytorch#132395 is fixed)."""
     if array.size == 0:
         return array
     u = _gen(generator)._uniform53(array.size)

@@ -3,6 +3,7 @@
     %graph [-s|--saved] [-a|--attrs] EXPR    the backward graph of EXPR (``make_dot``)
     %stepper [--retain-graph] EXPR           a ``BackwardStepper`` on EXPR's backward pass
     %grads NAME [NAME ...]                   a ``GradHistory`` watching those leaves
+    %as_torch                                from here on ``import torch`` gives gradlab
 
 EXPR is any Python expression, evaluated in the notebook's namespace, which also names the
 tensors in the drawing (``%graph (x * w).sum()`` labels ``x`` and ``w``). Options come before the
@@ -19,7 +20,7 @@ STEPPER_OPTIONS = {"--retain-graph": "retain_graph"}
 
 @magics_class
 class GradlabMagics(Magics):
-    """The line magics %graph, %stepper and %grads."""
+    """The line magics %graph, %stepper, %grads and %as_torch."""
 
     @no_var_expand
     @line_magic
@@ -76,6 +77,20 @@ class GradlabMagics(Magics):
                 raise UsageError(f"%grads: {name} is not a leaf that requires grad (it was made "
                                  f"by {_made_by(t)}); .grad is only filled on such leaves")
         return GradHistory(*tensors, names=names)
+
+    @line_magic
+    def as_torch(self, line):
+        """From here on, ``import torch`` (torch.nn, torchviz, ...) gives gradlab: %as_torch
+
+        Run it before anything imports PyTorch (see gradlab.as_torch).
+        """
+        from ._as_torch import as_torch
+        if line.strip():
+            raise UsageError(f"%as_torch takes no arguments (got {line.strip()!r})")
+        try:
+            as_torch()
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
 
     def _outputs(self, expr, magic):
         """EXPR evaluated in the user's namespace, checked to be tensor(s) that require grad."""

@@ -2,6 +2,7 @@
 namespace names them."""
 from .ops.linalg import _LinAlgError as LinAlgError, det, inv, matmul, slogdet, solve  # noqa: F401
 from .ops.reduction import vector_norm  # noqa: F401
+from .ops.matrix import linalg_cross as cross  # noqa: F401
 from ._missing import missing_names
 
 

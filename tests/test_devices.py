@@ -38,3 +38,52 @@ def test_import_forms_and_settable_flags():
     cudnn.deterministic = False
     with pytest.raises(AttributeError, match="^gradlab does not implement torch.cuda.amp$"):
         gradlab.cuda.amp
+
+
+FACTORIES = ["T.zeros(2, {})", "T.ones(2, 3, {})", "T.empty(2, {})", "T.full((2,), 1.5, {})",
+             "T.tensor([1.0], {})", "T.as_tensor([1.0], {})", "T.arange(3, {})",
+             "T.linspace(0, 1, 3, {})", "T.eye(2, {})", "T.rand(2, {})", "T.randn(2, {})",
+             "T.randint(0, 5, (2,), {})", "T.randperm(3, {})", "T.zeros_like(T.ones(2), {})",
+             "T.ones_like(T.ones(2), {})", "T.empty_like(T.ones(2), {})",
+             "T.full_like(T.ones(2), 7, {})", "T.rand_like(T.ones(2), {})",
+             "T.randn_like(T.ones(2), {})", "T.ones(2).to({})", "T.nn.Linear(2, 3, {}).weight",
+             "T.nn.Linear(2, 3).to({}).weight", "T.nn.ReLU().to({})"]
+DEVICES = ["device='cpu'", "device=T.device('cpu')", "device='cuda'", "device='cuda:1'",
+           "device=T.device('cuda', 0)", "device='mps'", "device=0", "device='xyz'",
+           "dtype=T.float64, device='cpu'"]
+
+
+def result(T, call):
+    try:
+        value = eval(call, {"T": T})
+        return "value", str(value.shape) if hasattr(value, "shape") else type(value).__name__
+    except Exception as e:
+        return type(e).__name__, str(e).split("possible resolutions.")[0]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_device_argument_as_a_cpu_only_pytorch(factory, device):
+    if factory.startswith(("T.ones(2).to", "T.nn.Linear(2, 3).to", "T.nn.ReLU().to")):
+        device = device.replace("device=", "")
+    call = factory.format(device)
+    gradlab.manual_seed(0)
+    torch.manual_seed(0)
+    assert result(gradlab, call) == result(torch, call)
+
+
+@pytest.mark.parametrize("default", ["cpu", "cuda", "mps", None])
+def test_set_default_device(default):
+    calls = ["str(T.get_default_device())", "T.zeros(1)", "T.tensor([1.0])", "T.arange(2)",
+             "T.zeros(1, device='cpu')", "T.nn.Linear(1, 1).weight", "T.ones(1).cuda()",
+             "T.nn.ReLU().cuda()", "T.nn.Linear(1, 1).cuda()"]
+    try:
+        outcomes = {}
+        for T in (gradlab, torch):
+            T.set_default_device(default)
+            outcomes[T.__name__] = [result(T, call) for call in calls]
+    finally:
+        torch.set_default_device(None)
+        gradlab.set_default_device(None)
+    assert outcomes["gradlab"] == outcomes["torch"]
+    assert gradlab.zeros(1).shape == (1,)

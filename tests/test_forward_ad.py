@@ -1,5 +1,6 @@
 """Forward-mode AD against PyTorch: every op's tangent (jvp), dual tensors' reprs, the level
 rules and error texts, and PyTorch's forward-mode tutorial."""
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -282,14 +283,19 @@ def test_forward_ad_tutorial_prints_what_torch_prints():
     lambda T, x: x.exp().sum() * x.sum(),
     lambda T, x: (x.sigmoid() ** 2).sum(),
     lambda T, x: (x.softmax(0) * T.tensor([1., 2., 3.], dtype=T.float64)).sum(),
-], ids=["pow_sum", "outer_max", "tanh", "exp", "sigmoid", "softmax"])
-def test_forward_over_reverse_gives_torchs_hessian_vector_product(f, create_graph):
+    lambda T, x: x.sin().sum(),
+    lambda T, x: (x.cos() * x.log1p()).sum(),
+], ids=["pow_sum", "outer_max", "tanh", "exp", "sigmoid", "softmax", "sin", "cos_log1p"])
+@pytest.mark.parametrize("hooks", [False, True], ids=["", "saved_hooks"])
+def test_forward_over_reverse_gives_torchs_hessian_vector_product(f, create_graph, hooks):
     """Tangents flow through a backward's formulas too (their own ops, with or without
-    create_graph), and a saved output (tanh, exp, sigmoid, softmax) unpacks with its tangent
-    (sin/cos/log1p/mse_loss still differ, see fwd11's report)."""
+    create_graph), and a saved input or output (tanh, exp, sigmoid, softmax) unpacks with its
+    tangent, also when saved-tensor hooks packed it into something else."""
     def hvp(lib, ad):
         x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64, requires_grad=True)
-        with ad.dual_level():
+        packing = lib.autograd.graph.saved_tensors_hooks(lambda t: t.detach().clone(),
+                                                         lambda t: t * 1)
+        with ad.dual_level(), packing if hooks else contextlib.nullcontext():
             d = ad.make_dual(x, lib.tensor([1., 0.5, -2.], dtype=lib.float64))
             (g,) = lib.autograd.grad(f(lib, d), x, create_graph=create_graph)
             return values(ad.unpack_dual(g).tangent)

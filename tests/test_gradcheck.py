@@ -165,3 +165,147 @@ def test_no_input_requires_grad_raises_like_torch():
         return e.value
     g, t = run(gradlab), run(torch)
     assert type(g) is type(t) and str(g) == str(t)
+
+
+# ---- forward mode, reentrancy, grad_output, undefined gradients --------------------------------
+
+FORWARD_CASES = [c for c in CASES if c.id in SECOND_ORDER | {"sin", "sqrt", "abs", "where",
+                                                              "linalg_solve", "linalg_inv"}]
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES, ids=[c.id for c in FORWARD_CASES])
+def test_gradcheck_forward_ad(case):
+    g_fn, g_in = _closure(case, gradlab)
+    t_fn, t_in = _closure(case, torch)
+    assert torch.autograd.gradcheck(t_fn, t_in, check_forward_ad=True)
+    assert gradlab.autograd.gradcheck(g_fn, g_in, check_forward_ad=True) is True
+
+
+def custom(lib, backward, jvp=None, materialize=True, ones=None):
+    """A custom Function computing 2·x with the given backward (and jvp)."""
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            ctx.ones = ones
+            return x * 2
+
+    Double.backward = staticmethod(backward)
+    if jvp is not None:
+        Double.jvp = staticmethod(jvp)
+    return Double.apply
+
+
+def failure(build, **options):
+    """gradcheck's error (type name, text) and warnings on gradlab and on torch."""
+    out = []
+    for lib in (gradlab, torch):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w, pytest.raises(Exception) as e:
+            warnings.simplefilter("always")
+            lib.autograd.gradcheck(build(lib), (x,), **options)
+        out.append((type(e.value).__name__, str(e.value), [str(m.message) for m in w]))
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert lib.autograd.gradcheck(build(lib), (x,), raise_exception=False,
+                                          **options) is False
+    return out
+
+
+def test_wrong_forward_derivative_raises_like_torch():
+    g, t = failure(lambda lib: custom(lib, lambda ctx, g: 2 * g, jvp=lambda ctx, t: 3 * t),
+                   check_forward_ad=True)
+    assert t[1].startswith("Jacobian computed with forward mode mismatch for output 0")
+    assert g == t
+
+
+def test_backward_not_reentrant_raises_like_torch():
+    calls = []
+
+    def noisy(ctx, grad):
+        calls.append(1)
+        return grad * (2 + len(calls) * 1e-3)
+    g, t = failure(lambda lib: custom(lib, noisy), atol=1e-2)
+    assert t[1].startswith("Backward is not reentrant")
+    assert g == t
+
+
+def test_backward_not_multiplied_by_grad_output_like_torch():
+    g, t = failure(lambda lib: custom(
+        lib, lambda ctx, grad: 2 * grad + (grad.abs().sum() == 0).to(grad.dtype)))
+    assert t[1] == "backward not multiplied by grad_output"
+    assert g == t
+
+
+def test_backward_that_cannot_take_undefined_grads_like_torch():
+    def backward(ctx, grad):
+        return 2 * grad if grad is not None else ctx.ones
+    g, t = failure(lambda lib: custom(lib, backward, materialize=False, ones=lib.ones(3).double()))
+    assert t[1].startswith("Expected all input grads to be undefined or zero when all output "
+                           "grads are undefined or zero.")
+    assert t[2][-1].startswith("Backwards compatibility: New undefined gradient support")
+    assert g == t
+
+
+def test_function_without_differentiable_outputs_like_torch():
+    g, t = failure(lambda lib: lambda x: x.detach() * 2)
+    assert g == t == ("GradcheckError", "Numerical gradient for function expected to be zero", [])
+
+
+def test_undefined_grad_node_as_torch():
+    from gradlab.ops.shape import undefined_grad
+    for lib, undefined in ((gradlab, undefined_grad), (torch, torch._C._functions.UndefinedGrad())):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = undefined(x * 2)
+        assert y.grad_fn.name() == "torch::autograd::UndefinedGradBackward"
+        assert y.tolist() == [2.0, 4.0]
+        assert lib.autograd.grad(y, x, lib.ones(2), allow_unused=True) == (None,)
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(lib.ones(2), lib.ones(2))
+            assert lib.autograd.forward_ad.unpack_dual(undefined(dual)).tangent is None
+
+
+def test_gradgradcheck_draws_grad_outputs_from_the_global_generator_as_torch():
+    """grad_outputs are uniform in [-1, 1), checked as inputs too; the next draw is the same."""
+    after = []
+    for lib in (gradlab, torch):
+        lib.manual_seed(3)
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda a: (a * a.sin(), a.exp()), (x,)) is True
+        after.append(lib.rand(4, dtype=lib.float64).tolist())
+    assert after[0] == after[1]
+
+
+def test_gradgradcheck_forward_over_reverse():
+    for lib in (gradlab, torch):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda a: a.tanh() * a, (x,), check_fwd_over_rev=True)
+        with pytest.raises(AssertionError, match="Expected at least one of check_fwd_over_rev"):
+            lib.autograd.gradgradcheck(lambda a: a * a, (x,), check_rev_over_rev=False)
+
+
+def test_gradgradcheck_finds_a_wrong_second_derivative():
+    """x² whose backward detaches x: right first derivatives, no second one."""
+    def build(lib):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return 2 * ctx.saved_tensors[0].detach() * grad
+        return Square.apply
+    for lib in (gradlab, torch):
+        x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(build(lib), (x,))
+        assert lib.autograd.gradgradcheck(build(lib), (x,), raise_exception=False) is False
+
+
+def test_batched_grad_checks_say_gradlab_does_not_implement_them():
+    x = gradlab.ones(2, dtype=gradlab.float64, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="gradlab does not implement gradcheck's "
+                                                  "check_batched_grad=True"):
+        gradlab.autograd.gradcheck(lambda a: a * 2, (x,), check_batched_grad=True)

@@ -20,6 +20,8 @@ import gradlab  # noqa: E402
 import test_indexing_more  # noqa: E402
 import test_inplace  # noqa: E402
 import test_ops  # noqa: E402
+import test_ops_math  # noqa: E402
+import test_random  # noqa: E402
 from helpers import pair  # noqa: E402
 
 
@@ -39,13 +41,15 @@ def op_table() -> dict:
 
 
 def run_the_differential_tables():
-    for case in test_ops.ALL:
+    for case in test_ops.ALL + test_ops_math.ALL:
         arrays = [np.asarray(a) for a in case.arrays()]
         inputs = [pair(a, a.dtype.name, requires_grad=a.dtype.kind == "f")[0] for a in arrays]
         case.fn(gradlab, *inputs)
     a, b = gradlab.randn(3, 4, requires_grad=True), gradlab.randn(4)
     for _, fn in test_ops.NO_GRAD + test_ops.NO_DERIVATIVE:
         fn(gradlab, a, b)
+    for _, fn in test_random.RANDOM_OPS:
+        fn(gradlab, None)
     for scenario in test_inplace.SC.values():
         try:
             scenario(gradlab)

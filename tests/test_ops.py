@@ -123,11 +123,8 @@ ELEMENTWISE = [
     C("lerp_tensor", lambda T, a, b, w: T.lerp(a, b, w), (2, 3), S, (3,)),
     C("addcmul", lambda T, a, b, c: T.addcmul(a, b, c, value=0.5), (3,), (2, 3), (2, 1)),
     C("addcmul_method", lambda T, a, b, c: a.addcmul(b, c), S, S, S),
-    # addcdiv's first derivatives: same values and names, but PyTorch's C++ `value / tensor2` is
-    # a DivBackward0 of a wrapped number, where gradlab multiplies tensor2's reciprocal by value
-    C("addcdiv", lambda T, a, b, c: T.addcdiv(a, b, c, value=-2), (2, 3), (3,), pos(2, 3),
-      graph_order=1),
-    C("addcdiv_method", lambda T, a, b, c: a.addcdiv(b, c), S, S, pos(2, 3), graph_order=1),
+    C("addcdiv", lambda T, a, b, c: T.addcdiv(a, b, c, value=-2), (2, 3), (3,), pos(2, 3)),
+    C("addcdiv_method", lambda T, a, b, c: a.addcdiv(b, c), S, S, pos(2, 3)),
     C("minimum", lambda T, a, b: a.minimum(b), distinct(2, 3), distinct(2, 3)),
     C("maximum_ties", lambda T, a, b: T.maximum(a, b), [1.0, 2.0, 3.0], [1.0, 0.0, 3.0]),
     C("minimum_ties", lambda T, a, b: T.minimum(a, b), [1.0, 2.0, 3.0], [1.0, 0.0, 3.0]),
@@ -267,12 +264,10 @@ LINALG = [
     C("linalg_norm_dim", lambda T, a: T.linalg.norm(a, dim=1, keepdim=True), (2, 3)),
     C("linalg_norm_fro", lambda T, a: T.linalg.norm(a, "fro"), (2, 3)),
     C("linalg_matrix_norm", lambda T, a: T.linalg.matrix_norm(a), (2, 3, 4)),
-    # inv's second derivatives: same values, but PyTorch's graph for them adds its terms in
-    # another order than gradlab's formulas record them
     C("linalg_inv", lambda T, a: T.linalg.inv(a), lambda rng: rng.standard_normal((3, 3))
-      + 3 * np.eye(3), graph_order=2),
+      + 3 * np.eye(3), graph_order=3),
     C("linalg_inv_batched", lambda T, a: T.linalg.inv(a), lambda rng: rng.standard_normal(
-        (2, 2, 2)) + 2 * np.eye(2), graph_order=2),
+        (2, 2, 2)) + 2 * np.eye(2), graph_order=3),
     C("linalg_det", lambda T, a: T.linalg.det(a), well_conditioned(3), graph_order=3),
     C("det_noncontiguous", lambda T, a: T.det(a.t()), well_conditioned(3), graph_order=3),
     C("det_method_batched", lambda T, a: a.det(), well_conditioned(2, 3), graph_order=3),
@@ -280,19 +275,16 @@ LINALG = [
       graph_order=3),
     C("slogdet_logabsdet", lambda T, a: T.slogdet(a).logabsdet, well_conditioned(2, 2),
       graph_order=3),
-    # graph_order 2 only: PyTorch computes B's gradient once and A's from it (one formula for
-    # both), gradlab each input's formula on its own, so the second derivatives' graphs add
-    # their terms in another order
     C("linalg_solve", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3), (3, 2),
-      graph_order=2),
+      graph_order=3),
     C("linalg_solve_vector", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3), (3,),
-      graph_order=2),
+      graph_order=3),
     C("linalg_solve_right", lambda T, a, b: T.linalg.solve(a, b, left=False),
-      well_conditioned(3), (2, 3), graph_order=2),
+      well_conditioned(3), (2, 3), graph_order=3),
     C("linalg_solve_broadcast", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(3),
-      (4, 3, 2), graph_order=2),
+      (4, 3, 2), graph_order=3),
     C("linalg_solve_B_only", lambda T, a, b: T.linalg.solve(a, b), well_conditioned(2, 2),
-      (2, 2, 1), grad=(1,), graph_order=2),
+      (2, 2, 1), grad=(1,), graph_order=3),
     C("diagonal", lambda T, a: a.diagonal(), (3, 4), graph_order=3),
     C("diagonal_offset_dims", lambda T, a: T.diagonal(a, 1, -1, 0), (2, 3, 4), graph_order=3),
     C("diag_embed", lambda T, a: T.diag_embed(a), (2, 3), graph_order=3),

@@ -11,6 +11,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .function import Function  # noqa: F401
 from .graph import Node  # noqa: F401
+from . import profiler  # noqa: F401,E402  (torch.autograd.profiler)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

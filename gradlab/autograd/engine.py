@@ -530,7 +530,8 @@ def _validate(node, grads):
     for i, grad in enumerate(grads):
         if grad is not None:
             shape, dtype = node._input_meta[i]
-            if grad._array.shape != shape or grad.dtype is not dtype:
+            if (grad._array.shape != shape or grad.dtype is not dtype) and \
+                    node.next_functions[i][0] is not None:  # PyTorch skips unused edges
                 grads[i] = _conform(node, i, grad, shape, dtype)
     return grads
 

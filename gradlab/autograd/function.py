@@ -118,8 +118,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 raise RuntimeError(
                     f"function {self.name()} returned a gradient different than None at position "
                     f"{i + 1}, but the corresponding forward input was not a Variable")
-        return [g if next_node is not None else None
-                for g, (next_node, _) in zip(out, self.next_functions)]
+        return out
 
 
 def _zeros(shape, dtype):

@@ -81,6 +81,20 @@ class PackedSavedTensor(SavedTensor):
         return self.unpack(node)._array
 
 
+class DualPackedSavedTensor(PackedSavedTensor):
+    """A packed tensor that had a tangent: unpacked in the same dual level, the tensor has it
+    again, whatever the unpack hook returns (PyTorch's SavedVariable keeps the forward grad
+    beside the packed data). The tangent lives in ``__dict__`` (see DualSavedTensor)."""
+
+    def unpack(self, node):
+        tensor = PackedSavedTensor.unpack(self, node)
+        tangent = self.__dict__.get("_fw_grad")
+        if tangent is not None:
+            from .forward_ad import set_tangent
+            set_tangent(tensor, tangent)
+        return tensor
+
+
 class PackedSavedList(SavedTensor):
     """A saved list of tensors (index's ``indices``) under hooks: as PyTorch packs a saved
     TensorList, each tensor on its own (None entries stay None); ``value`` holds what each pack
@@ -249,7 +263,12 @@ def pack_custom(node, outputs, hooks):
 
 
 def _pack_slot(node, i, name, tensor, hooks):
-    packed = PackedSavedTensor(node._saved[i], name, tensor, tensor, hooks)
+    tangent = tensor._fw_grad
+    packed = (DualPackedSavedTensor if tangent is not None else PackedSavedTensor)(
+        node._saved[i], name, tensor, tensor, hooks)
+    if tangent is not None:
+        from .forward_ad import set_tangent
+        set_tangent(packed, tangent)
     _replace_slot(node, i, packed)
     log = _local.saved_log
     if log is not None:

@@ -4,13 +4,13 @@ import warnings
 
 import numpy as np
 
-from .. import _random
 from ..ops import loss as _loss
 from ..ops._core import broadcast_error
 from ..ops.elementwise import div_scalar, mul_scalar, relu as _relu, sigmoid, tanh  # noqa: F401
 from ..ops.counting import one_hot  # noqa: F401
 from ..ops.linalg import addmm
 from ..tensor import Tensor
+from ._dropout import _check_p, dropout1d, dropout2d, dropout3d, dropout_impl  # noqa: F401
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -82,16 +82,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """PyTorch's CPU dropout: the input itself when not training (or p = 0, or empty), else the
     input times a noise tensor, a Bernoulli(1 - p) mask divided by 1 - p (one MulBackward0,
     which saves the noise). The mask is drawn as ``_random.bernoulli_`` says."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if p == 0 or not training or input.numel() == 0:
-        return input
-    if p == 1:
-        noise = Tensor._make(np.zeros((), input._array.dtype), input.dtype)
-    else:
-        mask = _random.bernoulli_(np.empty_like(input._array), 1 - p)
-        noise = Tensor._make(mask / mask.dtype.type(1 - p), input.dtype)
-    return input.mul_(noise) if inplace else input * noise
+    _check_p(p)
+    return dropout_impl(input, p, training, inplace)
 
 
 # ---- linear -----------------------------------------------------------------------------------
@@ -267,6 +259,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     return _loss.binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
+
+from ._norm_functional import (batch_norm, embedding, huber_loss, layer_norm,  # noqa: E402,F401
+                               smooth_l1_loss)
+from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # noqa: E402,F401
+                                     mish, relu6, selu, silu, softplus)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

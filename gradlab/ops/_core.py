@@ -29,6 +29,26 @@ GRAD_FNS = {}  # grad_fn class name -> the latest class ``derivative`` declared 
 GRAD_FNS_BY_INPUTS = {}  # (name, input count) -> the same (cat, stack have a class per count)
 
 
+class JointPart:
+    """One input's share of a formula that computes several inputs' gradients in one call, as
+    derivatives.yaml's ``A, B: f(...)`` lines do: ``fn(grad, ..., *, needs)`` returns a gradient
+    (or None) per input, ``needs`` saying which inputs want one. A node has one such formula."""
+    __slots__ = ("fn", "index", "count", "__code__")
+
+    def __init__(self, fn, index, count):
+        self.fn, self.index, self.count, self.__code__ = fn, index, count, fn.__code__
+
+    def __call__(self, *args):
+        """This input's gradient alone."""
+        needs = tuple(i == self.index for i in range(self.count))
+        return self.fn(*args, needs=needs)[self.index]
+
+
+def joint(fn, count):
+    """The formulas of ``count`` inputs whose gradients ``fn`` computes together (JointPart)."""
+    return tuple(JointPart(fn, i, count) for i in range(count))
+
+
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),
                **formulas):
     """Declare a grad_fn class, as PyTorch's derivatives.yaml declares one per overload.
@@ -123,7 +143,8 @@ def _formula_order(inputs):
 # PyTorch's Python binding shows as unsigned (a saved dim of -1 reads 18446744073709551615).
 SCALAR_ATTRS = frozenset(("alpha", "beta", "exponent", "min", "max", "ord", "correction", "value",
                           "weight",
-                          "threshold", "self", "other"))
+                          "threshold", "self", "other",
+                          "negative_slope", "min_val", "max_val", "scale", "input_scale"))
 
 
 def _unsigned(value):
@@ -144,7 +165,7 @@ def _apply(node, grads, needed=None):
     if type(saved) is PackedSlots:  # saved-tensor hooks: each slot unpacked once, first,
         saved, forms = unpack_all(node), None  # and used as any tensor (whatever its shape)
     grad = grads if node._multi else grads[0]
-    if grad is None:
+    if grad is None or node._multi and not any(g is not None for g in grads):  # all undefined
         return [None] * len(node._formulas)
     if forms is None or _local.enabled or _levels.current >= 0:  # (tangents need Tensors)
         return _run(node, grad, needed, None, saved)
@@ -160,11 +181,18 @@ def _run(node, grad, needed, forms, saved):
     code runs them (which numbers the nodes a create_graph backward records)."""
     attrs, n = node._attrs, node._n_saves
     out = [None] * len(node._formulas)
+    joint_grads = None
     for i in node._order:
         next_node = node.next_functions[i][0]
         if next_node is None or needed is not None and next_node not in needed:
             continue
         fn, idx, _ = node._formulas[i]
+        if type(fn) is JointPart:
+            if joint_grads is None:
+                args = [saved[j] and saved[j].unpack(node) if j < n else attrs[j - n] for j in idx]
+                joint_grads = fn.fn(grad, *args, needs=_needs(node, needed))
+            out[i] = joint_grads[i]
+            continue
         if forms is not None and forms[i] is not None:
             args = [grad._array]
             for j in idx:  # a slot is None where the value was None
@@ -178,6 +206,12 @@ def _run(node, grad, needed, forms, saved):
             args.append(saved[j] and saved[j].unpack(node) if j < n else attrs[j - n])
         out[i] = fn(*args)
     return out
+
+
+def _needs(node, needed):
+    """Which of ``node``'s inputs want a gradient (PyTorch's grad_input_mask)."""
+    return tuple(edge[0] is not None and (needed is None or edge[0] in needed)
+                 for edge in node.next_functions)
 
 
 def record(cls, outputs, inputs, saved=(), attrs=()):
@@ -235,19 +269,24 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
 
 def _record_dual(cls, outputs, inputs, saved, attrs):
     """In a dual level: the node first, so that a tangent formula using the result records a
-    graph through it (as PyTorch's does), then the tangents; a saved result keeps its tangent."""
+    graph through it (as PyTorch's does), then the tangents; a saved result keeps its tangent,
+    and saved-tensor hooks pack it once it has one (PyTorch saves outputs last)."""
     first = outputs[0] if type(outputs) is tuple else outputs
     before = first is not None and first._grad_fn
     level, _levels.current = _levels.current, -1
+    hooks, _local.saved_hooks = _local.saved_hooks, None
     try:
         record(cls, outputs, inputs, saved, attrs)
     finally:
-        _levels.current = level
+        _levels.current, _local.saved_hooks = level, hooks
     _carry_tangents(cls, outputs, inputs, saved, attrs)
     node = first is not None and first._grad_fn
-    if node and node is not before and first._fw_grad is not None and type(node._saved) is tuple:
-        node._saved = tuple(_saved_dual(first) if slot is not None and value is RESULT else slot
-                            for slot, value in zip(node._saved, saved))
+    if node and node is not before:
+        if first._fw_grad is not None:
+            node._saved = tuple(_saved_dual(first) if slot is not None and value is RESULT
+                                else slot for slot, value in zip(node._saved, saved))
+        if saved and hooks is not None:
+            pack_saved(node, first, hooks)
     return outputs
 
 

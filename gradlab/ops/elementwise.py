@@ -679,6 +679,12 @@ def rsub_number(number, t):
     return Tensor._make(np.full(np.shape(t._array), number, t.dtype.np), t.dtype) - t
 
 
+def rdiv_number(number, t):
+    """C++ ``number / t`` in a backward formula: a tensor filled with the number divided by ``t``
+    (a DivBackward0 whose first edge is empty, not Python's reciprocal times the number)."""
+    return Tensor._make(np.full(np.shape(t._array), number, t.dtype.np), t.dtype) / t
+
+
 @method()
 def logit(self, eps=None):
     """log(self / (1 - self)), self clamped to [eps, 1 - eps] if eps is given."""
@@ -958,7 +964,7 @@ def to(self, *args, dtype=None, copy=False, **kwargs):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, device)):
+        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
             require_cpu(a)
     if dtype is None or dtype is self.dtype:
         return clone(self) if copy else self

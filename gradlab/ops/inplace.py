@@ -539,21 +539,3 @@ def index_put_(self, indices, values, accumulate=False):
     indices = _public_indices(indices, "index_put_")
     return inplace(self, lambda t: _index_put(t, indices, values, accumulate, IndexPutBackward0),
                    overlap_ok=True)
-
-
-@method()
-def uniform_(self, a=0.0, b=1.0):
-    from .. import _random
-    check_inplace(self)
-    _random.uniform_(self._storage(), a, b)
-    self._bump_version()
-    return self
-
-
-@method()
-def normal_(self, mean=0.0, std=1.0):
-    from .. import _random
-    check_inplace(self)
-    _random.normal_(self._storage(), mean, std)
-    self._bump_version()
-    return self

@@ -5,7 +5,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
-from ._core import RESULT, derivative, method, quiet, record, view_like
+from ._core import RESULT, derivative, joint, method, quiet, record, view_like
 
 MmBackward0 = derivative(
     "MmBackward0", ("self", "mat2"), saves=("self", "mat2"),
@@ -296,10 +296,16 @@ class _LinAlgError(RuntimeError):
     """torch.linalg.LinAlgError: a matrix the factorization cannot handle (singular, ...)."""
 
 
+def _inv_backward(grad, inverse):
+    """-inverseᴴ (grad inverseᴴ), the inner product made first: GCC evaluates PyTorch's C++
+    arguments right to left, which orders the nodes of a second derivative."""
+    inner = grad @ inverse.mT
+    return -(inverse.mT @ inner)
+
+
 LinalgInvExBackward0 = derivative(
     "LinalgInvExBackward0", ("A",), saves=("inverse",),
-    A=("-inverseᴴ · grad · inverseᴴ",
-       lambda grad, inverse: -(inverse.mT @ (grad @ inverse.mT))),
+    A=("-inverseᴴ · grad · inverseᴴ", _inv_backward),
     result=("-inverse · A_t · inverse", lambda A_t, inverse: -(inverse @ (A_t @ inverse))))
 
 
@@ -543,28 +549,26 @@ def _is_vector_rhs(A_shape, B_shape):
     return len(B_shape) == 1 or len(B_shape) == len(A_shape) - 1 and B_shape == A_shape[:-1]
 
 
-def _solve_grad_B(grad, A, LU, pivots, result, left):
-    """A⁻ᵀ grad (grad A⁻ᵀ if not left), as a matrix even for a vector B: by the saved LU, or
-    (to differentiate it again) by a new solve."""
+def _solve_backward(grad, A, LU, pivots, result, left, *, needs):
+    """PyTorch's linalg_solve_backward: gB = A⁻ᵀ grad (grad A⁻ᵀ if not left) by the saved LU,
+    or (to differentiate it again) by a new solve; gA = -gB Xᵀ (-Xᵀ gB), from the same gB."""
     vector = _is_vector_rhs(LU._array.shape, result._array.shape)
     g = grad.unsqueeze(-1) if vector else grad
     if _local.enabled:
-        return solve(A.mT, g, left=left), vector
-    lu, piv = np.asarray(LU._array), pivots._array
-    x = (_lu_solve(lu, piv, g._array, True) if left else
-         _lu_solve(lu, piv, g._array.swapaxes(-1, -2), False).swapaxes(-1, -2))
-    return Tensor._make(np.asarray(x, A.dtype.np), A.dtype), vector
+        gB = solve(A.mT, g, left=left)
+    else:
+        lu, piv = np.asarray(LU._array), pivots._array
+        x = (_lu_solve(lu, piv, g._array, True) if left else
+             _lu_solve(lu, piv, g._array.swapaxes(-1, -2), False).swapaxes(-1, -2))
+        gB = Tensor._make(np.asarray(x, A.dtype.np), A.dtype)
+    gA = None
+    if needs[0]:
+        X = result.unsqueeze(-1) if vector else result
+        gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+    return gA, (gB.squeeze(-1) if vector else gB) if needs[1] else None
 
 
-def _solve_A(grad, A, LU, pivots, result, left):
-    gB, vector = _solve_grad_B(grad, A, LU, pivots, result, left)
-    X = result.unsqueeze(-1) if vector else result
-    return -(gB @ X.mT) if left else -(X.mT @ gB)
-
-
-def _solve_B(grad, A, LU, pivots, result, left):
-    gB, vector = _solve_grad_B(grad, A, LU, pivots, result, left)
-    return gB.squeeze(-1) if vector else gB
+_solve_A, _solve_B = joint(_solve_backward, 2)
 
 
 def _solve_jvp(A_t, B_t, result, A, left):

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype
 from ..tensor import Tensor
 from ._core import array_of, cr_exp, cr_log, cr_log1p, derivative, promote, quietly, record
-from .elementwise import add_scalar, div_scalar, mul_scalar, rsub_number, zeros_like
+from .elementwise import add_scalar, div_scalar, mul_scalar, rsub_number, where, zeros_like
 
 EPSILON = 1e-12  # PyTorch's floor for (1 - x) · x in binary_cross_entropy_backward
 
@@ -368,3 +368,56 @@ def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None,
     out = Tensor._make(_reduce(loss, reduction, self.dtype), self.dtype)
     return record(BinaryCrossEntropyWithLogitsBackward0, out, (self, target),
                   (self, target, weight, pos_weight), (reduction,))
+
+
+def _smooth_l1_grad(grad, self, target, beta, reduction):
+    """d smooth_l1 / d self: (self - target) / beta inside |·| < beta, else its sign."""
+    d = self - target
+    slope = where(d.abs() < beta, d / beta, d.sign()) if beta > 0 else d.sign()
+    return _reduced(slope * grad, self, None, reduction)
+
+
+def _huber_grad(grad, self, target, delta, reduction):
+    """d huber / d self: self - target inside |·| ≤ delta, else delta · its sign."""
+    d = self - target
+    slope = where(d.abs() <= delta, d, d.sign() * delta)
+    return _reduced(slope * grad, self, None, reduction)
+
+
+SmoothL1LossBackward0 = derivative(
+    "SmoothL1LossBackward0", ("self", "target"), saves=("self", "target"),
+    attrs=("reduction", "beta"),
+    self=("grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target, reduction,
+          beta: _smooth_l1_grad(grad, self, target, beta, reduction)),
+    target=("-grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target,
+            reduction, beta: -_smooth_l1_grad(grad, self, target, beta, reduction)),
+    result="reduction")
+HuberLossBackward0 = derivative(
+    "HuberLossBackward0", ("self", "target"), saves=("self", "target"),
+    attrs=("reduction", "delta"),
+    self=("grad · clamp(self - target, -delta, delta)", lambda grad, self, target, reduction,
+          delta: _huber_grad(grad, self, target, delta, reduction)),
+    target=("-grad · clamp(self - target, -delta, delta)", lambda grad, self, target,
+            reduction, delta: -_huber_grad(grad, self, target, delta, reduction)),
+    result="reduction")
+
+
+def smooth_l1_loss(self, target, reduction=1, beta=1.0):
+    """ATen's smooth_l1_loss: ½ d² / beta inside |d| < beta, else |d| - ½ beta."""
+    dt = promote(self, target)
+    d = np.abs(array_of(self, dt) - array_of(target, dt))
+    b = dt.np.type(beta)
+    loss = np.where(d < b, dt.np.type(0.5) * d * d / b, d - dt.np.type(0.5) * b) if beta > 0 \
+        else d
+    out = Tensor._make(_reduce(quietly(np.asarray, loss), reduction, dt), dt)
+    return record(SmoothL1LossBackward0, out, (self, target), (self, target), (reduction, beta))
+
+
+def huber_loss(self, target, reduction=1, delta=1.0):
+    """ATen's huber_loss: ½ d² inside |d| ≤ delta, else delta · (|d| - ½ delta)."""
+    dt = promote(self, target)
+    d = np.abs(array_of(self, dt) - array_of(target, dt))
+    k = dt.np.type(delta)
+    loss = np.where(d <= k, dt.np.type(0.5) * d * d, k * (d - dt.np.type(0.5) * k))
+    out = Tensor._make(_reduce(loss, reduction, dt), dt)
+    return record(HuberLossBackward0, out, (self, target), (self, target), (reduction, delta))

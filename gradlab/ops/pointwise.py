@@ -9,7 +9,7 @@ from .. import _dtype
 from .._random import _fma32, _fma64
 from ..tensor import Tensor
 from ._core import EXACT_MAX, array_of, derivative, method, quietly, record
-from .elementwise import mul_scalar, reciprocal, rsub_number
+from .elementwise import mul_scalar, rdiv_number, rsub_number
 from .inplace import inplace
 
 LerpBackward0 = derivative(
@@ -37,7 +37,7 @@ AddcdivBackward0 = derivative(
     saves=("tensor1", "tensor2"), attrs=("value",),
     self=("grad", lambda grad: grad),
     tensor1=("grad · value / tensor2",
-             lambda grad, tensor2, value: grad * mul_scalar(reciprocal(tensor2), value)),
+             lambda grad, tensor2, value: grad * rdiv_number(value, tensor2)),
     tensor2=("-grad · value · tensor1 / tensor2²", lambda grad, tensor1, tensor2, value:
              -grad * (mul_scalar(tensor1, value) / (tensor2 * tensor2))),
     result="element_wise")

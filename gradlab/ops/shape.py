@@ -481,3 +481,15 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 Tensor.diag_embed = diag_embed
+
+
+UndefinedGradBackward = derivative(
+    "torch::autograd::UndefinedGradBackward", ("self",),
+    self=("undefined (no gradient)", lambda grad: None),
+    result=("no tangent", lambda self_t: None))
+
+
+def undefined_grad(self):
+    """A copy of ``self`` whose backward passes no gradient on: PyTorch's private UndefinedGrad,
+    with which gradcheck tests backward formulas on undefined output gradients."""
+    return record(UndefinedGradBackward, Tensor._make(self._array.copy(), self.dtype), (self,))
