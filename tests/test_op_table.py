@@ -18,6 +18,7 @@ pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
 import test_conv  # noqa: E402
+import test_indexing_more  # noqa: E402
 import test_inplace  # noqa: E402
 import test_ops  # noqa: E402
 import test_ops_math  # noqa: E402
@@ -57,6 +58,7 @@ def run_the_differential_tables():
             scenario(gradlab)
         except Exception:  # some end in PyTorch's errors, compared in tests/test_inplace.py
             pass
+    test_indexing_more.run_for_the_op_table(gradlab)
 
 
 def test_every_op_is_run_by_a_differential_test():

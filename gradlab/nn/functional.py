@@ -7,6 +7,7 @@ import numpy as np
 from ..ops import loss as _loss
 from ..ops._core import broadcast_error
 from ..ops.elementwise import div_scalar, mul_scalar, relu as _relu, sigmoid, tanh  # noqa: F401
+from ..ops.counting import one_hot  # noqa: F401
 from ..ops.linalg import addmm
 from ..tensor import Tensor
 from ._dropout import _check_p, dropout1d, dropout2d, dropout3d, dropout_impl  # noqa: F401
