@@ -728,11 +728,18 @@ def threshold_backward(grad_output, self, threshold):
 # ---- the NumPy forms of formulas (see ``derivative``) ---------------------------------------
 
 def _tanh_grad(g, y):
-    return np.asarray(g * (1 - y * y), y.dtype)
+    """g · (1 - y²) as PyTorch's CPU kernel rounds it: ``1 - y·y`` is one fused multiply-add
+    (float16 computed in float32)."""
+    if y.dtype == np.float64:
+        return np.asarray(g * _fma64(-y, y, 1.0), y.dtype)
+    y32 = np.asarray(y, np.float32)
+    return np.asarray(np.asarray(g, np.float32) * _fma32(-y32, y32, 1.0), y.dtype)
 
 
 def _sigmoid_grad(g, y):
-    return np.asarray(g * ((1 - y) * y), y.dtype)
+    """(g · (1 - y)) · y, in that order and in the tensors' dtype, as PyTorch's CPU kernel."""
+    one = y.dtype.type(1)
+    return np.asarray((g * (one - y)) * y, y.dtype)
 
 
 def _threshold_grad(g, x, threshold):
