@@ -47,7 +47,14 @@ from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2
 from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
                          meshgrid, moveaxis, movedim, trace, tril, triu)
 from .ops.einsum import einsum  # noqa: F401
+from .ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk  # noqa: F401
+from .ops.counting import bincount, bucketize, histc, searchsorted, unique  # noqa: F401
+from .ops.index_ops import index_add, index_copy, index_fill, take  # noqa: F401
+from .ops.elementwise import masked_fill  # noqa: F401
 from .tensor import Tensor  # noqa: F401
+from .ops.conv import constant_pad_nd, conv1d, conv2d  # noqa: F401
+from .ops.pooling import (avg_pool1d, max_pool1d, max_pool1d_with_indices,  # noqa: F401
+                          max_pool2d)
 is_inference = Tensor.is_inference
 from .viz import make_dot  # noqa: F401
 from . import linalg, nn, optim  # noqa: E402, F401  (they need the ops above)

@@ -17,6 +17,8 @@ import pytest
 pytest.importorskip("torch", reason="differential tests need PyTorch 2.13")
 
 import gradlab  # noqa: E402
+import test_conv  # noqa: E402
+import test_indexing_more  # noqa: E402
 import test_inplace  # noqa: E402
 import test_ops  # noqa: E402
 import test_ops_math  # noqa: E402
@@ -44,6 +46,8 @@ def run_the_differential_tables():
         arrays = [np.asarray(a) for a in case.arrays()]
         inputs = [pair(a, a.dtype.name, requires_grad=a.dtype.kind == "f")[0] for a in arrays]
         case.fn(gradlab, *inputs)
+    for case in test_conv.CASES:
+        case.fn(gradlab, *(gradlab.tensor(a, requires_grad=True) for a in case.arrays()))
     a, b = gradlab.randn(3, 4, requires_grad=True), gradlab.randn(4)
     for _, fn in test_ops.NO_GRAD + test_ops.NO_DERIVATIVE:
         fn(gradlab, a, b)
@@ -54,6 +58,7 @@ def run_the_differential_tables():
             scenario(gradlab)
         except Exception:  # some end in PyTorch's errors, compared in tests/test_inplace.py
             pass
+    test_indexing_more.run_for_the_op_table(gradlab)
 
 
 def test_every_op_is_run_by_a_differential_test():

@@ -15,6 +15,9 @@ from .parameter import Parameter  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from . import utils  # noqa: F401,E402
+from .conv import Conv1d, Conv2d  # noqa: F401
+from .pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,  # noqa: F401
+                      Unflatten)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

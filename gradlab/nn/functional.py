@@ -7,6 +7,7 @@ import numpy as np
 from ..ops import loss as _loss
 from ..ops._core import broadcast_error
 from ..ops.elementwise import div_scalar, mul_scalar, relu as _relu, sigmoid, tanh  # noqa: F401
+from ..ops.counting import one_hot  # noqa: F401
 from ..ops.linalg import addmm
 from ..tensor import Tensor
 from ._dropout import _check_p, dropout1d, dropout2d, dropout3d, dropout_impl  # noqa: F401
@@ -263,6 +264,8 @@ from ._norm_functional import (batch_norm, embedding, huber_loss, layer_norm,  #
                                smooth_l1_loss)
 from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # noqa: E402,F401
                                      mish, relu6, selu, silu, softplus)
+from ._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, pad)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

@@ -32,11 +32,13 @@ GRAD_FNS_BY_INPUTS = {}  # (name, input count) -> the same (cat, stack have a cl
 class JointPart:
     """One input's share of a formula that computes several inputs' gradients in one call, as
     derivatives.yaml's ``A, B: f(...)`` lines do: ``fn(grad, ..., *, needs)`` returns a gradient
-    (or None) per input, ``needs`` saying which inputs want one. A node has one such formula."""
-    __slots__ = ("fn", "index", "count", "__code__")
+    (or None) per input, ``needs`` saying which inputs want one (PyTorch's grad_input_mask). A
+    node has one such formula; ``array_fn``, if given, is its NumPy form (see derivative)."""
+    __slots__ = ("fn", "array_fn", "index", "count", "__code__")
 
-    def __init__(self, fn, index, count):
-        self.fn, self.index, self.count, self.__code__ = fn, index, count, fn.__code__
+    def __init__(self, fn, array_fn, index, count):
+        self.fn, self.array_fn, self.index, self.count = fn, array_fn, index, count
+        self.__code__ = fn.__code__
 
     def __call__(self, *args):
         """This input's gradient alone."""
@@ -44,9 +46,9 @@ class JointPart:
         return self.fn(*args, needs=needs)[self.index]
 
 
-def joint(fn, count):
+def joint(fn, count, array_fn=None):
     """The formulas of ``count`` inputs whose gradients ``fn`` computes together (JointPart)."""
-    return tuple(JointPart(fn, i, count) for i in range(count))
+    return tuple(JointPart(fn, array_fn, i, count) for i in range(count))
 
 
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),
@@ -81,7 +83,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
         text, fn, *array_fn = formulas[inp]
         params = fn.__code__.co_varnames[1:fn.__code__.co_argcount]
         table.append((fn, tuple(names.index(p) for p in params), text))
-        arrays.append(array_fn[0] if array_fn else None)
+        arrays.append(array_fn[0] if array_fn else getattr(fn, "array_fn", None))
     cls = type(name, (Node,), {
         "__slots__": (), "__module__": "builtins", "num_outputs": num_outputs,
         "_multi": num_outputs == 0,
@@ -189,8 +191,7 @@ def _run(node, grad, needed, forms, saved):
         fn, idx, _ = node._formulas[i]
         if type(fn) is JointPart:
             if joint_grads is None:
-                args = [saved[j] and saved[j].unpack(node) if j < n else attrs[j - n] for j in idx]
-                joint_grads = fn.fn(grad, *args, needs=_needs(node, needed))
+                joint_grads = _run_joint(node, fn, grad, idx, saved, forms, needed)
             out[i] = joint_grads[i]
             continue
         if forms is not None and forms[i] is not None:
@@ -206,6 +207,18 @@ def _run(node, grad, needed, forms, saved):
             args.append(saved[j] and saved[j].unpack(node) if j < n else attrs[j - n])
         out[i] = fn(*args)
     return out
+
+
+def _run_joint(node, part, grad, idx, saved, forms, needed):
+    """Every input's gradient from one call of a joint formula (its NumPy form if it may)."""
+    attrs, n = node._attrs, node._n_saves
+    needs = _needs(node, needed)
+    if forms is not None and part.array_fn is not None:
+        args = [saved[j] and saved[j].array(node) if j < n else attrs[j - n] for j in idx]
+        grads = part.array_fn(grad._array, *args, needs=needs)
+        return [None if a is None else Tensor._make(a, _dtype.FROM_NUMPY[a.dtype]) for a in grads]
+    args = [saved[j] and saved[j].unpack(node) if j < n else attrs[j - n] for j in idx]
+    return part.fn(grad, *args, needs=needs)
 
 
 def _needs(node, needed):

@@ -30,11 +30,11 @@ def _index_put_node(name):
     return derivative(
         name, ("self", "values"), saves=("indices",), attrs=("accumulate",),
         self=("grad, zero where written", lambda grad, indices, accumulate: grad if accumulate
-              else grad.index_put(indices, zeros_like_scalar(grad))),
-        values=("grad at the indices", lambda grad, indices, accumulate: grad[tuple(
-            slice(None) if i is None else i for i in indices)]),
+              else _index_put(grad, indices, zeros_like_scalar(grad), False, IndexPutBackward0)),
+        values=("grad at the indices", lambda grad, indices, accumulate: advanced_index(
+            grad, indices)),
         result=("self_t.index_put(indices, values_t)", lambda self_t, values_t, indices,
-                accumulate: self_t.index_put(indices, values_t, accumulate)))
+                accumulate: _index_put(self_t, indices, values_t, accumulate, IndexPutBackward0)))
 
 
 IndexPutBackward0 = _index_put_node("IndexPutBackward0")
@@ -68,7 +68,7 @@ IndexBackward0 = derivative(
         grad, self_sym_sizes, indices)),
     result=("self_t[indices]",
             lambda self_t, indices:
-                self_t[tuple(slice(None) if i is None else i for i in indices)]))
+                advanced_index(self_t, indices)))
 GatherBackward0 = derivative(
     "GatherBackward0", ("self",), saves=("self", "index"), attrs=("dim", "sparse_grad"),
     self=("grad scattered back", lambda grad, self, index, dim, sparse_grad: zeros_scatter(
@@ -157,10 +157,6 @@ def _embed(grad, sizes, key, cls, attrs):
     return record(cls, Tensor._make(out, grad.dtype), (grad,), attrs=attrs)
 
 
-def _np_key(indices):
-    return tuple(slice(None) if i is None else i._array for i in indices)
-
-
 def _index_put_zeros(grad, sizes, indices):
     """PyTorch's index_backward: _index_put_impl_(zeros, indices, grad, accumulate=True)."""
     from .inplace import inplace
@@ -208,137 +204,34 @@ def zeros_scatter(sizes, dt, dim, index, src, add=False):
 
 # ---- x[key] -----------------------------------------------------------------------------------
 
-def _is_advanced(k):
-    return isinstance(k, (list, np.ndarray, Tensor)) or isinstance(k, bool)
-
-
-def _advanced_array(k, dim_size=None):
-    if isinstance(k, Tensor):
-        if k.dtype.is_floating_point:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return np.asarray(k._array)
-    a = np.asarray(k)
-    if a.dtype.kind == "f":
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return a
-
-
-def index_tensor(key, a):
-    """The index tensor saved for backward: the key itself if a long or bool tensor (as PyTorch
-    saves it, version and all), else a new one from its array ``a``."""
-    if isinstance(key, Tensor) and key.dtype in (_dtype.int64, _dtype.bool_):
-        return key
-    return Tensor._make(a if a.dtype == np.bool_ else a.astype(np.int64),
-                        _dtype.bool_ if a.dtype == np.bool_ else _dtype.int64)
-
-
-def _expand_key(self, key):
-    """The key with each ``...`` as the slices it stands for: as in PyTorch, every ellipsis
-    (there may be several) skips the dims no other index takes."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    n_real = 0
-    for k in key:
-        if k is None or k is Ellipsis or isinstance(k, bool):
-            continue
-        if isinstance(k, Tensor) and k.dtype is _dtype.bool_ or \
-                isinstance(k, np.ndarray) and k.dtype == np.bool_:
-            n_real += k.ndim
-        else:
-            n_real += 1
-    if n_real > self._array.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {self._array.ndim}")
-    skipped = (slice(None),) * (self._array.ndim - n_real)
-    return sum((skipped if k is Ellipsis else (k,) for k in key), ())
-
-
 @method("__getitem__")
 def getitem(self, key):
     """x[key]: basic parts become select/slice/unsqueeze views, then one advanced index."""
-    if type(key) is slice and self._array.ndim:  # PyTorch slices even x[:] (SliceBackward0)
+    from .index_key import apply_slicing, as_parts, is_int, unpack_long, _select
+    if type(key) is slice:  # PyTorch slices even x[:] (SliceBackward0)
+        if not self._array.ndim:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         return _slice_view(self, 0, key)
-    if not self._array.ndim:
-        _check_0dim_key(key)
-    key = _expand_key(self, key)
-    out = self
-    dim = 0
-    advanced = []  # (result dim, index, key) of advanced parts, applied after the basic ones
-    for pos, k in enumerate(key):
-        if k is None:
-            out = out.unsqueeze(dim)
-            dim += 1
-        elif isinstance(k, bool):
-            out = out.unsqueeze(dim)
-            advanced.append((dim, np.array([k]), k))
-            dim += 1
-        elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._array.ndim == 0
-                                                  and not k.dtype.is_floating_point
-                                                  and k.dtype is not _dtype.bool_):
-            size = out._array.shape[dim] if dim < out._array.ndim else 0
-            if not -size <= int(k) < size:
-                raise IndexError(f"index {int(k)} is out of bounds for dimension {pos} with size "
-                                 f"{size}")
-            out = select(out, dim, int(k))
-        elif isinstance(k, slice):
-            if k != slice(None):
-                out = _slice_view(out, dim, k)
-            dim += 1
-        elif _is_advanced(k):
-            a = _advanced_array(k)
-            advanced.append((dim, a, k))
-            dim += a.ndim if a.dtype == np.bool_ else 1
-        else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                             "Variables are valid indices (got " f"{type(k).__name__})")
-    if advanced:
-        out = _index(out, advanced)
-    elif out is self:
-        out = _view(self, self._storage()[...], AliasBackward0)
+    if is_int(key):
+        return _select(self, 0, unpack_long(key), 0)
+    parts = (key,) if key is None or key is Ellipsis else as_parts(key, stacklevel=3)
+    out, indices = apply_slicing(self, parts)
+    if indices:
+        return advanced_index(out, indices)
+    if out is self:
+        return _view(self, self._storage()[...], AliasBackward0)
     return out
-
-
-def _check_0dim_key(key):
-    """PyTorch's errors for a lone int or slice indexing a 0-dim tensor."""
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-    if type(key) is slice:
-        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
 
 
 AliasBackward0 = derivative("AliasBackward0", ("self",), self=("grad", lambda grad: grad),
     result=("self_t viewed as result", lambda self_t, result: view_like(self_t, result)))
 
 
-def _index(self, advanced):
-    """self[indices] for advanced indices at the given dims (IndexBackward0)."""
-    n = self._array.ndim
-    parts = [None] * n
-    keys = {}
-    for dim, a, keys[dim] in advanced:
-        if a.dtype == np.bool_:
-            if a.shape != self._array.shape[dim:dim + a.ndim]:
-                for i, (m, s) in enumerate(zip(a.shape, self._array.shape[dim:])):
-                    if m != s:
-                        raise IndexError(f"The shape of the mask [{', '.join(map(str, a.shape))}] "
-                                         f"at index {i} does not match the shape of the indexed "
-                                         f"tensor [{', '.join(map(str, self._array.shape))}] at "
-                                         f"index {dim + i}")
-            parts[dim] = a
-            for j in range(1, a.ndim):
-                parts[dim + j] = "covered"
-        else:
-            size = self._array.shape[dim]
-            if a.size and (a.max() >= size or a.min() < -size):
-                bad = a.max() if a.max() >= size else a.min()
-                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-            parts[dim] = a.astype(np.int64)
-    key = tuple(slice(None) if p is None else p for p in parts if not isinstance(p, str))
+def advanced_index(self, indices):
+    """at::index: self[indices] for index tensors by dim (None: the whole dim), IndexBackward0."""
+    from .index_key import np_key
+    key = np_key(self._array.shape, indices, stacklevel=4)
     out = Tensor._make(np.asarray(self._array)[key], self.dtype)
-    while parts and parts[-1] is None:
-        parts.pop()
-    indices = tuple(None if p is None else index_tensor(keys[dim], p)
-                    for dim, p in enumerate(parts) if not isinstance(p, str))
     return record(IndexBackward0, out, (self,), (indices,), (self._array.shape,))
 
 
@@ -346,7 +239,7 @@ def _slice_view(self, dim, k, saved_dim=None):
     size = self._array.shape[dim]
     start, stop, step = k.start, k.stop, k.step
     if step is not None and step <= 0:
-        raise ValueError("step must be greater than zero")
+        raise ValueError("step must be greater than zero" if step else "slice step cannot be zero")
     s, e, st = k.indices(size)
     key = _axis_key(dim, slice(s, max(e, s), st))
     saved_start = 0 if start is None else start
@@ -446,19 +339,70 @@ def scatter_add(self, dim, index, src):
 @method()
 def index_put(self, indices, values, accumulate=False):
     """A copy of self with values written (or added) at the advanced indices."""
-    return _index_put(self, indices, values, accumulate, IndexPutBackward0)
+    return _index_put(self, _public_indices(indices, "index_put"), values, accumulate,
+                      IndexPutBackward0, stacklevel=4)
 
 
-def _index_put(self, indices, values, accumulate, cls):
-    key = _np_key(indices)
+def _public_indices(indices, op):
+    """index_put's ``indices`` as PyTorch's argument parser takes them: tensors, in a tuple or
+    list."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    for i, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return tuple(indices)
+
+
+def _index_put(self, indices, values, accumulate, cls, stacklevel=6):
+    """_index_put_impl_ out of place, with its checks: a lone mask with a single value is
+    masked_fill (any dtype), else values of self's dtype that broadcast to self[indices]."""
+    from .index_key import MASK_TYPES, check_bounds, np_key
+    key, longs = np_key(self._array.shape, indices, stacklevel, bounds=False)
     a = np.array(self._array)
-    v = values._array if isinstance(values, Tensor) else values
+    v = values._array
+    defined = [i for i in indices if i is not None]
+    if not (v.size == 1 and not accumulate and len(defined) == 1 and
+            defined[0].dtype in MASK_TYPES):
+        target = _indexed_shape(a.shape, longs)
+        if v.ndim > len(target) or any(m not in (1, n) for m, n in zip(v.shape[::-1],
+                                                                      target[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
+                               f"broadcast to indexing result of shape {list(target)}")
+        if values.dtype is not self.dtype:
+            raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                               f"{self.dtype._legacy[:-6]} for the destination and "
+                               f"{values.dtype._legacy[:-6]} for the source.")
+    else:
+        v = v.reshape(())
+    check_bounds(self._array.shape, longs)
     if accumulate:
-        np.add.at(a, key, v)
+        np.add.at(a, _long_key(key), v)
     else:
         a[key] = v
     out = Tensor._make(a, self.dtype)
     return record(cls, out, (self, values), (indices,), (accumulate,))
+
+
+def _indexed_shape(shape, longs):
+    """The shape of self[indices]: the indices' shape where they stand, or first if they stand
+    apart (the (dim, broadcast array) pairs of the indexed dims)."""
+    dims = [d for d, _ in longs]
+    common = longs[0][1].shape
+    rest = [n for d, n in enumerate(shape) if d not in dims]
+    if dims == list(range(dims[0], dims[0] + len(dims))):
+        return tuple(rest[:dims[0]]) + common + tuple(rest[dims[0]:])
+    return common + tuple(rest)
+
+
+def _long_key(key):
+    """The key with each mask as its nonzero positions (np.add.at takes no masks)."""
+    out = []
+    for k in key:
+        out.extend(np.nonzero(k) if getattr(k, "dtype", None) == np.bool_ else (k,))
+    return tuple(out)
 
 
 @method()

@@ -497,19 +497,25 @@ def copy_(self, src, non_blocking=False):
 
 @method("__setitem__")
 def setitem(self, key, value):
-    """self[key] = value: copy_ into the view self[key], or index_put_ for advanced keys."""
-    from .indexing import _is_advanced, getitem
-    parts = key if isinstance(key, tuple) else (key,)
-    if any(_is_advanced(k) and not (isinstance(k, Tensor) and k._array.ndim == 0
-                                    and not k.dtype.is_floating_point
-                                    and k.dtype is not _dtype.bool_) for k in parts):
-        return _index_put_(self, key, value)
-    trivial = all(k is Ellipsis or k == slice(None) for k in parts)  # PyTorch skips these
-    view = self if trivial else getitem(self, key)
-    if not isinstance(value, Tensor):
-        ew.check_number(value, "fill_")
-        value = Tensor._make(np.array(value, self.dtype.np), self.dtype)
-    _copy_to(view, value)
+    """self[key] = value as PyTorch's setitem: the basic parts select a view, into which the value
+    is copied, or (with index tensors) written by index_put_."""
+    from .index_key import apply_slicing, as_parts, is_int, value_tensor
+    value = value_tensor(self, value)
+    if key is False:
+        return
+    simple = key is None or key is Ellipsis or key is True or is_int(key) or type(key) is slice
+    parts = (key,) if simple else as_parts(key, stacklevel=3)
+    view, indices = apply_slicing(self, parts)
+    if not indices:
+        return _copy_to(view, value)
+    shape = value._array.shape
+    while shape and shape[0] == 1:  # PyTorch's slicePrefix1sSize
+        shape = shape[1:]
+    if shape != value._array.shape:
+        value = value.view(shape)
+    from .indexing import _index_put, IndexPutBackward0
+    inplace(view, lambda t: _index_put(t, indices, value, False, IndexPutBackward0),
+            overlap_ok=True)
 
 
 def _copy_to(dst, src):
@@ -527,33 +533,9 @@ def _copy_to(dst, src):
         copy_(dst, src if src._array.shape == dst._array.shape else src.expand(dst._array.shape))
 
 
-def _index_put_(self, key, value):
-    from .indexing import _expand_key, _advanced_array, _is_advanced, index_tensor
-    key = _expand_key(self, key)
-    if any(isinstance(k, (int, np.integer)) or k is None for k in key):
-        basic = tuple(k if not _is_advanced(k) else slice(None) for k in key)
-        rest = tuple(k for k in key if _is_advanced(k) or isinstance(k, slice))
-        from .indexing import getitem
-        return _index_put_(getitem(self, basic), rest, value)
-    indices = []
-    for k in key:
-        if isinstance(k, slice) and k == slice(None):
-            indices.append(None)
-        elif _is_advanced(k):
-            a = _advanced_array(k)
-            if a.dtype == np.bool_:
-                if a.shape != self._array.shape[len(indices):len(indices) + a.ndim]:
-                    raise IndexError("The shape of the mask does not match the indexed tensor")
-            indices.append(index_tensor(k, a))
-        else:
-            raise IndexError("gradlab supports assignment with a mix of ':' and index tensors only")
-    from .indexing import index_put
-    if not isinstance(value, Tensor):
-        value = Tensor._make(np.asarray(value, self.dtype.np), self.dtype)
-    return inplace(self, lambda t: index_put(t, tuple(indices), value))
-
-
 @method()
 def index_put_(self, indices, values, accumulate=False):
-    from .indexing import index_put
-    return inplace(self, lambda t: index_put(t, indices, values, accumulate), overlap_ok=True)
+    from .indexing import _index_put, _public_indices, IndexPutBackward0
+    indices = _public_indices(indices, "index_put_")
+    return inplace(self, lambda t: _index_put(t, indices, values, accumulate, IndexPutBackward0),
+                   overlap_ok=True)
