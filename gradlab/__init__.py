@@ -101,6 +101,10 @@ def _jupyter_server_extension_points():
 
 __version__ = "0.1.0"
 
+from ._functions import export as _export  # noqa: E402
+_export(globals())  # torch.add(input=x, other=y, out=z): the ops as PyTorch's functions
+del _export
+
 from ._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
 from ._as_torch import as_torch  # noqa: E402,F401  (import torch gives gradlab)

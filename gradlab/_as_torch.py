@@ -115,6 +115,7 @@ class as_torch:
             sys.meta_path.insert(0, _ALIASES)
             sys.meta_path.append(_MISSING)
             _ALIASES.add_loaded()
+            _name_classes("torch")
 
     @staticmethod
     def active():
@@ -127,6 +128,7 @@ class as_torch:
             sys.meta_path.remove(_ALIASES)
             sys.meta_path.remove(_MISSING)
             _ALIASES.remove()
+            _name_classes("gradlab")
         self.installed = False
 
     def __enter__(self):
@@ -138,6 +140,13 @@ class as_torch:
     def __repr__(self):
         state = "import torch gives gradlab" if self.active() else "off"
         return f"<gradlab.as_torch: {state}>"
+
+
+def _name_classes(top):
+    """Tensor and Parameter shown as ``torch.Tensor``/``torch.nn.parameter.Parameter`` while
+    ``import torch`` gives gradlab (``type(x)`` in a notebook), as ``gradlab....`` otherwise."""
+    gradlab.Tensor.__module__ = top
+    gradlab.nn.Parameter.__module__ = top + ".nn.parameter"
 
 
 def _refuse_if_torch_is_imported():

@@ -512,3 +512,4 @@ class InferenceVersion:
 
 
 graph.Tensor = Tensor  # saved outputs are unpacked into Tensors (graph.py cannot import this module)
+Tensor.__module__ = "gradlab"  # its public name (type(x) shows gradlab.Tensor, as torch.Tensor)

@@ -31,12 +31,6 @@ from printed import NUMBER, assert_prints_alike  # noqa: E402
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 PROGRAMS = sorted((TESTS / "tutorials").glob("*.py"))
-GAPS = {  # what gradlab lacks, each found by the program named (strict: fixed, the test says so)
-    "blitz_tensors": "gradlab's ops take no out= (torch.matmul(tensor, tensor.T, out=y3))",
-    "examples_polynomial_tensor": "gradlab's torch.* functions take no input= keyword "
-                                  "(torch.matmul(input=grad_y_pred, other=x))",
-    "d2l_ndarray": "IPython shows type(B) as gradlab.tensor.Tensor, PyTorch's as torch.Tensor",
-}
 MASKS = (re.compile(r"\b0x[0-9a-fA-F]+"), re.compile(r"(?<=id\(Z\): )\d+"))
 
 RUNNER = r"""
@@ -85,9 +79,7 @@ def _tiny_as_zero(text):
     return NUMBER.sub(lambda m: "0" if "e" in m[0] and abs(float(m[0])) < 1e-6 else m[0], text)
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=GAPS[p.stem]))
-    if p.stem in GAPS else p for p in PROGRAMS], ids=[p.stem for p in PROGRAMS])
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_tutorial_prints_as_on_pytorch(path):
     expected, got = run("torch", path), run("gradlab", path)
     assert expected.strip(), f"{path.name} printed nothing"
