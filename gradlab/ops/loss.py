@@ -370,36 +370,108 @@ def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None,
                   (self, target, weight, pos_weight), (reduction,))
 
 
-def _smooth_l1_grad(grad, self, target, beta, reduction):
-    """d smooth_l1 / d self: (self - target) / beta inside |·| < beta, else its sign."""
-    d = self - target
-    slope = where(d.abs() < beta, d / beta, d.sign()) if beta > 0 else d.sign()
-    return _reduced(slope * grad, self, None, reduction)
+def _double_backward_grad_output(backward, grad, grad_output, self, target, reduction, arg):
+    """The gradient for grad_output of a loss's backward op, linear in grad_output."""
+    out = backward(grad, self, target, reduction, arg)
+    return out if reduction == 0 else out.sum()
 
 
-def _huber_grad(grad, self, target, delta, reduction):
-    """d huber / d self: self - target inside |·| ≤ delta, else delta · its sign."""
-    d = self - target
-    slope = where(d.abs() <= delta, d, d.sign() * delta)
-    return _reduced(slope * grad, self, None, reduction)
+def _smooth_l1_double_backward(grad, self, target, reduction, beta):
+    """PyTorch's smooth_l1_loss_double_backward: grad · (|self - target| < beta) / beta."""
+    if beta == 0:
+        return zeros_like(grad)
+    inside = ((self - target).abs() < beta).to(grad.dtype)
+    grad_input = div_scalar(grad * inside, beta)
+    return div_scalar(grad_input, self.numel()) if reduction == 1 else grad_input
+
+
+def _huber_double_backward_grad_output(grad, grad_output, self, target, reduction, delta):
+    """PyTorch's huber_loss_double_backward_grad_output: the backward of ones, times grad."""
+    if reduction == 0:
+        return huber_loss_backward(grad, self, target, reduction, delta)
+    ones = Tensor._make(np.ones(grad_output._array.shape, grad_output.dtype.np), grad_output.dtype)
+    return (huber_loss_backward(ones, self, target, reduction, delta) * grad).sum()
+
+
+def _huber_double_backward(grad, self, target, reduction, delta):
+    """PyTorch's huber_loss_double_backward: grad · (|self - target| < delta)."""
+    grad_input = grad * ((self - target).abs() < delta)
+    return div_scalar(grad_input, self.numel()) if reduction == 1 else grad_input
 
 
 SmoothL1LossBackward0 = derivative(
     "SmoothL1LossBackward0", ("self", "target"), saves=("self", "target"),
     attrs=("reduction", "beta"),
     self=("grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target, reduction,
-          beta: _smooth_l1_grad(grad, self, target, beta, reduction)),
+          beta: smooth_l1_loss_backward(grad, self, target, reduction, beta)),
     target=("-grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target,
-            reduction, beta: -_smooth_l1_grad(grad, self, target, beta, reduction)),
+            reduction, beta: smooth_l1_loss_backward(grad, target, self, reduction, beta)),
     result="reduction")
+SmoothL1LossBackwardBackward0 = derivative(
+    "SmoothL1LossBackwardBackward0", ("grad_output", "self", "target"),
+    saves=("grad_output", "self", "target"), attrs=("reduction", "beta"),
+    grad_output=("grad · clamp((self - target) / beta, -1, 1)", lambda grad, grad_output, self,
+                 target, reduction, beta: _double_backward_grad_output(
+                     smooth_l1_loss_backward, grad, grad_output, self, target, reduction, beta)),
+    self=("grad · grad_output · (|self - target| < beta) / beta", lambda grad, grad_output,
+          self, target, reduction, beta: _smooth_l1_double_backward(
+              grad * grad_output, self, target, reduction, beta)),
+    target=("-grad · grad_output · (|self - target| < beta) / beta", lambda grad, grad_output,
+            self, target, reduction, beta: -_smooth_l1_double_backward(
+                grad * grad_output, self, target, reduction, beta)),
+    result="element_wise")
 HuberLossBackward0 = derivative(
     "HuberLossBackward0", ("self", "target"), saves=("self", "target"),
     attrs=("reduction", "delta"),
     self=("grad · clamp(self - target, -delta, delta)", lambda grad, self, target, reduction,
-          delta: _huber_grad(grad, self, target, delta, reduction)),
+          delta: huber_loss_backward(grad, self, target, reduction, delta)),
     target=("-grad · clamp(self - target, -delta, delta)", lambda grad, self, target,
-            reduction, delta: -_huber_grad(grad, self, target, delta, reduction)),
+            reduction, delta: huber_loss_backward(grad, target, self, reduction, delta)),
     result="reduction")
+HuberLossBackwardBackward0 = derivative(
+    "HuberLossBackwardBackward0", ("grad_output", "self", "target"),
+    saves=("grad_output", "self", "target"), attrs=("reduction", "delta"),
+    grad_output=("grad · clamp(self - target, -delta, delta)", lambda grad, grad_output, self,
+                 target, reduction, delta: _huber_double_backward_grad_output(
+                     grad, grad_output, self, target, reduction, delta)),
+    self=("grad · grad_output · (|self - target| < delta)", lambda grad, grad_output, self,
+          target, reduction, delta: _huber_double_backward(
+              grad * grad_output, self, target, reduction, delta)),
+    target=("-grad · grad_output · (|self - target| < delta)", lambda grad, grad_output, self,
+            target, reduction, delta: -_huber_double_backward(
+                grad * grad_output, self, target, reduction, delta)),
+    result="element_wise")
+
+
+def _pointwise_backward(value, grad_output, self, target, reduction, cls, attr):
+    """A loss's backward op, ATen's kernel ``value(d, norm · grad)`` with d = self - target and
+    norm 1/N for a mean, recorded as ``cls``."""
+    dt = promote(self, target)
+    d = quietly(np.subtract, array_of(self, dt), array_of(target, dt))
+    norm = dt.np.type(1 / d.size if reduction == 1 else 1)
+    grad = np.asarray(array_of(grad_output, dt))
+    out = Tensor._make(np.asarray(quietly(value, d, norm, grad), dt.np), dt)
+    return record(cls, out, (grad_output, self, target), (grad_output, self, target),
+                  (reduction, attr))
+
+
+def smooth_l1_loss_backward(grad_output, self, target, reduction, beta):
+    """ATen's smooth_l1_loss_backward, an op of its own: clamp(d / beta, -1, 1) · grad."""
+    def value(d, norm, grad):
+        b = d.dtype.type(beta)
+        return np.where(d <= -b, -norm * grad, np.where(d >= b, norm * grad, norm * d * grad / b))
+    return _pointwise_backward(value, grad_output, self, target, reduction,
+                               SmoothL1LossBackwardBackward0, beta)
+
+
+def huber_loss_backward(grad_output, self, target, reduction, delta):
+    """ATen's huber_loss_backward, an op of its own: clamp(d, -delta, delta) · grad."""
+    def value(d, norm, grad):
+        k = d.dtype.type(delta)
+        return np.where(d <= -k, -norm * grad * k, np.where(d >= k, norm * grad * k,
+                                                           norm * d * grad))
+    return _pointwise_backward(value, grad_output, self, target, reduction,
+                               HuberLossBackwardBackward0, delta)
 
 
 def smooth_l1_loss(self, target, reduction=1, beta=1.0):
