@@ -188,6 +188,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _soft_cross_entropy(input, target, weight, enum, label_smoothing, class_dim)
     if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
         return _smoothed_cross_entropy(input, target, weight, enum, ignore_index,
                                        label_smoothing, class_dim)
     return _nll_loss_nd(input.log_softmax(class_dim), target, weight, enum, ignore_index)
@@ -198,33 +199,53 @@ def _check_smoothing(label_smoothing):
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
 
 
+def _class_weight(weight, log_probs, class_dim):
+    """The class weights viewed to broadcast along the class dim."""
+    shape = [1] * log_probs.dim()
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
 def _soft_cross_entropy(input, target, weight, reduction, label_smoothing, class_dim):
-    if weight is not None:
-        raise NotImplementedError("gradlab's cross_entropy with class probabilities takes no "
-                                  "weight")
+    """ATen's cross_entropy_loss_prob_target: -Σ weight · target · log_softmax."""
     n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{n_classes} classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
     log_probs = input.log_softmax(class_dim)
     if label_smoothing > 0.0:
         _check_smoothing(label_smoothing)
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * (_class_weight(weight, log_probs, 1) if input.dim() > 1 else weight)
     if reduction == 1:
-        return div_scalar(-(log_probs * target).sum(), log_probs.numel() // n_classes)
+        if not log_probs.numel():
+            return -terms.sum().fill_(float("nan"))
+        return div_scalar(-terms.sum(), log_probs.numel() // n_classes)
     if reduction == 2:
-        return -(log_probs * target).sum()
-    return -(log_probs * target).sum(class_dim)
+        return -terms.sum()
+    return -terms.sum(class_dim)
 
 
 def _smoothed_cross_entropy(input, target, weight, reduction, ignore_index, label_smoothing,
                             class_dim):
-    _check_smoothing(label_smoothing)
-    if weight is not None:
-        raise NotImplementedError("gradlab's label smoothing takes no class weights")
+    """ATen's cross_entropy_loss_label_smoothing: (1 - ls) · nll + ls / C · the mean (or sum)
+    of -Σ weight · log_softmax over the targets not ignored."""
     log_probs = input.log_softmax(class_dim)
     nll = _nll_loss_nd(log_probs, target, weight, reduction, ignore_index)
+    if weight is not None:
+        smooth = -(log_probs * _class_weight(weight, log_probs, class_dim)).sum(class_dim)
+    else:
+        smooth = -log_probs.sum(class_dim)
     ignored = target == ignore_index
-    smooth = (-log_probs.sum(class_dim)).masked_fill_(ignored, 0.0)
+    smooth.masked_fill_(ignored, 0.0)
     if reduction == 1:
-        smooth = smooth.sum() / (~ignored).sum()
+        if weight is not None:
+            smooth = smooth.sum() / weight.gather(0, target.masked_select(~ignored).flatten()).sum()
+        else:
+            smooth = smooth.sum() / (~ignored).sum()
     elif reduction == 2:
         smooth = smooth.sum()
     # PyTorch's C++ `(1 - ls) * nllloss + ret * (ls / n_classes)` evaluates (GCC) its right
