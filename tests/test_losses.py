@@ -105,8 +105,105 @@ def test_cross_entropy_of_empty_batches_is_nan():
     def build(T):
         F = T.nn.functional
         x = T.zeros(0, 3, requires_grad=True)
-        out = [F.cross_entropy(x, T.zeros(0, 3), weight=T.ones(3)), F.cross_entropy(x, T.zeros(0, 3)),
+        out = [F.cross_entropy(x, T.zeros(0, 3), weight=T.ones(3)),
+               F.cross_entropy(x, T.zeros(0, 3)),
                F.cross_entropy(x, T.zeros(0, dtype=T.int64), label_smoothing=0.2)]
         return [(repr(o), o.grad_fn.name()) for o in out]
+    g, t = both(build)
+    assert g == t
+
+
+# ---- binary cross entropy with logits, kl_div, logsigmoid --------------------------------------
+
+PROB_TARGET = RNG.random((4, 3))
+POS_WEIGHT = np.array([1.0, 2.5, 0.3])
+ROW_WEIGHT = np.array([[0.5], [1.0], [2.0], [1.5]])
+
+PAIRED = {  # losses of (input, target), both differentiated
+    "bce_logits": lambda T, F, x, y, r: F.binary_cross_entropy_with_logits(x, y, reduction=r),
+    "bce_logits_pos_weight": lambda T, F, x, y, r: F.binary_cross_entropy_with_logits(
+        x, y, pos_weight=T.tensor(POS_WEIGHT, dtype=x.dtype), reduction=r),
+    "bce_logits_both_weights": lambda T, F, x, y, r: F.binary_cross_entropy_with_logits(
+        x, y, weight=T.tensor(ROW_WEIGHT, dtype=x.dtype),
+        pos_weight=T.tensor(POS_WEIGHT, dtype=x.dtype), reduction=r),
+    "bce_logits_module": lambda T, F, x, y, r: T.nn.BCEWithLogitsLoss(
+        weight=T.tensor(POS_WEIGHT, dtype=x.dtype), reduction=r,
+        pos_weight=T.tensor(ROW_WEIGHT, dtype=x.dtype))(x, y),
+    "bce_weight": lambda T, F, x, y, r: F.binary_cross_entropy(
+        x.sigmoid(), y, weight=T.tensor(ROW_WEIGHT, dtype=x.dtype), reduction=r),
+    "kl_div": lambda T, F, x, y, r: F.kl_div(x.log_softmax(1), y, reduction=r),
+    "kl_div_log_target": lambda T, F, x, y, r: F.kl_div(
+        x.log_softmax(1), y.log(), reduction=r, log_target=True),
+    "kl_div_module": lambda T, F, x, y, r: T.nn.KLDivLoss(reduction=r, log_target=True)(
+        x, y.log()),
+    "kl_div_zero_target": lambda T, F, x, y, r: F.kl_div(
+        x, y * (y > 0.5), reduction=r),
+}
+REDUCTIONS = {"bce": ["mean", "sum", "none"], "kl_": ["mean", "sum", "none", "batchmean"]}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, reduction", [(n, r) for n in PAIRED for r in REDUCTIONS[n[:3]]])
+def test_paired_losses(name, reduction, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kl_div's 'mean' warning: compared below
+        check_op(lambda T, x, y: PAIRED[name](T, T.nn.functional, x, y, reduction),
+                 [X, PROB_TARGET], dtype, order=3, graph_order=2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_logsigmoid(dtype):
+    check_op(lambda T, x: T.nn.functional.logsigmoid(x * 8), [X], dtype, order=3,
+             graph_order=2)
+    check_op(lambda T, x, v: T.autograd.grad(T.nn.LogSigmoid()(x), x, v, create_graph=True),
+             [X, Y], dtype, order=2, graph_order=2)
+
+
+def test_weights_that_require_grad_and_shapes_that_do_not_fit():
+    def build(T):
+        F = T.nn.functional
+        x, y = T.tensor(X, requires_grad=True), T.tensor(PROB_TARGET)
+        w = T.ones(3, dtype=x.dtype, requires_grad=True)
+        cases = [lambda: F.binary_cross_entropy_with_logits(x, y, weight=w),
+                 lambda: F.binary_cross_entropy_with_logits(x, y, pos_weight=w),
+                 lambda: F.binary_cross_entropy(x.sigmoid(), y, weight=w),
+                 lambda: F.nll_loss(x, T.tensor(CLASSES), weight=w),
+                 lambda: F.cross_entropy(x, T.tensor(CLASSES), weight=w),
+                 lambda: F.nll_loss(x.view(1, 4, 3, 1), T.tensor(CLASSES[:3]).view(1, 3, 1),
+                                    weight=T.ones(4, dtype=x.dtype, requires_grad=True)),
+                 lambda: F.binary_cross_entropy_with_logits(x, y, weight=T.ones(2)),
+                 lambda: F.binary_cross_entropy_with_logits(x, y, weight=T.ones(5, 4, 3)),
+                 lambda: F.binary_cross_entropy_with_logits(x, y, pos_weight=T.ones(2)),
+                 lambda: F.binary_cross_entropy_with_logits(x, y, pos_weight=T.ones(5, 4, 3)),
+                 lambda: F.kl_div(x, T.ones(4, 3, dtype=T.int64), reduction="sum"),
+                 lambda: F.cross_entropy(x, y, weight=T.ones(2)),
+                 lambda: F.cross_entropy(x, T.tensor(CLASSES), weight=T.ones(2),
+                                         label_smoothing=0.1),
+                 lambda: F.cross_entropy(x, T.tensor(CLASSES), label_smoothing=1.5),
+                 lambda: F.cross_entropy(x, y, label_smoothing=1.5),
+                 lambda: F.cross_entropy(x, T.tensor(CLASSES), label_smoothing=-0.5),
+                 lambda: F.cross_entropy(x, y, label_smoothing=-0.5)]
+        out = [outcome(c) for c in cases]
+        with T.no_grad():
+            out.append(outcome(lambda: F.nll_loss(x, T.tensor(CLASSES), weight=w)))
+        return out
+    g, t = both(build)
+    assert g == t
+
+
+def test_kl_div_warnings_and_reprs():
+    def build(T):
+        F, nn = T.nn.functional, T.nn
+        x, y = T.tensor(X).log_softmax(1), T.tensor(PROB_TARGET)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            out = [F.kl_div(x, y), F.kl_div(x, y, reduction="batchmean"),
+                   F.kl_div(x, y, size_average=False),
+                   F.kl_div(x[0, 0], y[0, 0], reduction="batchmean")]
+        mods = [nn.KLDivLoss(), nn.KLDivLoss(reduction="batchmean", log_target=True),
+                nn.LogSigmoid(), nn.BCEWithLogitsLoss(pos_weight=T.ones(3))]
+        return ([repr(o) for o in out] + [(m.category.__name__, str(m.message)) for m in w]
+                + [w[0].filename == __file__]
+                + [repr(m) for m in mods] + [mods[1].log_target, list(mods[3].state_dict())])
     g, t = both(build)
     assert g == t

@@ -254,6 +254,23 @@ def _smoothed_cross_entropy(input, target, weight, reduction, ignore_index, labe
     return mul_scalar(nll, 1 - label_smoothing) + smoothed
 
 
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        enum = _reduction_enum(_legacy_reduction(size_average, reduce))
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                          "the support size.'batchmean' divides only by the batch size, and "
+                          "aligns with the KL div math definition.'mean' will be changed to "
+                          "behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        enum = 2 if reduction == "batchmean" else _reduction_enum(reduction)
+    reduced = _loss.kl_div(input, target, enum, log_target)
+    if reduction == "batchmean" and input.dim() != 0:
+        reduced = reduced / input.size()[0]
+    return reduced
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     if size_average is not None or reduce is not None:
@@ -284,6 +301,7 @@ from ._norm_functional import (batch_norm, embedding, huber_loss, layer_norm,  #
                                smooth_l1_loss)
 from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # noqa: E402,F401
                                      mish, relu6, selu, silu, softplus)
+from ..ops.activation import log_sigmoid as logsigmoid  # noqa: E402,F401
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

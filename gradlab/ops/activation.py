@@ -7,7 +7,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._core import derivative, quietly, record
-from .elementwise import add_scalar, rsub_number, sigmoid_backward, where, zeros_like
+from .elementwise import (add_scalar, rsub_number, sigmoid_backward, sub_scalar, where,
+                          zeros_like)
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -279,3 +280,47 @@ def softplus_backward(grad_output, self, beta, threshold):
     return _backward_op(f, grad_output, self, SoftplusBackwardBackward0, (grad_output, self),
                         (beta, threshold))
 
+
+
+# ---- log_sigmoid -------------------------------------------------------------------------------
+
+LogSigmoidBackward0 = derivative(
+    "LogSigmoidBackward0", ("self",), saves=("self", "buffer"),
+    self=("grad · sigmoid(-self)", lambda grad, self, buffer: log_sigmoid_backward(
+        grad, self, buffer)),
+    result="element_wise")
+LogSigmoidBackwardBackward0 = derivative(
+    "LogSigmoidBackwardBackward0", ("grad_output", "self"),
+    saves=("grad_output", "self", "buffer"),
+    grad_output=("grad · sigmoid(-self)", lambda grad, self, buffer: log_sigmoid_backward(
+        grad, self, buffer)),
+    # naming buffer: PyTorch saves it whichever input needs a gradient
+    self=("grad · grad_output · (σ(self) - 1) · σ(self)", lambda grad, grad_output, self,
+          buffer: _log_sigmoid_double_backward(grad * grad_output, self)),
+    result="element_wise")
+
+
+def _log_sigmoid_double_backward(grad, self):
+    """PyTorch's log_sigmoid_double_backward."""
+    z = self.sigmoid()
+    return grad * sub_scalar(z, 1) * z
+
+
+def log_sigmoid(input):
+    """ATen's log_sigmoid_forward: min(x, 0) - log1p(z), keeping z = exp(-|x|) (its buffer)."""
+    x = input._array.astype(np.float64)
+    z = quietly(np.exp, -np.abs(x))
+    out = np.asarray(np.minimum(x, 0) - np.log1p(z), input._array.dtype)
+    buffer = Tensor._make(np.asarray(z, input._array.dtype), input.dtype)
+    return record(LogSigmoidBackward0, Tensor._make(out, input.dtype), (input,),
+                  (input, buffer))
+
+
+def log_sigmoid_backward(grad_output, self, buffer):
+    """ATen's log_sigmoid_backward: (x < 0 ? 1 - z / (1 + z) : z / (1 + z)) · grad."""
+    z, g = buffer._array, grad_output._array
+    negative = self._array < 0
+    out = np.where(negative, 1 - z / (1 + z), z / (1 + z)) * g
+    return record(LogSigmoidBackwardBackward0, Tensor._make(np.asarray(out, g.dtype),
+                                                            grad_output.dtype),
+                  (grad_output, self), (grad_output, self, buffer))
