@@ -305,3 +305,48 @@ def test_makemore_batchnorm_mlp_trains_as_pytorch():
         return seen
     g, t = both(build)
     close(g, t)
+
+
+# ---- forward mode: batch_norm_jvp, layer_norm_jvp, embedding ------------------------------------
+
+FORWARD = {
+    "batch_norm_train": lambda T, F, x, w, b: F.batch_norm(
+        x, T.tensor(RUNNING_MEAN, dtype=x.dtype), T.tensor(RUNNING_VAR, dtype=x.dtype), w, b,
+        training=True),
+    "batch_norm_eval": lambda T, F, x, w, b: F.batch_norm(
+        x, T.tensor(RUNNING_MEAN, dtype=x.dtype), T.tensor(RUNNING_VAR, dtype=x.dtype), w, b),
+    "batch_norm_plain": lambda T, F, x, w, b: F.batch_norm(x, None, None, training=True),
+    "layer_norm": lambda T, F, x, w, b: F.layer_norm(x, (2,), w[:2], b[1:]),
+    "layer_norm_2d": lambda T, F, x, w, b: F.layer_norm(x, (3, 2)),
+    "embedding": lambda T, F, x, w, b: F.embedding(T.tensor([[0, 2], [1, 0]]), x[:, :, 0]),
+    "embedding_padding": lambda T, F, x, w, b: F.embedding(
+        T.tensor([[0, 2], [1, 0]]), x[:, :, 0], padding_idx=0),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(FORWARD))
+def test_forward_mode_and_forward_over_reverse(name, dtype):
+    """The output's tangent (PyTorch's batch_norm_jvp, layer_norm_jvp, embedding's), and the
+    tangents of its gradients (the backward ops' forward derivatives)."""
+    arrays = [X, W3, B3, RNG.standard_normal(X.shape), RNG.standard_normal(3),
+              RNG.standard_normal(3)]
+
+    def run(T):
+        fwAD = T.autograd.forward_ad
+        x, w, b, tx, tw, tb = (T.tensor(a, dtype=getattr(T, dtype)) for a in arrays)
+        x.requires_grad_()
+        w.requires_grad_()
+        with fwAD.dual_level():
+            y = FORWARD[name](T, T.nn.functional, fwAD.make_dual(x, tx), fwAD.make_dual(w, tw),
+                              fwAD.make_dual(b, tb))
+            v = T.ones_like(y) + T.arange(y.numel(), dtype=y.dtype).view(y.shape) / 10
+            grads = T.autograd.grad(y, (x, w), v, create_graph=True, allow_unused=True)
+            return [fwAD.unpack_dual(y).tangent] + [
+                None if g is None else fwAD.unpack_dual(g).tangent for g in grads]
+    g, t = run(gradlab), run(torch)
+    for a, b in zip(g, t):
+        if b is None:
+            assert a is None or not a.numpy().any()
+        else:
+            assert_same(a, b)
