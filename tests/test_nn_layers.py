@@ -329,8 +329,8 @@ FORWARD = {
 def test_forward_mode_and_forward_over_reverse(name, dtype):
     """The output's tangent (PyTorch's batch_norm_jvp, layer_norm_jvp, embedding's), and the
     tangents of its gradients (the backward ops' forward derivatives)."""
-    arrays = [X, W3, B3, RNG.standard_normal(X.shape), RNG.standard_normal(3),
-              RNG.standard_normal(3)]
+    rng = np.random.default_rng(5)  # (layer norm over two values is ill-conditioned when they
+    arrays = [X, W3, B3] + [rng.standard_normal(s) for s in (X.shape, 3, 3)]  # are close)
 
     def run(T):
         fwAD = T.autograd.forward_ad
