@@ -57,6 +57,10 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else _relu(input)
 
 
+def relu_(input):
+    return input.relu_()
+
+
 def _softmax_dim(name, ndim, stacklevel):
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
                   "include dim=X as an argument.", stacklevel=stacklevel)
@@ -302,6 +306,8 @@ from ._norm_functional import (batch_norm, embedding, huber_loss, layer_norm,  #
 from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # noqa: E402,F401
                                      mish, relu6, selu, silu, softplus)
 from ..ops.activation import log_sigmoid as logsigmoid  # noqa: E402,F401
+from ._activation_functional import (celu_, elu_, hardtanh_, leaky_relu_,  # noqa: E402,F401
+                                     selu_)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
