@@ -207,3 +207,39 @@ def test_kl_div_warnings_and_reprs():
                 + [repr(m) for m in mods] + [mods[1].log_target, list(mods[3].state_dict())])
     g, t = both(build)
     assert g == t
+
+
+def test_targets_of_other_shapes_and_dtypes():
+    """PyTorch's texts for targets that do not fit, and its broadcasting warnings."""
+    def build(T):
+        F = T.nn.functional
+        x = T.tensor(RNG.standard_normal((2, 3, 4, 5)), dtype=T.float32)
+        long = {"dtype": T.int64}
+        cases = [lambda: F.cross_entropy(x, T.tensor([0, 1])),
+                 lambda: F.cross_entropy(x, T.zeros(2, 4, 5, **long) + 5),
+                 lambda: F.cross_entropy(x, T.zeros(2, 4, 6, **long)),
+                 lambda: F.cross_entropy(x, T.zeros(2, 4, 5)),
+                 lambda: F.cross_entropy(x[0, :, 0], T.tensor(7)),
+                 lambda: F.cross_entropy(x[0, :, 0, 0], T.tensor([1, 2])),
+                 lambda: F.cross_entropy(x[0, :, 0], T.tensor([[1]])),
+                 lambda: F.cross_entropy(x, T.zeros(2, 4, 5, **long),
+                                         weight=T.ones(3, dtype=T.float64)),
+                 lambda: F.nll_loss(x, T.zeros(2, 4, 5, dtype=T.int32)),
+                 lambda: F.mse_loss(x, T.zeros(4, 5)), lambda: F.l1_loss(x, T.zeros(4, 5)),
+                 lambda: F.smooth_l1_loss(x, T.zeros(4, 5)),
+                 lambda: F.huber_loss(x, T.zeros(4, 5)),
+                 lambda: F.kl_div(x, T.zeros(4, 5), reduction="sum"),
+                 lambda: F.binary_cross_entropy(x.sigmoid(), T.zeros(4, 5)),
+                 lambda: F.binary_cross_entropy_with_logits(x, T.zeros(4, 5)),
+                 lambda: F.cross_entropy(x, x, reduction="mean2"),
+                 lambda: F.binary_cross_entropy(x.sigmoid(), x.sigmoid().double()),
+                 lambda: F.binary_cross_entropy(x.sigmoid(), x.long())]
+        out = []
+        for case in cases:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                kind, text = outcome(lambda: tuple(case().shape))
+            out.append((kind, text, [str(m.message) for m in w]))
+        return out
+    g, t = both(build)
+    assert g == t

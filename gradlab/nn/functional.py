@@ -155,9 +155,10 @@ def _nll_loss_nd(input, target, weight, reduction, ignore_index):
     more than 4 nll_loss2d on views (N, C, 1, -1) and (N, 1, -1)."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() != 1 and input.shape[0] != target.shape[0]:
+    batch = target.shape[0] if target.dim() else 0  # (ATen reads 0 for a 0-dim target)
+    if input.dim() != 1 and input.shape[0] != batch:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
+                         f"batch_size ({batch}).")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
                          f"{target.shape[0]}")

@@ -340,6 +340,8 @@ def _bce_gt(grad, grad_output, self, target, weight, reduction):
 def binary_cross_entropy(self, target, weight=None, reduction=1):
     """ATen's binary_cross_entropy: log terms floored at -100, as PyTorch."""
     check_no_grad("binary_cross_entropy", weight=weight)
+    if target.dtype is not self.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_type(target)} but expected {_scalar_type(self)}")
     x, y = np.asarray(self._array), np.asarray(array_of(target, self.dtype))
     if not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
