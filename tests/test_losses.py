@@ -243,3 +243,15 @@ def test_targets_of_other_shapes_and_dtypes():
         return out
     g, t = both(build)
     assert g == t
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_binary_cross_entropy_clamps_its_logs_at_minus_100(dtype):
+    """Probabilities of exactly 0 and 1: the loss's log terms floored at -100, the gradient's
+    denominator at 1e-12, as PyTorch's kernels."""
+    def fn(T, p):
+        q = p.clamp(0, 1)
+        return T.nn.functional.binary_cross_entropy(
+            q, T.tensor([[1.0, 0.0, 1.0], [0.0, 0.5, 1.0]], dtype=p.dtype),
+            weight=T.tensor([2.0, 1.0, 0.5], dtype=p.dtype), reduction="sum")
+    check_op(fn, [np.array([[0.0, 1.0, 1.0], [0.0, 0.3, -2.0]])], dtype, order=1)

@@ -12,7 +12,7 @@ from ._core import (array_of, broadcast_error, cr_exp, cr_log, cr_log1p, derivat
                     quietly, record)
 from .elementwise import add_scalar, div_scalar, mul_scalar, rsub_number, where, zeros_like
 
-EPSILON = 1e-12  # PyTorch's floor for (1 - x) · x in binary_cross_entropy_backward
+EPSILON = float(np.float32(1e-12))  # PyTorch's floor for (1 - x) · x in BCE's backward (a float)
 
 MseLossBackward0 = derivative(
     "MseLossBackward0", ("self", "target"), saves=("self", "target"), attrs=("reduction",),
