@@ -10,6 +10,8 @@ from .linear import Flatten, Identity, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401
                    NLLLoss)
 from .loss import HuberLoss, SmoothL1Loss  # noqa: F401
+from .loss import KLDivLoss  # noqa: F401
+from .activation import LogSigmoid  # noqa: F401
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401

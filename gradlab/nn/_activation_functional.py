@@ -1,10 +1,6 @@
-"""torch.nn.functional's activations beyond relu, tanh, sigmoid and the softmaxes."""
+"""torch.nn.functional's activations beyond relu, tanh, sigmoid and the softmaxes, and their
+in-place forms (``inplace=True`` or the ``_`` names)."""
 from ..ops import activation as _act
-
-
-def _out_of_place(name, inplace):
-    if inplace:
-        raise NotImplementedError(f"gradlab does not implement {name}(inplace=True)")
 
 
 def gelu(input, approximate="none"):
@@ -12,33 +8,43 @@ def gelu(input, approximate="none"):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    _out_of_place("leaky_relu", inplace)
-    return _act.leaky_relu(input, negative_slope)
+    return (_act.leaky_relu_ if inplace else _act.leaky_relu)(input, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _act.leaky_relu_(input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    _out_of_place("elu", inplace)
-    return _act.elu(input, alpha)
+    return (_act.elu_ if inplace else _act.elu)(input, alpha)
+
+
+def elu_(input, alpha=1):
+    return _act.elu_(input, alpha)
 
 
 def selu(input, inplace=False):
-    _out_of_place("selu", inplace)
-    return _act.selu(input)
+    return (_act.selu_ if inplace else _act.selu)(input)
+
+
+def selu_(input):
+    return _act.selu_(input)
 
 
 def celu(input, alpha=1.0, inplace=False):
-    _out_of_place("celu", inplace)
-    return _act.celu(input, alpha)
+    return (_act.celu_ if inplace else _act.celu)(input, alpha)
+
+
+def celu_(input, alpha=1.0):
+    return _act.celu_(input, alpha)
 
 
 def silu(input, inplace=False):
-    _out_of_place("silu", inplace)
-    return _act.silu(input)
+    return (_act.silu_ if inplace else _act.silu)(input)
 
 
 def mish(input, inplace=False):
-    _out_of_place("mish", inplace)
-    return _act.mish(input)
+    return (_act.mish_ if inplace else _act.mish)(input)
 
 
 def softplus(input, beta=1, threshold=20):
@@ -46,10 +52,14 @@ def softplus(input, beta=1, threshold=20):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    _out_of_place("hardtanh", inplace)
-    return _act.hardtanh(input, min_val, max_val)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return (_act.hardtanh_ if inplace else _act.hardtanh)(input, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1, max_val=1):
+    return _act.hardtanh_(input, min_val, max_val)
 
 
 def relu6(input, inplace=False):
-    _out_of_place("relu6", inplace)
-    return _act.hardtanh(input, 0, 6)
+    return (_act.hardtanh_ if inplace else _act.hardtanh)(input, 0, 6)

@@ -58,6 +58,10 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else _relu(input)
 
 
+def relu_(input):
+    return input.relu_()
+
+
 def _softmax_dim(name, ndim, stacklevel):
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
                   "include dim=X as an argument.", stacklevel=stacklevel)
@@ -152,9 +156,10 @@ def _nll_loss_nd(input, target, weight, reduction, ignore_index):
     more than 4 nll_loss2d on views (N, C, 1, -1) and (N, 1, -1)."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() != 1 and input.shape[0] != target.shape[0]:
+    batch = target.shape[0] if target.dim() else 0  # (ATen reads 0 for a 0-dim target)
+    if input.dim() != 1 and input.shape[0] != batch:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
+                         f"batch_size ({batch}).")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
                          f"{target.shape[0]}")
@@ -189,6 +194,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _soft_cross_entropy(input, target, weight, enum, label_smoothing, class_dim)
     if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
         return _smoothed_cross_entropy(input, target, weight, enum, ignore_index,
                                        label_smoothing, class_dim)
     return _nll_loss_nd(input.log_softmax(class_dim), target, weight, enum, ignore_index)
@@ -199,39 +205,76 @@ def _check_smoothing(label_smoothing):
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
 
 
+def _class_weight(weight, log_probs, class_dim):
+    """The class weights viewed to broadcast along the class dim."""
+    shape = [1] * log_probs.dim()
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
 def _soft_cross_entropy(input, target, weight, reduction, label_smoothing, class_dim):
-    if weight is not None:
-        raise NotImplementedError("gradlab's cross_entropy with class probabilities takes no "
-                                  "weight")
+    """ATen's cross_entropy_loss_prob_target: -Σ weight · target · log_softmax."""
     n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{n_classes} classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
     log_probs = input.log_softmax(class_dim)
     if label_smoothing > 0.0:
         _check_smoothing(label_smoothing)
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * (_class_weight(weight, log_probs, 1) if input.dim() > 1 else weight)
     if reduction == 1:
-        return div_scalar(-(log_probs * target).sum(), log_probs.numel() // n_classes)
+        if not log_probs.numel():
+            return -terms.sum().fill_(float("nan"))
+        return div_scalar(-terms.sum(), log_probs.numel() // n_classes)
     if reduction == 2:
-        return -(log_probs * target).sum()
-    return -(log_probs * target).sum(class_dim)
+        return -terms.sum()
+    return -terms.sum(class_dim)
 
 
 def _smoothed_cross_entropy(input, target, weight, reduction, ignore_index, label_smoothing,
                             class_dim):
-    _check_smoothing(label_smoothing)
-    if weight is not None:
-        raise NotImplementedError("gradlab's label smoothing takes no class weights")
+    """ATen's cross_entropy_loss_label_smoothing: (1 - ls) · nll + ls / C · the mean (or sum)
+    of -Σ weight · log_softmax over the targets not ignored."""
     log_probs = input.log_softmax(class_dim)
     nll = _nll_loss_nd(log_probs, target, weight, reduction, ignore_index)
+    if weight is not None:
+        smooth = -(log_probs * _class_weight(weight, log_probs, class_dim)).sum(class_dim)
+    else:
+        smooth = -log_probs.sum(class_dim)
     ignored = target == ignore_index
-    smooth = (-log_probs.sum(class_dim)).masked_fill_(ignored, 0.0)
+    smooth.masked_fill_(ignored, 0.0)
     if reduction == 1:
-        smooth = smooth.sum() / (~ignored).sum()
+        if weight is not None:
+            smooth = smooth.sum() / weight.gather(0, target.masked_select(~ignored).flatten()).sum()
+        else:
+            smooth = smooth.sum() / (~ignored).sum()
     elif reduction == 2:
         smooth = smooth.sum()
     # PyTorch's C++ `(1 - ls) * nllloss + ret * (ls / n_classes)` evaluates (GCC) its right
     # operand first: the smoothing term's node is the older, which orders the double backward
     smoothed = mul_scalar(smooth, label_smoothing / log_probs.shape[class_dim])
     return mul_scalar(nll, 1 - label_smoothing) + smoothed
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        enum = _reduction_enum(_legacy_reduction(size_average, reduce))
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                          "the support size.'batchmean' divides only by the batch size, and "
+                          "aligns with the KL div math definition.'mean' will be changed to "
+                          "behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        enum = 2 if reduction == "batchmean" else _reduction_enum(reduction)
+    reduced = _loss.kl_div(input, target, enum, log_target)
+    if reduction == "batchmean" and input.dim() != 0:
+        reduced = reduced / input.size()[0]
+    return reduced
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -266,6 +309,9 @@ from ._activation_functional import (celu, elu, gelu, hardtanh, leaky_relu,  # n
                                      mish, relu6, selu, silu, softplus)
 from ._conv_functional import (  # noqa: E402,F401
     adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, pad)
+from ..ops.activation import log_sigmoid as logsigmoid  # noqa: E402,F401
+from ._activation_functional import (celu_, elu_, hardtanh_, leaky_relu_,  # noqa: E402,F401
+                                     selu_)
 
 from .._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so

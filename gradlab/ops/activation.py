@@ -6,20 +6,22 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import derivative, quietly, record
-from .elementwise import add_scalar, rsub_number, sigmoid_backward, where, zeros_like
+from ._core import RESULT, derivative, quietly, record
+from .elementwise import (add_scalar, rsub_number, sigmoid_backward, sub_scalar, where,
+                          zeros_like)
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
-def _float_op(fn, self, cls, attrs=()):
+def _float_op(fn, self, cls, attrs=(), saved=None):
     """fn on the input's values computed in float64, rounded to its dtype (within an ulp of
-    PyTorch's vectorised kernels), recorded with ``self`` saved."""
+    PyTorch's vectorised kernels), recorded with ``self`` (or ``saved``, its clone) saved."""
     a = self._array
     out = np.asarray(quietly(fn, a.astype(np.float64)), a.dtype)
-    return record(cls, Tensor._make(out, self.dtype), (self,), (self,), attrs)
+    saved = self if saved is None else saved
+    return record(cls, Tensor._make(out, self.dtype), (self,), (saved,), attrs)
 
 
 def _backward_op(fn, grad_output, self, cls, saved, attrs):
@@ -129,13 +131,12 @@ HardtanhBackwardBackward0 = derivative(
     result="element_wise")
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
+def hardtanh(input, min_val=-1.0, max_val=1.0, saved=None):
     a = input._array
     out = np.minimum(np.maximum(a, a.dtype.type(min_val)), a.dtype.type(max_val))
     out = np.where(np.isnan(a), a, out)
-    return record(HardtanhBackward0, Tensor._make(out, input.dtype), (input,), (input,),
+    saved = input if saved is None else saved
+    return record(HardtanhBackward0, Tensor._make(out, input.dtype), (input,), (saved,),
                   (min_val, max_val))
 
 
@@ -147,12 +148,6 @@ def hardtanh_backward(grad_output, self, min_val, max_val):
 
 
 # ---- elu (selu, celu) --------------------------------------------------------------------------
-
-def _elu_slope(self, alpha, scale, input_scale):
-    """d elu / d self, with gradlab's ops."""
-    neg = (self * input_scale).exp() * (alpha * scale * input_scale)
-    return where(self <= 0, neg, float(scale))
-
 
 EluBackward0 = derivative(
     "EluBackward0", ("self",), saves=("self",), attrs=("alpha", "scale", "input_scale"),
@@ -173,10 +168,17 @@ EluBackwardBackward0 = derivative(
                  is_result: elu_backward(grad, alpha, scale, input_scale, is_result,
                                          self_or_result)),
     self_or_result=("grad · grad_output · elu''(self)", lambda grad, grad_output,
-                    self_or_result, alpha, scale, input_scale: where(
-                        self_or_result <= 0, grad * grad_output * (self_or_result * input_scale)
-                        .exp() * (alpha * scale * input_scale * input_scale), 0.0)),
+                    self_or_result, alpha, scale, input_scale, is_result: _elu_double_backward(
+                        grad * grad_output, self_or_result, alpha, scale, input_scale,
+                        is_result)),
     result="element_wise")
+
+
+def _elu_double_backward(grad, self_or_result, alpha, scale, input_scale, is_result):
+    if is_result:  # PyTorch's elu_double_backward for a saved result
+        return grad * input_scale * (self_or_result < 0).to(grad.dtype)
+    return where(self_or_result <= 0, grad * (self_or_result * input_scale).exp() * (
+        alpha * scale * input_scale * input_scale), 0.0)
 
 
 def _elu_values(x, alpha, scale, input_scale):
@@ -202,11 +204,17 @@ def selu(input):
     return elu(input, SELU_ALPHA, SELU_SCALE, 1)
 
 
+def _elu_slope(x, alpha, scale, input_scale, is_result):
+    if is_result:  # x is the result: its negative part is alpha · scale · (exp - 1)
+        return np.where(x <= 0, input_scale * (x + alpha * scale), scale)
+    return np.where(x <= 0, np.exp(x * input_scale) * (alpha * scale * input_scale), scale)
+
+
 def elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result):
     return _backward_op(
-        lambda g, x: g * np.where(x <= 0, np.exp(x * input_scale) * (alpha * scale * input_scale),
-                                  scale), grad_output, self_or_result, EluBackwardBackward0,
-        (grad_output, self_or_result), (alpha, scale, input_scale, is_result))
+        lambda g, x: g * _elu_slope(x, alpha, scale, input_scale, is_result), grad_output,
+        self_or_result, EluBackwardBackward0, (grad_output, self_or_result),
+        (alpha, scale, input_scale, is_result))
 
 
 # ---- silu, mish: PyTorch differentiates their backward as compositions -------------------------
@@ -279,3 +287,139 @@ def softplus_backward(grad_output, self, beta, threshold):
     return _backward_op(f, grad_output, self, SoftplusBackwardBackward0, (grad_output, self),
                         (beta, threshold))
 
+
+
+# ---- log_sigmoid -------------------------------------------------------------------------------
+
+LogSigmoidBackward0 = derivative(
+    "LogSigmoidBackward0", ("self",), saves=("self", "buffer"),
+    self=("grad · sigmoid(-self)", lambda grad, self, buffer: log_sigmoid_backward(
+        grad, self, buffer)),
+    result="element_wise")
+LogSigmoidBackwardBackward0 = derivative(
+    "LogSigmoidBackwardBackward0", ("grad_output", "self"),
+    saves=("grad_output", "self", "buffer"),
+    grad_output=("grad · sigmoid(-self)", lambda grad, self, buffer: log_sigmoid_backward(
+        grad, self, buffer)),
+    # naming buffer: PyTorch saves it whichever input needs a gradient
+    self=("grad · grad_output · (σ(self) - 1) · σ(self)", lambda grad, grad_output, self,
+          buffer: _log_sigmoid_double_backward(grad * grad_output, self)),
+    result="element_wise")
+
+
+def _log_sigmoid_double_backward(grad, self):
+    """PyTorch's log_sigmoid_double_backward."""
+    z = self.sigmoid()
+    return grad * sub_scalar(z, 1) * z
+
+
+def log_sigmoid(input):
+    """ATen's log_sigmoid_forward: min(x, 0) - log1p(z), keeping z = exp(-|x|) (its buffer)."""
+    x = input._array.astype(np.float64)
+    z = quietly(np.exp, -np.abs(x))
+    out = np.asarray(np.minimum(x, 0) - np.log1p(z), input._array.dtype)
+    buffer = Tensor._make(np.asarray(z, input._array.dtype), input.dtype)
+    return record(LogSigmoidBackward0, Tensor._make(out, input.dtype), (input,),
+                  (input, buffer))
+
+
+def log_sigmoid_backward(grad_output, self, buffer):
+    """ATen's log_sigmoid_backward: (x < 0 ? 1 - z / (1 + z) : z / (1 + z)) · grad."""
+    z, g = buffer._array, grad_output._array
+    negative = self._array < 0
+    out = np.where(negative, 1 - z / (1 + z), z / (1 + z)) * g
+    return record(LogSigmoidBackwardBackward0, Tensor._make(np.asarray(out, g.dtype),
+                                                            grad_output.dtype),
+                  (grad_output, self), (grad_output, self, buffer))
+
+
+# ---- in place: the activations' `_` forms ------------------------------------------------------
+# leaky_relu_, elu_ (selu_, celu_) save their result (LeakyReluBackward1, EluBackward1,
+# CeluBackward1); hardtanh_ (relu6), silu_ and mish_ record the out-of-place node, saving a
+# clone of the input taken before the write, as PyTorch does.
+
+NEGATIVE_SLOPE_IN_PLACE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, please "
+    "call out-of-place version instead. File an issue at https://github.com/pytorch/pytorch if "
+    "you do require supporting in-place leakRelu backward calculation with negative slope")
+
+
+def _leaky_relu_result_backward(grad, result, negative_slope):
+    if negative_slope < 0:
+        raise RuntimeError(NEGATIVE_SLOPE_IN_PLACE)
+    return leaky_relu_backward(grad, result, negative_slope)
+
+
+LeakyReluBackward1 = derivative(
+    "LeakyReluBackward1", ("self",), saves=("result",), attrs=("negative_slope",),
+    self=("grad · (result > 0 ? 1 : negative_slope)", _leaky_relu_result_backward),
+    result="element_wise")
+EluBackward1 = derivative(
+    "EluBackward1", ("self",), saves=("result",), attrs=("alpha", "scale", "input_scale"),
+    self=("grad · (result > 0 ? scale : input_scale · (result + alpha · scale))",
+          lambda grad, result, alpha, scale, input_scale: elu_backward(
+              grad, alpha, scale, input_scale, True, result)),
+    result="element_wise")
+CeluBackward1 = derivative(
+    "CeluBackward1", ("self",), saves=("result",), attrs=("alpha",),
+    self=("grad · (result > 0 ? 1 : result / alpha + 1)", lambda grad, result, alpha:
+          elu_backward(grad, alpha, 1, 1.0 / float(np.float32(alpha)), True, result)),
+    result="element_wise")
+
+
+def _in_place(input, op):
+    from .inplace import inplace
+    return inplace(input, op)
+
+
+def _saving_result(fn, cls, attrs):
+    """An op ``fn`` (of float64 values) whose node ``cls`` saves its result."""
+    def op(self):
+        a = self._array
+        out = np.asarray(quietly(fn, a.astype(np.float64)), a.dtype)
+        return record(cls, Tensor._make(out, self.dtype), (self,), (RESULT,), attrs)
+    return op
+
+
+def _saving_a_clone(op):
+    """``op(t, saved)`` recorded on ``t`` while saving a clone of it (taken before the write)."""
+    return lambda t: op(t, t.clone())
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    def fn(x):
+        return np.where(x > 0, x, x * negative_slope)
+    return _in_place(input, _saving_result(fn, LeakyReluBackward1, (negative_slope,)))
+
+
+def elu_(input, alpha=1.0, scale=1, input_scale=1):
+    return _in_place(input, _saving_result(
+        lambda x: _elu_values(x, alpha, scale, input_scale), EluBackward1,
+        (alpha, scale, input_scale)))
+
+
+def selu_(input):
+    return elu_(input, SELU_ALPHA, SELU_SCALE, 1)
+
+
+def celu_(input, alpha=1.0):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _in_place(input, _saving_result(lambda x: _elu_values(x, alpha, 1, 1.0 / alpha),
+                                           CeluBackward1, (alpha,)))
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _in_place(input, _saving_a_clone(lambda t, saved: hardtanh(t, min_val, max_val,
+                                                                      saved)))
+
+
+def silu_(input):
+    return _in_place(input, _saving_a_clone(lambda t, saved: _float_op(
+        lambda x: x / (1 + np.exp(-x)), t, SiluBackward0, saved=saved)))
+
+
+def mish_(input):
+    return _in_place(input, _saving_a_clone(lambda t, saved: _float_op(
+        lambda x: x * np.tanh(np.logaddexp(0, x)), t, MishBackward0, saved=saved)))

@@ -7,10 +7,12 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
-from ._core import array_of, cr_exp, cr_log, cr_log1p, derivative, promote, quietly, record
+from ..autograd.grad_mode import _local
+from ._core import (array_of, broadcast_error, cr_exp, cr_log, cr_log1p, derivative, promote,
+                    quietly, record)
 from .elementwise import add_scalar, div_scalar, mul_scalar, rsub_number, where, zeros_like
 
-EPSILON = 1e-12  # PyTorch's floor for (1 - x) · x in binary_cross_entropy_backward
+EPSILON = float(np.float32(1e-12))  # PyTorch's floor for (1 - x) · x in BCE's backward (a float)
 
 MseLossBackward0 = derivative(
     "MseLossBackward0", ("self", "target"), saves=("self", "target"), attrs=("reduction",),
@@ -90,10 +92,12 @@ BinaryCrossEntropyBackwardBackward0 = derivative(
 BinaryCrossEntropyWithLogitsBackward0 = derivative(
     "BinaryCrossEntropyWithLogitsBackward0", ("self", "target"),
     saves=("self", "target", "weight", "pos_weight"), attrs=("reduction",),
-    self=("grad · (sigmoid(self) - target)", lambda grad, self, target, weight, reduction: _reduced(
-        (self.sigmoid() - target) * grad, self, weight, reduction)),
-    target=("-grad · self", lambda grad, self, weight, reduction: _reduced(
-        -self * grad, self, weight, reduction)),
+    self=("grad · ((1 + pos_weight · target) · sigmoid(self) - pos_weight · target)",
+          lambda grad, self, target, weight, pos_weight, reduction: _bce_logits_backward(
+              grad, self, target, weight, pos_weight, reduction)),
+    target=("grad · (log_sigmoid(-self) - pos_weight · log_sigmoid(self))",
+            lambda grad, self, target, weight, pos_weight, reduction: _bce_logits_target_backward(
+                grad, self, target, weight, pos_weight, reduction)),
     result="reduction")
 
 
@@ -120,13 +124,6 @@ def _mse_double_backward(grad, input, reduction):
 def _mse_double_backward_grad_output(grad, grad_output, self, target, reduction):
     out = mse_loss_backward(grad, self, target, reduction)
     return out if reduction == 0 else out.sum()
-
-
-def _reduced(grad, self, weight, reduction):
-    """The weight and mean-reduction factors PyTorch applies after the elementwise gradient."""
-    if weight is not None:
-        grad = grad * weight
-    return div_scalar(grad, self.numel()) if reduction == 1 else grad
 
 
 def _reduce(loss, reduction, dt):
@@ -219,12 +216,14 @@ def _row_weights(weight, t, keep, dt):
 
 def nll_loss(self, target, weight=None, reduction=1, ignore_index=-100):
     """ATen's nll_loss for a 1-D (one sample) or 2-D (batch, classes) input."""
+    check_no_grad("nll_loss_forward", weight=weight)
     _check_nll(self, target, weight)
     return _nll(self, target, weight, reduction, ignore_index, NllLossBackward0)
 
 
 def nll_loss2d(self, target, weight=None, reduction=1, ignore_index=-100):
     """ATen's nll_loss2d: a (N, C, H, W) input, (N, H, W) targets."""
+    check_no_grad("nll_loss2d_forward", weight=weight)
     _check_nll2d(self, target, weight)
     return _nll(self, target, weight, reduction, ignore_index, NllLoss2DBackward0)
 
@@ -340,6 +339,9 @@ def _bce_gt(grad, grad_output, self, target, weight, reduction):
 
 def binary_cross_entropy(self, target, weight=None, reduction=1):
     """ATen's binary_cross_entropy: log terms floored at -100, as PyTorch."""
+    check_no_grad("binary_cross_entropy", weight=weight)
+    if target.dtype is not self.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_type(target)} but expected {_scalar_type(self)}")
     x, y = np.asarray(self._array), np.asarray(array_of(target, self.dtype))
     if not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -355,51 +357,178 @@ def binary_cross_entropy(self, target, weight=None, reduction=1):
                   (reduction,))
 
 
-def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None, reduction=1):
-    """ATen's binary_cross_entropy_with_logits: (1 - target) · x - log_sigmoid(x)."""
+def _bce_logits_backward(grad, self, target, weight, pos_weight, reduction):
+    """PyTorch's binary_cross_entropy_with_logits_backward (as grad mode records it)."""
     if pos_weight is not None:
-        raise NotImplementedError("gradlab's binary_cross_entropy_with_logits has no pos_weight")
+        t = pos_weight * target
+        grad_input = (add_scalar(t, 1) - target) * self.sigmoid() - t
+    else:
+        grad_input = self.sigmoid() - target
+    grad_input = grad_input * grad
+    if weight is not None:
+        grad_input = grad_input * weight
+    return _div_numel_(grad_input, self) if reduction == 1 else grad_input
+
+
+def _bce_logits_target_backward(grad, self, target, weight, pos_weight, reduction):
+    """PyTorch's binary_cross_entropy_with_logits_target_backward."""
+    if pos_weight is not None:
+        from .activation import log_sigmoid
+        grad_target = (log_sigmoid(-self) - log_sigmoid(self) * pos_weight) * grad
+    else:
+        grad_target = -self * grad
+    if weight is not None:
+        grad_target = grad_target.mul_(weight)
+    return _div_numel_(grad_target, target) if reduction == 1 else grad_target
+
+
+def check_no_grad(op, **optional):
+    """PyTorch's check_no_requires_grad: with grad mode on, the tensors an op does not
+    differentiate for (weights) must not require grad."""
+    if _local.enabled:
+        for name, t in optional.items():
+            if t is not None and t.requires_grad:
+                raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
+                                   f"argument '{name}'. This input cannot have requires_grad "
+                                   "True.")
+
+
+def _check_in_place(shape, other):
+    """An in-place op's check: ``other`` broadcasts into ``shape`` without growing it."""
+    try:
+        full = np.broadcast_shapes(shape, other)
+    except ValueError:
+        raise broadcast_error(shape, other) from None
+    if full != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
+
+
+def binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None, reduction=1):
+    """ATen's binary_cross_entropy_with_logits: (1 - target) · x - log_weight · log_sigmoid(x),
+    log_weight = 1 + (pos_weight - 1) · target."""
+    check_no_grad("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     x, y = np.asarray(self._array), np.asarray(array_of(target, self.dtype))
     one = x.dtype.type(1)
     log_sigmoid = quietly(lambda: np.minimum(x, 0) - cr_log1p(cr_exp(-np.abs(x))))
+    if pos_weight is not None:
+        pw = np.asarray(pos_weight._array, x.dtype)
+        try:  # (pos_weight - 1).mul(target), then into log_sigmoid(x) in place
+            _check_in_place(x.shape, np.broadcast_shapes(pw.shape, y.shape))
+        except ValueError:
+            raise broadcast_error(pw.shape, y.shape) from None
+        log_sigmoid = log_sigmoid * ((pw - one) * y + one)
     loss = (one - y) * x - log_sigmoid
     if weight is not None:
+        _check_in_place(loss.shape, weight._array.shape)
         loss = loss * np.asarray(weight._array, x.dtype)
     out = Tensor._make(_reduce(loss, reduction, self.dtype), self.dtype)
     return record(BinaryCrossEntropyWithLogitsBackward0, out, (self, target),
                   (self, target, weight, pos_weight), (reduction,))
 
 
-def _smooth_l1_grad(grad, self, target, beta, reduction):
-    """d smooth_l1 / d self: (self - target) / beta inside |·| < beta, else its sign."""
-    d = self - target
-    slope = where(d.abs() < beta, d / beta, d.sign()) if beta > 0 else d.sign()
-    return _reduced(slope * grad, self, None, reduction)
+def _double_backward_grad_output(backward, grad, grad_output, self, target, reduction, arg):
+    """The gradient for grad_output of a loss's backward op, linear in grad_output."""
+    out = backward(grad, self, target, reduction, arg)
+    return out if reduction == 0 else out.sum()
 
 
-def _huber_grad(grad, self, target, delta, reduction):
-    """d huber / d self: self - target inside |·| ≤ delta, else delta · its sign."""
-    d = self - target
-    slope = where(d.abs() <= delta, d, d.sign() * delta)
-    return _reduced(slope * grad, self, None, reduction)
+def _smooth_l1_double_backward(grad, self, target, reduction, beta):
+    """PyTorch's smooth_l1_loss_double_backward: grad · (|self - target| < beta) / beta."""
+    if beta == 0:
+        return zeros_like(grad)
+    inside = ((self - target).abs() < beta).to(grad.dtype)
+    grad_input = div_scalar(grad * inside, beta)
+    return div_scalar(grad_input, self.numel()) if reduction == 1 else grad_input
+
+
+def _huber_double_backward_grad_output(grad, grad_output, self, target, reduction, delta):
+    """PyTorch's huber_loss_double_backward_grad_output: the backward of ones, times grad."""
+    if reduction == 0:
+        return huber_loss_backward(grad, self, target, reduction, delta)
+    ones = Tensor._make(np.ones(grad_output._array.shape, grad_output.dtype.np), grad_output.dtype)
+    return (huber_loss_backward(ones, self, target, reduction, delta) * grad).sum()
+
+
+def _huber_double_backward(grad, self, target, reduction, delta):
+    """PyTorch's huber_loss_double_backward: grad · (|self - target| < delta)."""
+    grad_input = grad * ((self - target).abs() < delta)
+    return div_scalar(grad_input, self.numel()) if reduction == 1 else grad_input
 
 
 SmoothL1LossBackward0 = derivative(
     "SmoothL1LossBackward0", ("self", "target"), saves=("self", "target"),
     attrs=("reduction", "beta"),
     self=("grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target, reduction,
-          beta: _smooth_l1_grad(grad, self, target, beta, reduction)),
+          beta: smooth_l1_loss_backward(grad, self, target, reduction, beta)),
     target=("-grad · clamp((self - target) / beta, -1, 1)", lambda grad, self, target,
-            reduction, beta: -_smooth_l1_grad(grad, self, target, beta, reduction)),
+            reduction, beta: smooth_l1_loss_backward(grad, target, self, reduction, beta)),
     result="reduction")
+SmoothL1LossBackwardBackward0 = derivative(
+    "SmoothL1LossBackwardBackward0", ("grad_output", "self", "target"),
+    saves=("grad_output", "self", "target"), attrs=("reduction", "beta"),
+    grad_output=("grad · clamp((self - target) / beta, -1, 1)", lambda grad, grad_output, self,
+                 target, reduction, beta: _double_backward_grad_output(
+                     smooth_l1_loss_backward, grad, grad_output, self, target, reduction, beta)),
+    self=("grad · grad_output · (|self - target| < beta) / beta", lambda grad, grad_output,
+          self, target, reduction, beta: _smooth_l1_double_backward(
+              grad * grad_output, self, target, reduction, beta)),
+    target=("-grad · grad_output · (|self - target| < beta) / beta", lambda grad, grad_output,
+            self, target, reduction, beta: -_smooth_l1_double_backward(
+                grad * grad_output, self, target, reduction, beta)),
+    result="element_wise")
 HuberLossBackward0 = derivative(
     "HuberLossBackward0", ("self", "target"), saves=("self", "target"),
     attrs=("reduction", "delta"),
     self=("grad · clamp(self - target, -delta, delta)", lambda grad, self, target, reduction,
-          delta: _huber_grad(grad, self, target, delta, reduction)),
+          delta: huber_loss_backward(grad, self, target, reduction, delta)),
     target=("-grad · clamp(self - target, -delta, delta)", lambda grad, self, target,
-            reduction, delta: -_huber_grad(grad, self, target, delta, reduction)),
+            reduction, delta: huber_loss_backward(grad, target, self, reduction, delta)),
     result="reduction")
+HuberLossBackwardBackward0 = derivative(
+    "HuberLossBackwardBackward0", ("grad_output", "self", "target"),
+    saves=("grad_output", "self", "target"), attrs=("reduction", "delta"),
+    grad_output=("grad · clamp(self - target, -delta, delta)", lambda grad, grad_output, self,
+                 target, reduction, delta: _huber_double_backward_grad_output(
+                     grad, grad_output, self, target, reduction, delta)),
+    self=("grad · grad_output · (|self - target| < delta)", lambda grad, grad_output, self,
+          target, reduction, delta: _huber_double_backward(
+              grad * grad_output, self, target, reduction, delta)),
+    target=("-grad · grad_output · (|self - target| < delta)", lambda grad, grad_output, self,
+            target, reduction, delta: -_huber_double_backward(
+                grad * grad_output, self, target, reduction, delta)),
+    result="element_wise")
+
+
+def _pointwise_backward(value, grad_output, self, target, reduction, cls, attr):
+    """A loss's backward op, ATen's kernel ``value(d, norm · grad)`` with d = self - target and
+    norm 1/N for a mean, recorded as ``cls``."""
+    dt = promote(self, target)
+    d = quietly(np.subtract, array_of(self, dt), array_of(target, dt))
+    norm = dt.np.type(1 / d.size if reduction == 1 else 1)
+    grad = np.asarray(array_of(grad_output, dt))
+    out = Tensor._make(np.asarray(quietly(value, d, norm, grad), dt.np), dt)
+    return record(cls, out, (grad_output, self, target), (grad_output, self, target),
+                  (reduction, attr))
+
+
+def smooth_l1_loss_backward(grad_output, self, target, reduction, beta):
+    """ATen's smooth_l1_loss_backward, an op of its own: clamp(d / beta, -1, 1) · grad."""
+    def value(d, norm, grad):
+        b = d.dtype.type(beta)
+        return np.where(d <= -b, -norm * grad, np.where(d >= b, norm * grad, norm * d * grad / b))
+    return _pointwise_backward(value, grad_output, self, target, reduction,
+                               SmoothL1LossBackwardBackward0, beta)
+
+
+def huber_loss_backward(grad_output, self, target, reduction, delta):
+    """ATen's huber_loss_backward, an op of its own: clamp(d, -delta, delta) · grad."""
+    def value(d, norm, grad):
+        k = d.dtype.type(delta)
+        return np.where(d <= -k, -norm * grad * k, np.where(d >= k, norm * grad * k,
+                                                           norm * d * grad))
+    return _pointwise_backward(value, grad_output, self, target, reduction,
+                               HuberLossBackwardBackward0, delta)
 
 
 def smooth_l1_loss(self, target, reduction=1, beta=1.0):
@@ -421,3 +550,41 @@ def huber_loss(self, target, reduction=1, delta=1.0):
     loss = np.where(d <= k, dt.np.type(0.5) * d * d, k * (d - dt.np.type(0.5) * k))
     out = Tensor._make(_reduce(loss, reduction, dt), dt)
     return record(HuberLossBackward0, out, (self, target), (self, target), (reduction, delta))
+
+
+# ---- kl_div: a composition in ATen, over xlogy --------------------------------------------------
+
+XlogyBackward0 = derivative(
+    "XlogyBackward0", ("self", "other"), saves=("self", "other"),
+    self=("xlogy(grad, other), 0 where self = 0 and other ≤ 0", lambda grad, self, other:
+          xlogy(grad, other).masked_fill((self == 0.0) & (other <= 0.0), 0.0)),
+    other=("grad · self / other", lambda grad, self, other: grad * self / other),
+    result=("xlogy(self_t, other) + other_t · self / other", lambda self_t, other_t, self,
+            other: xlogy(self_t, other).masked_fill((self == 0.0) & (other <= 0.0), 0.0)
+            + other_t * self / other),
+    broadcasts=True)
+
+
+def xlogy(self, other):
+    """ATen's xlogy: self · log(other), 0 where self is 0 (nan where other is nan)."""
+    dt = promote(self, other)
+    x, y = array_of(self, dt), array_of(other, dt)
+    value = quietly(lambda: np.where(np.isnan(y), y, np.where(x == 0, dt.np.type(0),
+                                                                x * cr_log(y))))
+    out = Tensor._make(np.asarray(value, dt.np), dt)
+    return record(XlogyBackward0, out, (self, other), (self, other))
+
+
+def kl_div(self, target, reduction=1, log_target=False):
+    """ATen's kl_div: exp(target) · (target - self) for log targets, else
+    xlogy(target, target) - target · self; reduced."""
+    if not (self.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    # the right operand first, as GCC evaluates ATen's `a - b`, `a * b` (it numbers the nodes)
+    if log_target:
+        difference = target - self
+        output = target.exp() * difference
+    else:
+        product = target * self
+        output = xlogy(target, target) - product
+    return output.mean() if reduction == 1 else output.sum() if reduction == 2 else output

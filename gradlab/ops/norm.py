@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd.grad_mode import _local
 from ..tensor import Tensor
 from ._core import derivative, joint, quietly, record
+from .elementwise import add_scalar
 
 
 def _group_view(t, x, group_dims):
@@ -97,6 +98,55 @@ def _total(parts, like):
     return total
 
 
+def _norm_jvp(input_p, input_t, weight_p, weight_t, bias_t, mean_p, invstd_p, dims, numel,
+              affine_view, train=True):
+    """PyTorch's batch_norm_jvp / layer_norm_jvp: the tangent of (x - mean) · invstd · weight +
+    bias, the statistics' own tangents included when they come from the input (training)."""
+    if train:
+        centred_t = input_t - input_t.mean(dims, True)
+        invstd_t = -invstd_p.pow(3) * (centred_t * (input_p - mean_p)).sum(dims, True) / numel
+        result_t = centred_t * invstd_p + (input_p - mean_p) * invstd_t
+    else:
+        result_t = input_t * invstd_p
+    if weight_p is not None:
+        result_t = result_t * weight_p.view(affine_view) \
+            + (input_p - mean_p) * invstd_p * weight_t.view(affine_view)
+    if bias_t is not None:
+        result_t = result_t + bias_t.view(affine_view)
+    return result_t
+
+
+def _jvp_by_duals(fn, primals, tangents):
+    """The tangents of fn's outputs, fn run on dual tensors (primal, tangent) whose ops carry
+    them: the forward derivative of a backward op computed by a composition of gradlab's ops."""
+    from ..autograd import forward_ad
+    duals = [p.view(p.shape) if isinstance(p, Tensor) and t is not None else p  # (its graph)
+             for p, t in zip(primals, tangents)]
+    level, forward_ad._levels.current = forward_ad._levels.current, 0
+    try:
+        for d, t in zip(duals, tangents):
+            if isinstance(d, Tensor) and t is not None:
+                forward_ad.set_tangent(d, t)
+        outs = fn(*duals)
+        return tuple(None if o is None else o._fw_grad if o._fw_grad is not None else
+                     Tensor._make(np.zeros(o._array.shape, o.dtype.np), o.dtype) for o in outs)
+    finally:
+        forward_ad._levels.current = level
+
+
+def _stats_tangents(x, x_t, mean, invstd, dims, train):
+    """The tangents of a normalization's saved mean and invstd (functions of the input when
+    training), shaped as they are saved."""
+    if not train:
+        return None, None
+    view = _group_view(mean, x, tuple(d for d in range(x.dim()) if d not in dims))
+    mean_t = x_t.mean(dims, True)
+    count = int(np.prod([x.shape[d] for d in dims]))
+    invstd_v = invstd.reshape(view.shape)
+    invstd_t = -invstd_v.pow(3) * ((x_t - mean_t) * (x - view)).sum(dims, True) / count
+    return mean_t.reshape(mean.shape), invstd_t.reshape(invstd.shape)
+
+
 # ---- batch norm -------------------------------------------------------------------------------
 
 def _bn_dims(x):
@@ -126,7 +176,25 @@ NativeBatchNormBackward0 = derivative(
     saves=("input", "weight", "running_mean", "running_var", "result1", "result2"),
     attrs=("training", "eps"),
     input=("invstd · weight · P(grad)", _bn_input), weight=("Σ grad · x̂", _bn_weight),
-    bias=("Σ grad", _bn_bias))
+    bias=("Σ grad", _bn_bias),
+    result=("batch_norm_jvp(input, input_t, weight, weight_t, bias_t, ...)", lambda input,
+            input_t, weight, weight_t, bias, bias_t, running_mean, running_var, result1, result2,
+            training, eps: _bn_jvp(input, input_t, weight, weight_t, bias, bias_t, running_mean,
+                                   running_var, result1, result2, training, eps)))
+
+
+def _bn_jvp(input, input_t, weight, weight_t, bias, bias_t, running_mean, running_var,
+            save_mean, save_invstd, train, eps):
+    view = tuple(n if d == 1 else 1 for d, n in enumerate(input.shape))
+    dims = _bn_dims(input)
+    numel = input.numel() // input.shape[1]
+    if train:
+        mean, invstd = save_mean.view(view), save_invstd.view(view)
+    else:
+        mean = running_mean.view(view)
+        invstd = 1 / (add_scalar(running_var.view(view), eps)).sqrt()
+    return _norm_jvp(input, input_t, weight, weight_t, None if bias is None else bias_t, mean,
+                     invstd, dims, numel, view, train)
 
 
 def _bn_double(grads, grad_out, input, weight, running_mean, running_var, save_mean,
@@ -151,7 +219,15 @@ NativeBatchNormBackwardBackward0 = derivative(
     grad_out=("the first backward, applied to (ggI, ggW, ggB)", _bn_double_parts[0]),
     input=("∂/∂input of <ggI, gI> + <ggW, gW>", _bn_double_parts[1]),
     weight=("Σ gO · invstd · P(ggI)", _bn_double_parts[2]),
-    running_mean=("0", _bn_double_parts[3]), running_var=("0", _bn_double_parts[4]))
+    running_mean=("0", _bn_double_parts[3]), running_var=("0", _bn_double_parts[4]),
+    result=("the backward's composition, run on dual tensors", lambda grad_out, grad_out_t,
+            input, input_t, weight, weight_t, running_mean, running_var, save_mean, save_invstd,
+            train, eps: _jvp_by_duals(
+                lambda g, x, w, m, i: _bn_backward_values(g, x, w, running_mean, running_var, m,
+                                                          i, train, eps, (True,) * 3),
+                (grad_out, input, weight, save_mean, save_invstd),
+                (grad_out_t, input_t, weight_t) + _stats_tangents(
+                    input, input_t, save_mean, save_invstd, _bn_dims(input), train))))
 NativeBatchNormBackwardBackward0._multi = True  # its formulas read each output's grad
 
 
@@ -214,23 +290,30 @@ def _check_batch_norm(input, weight, bias, running_mean, running_var, training):
                            "mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def _bn_backward_values(grad_out, x, weight, running_mean, running_var, save_mean, save_invstd,
+                        train, eps, mask):
+    """(grad_input, grad_weight, grad_bias) with gradlab's ops (None where ``mask`` says)."""
+    dims = _bn_dims(x)
+    mean, invstd = _bn_stats(x, running_mean, running_var, train, eps, save_mean, save_invstd)
+    w = None if weight is None else _group_view(weight, x, (1,))
+    if train:
+        gI = _input_grad(grad_out, x, w, mean, invstd, dims) if mask[0] else None
+    else:
+        gI = grad_out * invstd * (1 if w is None else w) if mask[0] else None
+    xhat = (x - mean) * invstd
+    gW = (grad_out * xhat).sum(dims) if mask[1] else None
+    gB = grad_out.sum(dims) if mask[2] else None
+    return gI, gW, gB
+
+
 def native_batch_norm_backward(grad_out, input, weight, running_mean, running_var, save_mean,
                                save_invstd, train, eps, mask):
     """ATen's native_batch_norm_backward: (grad_input, grad_weight, grad_bias), an op of its
     own, so that create_graph records one NativeBatchNormBackwardBackward0 for all three."""
-    x = input
-    dims = _bn_dims(x)
-    mean, invstd = _bn_stats(x, running_mean, running_var, train, eps, save_mean, save_invstd)
     level, _local.enabled = _local.enabled, False  # the kernel: values only, then one node
     try:
-        w = None if weight is None else _group_view(weight, x, (1,))
-        if train:
-            gI = _input_grad(grad_out, x, w, mean, invstd, dims) if mask[0] else None
-        else:
-            gI = grad_out * invstd * (1 if w is None else w) if mask[0] else None
-        xhat = (x - mean) * invstd
-        gW = (grad_out * xhat).sum(dims) if mask[1] else None
-        gB = grad_out.sum(dims) if mask[2] else None
+        gI, gW, gB = _bn_backward_values(grad_out, input, weight, running_mean, running_var,
+                                         save_mean, save_invstd, train, eps, mask)
     finally:
         _local.enabled = level
     outs = tuple(None if t is None else Tensor._make(t._array, t.dtype) for t in (gI, gW, gB))
@@ -256,7 +339,12 @@ NativeLayerNormBackward0 = derivative(
     "NativeLayerNormBackward0", ("input", "weight", "bias"),
     saves=("input", "weight", "bias", "result1", "result2"), attrs=("normalized_shape",),
     input=("rstd · P(grad · weight)", _ln_input), weight=("Σ grad · x̂", _ln_weight),
-    bias=("Σ grad", _ln_bias))
+    bias=("Σ grad", _ln_bias),
+    result=("layer_norm_jvp(input, input_t, weight, weight_t, bias_t, ...)", lambda input,
+            input_t, weight, weight_t, bias, bias_t, result1, result2, normalized_shape:
+            _norm_jvp(input, input_t, weight, weight_t, None if bias is None else bias_t,
+                      result1, result2, _ln_dims(input, normalized_shape),
+                      int(np.prod(normalized_shape)), normalized_shape)))
 
 
 def _ln_double(grads, grad_out, input, mean, rstd, weight, normalized_shape, *, needs):
@@ -276,7 +364,14 @@ NativeLayerNormBackwardBackward0 = derivative(
     grad_out=("the first backward, applied to (ggI, ggW, ggB)", _ln_double_parts[0]),
     input=("∂/∂input of <ggI, gI> + <ggW, gW>", _ln_double_parts[1]),
     mean=("0", _ln_double_parts[2]), rstd=("0", _ln_double_parts[3]),
-    weight=("Σ gO · rstd · P(ggI)", _ln_double_parts[4]), bias=("0", _ln_double_parts[5]))
+    weight=("Σ gO · rstd · P(ggI)", _ln_double_parts[4]), bias=("0", _ln_double_parts[5]),
+    result=("the backward's composition, run on dual tensors", lambda grad_out, grad_out_t,
+            input, input_t, mean, rstd, weight, weight_t, bias, normalized_shape: _jvp_by_duals(
+                lambda g, x, w, m, r: _ln_backward_values(g, x, normalized_shape, m, r, w, bias,
+                                                          (True,) * 3),
+                (grad_out, input, weight, mean, rstd), (grad_out_t, input_t, weight_t)
+                + _stats_tangents(input, input_t, mean, rstd,
+                                  _ln_dims(input, normalized_shape), True))))
 NativeLayerNormBackwardBackward0._multi = True
 
 
@@ -324,17 +419,24 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
                   (normalized_shape,))
 
 
+def _ln_backward_values(grad_out, input, normalized_shape, mean, rstd, weight, bias, mask):
+    """(grad_input, grad_weight, grad_bias) with gradlab's ops (None where ``mask`` says)."""
+    dims = _ln_dims(input, normalized_shape)
+    lead = tuple(range(input.dim() - len(normalized_shape)))
+    gI = _input_grad(grad_out, input, weight, mean, rstd, dims) if mask[0] else None
+    gW = _sum_over(grad_out * ((input - mean) * rstd), lead) if mask[1] and weight is not None \
+        else None
+    gB = _sum_over(grad_out, lead) if mask[2] and bias is not None else None
+    return gI, gW, gB
+
+
 def native_layer_norm_backward(grad_out, input, normalized_shape, mean, rstd, weight, bias, mask):
     """ATen's native_layer_norm_backward: (grad_input, grad_weight, grad_bias), an op of its own
     (one NativeLayerNormBackwardBackward0 for all three under create_graph)."""
-    dims = _ln_dims(input, normalized_shape)
-    lead = tuple(range(input.dim() - len(normalized_shape)))
     level, _local.enabled = _local.enabled, False
     try:
-        gI = _input_grad(grad_out, input, weight, mean, rstd, dims) if mask[0] else None
-        gW = _sum_over(grad_out * ((input - mean) * rstd), lead) if mask[1] and weight is not None \
-            else None
-        gB = _sum_over(grad_out, lead) if mask[2] and bias is not None else None
+        gI, gW, gB = _ln_backward_values(grad_out, input, normalized_shape, mean, rstd, weight,
+                                         bias, mask)
     finally:
         _local.enabled = level
     outs = tuple(None if t is None else Tensor._make(t._array, t.dtype) for t in (gI, gW, gB))
