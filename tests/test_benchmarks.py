@@ -3,6 +3,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 
 import gradlab
 
@@ -26,3 +27,24 @@ def test_bare_tape_computes_gradlabs_gradients():
         assert v.grad.shape == p.shape and v.grad.dtype == np.float32
         np.testing.assert_allclose(v.grad, p.grad.numpy(), rtol=1e-5, atol=1e-7)
     assert x.grad is None and np.abs(ours[0].grad.numpy()).max() > 0
+
+
+def test_lenet_step_is_the_same_step_on_both_sides():
+    torch = pytest.importorskip("torch")
+    import lenet
+    images, labels, params = lenet.data(batch=3, seed=5)
+    nets, losses = [], []
+    for lib in (gradlab, torch):
+        net, step = lenet.sgd_step(lib, images, labels, params, lr=0.1)
+        nets.append(net)
+        losses.append(step().item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5) and losses[0] > 0
+    (g_net, t_net) = nets
+    t_params = dict(t_net.named_parameters())
+    for name, p in g_net.named_parameters():
+        t = t_params[name]
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+        assert not np.array_equal(p.detach().numpy(), params[name]), f"{name} did not move"

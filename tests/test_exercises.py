@@ -103,6 +103,9 @@ WRONG = {
     "19.1": 4.0,
     "19.2": [3.0, -1.0],
     "19.3": 0.0,
+    "20.1": [2, 6],
+    "20.2": 0.0,
+    "20.3": 0.0,
 }
 
 
@@ -1034,6 +1037,112 @@ def test_18_2_runs_gradcheck_on_the_students_function(module):
         assert grade("18.2", answer) == not_quite("18.2", (
             "Put the class itself in answer (answer = MulSquare, no parentheses, no .apply): "
             "the check runs gradcheck on it.")), answer
+
+
+def bigram_table(module, normalize):
+    """Exercise 20.2's cell on the name list's counts, dividing by ``normalize(P)``."""
+    from gradlab.data import names
+    counts = [[0] * 27 for _ in range(27)]
+    for w in names():
+        chs = [0] + [ord(ch) - ord("a") + 1 for ch in w] + [0]
+        for ch1, ch2 in zip(chs, chs[1:]):
+            counts[ch1][ch2] += 1
+    P = (module.tensor(counts, dtype=module.int32) + 1).float()
+    return P / normalize(P)
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_20_2_judges_P_by_what_each_row_is_divided_by(module):
+    right = bigram_table(module, lambda P: P.sum(1, keepdims=True))
+    assert grade("20.2", right) == ("correct", CORRECT.format("20.2"))
+    assert grade("20.2", right.double()) == ("correct", CORRECT.format("20.2"))
+    for wrong in (lambda P: P.sum(1), lambda P: P.sum(0, keepdims=True)):  # the same table
+        assert grade("20.2", bigram_table(module, wrong)) == not_quite("20.2", (
+            "P's columns sum to 1, not its rows. P.sum(1) has shape (27,): against P's (27, 27) "
+            "it broadcasts as a row, so column j is divided by row j's total. What shape would "
+            "divide each row by its own total?"))
+    unsmoothed = bigram_table(module, lambda P: P.sum(1, keepdims=True)) * 0
+    unsmoothed[:, 0] = 1.0  # rows that sum to 1, but not the counts' probabilities
+    assert grade("20.2", unsmoothed) == not_quite("20.2", (
+        "P's rows sum to 1, but they are not the counts plus 1 divided by their totals: change "
+        "only the division, keep P = (N + 1).float()."))
+    assert grade("20.2", bigram_table(module, lambda P: P.sum())) == not_quite("20.2", (
+        "P's rows do not sum to 1: print P.sum(1, keepdims=True).shape and P.sum(1).shape, and "
+        "think of how each broadcasts against P's (27, 27)."))
+    assert grade("20.2", right[:26]) == not_quite("20.2", (
+        "P has shape (26, 27): it should stay (27, 27), one row per character, one probability "
+        "per next character."))
+    for answer in (0.0, right.tolist(), "P"):
+        assert grade("20.2", answer) == not_quite("20.2", (
+            "Put the tensor P itself in answer (answer = P): the check compares it with the "
+            "counts."))
+
+
+NLLS = '''
+def fixed(logits, ys):
+    counts = logits.exp()
+    probs = counts / counts.sum(1, keepdims=True)
+    return -probs[torch.arange(logits.shape[0]), ys].log().mean()
+
+def as_given(logits, ys):
+    counts = logits.exp()
+    probs = counts / counts.sum(1, keepdims=True)
+    return -probs[:, ys].log().mean()
+
+def positive(logits, ys):
+    return -fixed(logits, ys)
+
+def summed(logits, ys):
+    return fixed(logits, ys) * ys.shape[0]
+
+def columns(logits, ys):
+    counts = logits.exp()
+    probs = counts / counts.sum(0, keepdims=True)
+    return -probs[torch.arange(logits.shape[0]), ys].log().mean()
+
+def detached(logits, ys):
+    return torch.tensor(fixed(logits, ys).item(), requires_grad=True)
+
+def wrong_gradient(logits, ys):
+    value = fixed(logits, ys)
+    return value.detach() + 0 * logits.sum()
+
+def per_example(logits, ys):
+    counts = logits.exp()
+    probs = counts / counts.sum(1, keepdims=True)
+    return -probs[torch.arange(logits.shape[0]), ys].log()
+'''
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_20_3_compares_nll_and_its_gradient_with_cross_entropy(module):
+    namespace = {"torch": module}  # as in a notebook cell: the function calls the module's ops
+    exec(NLLS, namespace)
+    hint = EXERCISES["20.3"].hint
+    assert grade("20.3", namespace["fixed"]) == ("correct", CORRECT.format("20.3"))
+    assert grade("20.3", module.nn.functional.cross_entropy) == ("correct",
+                                                                 CORRECT.format("20.3"))
+    assert grade("20.3", namespace["as_given"]) == not_quite("20.3", (
+        "nll still averages every example's probability of every label: probs[:, ys] has "
+        f"shape (5, 5). {hint}"))
+    assert grade("20.3", namespace["positive"]) == not_quite("20.3", (
+        "nll has the wrong sign: the log of a probability is negative."))
+    assert grade("20.3", namespace["summed"]) == not_quite("20.3", (
+        "nll adds the examples' terms up: the loss is their mean."))
+    assert grade("20.3", namespace["columns"]) == not_quite("20.3", (
+        f"nll((5, 27) logits) is not F.cross_entropy's. {hint}"))
+    assert grade("20.3", namespace["detached"]) == not_quite("20.3", (
+        "nll's value is right but holds no graph: compute it from logits with tensor "
+        "operations only (no .item(), .tolist() or new tensors), so backward reaches the "
+        "logits."))
+    assert grade("20.3", namespace["wrong_gradient"]) == not_quite("20.3", (
+        "nll's value is right, but its gradient is not F.cross_entropy's."))
+    assert grade("20.3", namespace["per_example"]) == not_quite("20.3", (
+        "nll must return one number, a 0-d tensor: the mean over the examples."))
+    for answer in (0.0, module.tensor(2.3), "nll"):
+        assert grade("20.3", answer) == not_quite("20.3", (
+            "Put the function itself in answer (answer = nll, no parentheses): the check calls "
+            "it on logits of its own."))
 
 
 # ---- lesson 21 ----------------------------------------------------------------------------------

@@ -18,6 +18,24 @@ _UNDEFINED_NOTE = 'Please look at "Notes about undefined output gradients" in ' 
                   '"tools/autograd/derivatives.yaml"'
 
 
+_NONDET = """
+
+NOTE: If your op relies on non-deterministic operations i.e., it is listed here:
+https://pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html
+this failure might be expected.
+
+If you are adding a new operator, please file an issue and then use one of the
+workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck.
+If the test
+- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck
+  with `nondet_tol=<tol>` as a keyword argument.
+- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test
+  to have `gradcheck_nondet_tol=<tol>`.
+- is a Module test (e.g., in common_nn.py), then modify the corresponding
+  module_test entry to have `gradcheck_nondet_tol=<tol>`
+"""
+
+
 def _as_tuple(x):
     from ..tensor import Tensor
     return (x,) if isinstance(x, Tensor) else tuple(x)
@@ -82,19 +100,7 @@ def _reentrant_jacobian(inputs, output, nondet_tol):
         raise GradcheckError(
             "Backward is not reentrant, i.e., running backward with same input and grad_output "
             "multiple times gives different values, although analytical gradient matches "
-            f"numerical gradient.The tolerance for nondeterminism was {nondet_tol}.\n\n"
-            "NOTE: If your op relies on non-deterministic operations i.e., it is listed here:\n"
-            "https://pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html\n"
-            "this failure might be expected.\n\n"
-            "If you are adding a new operator, please file an issue and then use one of the\n"
-            "workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck.\n"
-            "If the test\n"
-            "- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck\n"
-            "  with `nondet_tol=<tol>` as a keyword argument.\n"
-            "- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test\n"
-            "  to have `gradcheck_nondet_tol=<tol>`.\n"
-            "- is a Module test (e.g., in common_nn.py), then modify the corresponding\n"
-            "  module_test entry to have `gradcheck_nondet_tol=<tol>`\n")
+            f"numerical gradient.The tolerance for nondeterminism was {nondet_tol}." + _NONDET)
     return first
 
 

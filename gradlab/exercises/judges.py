@@ -8,6 +8,7 @@ as they were.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import math
 import warnings
@@ -665,6 +666,96 @@ def _transposed(rows):
 def _matrix_close(got, expected) -> bool:
     return isinstance(got, list) and len(got) == len(expected) and all(
         isinstance(row, list) and _all_close(row, want) for row, want in zip(got, expected))
+
+
+# ---- lesson 20 ----------------------------------------------------------------------------------
+
+LESSON_20_HINT = ("The loss averages one probability per example, the one its label gets: row k "
+                  "of probs, column ys[k]. Print the shape of what is averaged.")
+
+
+@functools.cache
+def _bigram_counts() -> tuple:
+    """Lesson 20's counts N (27 rows of 27), from gradlab's name list, '.' being 0."""
+    from ..data import names
+    counts = [[0] * 27 for _ in range(27)]
+    for name in names():
+        chars = [0] + [ord(ch) - ord("a") + 1 for ch in name] + [0]
+        for a, b in zip(chars, chars[1:]):
+            counts[a][b] += 1
+    return tuple(map(tuple, counts))
+
+
+def normalizes_rows(P):
+    """20.2: ``P`` is lesson 20's bigram table: the counts plus 1, each row divided by its
+    total."""
+    if not _is_tensor(P):
+        return ("Put the tensor P itself in answer (answer = P): the check compares it with the "
+                "counts.")
+    if tuple(P.shape) != (27, 27):
+        return (f"P has shape {tuple(P.shape)}: it should stay (27, 27), one row per character, "
+                "one probability per next character.")
+    got = plain(P)
+    smoothed = [[c + 1 for c in row] for row in _bigram_counts()]
+    # the row totals are the column totals too: each character ends one bigram, starts the next
+    totals = [sum(row) for row in smoothed]
+    if _matrix_close(got, [[c / t for c in row] for row, t in zip(smoothed, totals)]):
+        return None
+    if _matrix_close(got, [[c / t for c, t in zip(row, totals)] for row in smoothed]):
+        return ("P's columns sum to 1, not its rows. P.sum(1) has shape (27,): against P's "
+                "(27, 27) it broadcasts as a row, so column j is divided by row j's total. "
+                "What shape would divide each row by its own total?")
+    if all(close(sum(row), 1.0, 1e-4) for row in got):
+        return ("P's rows sum to 1, but they are not the counts plus 1 divided by their totals: "
+                "change only the division, keep P = (N + 1).float().")
+    return ("P's rows do not sum to 1: print P.sum(1, keepdims=True).shape and P.sum(1).shape, "
+            "and think of how each broadcasts against P's (27, 27).")
+
+
+def picks_one_probability_per_example(nll):
+    """20.3: ``nll(logits, ys)`` computes F.cross_entropy(logits, ys), with its gradient."""
+    if not callable(nll) or _is_tensor(nll):
+        return ("Put the function itself in answer (answer = nll, no parentheses): the check "
+                "calls it on logits of its own.")
+    torch = _library_of_function(nll)
+    with torch.enable_grad():
+        for rows, columns, labels in ((5, 27, [5, 13, 13, 1, 0]), (3, 4, [2, 0, 2])):
+            generator = torch.Generator().manual_seed(rows)
+            logits = torch.randn((rows, columns), generator=generator, dtype=torch.float64,
+                                 requires_grad=True)
+            ys = torch.tensor(labels)
+            loss = nll(logits, ys)
+            if not _is_tensor(loss) or loss.dim() != 0:
+                return "nll must return one number, a 0-d tensor: the mean over the examples."
+            problem = _nll_problem(torch, logits, ys, loss)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _nll_problem(torch, logits, ys, loss):
+    """What is wrong with ``loss`` as F.cross_entropy(logits, ys) and its gradient, or None."""
+    expected = torch.nn.functional.cross_entropy(logits, ys)
+    value, want = loss.item(), expected.item()
+    if not close(value, want, 1e-6):
+        probs = torch.nn.functional.softmax(logits.detach(), dim=1)
+        if close(value, -probs[:, ys].log().mean().item(), 1e-6):
+            return (f"nll still averages every example's probability of every label: "
+                    f"probs[:, ys] has shape {tuple(probs[:, ys].shape)}. {LESSON_20_HINT}")
+        if close(value, -want, 1e-6):
+            return "nll has the wrong sign: the log of a probability is negative."
+        if close(value, want * len(ys), 1e-6):
+            return "nll adds the examples' terms up: the loss is their mean."
+        return f"nll({tuple(logits.shape)} logits) is not F.cross_entropy's. {LESSON_20_HINT}"
+    if loss.grad_fn is None:
+        return ("nll's value is right but holds no graph: compute it from logits with tensor "
+                "operations only (no .item(), .tolist() or new tensors), so backward reaches "
+                "the logits.")
+    [grad] = torch.autograd.grad(loss, logits)
+    [want_grad] = torch.autograd.grad(expected, logits)
+    if not _matrix_close(plain(grad), plain(want_grad)):
+        return "nll's value is right, but its gradient is not F.cross_entropy's."
+    return None
 
 
 # ---- lesson 21 ----------------------------------------------------------------------------------

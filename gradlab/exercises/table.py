@@ -11,6 +11,7 @@ from .judges import (EXERCISE_8_2_HINT, LESSON_10_HINT, LESSON_13_HINT, LESSON_1
                      kept_intermediate_grad, normalizes_with_its_gradient, one_chunk_deep,
                      penalty_reaches_x, rebuilt_every_step, resets_every_step, stepped_leaf,
                      sums_losses_without_graph, tracked_float_leaf, trains_below_001)
+from .judges import LESSON_20_HINT, normalizes_rows, picks_one_probability_per_example
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,22 @@ EXERCISES = {
                                             "u moves all three inputs."))),
     "19.3": Exercise("jacobian_fwd, fixed so that it builds the Jacobian with one forward pass "
                      "per input", None, LESSON_19_HINT, judge=builds_jacobian_by_columns),
+    "20.1": Exercise("[rows of C.grad that are not all zeros, lookups of C[X] that add into "
+                     "C.grad[0]] after the backward of the batch of contexts of \"anna\"", [3, 6],
+                     "IndexBackward0 adds each lookup's gradient into the row of C that the "
+                     "lookup read: which rows do the contexts read, and how often is . among "
+                     "them?",
+                     mistakes=(([27, 6], "C.grad has 27 rows, but a row gets gradient only from "
+                                         "the lookups that read it: which characters do the "
+                                         "contexts hold?"),
+                               ([12, 6], "That counts lookups, not rows: lookups of the same "
+                                         "character add into the same row."),
+                               ([3, 1], "Row 0 is read by more than one lookup, and each adds "
+                                        "its own gradient into it: count the .s in X."))),
+    "20.2": Exercise("P, the bigram table, its bug fixed so that each row sums to 1", None,
+                     "Put P in answer once P.sum(1) prints ones.", judge=normalizes_rows),
+    "20.3": Exercise("nll, fixed so that it computes F.cross_entropy by hand", None,
+                     LESSON_20_HINT, judge=picks_one_probability_per_example),
 }
 
 # ---- lesson 21 ----------------------------------------------------------------------------------

@@ -138,16 +138,28 @@ def max_pool2d_with_indices_backward(grad_output, self, indices):
 
 
 def _window_max(win):
-    """Each window's max and its offset in the window, one kernel offset at a time: a later
-    value wins if greater or NaN, as in PyTorch's kernel."""
+    """Each window's max and its offset in the window: a later value wins if greater or NaN,
+    as in PyTorch's kernel. Without NaNs, the first offset holding the max: all ufuncs, no
+    masked writes (which branch per element)."""
     kh, kw = win.shape[-2:]
-    values = win[..., 0, 0].copy()
+    offsets = [win[..., k // kw, k % kw] for k in range(kh * kw)]
+    values = offsets[0].copy()
+    for v in offsets[1:]:
+        np.maximum(v, values, out=values)  # NumPy returns its second argument on ties (-0., 0.)
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return _window_max_nan(offsets)
     arg = np.zeros(values.shape, np.int64)
-    for k in range(1, kh * kw):
-        v = win[..., k // kw, k % kw]
-        better = v > values
-        if v.dtype.kind == "f":
-            better |= v != v
+    missed = np.ones(values.shape, bool)
+    for v in offsets[:-1]:
+        missed &= v != values
+        arg += missed
+    return values, arg
+
+
+def _window_max_nan(offsets):
+    values, arg = offsets[0].copy(), np.zeros(offsets[0].shape, np.int64)
+    for k, v in enumerate(offsets[1:], 1):
+        better = (v > values) | (v != v)
         np.copyto(values, v, where=better)
         arg[better] = k
     return values, arg
