@@ -1143,3 +1143,89 @@ def test_20_3_compares_nll_and_its_gradient_with_cross_entropy(module):
         assert grade("20.3", answer) == not_quite("20.3", (
             "Put the function itself in answer (answer = nll, no parentheses): the check calls "
             "it on logits of its own."))
+
+
+# ---- lesson 21 ----------------------------------------------------------------------------------
+
+WRONG.update({"21.1": [[0.0] * 4] * 4, "21.2": 0.0, "21.3": 4.0})
+
+LESSON_21_FUNCTIONS = '''
+F = torch.nn.functional
+
+
+def correlate(image, kernel):
+    kh, kw = kernel.shape
+    out = torch.zeros(image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = (image[i:i + kh, j:j + kw] * kernel).sum()
+    return out
+
+
+def fixed(G, kernel):
+    kh, kw = kernel.shape
+    return correlate(F.pad(G, (kw - 1, kw - 1, kh - 1, kh - 1)), kernel.flip(0, 1))
+
+
+def by_conv(G, kernel):  # the same with conv2d: any right function passes
+    kh, kw = kernel.shape
+    return F.conv2d(G[None, None], kernel.flip(0, 1)[None, None], padding=(kh - 1, kw - 1))[0, 0]
+
+
+def lesson(G, kernel):  # the exercise's cell: pads by 1, no flip
+    return correlate(F.pad(G, (1, 1, 1, 1)), kernel)
+
+
+def flipped_only(G, kernel):  # right for 2x2 kernels only
+    return correlate(F.pad(G, (1, 1, 1, 1)), kernel.flip(0, 1))
+
+
+def padded_only(G, kernel):
+    kh, kw = kernel.shape
+    return correlate(F.pad(G, (kw - 1, kw - 1, kh - 1, kh - 1)), kernel)
+
+
+def height_first(G, kernel):  # right for square kernels only
+    kh, kw = kernel.shape
+    return correlate(F.pad(G, (kh - 1, kh - 1, kw - 1, kw - 1)), kernel.flip(0, 1))
+
+
+def flipped_once(G, kernel):  # flipped along rows only
+    kh, kw = kernel.shape
+    return correlate(F.pad(G, (kw - 1, kw - 1, kh - 1, kh - 1)), kernel.flip(0))
+
+
+def as_list(G, kernel):
+    return fixed(G, kernel).tolist()
+'''
+
+
+@pytest.mark.parametrize("module", [gradlab, torch], ids=["gradlab", "torch"])
+def test_21_2_compares_input_grad_full_with_autograd_on_kernels_of_three_shapes(module):
+    namespace = {"torch": module}  # as in a notebook cell: the function's torch is the module's
+    exec(LESSON_21_FUNCTIONS, namespace)
+    for name in ("fixed", "by_conv"):
+        assert grade("21.2", namespace[name]) == ("correct", CORRECT.format("21.2")), name
+    assert grade("21.2", namespace["flipped_only"]) == not_quite("21.2", (
+        "For a 3×3 kernel on a 4×4 image it returns shape (2, 2), not the image's (4, 4): how "
+        "many zeros must G get on each side so that the kernel fits wherever it covered the "
+        "image?"))
+    unflipped = not_quite("21.2", (
+        "The shape is right, but the values are those of the kernel slid over G as in the "
+        "forward. Which kernel entry does x[p, q] meet in the window at (i, j), and which way "
+        "does it move as i grows?"))
+    for name in ("lesson", "padded_only"):  # the 2×2 case shows the flip first
+        assert grade("21.2", namespace[name]) == unflipped, name
+    assert grade("21.2", namespace["height_first"]) == not_quite("21.2", (
+        "It is right for square kernels, not for a 3×2 one: which dim does each of F.pad's "
+        "numbers pad? For a 3×2 kernel on a 5×4 image it returns shape (3, 6), not the image's "
+        "(5, 4): how many zeros must G get on each side so that the kernel fits wherever it "
+        "covered the image?"))
+    assert grade("21.2", namespace["flipped_once"]) == not_quite("21.2",
+                                                                 EXERCISES["21.2"].hint)
+    assert grade("21.2", namespace["as_list"]) == not_quite("21.2", (
+        "input_grad_full must return a tensor: the gradient of the image."))
+    for answer in (0.0, module.zeros(4, 4), "input_grad_full"):
+        assert grade("21.2", answer) == not_quite("21.2", (
+            "Put the function itself in answer (answer = input_grad_full, no parentheses): the "
+            "check calls it on kernels of its own."))

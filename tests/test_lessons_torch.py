@@ -81,7 +81,7 @@ def load(path):
 
 def test_the_lessons_are_numbered_in_order_and_nothing_else_is_there():
     """notebooks/ is what students open: what only the tests need lives in tests/."""
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 21)]
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 22)]
     assert sorted(p for p in LESSONS.iterdir() if not p.name.startswith(".")) == NOTEBOOKS
 
 

@@ -699,3 +699,44 @@ def test_a_custom_function_s_saved_tensors_are_packed_and_unpacked_once():
     assert unpack[0] == "LegendrePolynomial3Backward unpacks saved_tensors[0]"
     assert grads_panel(frames, "LegendrePolynomial3Backward")[2] == [
         "ctx.saved_tensors", "saved_tensors[0] = tensor([1., 4.], grad_fn=<MulBackward0>)", ""]
+
+
+def conv_pool(T):
+    """Lesson 21's net in functional form: a conv with a bias, a ReLU, a 2x2 max pool."""
+    x = leaf(T, np.arange(16.0).reshape(1, 1, 4, 4) % 5)
+    w = leaf(T, [[[[1.0, 0.0], [-1.0, 2.0]]]])
+    b = leaf(T, [1.0])
+    y = T.nn.functional.max_pool2d(T.nn.functional.conv2d(x, w, b).relu(), 2, stride=1)
+    return y.sum(), locals()
+
+
+def shown_names(section):
+    """The names of the values a formula section lists (``name = value`` lines)."""
+    return [line.split(" = ")[0].strip() for line in section[1].split("\n")
+            if " = " in line and not line.startswith(" ")]
+
+
+@pytest.mark.parametrize("T", [gradlab, torch], ids=["gradlab", "torch"])
+def test_conv_and_max_pool_panels_list_what_each_gradient_reads(T):
+    """ConvolutionBackward0's three gradients come from one joint formula: each input's section
+    lists only the values its gradient depends on (the bias's: grad alone); max pool's says
+    that result1 holds the indices of the maxima."""
+    frames, _ = frames_of(T, conv_pool)
+    head, *inputs = grads_panel(frames, "ConvolutionBackward0")
+    assert [s[0] for s in inputs] == [
+        "grad_input = conv_transpose(grad, weight): each grad · weight added back over its "
+        "window",
+        "grad_weight = correlation of input with grad (grad as the kernel), summed over the batch",
+        "grad_bias = grad summed over the batch and every position (all dims but 1)"]
+    geometry = ["stride", "padding", "dilation", "transposed", "groups"]
+    assert [shown_names(s) for s in inputs] == [
+        ["grad", "weight"] + geometry, ["grad", "input"] + geometry, ["grad"]]
+    assert "stride     = (1, 1)\n" in inputs[0][1]
+    assert inputs[2][1].endswith("→ tensor([4.])\n  sent to AccumulateGrad → b")
+    pool = grads_panel(frames, "MaxPool2DWithIndicesBackward0")[1]
+    assert pool[0] == ("grad_self = each grad added at result1: its window's max, by index "
+                       "(row · width + column)")
+    assert shown_names(pool) == ["grad", "self", "result1"]
+    assert "result1 = tensor([[[[3, 2],\n                    [3, 7]]]])\n" in pool[1]
+    assert pool[1].endswith("→ tensor([[[[0., 0., 1.],\n            [2., 0., 0.],\n"
+                            "            [0., 1., 0.]]]])\n  sent to ReluBackward0")

@@ -756,3 +756,55 @@ def _nll_problem(torch, logits, ys, loss):
     if not _matrix_close(plain(grad), plain(want_grad)):
         return "nll's value is right, but its gradient is not F.cross_entropy's."
     return None
+
+
+# ---- lesson 21 ----------------------------------------------------------------------------------
+
+LESSON_21_HINT = ("x[p, q] receives G[i, j] times the kernel entry at (p - i, q - j) from each "
+                  "window (i, j) that covers it. As a sliding sum over G padded with zeros, "
+                  "which way does that run through the kernel, and how many zeros does G need "
+                  "on each side so that every window counts?")
+
+# (image size, kernel size): square kernels first, then one that is not
+LESSON_21_CASES = [((4, 4), (2, 2)), ((4, 4), (3, 3)), ((5, 4), (3, 2))]
+
+
+def _integers(torch, shape, step, modulus):
+    """A tensor of small integers (as floats) with no symmetry: (k · step) mod modulus - 1."""
+    n = shape[0] * shape[1]
+    return (torch.arange(n, dtype=torch.float32) * step % modulus - 1).reshape(shape)
+
+
+def convolves_back_in_full(input_grad_full):
+    """21.2: ``input_grad_full(G, kernel)`` is the gradient of a stride-1 unpadded conv2d's 2-D
+    input, from its output's gradient ``G``, for kernels of any shape."""
+    if not callable(input_grad_full) or _is_tensor(input_grad_full):
+        return ("Put the function itself in answer (answer = input_grad_full, no parentheses): "
+                "the check calls it on kernels of its own.")
+    torch = _library_of_function(input_grad_full)
+    conv2d = torch.nn.functional.conv2d
+    for k, ((h, w), (kh, kw)) in enumerate(LESSON_21_CASES):
+        image = _integers(torch, (h, w), 7, 5).reshape(1, 1, h, w).requires_grad_()
+        kernel = _integers(torch, (kh, kw), 3, 4)
+        G = _integers(torch, (h - kh + 1, w - kw + 1), 5, 3)
+        conv2d(image, kernel.reshape(1, 1, kh, kw)).backward(G.reshape((1, 1) + G.shape))
+        got = input_grad_full(G.clone(), kernel.clone())
+        if not _is_tensor(got):
+            return "input_grad_full must return a tensor: the gradient of the image."
+        square = "" if kh == kw else (
+            f"It is right for square kernels, not for a {kh}×{kw} one: which dim does each of "
+            "F.pad's numbers pad? ")
+        if tuple(got.shape) != (h, w):
+            return (f"{square}For a {kh}×{kw} kernel on a {h}×{w} image it returns shape "
+                    f"{tuple(got.shape)}, not the image's ({h}, {w}): how many zeros must G get "
+                    "on each side so that the kernel fits wherever it covered the image?")
+        if _matrix_close(plain(got), plain(image.grad[0, 0])):
+            continue
+        unflipped = conv2d(G.reshape((1, 1) + G.shape), kernel.reshape(1, 1, kh, kw),
+                           padding=(kh - 1, kw - 1))
+        if _matrix_close(plain(got), plain(unflipped[0, 0])):
+            return ("The shape is right, but the values are those of the kernel slid over G as "
+                    "in the forward. Which kernel entry does x[p, q] meet in the window at "
+                    "(i, j), and which way does it move as i grows?")
+        return square + LESSON_21_HINT if k else LESSON_21_HINT
+    return None

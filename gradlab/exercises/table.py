@@ -367,3 +367,45 @@ EXERCISES = {
     "20.3": Exercise("nll, fixed so that it computes F.cross_entropy by hand", None,
                      LESSON_20_HINT, judge=picks_one_probability_per_example),
 }
+
+# ---- lesson 21 ----------------------------------------------------------------------------------
+from .judges import LESSON_21_HINT, convolves_back_in_full  # noqa: E402
+
+EXERCISES.update({
+    "21.1": Exercise("x.grad[0, 0] after F.max_pool2d(x, 2, stride=1).sum().backward() for the "
+                     "exercise's x", [[0.0, 2.0, 0.0, 0.0], [1.0, 0.0, 3.0, 0.0],
+                                      [0.0, 0.0, 2.0, 0.0], [1.0, 0.0, 0.0, 0.0]],
+                     "Go window by window: each of the nine 2×2 windows sends its gradient "
+                     "(1, from .sum()) to the one pixel that holds its max. Add up what each "
+                     "pixel receives.",
+                     mistakes=(([[0.0, 1.5, 0.0, 0.0], [1.0, 0.0, 3.5, 0.0],
+                                 [0.0, 0.0, 1.5, 0.5], [1.0, 0.0, 0.0, 0.0]],
+                                "Two windows hold tied maxima: does a max pool split a "
+                                "window's gradient among equal values, as amax does?"),
+                               ([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 4.0, 0.0],
+                                 [0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]],
+                                "Right idea, but when the maxima of a window tie, which one "
+                                "did the forward pick? Print the indices: "
+                                "F.max_pool2d(x, 2, stride=1, return_indices=True)."),
+                               ([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
+                                 [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]],
+                                "That is a pool with stride 2, four windows side by side. "
+                                "With stride 1 there are nine, and they overlap."),
+                               ([[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0],
+                                 [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]],
+                                "That counts the windows that contain each pixel, as a "
+                                "convolution with a kernel of ones would: a max pool's window "
+                                "sends its gradient to one pixel only."))),
+    "21.2": Exercise("input_grad_full, fixed so that it gives the input's gradient for kernels "
+                     "of any shape", None, LESSON_21_HINT, judge=convolves_back_in_full),
+    "21.3": Exercise("how many pixels of a 5×5 image get a zero gradient, whatever the loss and "
+                     "kernel, from F.conv2d with a 2×2 kernel and stride 2", 9.0,
+                     "With stride 2, where do the 2×2 windows start, and where is the last one "
+                     "that still fits inside the image? A pixel in no window gets 0.",
+                     mistakes=((5.0, "Is only one side of the image left out? Look at the "
+                                     "rows and at the columns."),
+                               (0.0, "Draw the windows: with stride 2 they start at columns "
+                                     "0 and 2. Does one fit at column 4?"),
+                               (16.0, "That is how many pixels do get a gradient: the question "
+                                      "asks for the others."))),
+})

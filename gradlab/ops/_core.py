@@ -33,12 +33,15 @@ class JointPart:
     """One input's share of a formula that computes several inputs' gradients in one call, as
     derivatives.yaml's ``A, B: f(...)`` lines do: ``fn(grad, ..., *, needs)`` returns a gradient
     (or None) per input, ``needs`` saying which inputs want one (PyTorch's grad_input_mask). A
-    node has one such formula; ``array_fn``, if given, is its NumPy form (see derivative)."""
-    __slots__ = ("fn", "array_fn", "index", "count", "__code__")
+    node has one such formula; ``array_fn``, if given, is its NumPy form (see derivative).
+    ``shows`` names the values this input's gradient depends on, which the stepper's panel lists
+    (None: all of fn's)."""
+    __slots__ = ("fn", "array_fn", "index", "count", "__code__", "shows")
 
-    def __init__(self, fn, array_fn, index, count):
+    def __init__(self, fn, array_fn, index, count, shows=None):
         self.fn, self.array_fn, self.index, self.count = fn, array_fn, index, count
         self.__code__ = fn.__code__
+        self.shows = shows
 
     def __call__(self, *args):
         """This input's gradient alone."""
@@ -46,9 +49,10 @@ class JointPart:
         return self.fn(*args, needs=needs)[self.index]
 
 
-def joint(fn, count, array_fn=None):
-    """The formulas of ``count`` inputs whose gradients ``fn`` computes together (JointPart)."""
-    return tuple(JointPart(fn, array_fn, i, count) for i in range(count))
+def joint(fn, count, array_fn=None, shows=None):
+    """The formulas of ``count`` inputs whose gradients ``fn`` computes together (JointPart);
+    ``shows``: per input, the values the panel lists for it."""
+    return tuple(JointPart(fn, array_fn, i, count, shows and shows[i]) for i in range(count))
 
 
 def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broadcasts=(),

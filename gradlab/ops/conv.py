@@ -145,7 +145,10 @@ def _backward_arrays(grad, input, weight, stride, padding, dilation, transposed,
                            needs)
 
 
-_input_grad, _weight_grad, _bias_grad = joint(_backward, 3, _backward_arrays)
+GEOMETRY = ("stride", "padding", "dilation", "transposed", "groups")  # what backward reads
+_input_grad, _weight_grad, _bias_grad = joint(
+    _backward, 3, _backward_arrays,
+    shows=(("grad", "weight") + GEOMETRY, ("grad", "input") + GEOMETRY, ("grad",)))
 
 
 def _conv_jvp(input_t, weight_t, bias_t, input, weight, bias, stride, padding, dilation,
@@ -159,9 +162,11 @@ def _conv_jvp(input_t, weight_t, bias_t, input, weight, bias, stride, padding, d
 ConvolutionBackward0 = derivative(
     "ConvolutionBackward0", ("input", "weight", "bias"), saves=("input", "weight"),
     attrs=CONV_ATTRS + ("bias_sym_sizes_opt",),
-    input=("conv_transpose(grad, weight)", _input_grad),
-    weight=("conv(input, grad) over the batch", _weight_grad),
-    bias=("grad summed over all dims but 1", _bias_grad),
+    input=("conv_transpose(grad, weight): each grad · weight added back over its window",
+           _input_grad),
+    weight=("correlation of input with grad (grad as the kernel), summed over the batch",
+            _weight_grad),
+    bias=("grad summed over the batch and every position (all dims but 1)", _bias_grad),
     result=("conv(input_t, weight, bias_t) + conv(input, weight_t)", _conv_jvp))
 
 

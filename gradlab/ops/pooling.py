@@ -109,7 +109,7 @@ def _gather_at(values, indices):
 MaxPool2DWithIndicesBackward0 = derivative(
     "MaxPool2DWithIndicesBackward0", ("self",), saves=("self", "result1"),
     attrs=("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
-    self=("grad to the index of each window's max",
+    self=("each grad added at result1: its window's max, by index (row · width + column)",
           lambda grad, self, result1: max_pool2d_with_indices_backward(grad, self, result1),
           lambda grad, self, result1: _max_backward(grad, self.shape, result1)),
     result=("self_t at the indices", lambda self_t, result1: (_gather_at(self_t, result1), None)))

@@ -247,7 +247,7 @@ def formula_sections(node, grad_outputs, grad_inputs, values, targets, hidden=()
         if cls is not None and i < len(cls._formulas):
             fn, _, text = cls._formulas[i]
             head = f"grad_{names[i]} = {text}"
-            params = _params(fn)
+            params = getattr(fn, "shows", None) or _params(fn)  # a joint formula's share
         else:
             head, params = f"grad of {names[i]}", ()
         if no_grad[i]:
