@@ -48,7 +48,7 @@ from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, di
                          meshgrid, moveaxis, movedim, trace, tril, triu)
 from .ops.einsum import einsum  # noqa: F401
 from .ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk  # noqa: F401
-from .ops.counting import bincount, bucketize, histc, searchsorted, unique  # noqa: F401
+from .ops.counting import bincount, bucketize, histc, histogram, searchsorted, unique  # noqa: F401
 from .ops.index_ops import index_add, index_copy, index_fill, take  # noqa: F401
 from .ops.elementwise import masked_fill  # noqa: F401
 from .tensor import Tensor  # noqa: F401

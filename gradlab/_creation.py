@@ -534,6 +534,39 @@ def numel(t):
 
 
 
+def _new(name, fill):
+    """Tensor.new_<name>(*size): a new tensor of the tensor's dtype unless ``dtype`` is given."""
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        shape = _size("new_" + name, size, kwargs.pop("size", None))
+        dt = dtype or self.dtype
+        return _finish(Tensor._make(fill(shape, dt.np), dt), requires_grad)
+    new.__name__ = new.__qualname__ = "new_" + name
+    return new
+
+
+Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (
+    _new(name, fill) for name, fill in (("zeros", np.zeros), ("ones", np.ones),
+                                        ("empty", np.zeros)))
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        data = data.detach()._array
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+Tensor.new_full, Tensor.new_tensor = _new_full, _new_tensor
+
+
 def _on_cpu(factory, kernel="aten::empty.memory_format"):
     """``factory`` taking ``device=`` and failing, as a CPU-only PyTorch, for any but the CPU
     (and for a default device that is not the CPU)."""

@@ -96,6 +96,62 @@ def histc(self, bins=100, min=0, max=0):
     return Tensor._make(np.bincount(pos, minlength=bins).astype(self.dtype.np), self.dtype)
 
 
+class Histogram(tuple):
+    """(hist, bin_edges), printed as torch.return_types.histogram."""
+
+    hist = property(lambda self: self[0])
+    bin_edges = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"torch.return_types.histogram(\nhist={self[0]!r},\nbin_edges={self[1]!r})"
+
+
+@method()
+def histogram(self, bins=100, *, range=None, weight=None, density=False):
+    """Counts (or weights) of the elements in each bin: ``bins`` equal bins over ``range`` (the
+    data's when None), found as PyTorch's kernel finds them, or the bins between given edges."""
+    a = np.asarray(self._array).reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = np.asarray(bins._array)
+        pos = np.searchsorted(edges, a, side="right") - 1  # upper_bound - 1
+    else:
+        lo, hi = (range if range is not None else
+                  (a.min(), a.max()) if a.size else (0.0, 1.0))
+        lo, hi = float(lo), float(hi)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
+                               "finite")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        from .._creation import linspace
+        edges = np.asarray(linspace(lo, hi, bins + 1, dtype=self.dtype)._array)
+        with np.errstate(all="ignore"):
+            guess = ((a - edges[0]) * bins / (edges[-1] - edges[0]))
+        guess = np.nan_to_num(guess, nan=-1).astype(np.int64)
+        pos = _local_search(edges, a, guess)
+    n = len(edges) - 1
+    keep = (a >= edges[0]) & (a <= edges[-1])
+    pos = np.where(pos == n, n - 1, pos)[keep]
+    w = None if weight is None else np.asarray(weight._array).reshape(-1)[keep]
+    hist = np.bincount(pos, w, minlength=n).astype(self.dtype.np)
+    if density:
+        hist = (hist / (hist.sum() * np.diff(edges))).astype(self.dtype.np)
+    return Histogram((Tensor._make(hist, self.dtype), Tensor._make(edges.copy(), self.dtype)))
+
+
+def _local_search(edges, a, guess):
+    """PyTorch's LINEAR_INTERPOLATION_WITH_LOCAL_SEARCH: upper_bound in [guess - 1, guess + 2)."""
+    n_edges = len(edges)
+    lo = np.clip(guess - 1, 0, n_edges)
+    hi = np.clip(guess + 2, 0, n_edges)
+    pos = lo.copy()
+    for k in (0, 1, 2):  # upper_bound over at most three edges
+        idx = lo + k
+        inside = idx < hi
+        pos += inside & (edges[np.minimum(idx, n_edges - 1)] <= a)
+    return pos - 1
+
+
 def one_hot(tensor, num_classes=-1):
     """torch.nn.functional.one_hot: int64 rows with a 1 at each class value."""
     if tensor.dtype is not _dtype.int64:
