@@ -547,14 +547,19 @@ def test_themes_colours_and_contrast(widgets_page, tmp_path):
 
 
 def test_keyboard_only(widgets_page):
-    """Tab reaches every control with a visible focus ring; Enter, Space, arrows and ? work."""
+    """Tab reaches every control, and every value too wide for the panel (the browser makes a
+    scrolling box focusable, so it scrolls by keyboard), with a visible focus ring; Enter,
+    Space, arrows and ? work."""
     page = widgets_page
     set_width(page, 1400, False)
     root = page.locator(".gl-stepper").nth(1)
     root.scroll_into_view_if_needed()
     root.evaluate("r => r.focus()")
-    expected = root.evaluate("""r => [...r.querySelectorAll('button, select, input, [tabindex="0"]')]
-        .filter((e) => e.getClientRects().length && !e.disabled).map((e) => e.outerHTML.slice(0, 60))""")
+    expected = root.evaluate("""r => [...r.querySelectorAll(
+            'button, select, input, [tabindex="0"], pre')]
+        .filter((e) => e.getClientRects().length && !e.disabled
+                 && (e.tagName !== 'PRE' || e.scrollWidth > e.clientWidth))
+        .map((e) => e.outerHTML.slice(0, 60))""")
     reached = []
     for _ in range(len(expected) + 5):
         page.keyboard.press("Tab")
@@ -568,10 +573,11 @@ def test_keyboard_only(widgets_page):
         reached.append(focus["html"])
     assert reached == expected
     # back to Step by Shift+Tab, then Enter and Space press it; arrows step too
-    for _ in range(len(expected)):
+    for _ in range(len(expected) + 1):
         page.keyboard.press("Shift+Tab")
         if page.evaluate("document.activeElement.classList.contains('gl-primary')"):
             break
+    assert page.evaluate("document.activeElement.classList.contains('gl-primary')")
     index = lambda: int(root.get_attribute("data-index"))  # noqa: E731
     start = index()
     page.keyboard.press("Enter")
