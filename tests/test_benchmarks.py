@@ -1,4 +1,5 @@
 """The benchmarks compare like with like: each side of a ratio computes the same gradients."""
+import gc
 import os
 import sys
 
@@ -48,3 +49,33 @@ def test_lenet_step_is_the_same_step_on_both_sides():
         np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6,
                                    err_msg=name)
         assert not np.array_equal(p.detach().numpy(), params[name]), f"{name} did not move"
+
+
+def test_micrograd_demo_is_the_same_step_on_both_sides():
+    """Scalar ops round alike, so the two libraries' losses agree to the bit, step after step."""
+    torch = pytest.importorskip("torch")
+    import lessons
+    ours, theirs = lessons.micrograd_step(gradlab, 10), lessons.micrograd_step(torch, 10)
+    losses = [(ours().item(), theirs().item()) for _ in range(3)]
+    assert all(g == t for g, t in losses) and losses[2][0] < losses[0][0], losses
+
+
+def test_elementwise_numpy_gradient_is_gradlabs():
+    import lessons
+    a = np.random.default_rng(1).standard_normal(1000).astype(np.float32)
+    x = gradlab.from_numpy(a.copy()).requires_grad_()
+    (x.exp().tanh() * x).sum().backward()
+    np.testing.assert_allclose(lessons.elementwise_numpy(a)(), x.grad.numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_gc_share_reports_the_collectors_time():
+    import lessons
+    seconds, share = lessons.gc_share(lambda: [gc_cycle() for _ in range(2000)])
+    assert seconds > 0 and 0 < share <= 1
+
+
+def gc_cycle():
+    a = []
+    a.append(a)  # a cycle: only the collector frees it
+    gc.collect(0)
