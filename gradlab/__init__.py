@@ -108,3 +108,4 @@ del _export
 from ._missing import missing_names  # noqa: E402
 __getattr__ = missing_names(__name__)  # a PyTorch name gradlab lacks says so
 from ._as_torch import as_torch  # noqa: E402,F401  (import torch gives gradlab)
+from . import distributions  # noqa: E402,F401  (torch.distributions)
