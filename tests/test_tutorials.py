@@ -13,8 +13,8 @@ both programs run again printing floats to 12 digits, and the two values may be 
 float32 ulps apart (tests/printed.py); a number printed in scientific notation below 1e-6 in
 magnitude counts as 0 (the Legendre fit's c is 0 by symmetry, and what it prints, about 1e-9, is the
 rounding of sums of 2,000 terms up to 31 in size, which differs in sign between kernels). Left out of d2l's Preliminaries: "Data Preprocessing"
-(pandas is not installed), "Calculus" (NumPy and d2l's plotting only, no torch) and "Probability"
-(gradlab has no torch.distributions).
+(pandas is not installed) and "Calculus" (NumPy and d2l's plotting only, no torch); "Probability"
+runs without its d2l plotting lines.
 """
 import re
 import subprocess
