@@ -184,6 +184,7 @@ def test_validation_can_be_turned_off():
 
 
 def test_a_distribution_gradlab_lacks_says_so():
-    with pytest.raises(AttributeError, match="^gradlab does not implement torch.distributions.Gamma$"):
+    with pytest.raises(AttributeError,
+                       match="^gradlab does not implement torch.distributions.Gamma$"):
         gradlab.distributions.Gamma
     assert hasattr(torch.distributions, "Gamma")
