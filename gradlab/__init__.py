@@ -41,6 +41,8 @@ from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero,
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
                         expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
+from .ops.shape import broadcast_shapes, broadcast_tensors, roll, tile  # noqa: F401
+from ._dtype import finfo, iinfo  # noqa: F401
 from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
                         cosh, exp2, expm1, fix, floor, frac, hypot, log2, log10, round, rsqrt,
                         sinh, tan, trunc)

@@ -99,3 +99,44 @@ def result_type(dims, zeros, scalars):
         elif g._category > result._category:
             result = g
     return result
+
+
+class finfo:
+    """torch.finfo: a floating-point dtype's limits (the default dtype's when not given)."""
+
+    def __init__(self, type=None):
+        type = type or get_default_dtype()
+        if not type.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        info = np.finfo(type.np)
+        self.dtype, self.bits = type.name, info.bits
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: an integer dtype's limits."""
+
+    def __init__(self, type):
+        if type.is_floating_point or type._category == 0:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.dtype, self.bits = type.name, info.bits
+        self.min, self.max = int(info.min), int(info.max)
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __repr__(self):
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"

@@ -539,3 +539,18 @@ def index_put_(self, indices, values, accumulate=False):
     indices = _public_indices(indices, "index_put_")
     return inplace(self, lambda t: _index_put(t, indices, values, accumulate, IndexPutBackward0),
                    overlap_ok=True)
+
+
+@method()
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    from .indexing import scatter
+    if reduce is not None:
+        raise NotImplementedError("gradlab does not implement Tensor.scatter_(reduce=...)")
+    return inplace(self, lambda t: scatter(t, dim, index, value if src is None else src))
+
+
+@method()
+def scatter_add_(self, dim, index, src):
+    from .indexing import scatter_add
+    return inplace(self, lambda t: scatter_add(t, dim, index, src))
+

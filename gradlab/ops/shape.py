@@ -493,3 +493,98 @@ def undefined_grad(self):
     """A copy of ``self`` whose backward passes no gradient on: PyTorch's private UndefinedGrad,
     with which gradcheck tests backward formulas on undefined output gradients."""
     return record(UndefinedGradBackward, Tensor._make(self._array.copy(), self.dtype), (self,))
+
+
+def _repeat_backward(grad, repeats, self_sym_sizes):
+    """PyTorch's repeat_backward: the grad's leading dims summed away, each repeated dim split
+    into (repeat, size) and summed over the repeats."""
+    if 0 in repeats:
+        return grad.new_zeros(self_sym_sizes)
+    for _ in range(grad.dim() - len(self_sym_sizes)):
+        grad = grad.sum(0)
+    sizes, dims = [], []
+    for repeat, size in zip(repeats[len(repeats) - len(self_sym_sizes):], self_sym_sizes):
+        if repeat != 1:
+            sizes.append(repeat)
+            dims.append(len(sizes) - 1)
+        sizes.append(size)
+    if dims:
+        grad = grad.reshape(sizes).sum(dims)
+    return grad  # (a reshape to its own shape is the tensor itself in PyTorch)
+
+
+RepeatBackward0 = derivative(
+    "RepeatBackward0", ("self",), attrs=("repeats", "self_sym_sizes"),
+    self=("grad summed over the repeats", _repeat_backward),
+    result=("self_t repeated", lambda self_t, repeats: self_t.repeat(repeats)))
+RollBackward0 = derivative(
+    "RollBackward0", ("self",), attrs=("dims", "shifts"),
+    self=("grad rolled back", lambda grad, dims, shifts: grad.roll(
+        tuple(-s for s in reversed(shifts)), tuple(reversed(dims)))),
+    result=("self_t rolled", lambda self_t, dims, shifts: self_t.roll(shifts, dims)))
+
+
+@method()
+def repeat(self, *repeats):
+    """The tensor tiled ``repeats`` times along each dim (leading repeats add dims)."""
+    repeats = _shape_arg(repeats)
+    shape = self._array.shape
+    if len(repeats) < len(shape):
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    if any(r < 0 for r in repeats):
+        sizes = [r * s for r, s in zip(repeats, (1,) * (len(repeats) - len(shape)) + shape)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(s for s in sizes if s < 0)}: {sizes}")
+    out = Tensor._make(np.tile(self._array, repeats), self.dtype)
+    return record(RepeatBackward0, out, (self,), attrs=(repeats, shape))
+
+
+@method()
+def tile(self, *dims):
+    """repeat, with ones put in front of ``dims`` when it names fewer dims than the tensor has."""
+    dims = _shape_arg(dims)
+    return repeat(self, (1,) * (self.dim() - len(dims)) + dims)
+
+
+@method()
+def roll(self, shifts, dims=None):
+    """Elements shifted along ``dims`` (along the flattened tensor when None), wrapping around."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims) and not (not dims and len(shifts) == 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    axes = tuple(self._dim_index(d) for d in dims) or None
+    out = Tensor._make(np.roll(self._array, shifts if dims else shifts[0], axes), self.dtype)
+    return record(RollBackward0, out, (self,), attrs=(dims, shifts))
+
+
+@method()
+def type_as(self, other):
+    return self.to(other.dtype)
+
+
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to, with PyTorch's error for those that do not."""
+    from .._size import Size
+    result = []
+    for i, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        result = [1] * (len(shape) - len(result)) + result
+        for k in range(1, len(shape) + 1):
+            have, size = result[-k], shape[-k]
+            if have == 1 or size == have:
+                result[-k] = size if have == 1 else have
+            elif size != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at -{k}! Mismatching "
+                    f"argument at index {i} had {shape}; but expected shape should be "
+                    f"broadcastable to {result}")
+    return Size(result)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common shape (a tensor already of that shape itself)."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
