@@ -436,7 +436,9 @@ def _dependencies(roots):
             seen.add(root)
             stack.append(root)
     while stack:
-        for next_node in stack.pop()._next:
+        node = stack.pop()
+        nexts = getattr(node, "_next", None)  # a gradlab node's; the widgets pass torch's too
+        for next_node in nexts if nexts is not None else (n for n, _ in node.next_functions):
             if next_node is not None:
                 counts[next_node] = counts.get(next_node, 0) + 1
                 if next_node not in seen:

@@ -8,8 +8,8 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import (DualSavedTensor, Node, SavedTensor, SavedTensorList, _sequence,
-                              shared)
+from ..autograd.graph import (_SHARED, DualSavedTensor, Node, SavedTensor, SavedTensorList,
+                              _sequence, shared)
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
 from ..autograd.saved_hooks import PackedSlots, pack_saved, raw_saved, unpack_all
@@ -272,8 +272,9 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
         return outputs
     node = object.__new__(cls)
     node._next = tuple(nexts)
-    node._nrs = shared(tuple(nrs))
-    node._input_meta = shared(tuple(meta))
+    nrs, meta = tuple(nrs), tuple(meta)
+    node._nrs = _SHARED.get(nrs) or shared(nrs)  # (the lookup inline: it runs per op)
+    node._input_meta = _SHARED.get(meta) or shared(meta)
     node._attrs = attrs
     node._seq_nr = next(_sequence)
     node._hooks = None
