@@ -196,7 +196,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             if _anomaly[0]:
                 raise_if_nan(node, grad_inputs)
             # 7. send
-            for (next_node, nr), grad in zip(node.next_functions, grad_inputs):
+            for next_node, nr, grad in zip(node._next, node._nrs, grad_inputs):
                 if next_node is None or (execute is not None and next_node not in execute):
                     continue
                 buf = buffers.get(next_node)
@@ -281,8 +281,8 @@ def _run(node, grads, execute):
     an input that leads to no target (PyTorch computes none)."""
     if execute is None:
         return _validate(node, node.apply(grads))
-    return [g if n in execute else None for g, (n, _) in
-            zip(_validate(node, node.apply(grads, execute)), node.next_functions)]
+    return [g if n in execute else None for g, n in
+            zip(_validate(node, node.apply(grads, execute)), node._next)]
 
 
 def _run_traced(task, node, grads):
@@ -330,7 +330,7 @@ class _Pass(list):
             return False
         if self.execute is None:
             return True
-        if node in self.captures and not node.next_functions:
+        if node in self.captures and not node._next:
             raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
                                "currently running autograd.grad(). This is currently not "
                                "supported.")
@@ -436,7 +436,9 @@ def _dependencies(roots):
             seen.add(root)
             stack.append(root)
     while stack:
-        for next_node, _ in stack.pop().next_functions:
+        node = stack.pop()
+        nexts = getattr(node, "_next", None)  # a gradlab node's; the widgets pass torch's too
+        for next_node in nexts if nexts is not None else (n for n, _ in node.next_functions):
             if next_node is not None:
                 counts[next_node] = counts.get(next_node, 0) + 1
                 if next_node not in seen:
@@ -456,14 +458,14 @@ def _needed(roots, targets, run_targets):
         node, expanded = stack.pop()
         if expanded:
             if run_targets and node in targets or any(
-                    n in needed or n in targets for n, _ in node.next_functions):
+                    n in needed or n in targets for n in node._next):
                 needed.add(node)
             continue
         if node in done:
             continue
         done.add(node)
         stack.append((node, True))
-        stack.extend((n, False) for n, _ in node.next_functions if n is not None and n not in done)
+        stack.extend((n, False) for n in node._next if n is not None and n not in done)
     return needed
 
 
@@ -531,7 +533,7 @@ def _validate(node, grads):
         if grad is not None:
             shape, dtype = node._input_meta[i]
             if (grad._array.shape != shape or grad.dtype is not dtype) and \
-                    node.next_functions[i][0] is not None:  # PyTorch skips unused edges
+                    node._next[i] is not None:  # PyTorch skips unused edges
                 grads[i] = _conform(node, i, grad, shape, dtype)
     return grads
 

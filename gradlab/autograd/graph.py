@@ -15,6 +15,21 @@ FREED_ERROR = (
     "graph a second time or if you need to access saved tensors after calling backward.")
 
 
+_SHARED = {}
+
+
+def shared(value):
+    """One shared copy of an immutable tuple that many nodes hold alike (their inputs' shapes
+    and dtypes, output numbers): a node then allocates none, which leaves fewer objects for
+    the garbage collector to walk while the graph lives."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= 4096:  # a program whose shapes never repeat: start again
+            _SHARED.clear()
+        found = _SHARED[value] = value
+    return found
+
+
 class SavedTensor:
     """One tensor a node saved for backward: kept with its version, released after backward.
 
@@ -169,7 +184,10 @@ class Node:
     ``apply`` and knows no op.
     """
 
-    __slots__ = ("next_functions", "_saved", "_attrs", "_input_meta", "_seq_nr", "_hooks",
+    # The edges to the inputs' producers are two tuples, not a pair per edge: ``_next`` (the
+    # nodes, None where no gradient flows) and ``_nrs`` (which of their outputs, shared). Every
+    # tuple a node owns is one more object the garbage collector walks while the graph lives.
+    __slots__ = ("_next", "_nrs", "_saved", "_attrs", "_input_meta", "_seq_nr", "_hooks",
                  "_metadata", "__weakref__")
     num_outputs = 1
     _multi = False
@@ -186,6 +204,16 @@ class Node:
         """Apply the node by hand: one gradient per input (a tensor when there is one input)."""
         result = self.apply(grads)
         return result[0] if len(result) == 1 else tuple(result)
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)`` per input, as PyTorch gives it: None where none flows."""
+        return tuple(zip(self._next, self._nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges):
+        self._next = tuple(fn for fn, _ in edges)
+        self._nrs = shared(tuple(nr for _, nr in edges))
 
     def _sequence_nr(self):
         return self._seq_nr
@@ -248,7 +276,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
-        self.next_functions = ()
+        self._next = self._nrs = ()
         self._saved = ()
         self._attrs = ()
         self._input_meta = ()

@@ -8,7 +8,8 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import DualSavedTensor, Node, SavedTensor, SavedTensorList, _sequence
+from ..autograd.graph import (_SHARED, DualSavedTensor, Node, SavedTensor, SavedTensorList,
+                              _sequence, shared)
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
 from ..autograd.saved_hooks import PackedSlots, pack_saved, raw_saved, unpack_all
@@ -189,7 +190,7 @@ def _run(node, grad, needed, forms, saved):
     out = [None] * len(node._formulas)
     joint_grads = None
     for i in node._order:
-        next_node = node.next_functions[i][0]
+        next_node = node._next[i]
         if next_node is None or needed is not None and next_node not in needed:
             continue
         fn, idx, _ = node._formulas[i]
@@ -227,8 +228,7 @@ def _run_joint(node, part, grad, idx, saved, forms, needed):
 
 def _needs(node, needed):
     """Which of ``node``'s inputs want a gradient (PyTorch's grad_input_mask)."""
-    return tuple(edge[0] is not None and (needed is None or edge[0] in needed)
-                 for edge in node.next_functions)
+    return tuple(fn is not None and (needed is None or fn in needed) for fn in node._next)
 
 
 def record(cls, outputs, inputs, saved=(), attrs=()):
@@ -240,13 +240,15 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
         _vmap_taint(outputs, inputs)
     if not _local.enabled:
         return outputs
-    edges = []
+    nexts = []
+    nrs = []
     meta = []
     needed = None
     uses = cls._uses
     for i, inp in enumerate(inputs):
         if not isinstance(inp, Tensor):
-            edges.append(NO_EDGE)
+            nexts.append(None)
+            nrs.append(0)
             meta.append(None)
             continue
         if inp._base is not None and inp._view_version != inp._version_counter[0]:
@@ -255,16 +257,24 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
             fn = inp._grad_fn
             if fn is None and type(inp._version_counter) is not list and _inference_only(inputs):
                 return outputs  # inference tensors, which (made in the mode) record nothing
-            edges.append((fn, inp._output_nr) if fn is not None else (inp._accumulator(), 0))
+            if fn is None:
+                nexts.append(inp._accumulator())
+                nrs.append(0)
+            else:
+                nexts.append(fn)
+                nrs.append(inp._output_nr)
             needed = uses[i] if needed is None else needed | uses[i]
         else:
-            edges.append(NO_EDGE)
+            nexts.append(None)
+            nrs.append(0)
         meta.append((inp._array.shape, inp.dtype))
     if needed is None:
         return outputs
     node = object.__new__(cls)
-    node.next_functions = tuple(edges)
-    node._input_meta = tuple(meta)
+    node._next = tuple(nexts)
+    nrs, meta = tuple(nrs), tuple(meta)
+    node._nrs = _SHARED.get(nrs) or shared(nrs)  # (the lookup inline: it runs per op)
+    node._input_meta = _SHARED.get(meta) or shared(meta)
     node._attrs = attrs
     node._seq_nr = next(_sequence)
     node._hooks = None

@@ -341,7 +341,7 @@ def add(self, other, *, alpha=1):
         _scaled(self, other, alpha, "add")
     if not isinstance(self, Tensor):
         self, other = other, self
-    return record(AddBackward0, out, (self, other), attrs=(alpha,))
+    return record(AddBackward0, out, (self, other), attrs=_alpha(alpha))
 
 
 @method("sub", "__sub__")
@@ -351,7 +351,15 @@ def sub(self, other, *, alpha=1):
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     out = _binary(operator.sub, self, other, "sub") if alpha == 1 else \
         _scaled(self, other, -alpha, "sub")
-    return record(SubBackward0, out, (self, other), attrs=(alpha,))
+    return record(SubBackward0, out, (self, other), attrs=_alpha(alpha))
+
+
+ALPHA_1 = (1,)
+
+
+def _alpha(alpha):
+    """An add/sub node's attrs: the common ``alpha=1`` shared, not a tuple per node."""
+    return ALPHA_1 if type(alpha) is int and alpha == 1 else (alpha,)
 
 
 def _scaled(a, b, alpha, name):
@@ -387,9 +395,9 @@ def rsub(self, other, *, alpha=1):
     if isinstance(other, Tensor):
         out = _binary(operator.sub, other, self, "rsub") if alpha == 1 else \
             _scaled(other, self, -alpha, "rsub")
-        return record(RsubBackward0, out, (self, other), attrs=(alpha,))
+        return record(RsubBackward0, out, (self, other), attrs=_alpha(alpha))
     out = _binary(lambda x, y: y - x, self, other, "rsub")
-    return record(RsubBackward1, out, (self,), attrs=(alpha,))
+    return record(RsubBackward1, out, (self,), attrs=_alpha(alpha))
 
 
 @method("mul", "__mul__", "__rmul__", "multiply")
