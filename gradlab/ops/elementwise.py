@@ -739,9 +739,19 @@ def _tanh_grad(g, y):
     binades where 1 - y·y is inexact in float64)."""
     if y.dtype == np.float64:
         return np.asarray(g * _fma64(-y, y, 1.0), y.dtype)
-    one_minus_square = 1.0 - np.multiply(y, y, dtype=np.float64)  # NumPy reuses the temporary
-    out = np.multiply(g, one_minus_square, dtype=np.float32)
-    return out if y.dtype == np.float32 else np.asarray(out, y.dtype)
+    out = np.empty(np.shape(y), np.float32)
+    flat_y, flat_out = np.ravel(y), out.reshape(-1)
+    square = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+    for i in range(0, flat_y.size, _BLOCK):
+        block = square[:flat_y[i:i + _BLOCK].size]
+        block[...] = flat_y[i:i + _BLOCK]  # in place: ufuncs' dtype= casts are slow
+        np.multiply(block, block, out=block)
+        flat_out[i:i + _BLOCK] = np.subtract(1.0, block, out=block)
+    np.multiply(g, out, out=out)
+    return out if y.dtype == np.float32 else out.astype(y.dtype)
+
+
+_BLOCK = 1 << 15  # elements: float64 blocks that stay in the CPU's cache
 
 
 def _sigmoid_grad(g, y):
