@@ -42,7 +42,8 @@ CASES = {
             for e in (2, 3, 1, 0, -1, 0.5, 2.5, -1.5) for d in (F32, F64)]
     + [(lambda a: a ** 2, ((),), F32)],
     "unary": [(f, (s,), d) for f in (lambda a: a.tanh(), lambda a: a.sigmoid(),
-                                     lambda a: a.relu()) for s in SHAPES for d in (F32, F64)],
+                                     lambda a: a.relu(), lambda a: a.exp())
+              for s in SHAPES for d in (F32, F64)],
     "reductions": [(f, (s,), d) for f in (lambda a: a.sum(), lambda a: a.mean())
                    for s in SHAPES for d in (F32, F64)],
     "mm": [(lambda a, b: a @ b, ((3, 4), (4, 2)), d) for d in (F32, F64)]

@@ -128,7 +128,8 @@ AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
                           self=("grad · sign(self)", lambda grad, self: grad * self.sgn()),
     result="element_wise")
 ExpBackward0 = derivative("ExpBackward0", ("self",), saves=("result",),
-                          self=("grad · result", lambda grad, result: grad * result),
+                          self=("grad · result", lambda grad, result: grad * result,
+                                lambda g, result: _times(g, result)),
     result="element_wise")
 LogBackward0 = derivative("LogBackward0", ("self",), saves=("self",),
                           self=("grad / self", lambda grad, self: grad.div(self)),
