@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import gradlab
+from gradlab._random import _fma32
 from gradlab.ops import _core
-from gradlab.ops.elementwise import mul_scalar
+from gradlab.ops.elementwise import _tanh_grad, mul_scalar, tanh_backward
 from gradlab.tensor import Tensor
 
 rng = np.random.default_rng(7)
@@ -41,7 +42,8 @@ CASES = {
             for e in (2, 3, 1, 0, -1, 0.5, 2.5, -1.5) for d in (F32, F64)]
     + [(lambda a: a ** 2, ((),), F32)],
     "unary": [(f, (s,), d) for f in (lambda a: a.tanh(), lambda a: a.sigmoid(),
-                                     lambda a: a.relu()) for s in SHAPES for d in (F32, F64)],
+                                     lambda a: a.relu(), lambda a: a.exp())
+              for s in SHAPES for d in (F32, F64)],
     "reductions": [(f, (s,), d) for f in (lambda a: a.sum(), lambda a: a.mean())
                    for s in SHAPES for d in (F32, F64)],
     "mm": [(lambda a, b: a @ b, ((3, 4), (4, 2)), d) for d in (F32, F64)]
@@ -113,3 +115,45 @@ def test_numpy_forms_warn_of_nothing():
 def test_a_formula_table_entry_may_carry_a_numpy_form():
     assert _core.GRAD_FNS["MmBackward0"]._array_formulas is not None
     assert _core.GRAD_FNS["AddBackward0"]._array_formulas is None
+
+
+def test_tanh_grad_rounds_one_minus_square_once():
+    """_tanh_grad takes fma(-y, y, 1) to be 1 - y·y in float64 rounded to float32. y·y is exact
+    in float64, and so is 1 - y·y for 2**-3 <= |y| < 2**26; below 2**-13, 1 - y·y lies within
+    2**-26 of 1, where no float32 midpoint is. Rounding twice can differ from rounding once only
+    where the float64 value is a float32 midpoint: every such y of the other binades is checked
+    against the exactly rounded fma (above 2**64, both overflow to -inf)."""
+    midpoints = 0
+    for e in (*range(-13, -3), *range(26, 64)):
+        first = np.float32(2.0 ** e).view(np.uint32)
+        y = np.arange(first, first + 2 ** 23, dtype=np.uint32).view(np.float32)
+        bits = (1.0 - np.multiply(y, y, dtype=np.float64)).view(np.int64)
+        y = y[bits & 0x1FFFFFFF == 0x10000000]
+        midpoints += y.size
+        fma = _fma32(-y, y, 1.0)
+        for g in (np.float32(1), np.float32(-0.75)):
+            np.testing.assert_array_equal(_tanh_grad(g, y), g * fma, strict=True)
+    assert midpoints > 30_000  # (none is below 2**-3)
+    y = np.asarray(rng.standard_normal(10 ** 5) * 10.0 ** rng.integers(-8, 8, 10 ** 5), F32)
+    np.testing.assert_array_equal(_tanh_grad(np.float32(1), y), _fma32(-y, y, 1.0), strict=True)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_tanh_backward_is_pytorchs_bit_for_bit(dtype):
+    """Against torch.ops.aten.tanh_backward on the same grad and output (NaNs as NaNs: their sign
+    bit depends on the CPU's operand order)."""
+    torch = pytest.importorskip("torch")
+    import helpers
+    if not helpers.AVX2_KERNELS:
+        pytest.skip("PyTorch's DEFAULT kernels round 1 - y·y twice")
+    for n in (1, 2, 7, 8, 9, 31, 100, 1000, 10 ** 5):
+        y = np.tanh(rng.standard_normal(n) * 4).astype(dtype)
+        y[rng.random(n) < 0.1] = rng.choice([0.0, -0.0, 1.0, -1.0, np.nan, 2.5, -300.0])
+        grad = rng.standard_normal(n).astype(dtype)
+        grad[rng.random(n) < 0.05] = rng.choice([np.inf, -np.inf, np.nan, 0.0])
+        want = torch.ops.aten.tanh_backward(torch.from_numpy(grad), torch.from_numpy(y)).numpy()
+        got = tanh_backward(gradlab.from_numpy(grad), gradlab.from_numpy(y)).numpy()
+        assert got.dtype == want.dtype
+        nan = np.isnan(want)
+        np.testing.assert_array_equal(np.isnan(got), nan)
+        np.testing.assert_array_equal(got[~nan].view(np.uint8), want[~nan].view(np.uint8))

@@ -204,13 +204,17 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                     buf = buffers[next_node] = [None] * next_node.num_outputs
                 if grad is not None:
                     old = buf[nr]
-                    buf[nr] = grad if old is None else old + grad
+                    if old is None:
+                        buf[nr] = grad
+                    elif task.engine_mode or not _added_in_place(old, grad):
+                        buf[nr] = old + grad
                 left = dependencies[next_node] = dependencies[next_node] - 1
                 if left == 0:
                     if ready:
                         _push(ready, (next_node._seq_nr, next_node))
                     else:
                         ready.append((next_node._seq_nr, next_node))
+            grad_outputs = grad_inputs = grad = old = None  # arrays go as soon as unneeded
         node = None
         for callback in _drain(task):
             callback()
@@ -578,6 +582,20 @@ def _accumulate(node, grad, create_graph, shared):
         np.add(storage, grad._array, out=storage, casting="unsafe")
         old._bump_version()
     return variable._grad
+
+
+def _added_in_place(old, grad):
+    """Add ``grad`` into ``old``'s array if nothing but the engine's buffer holds ``old``, as
+    PyTorch's InputBuffer accumulates in place into a gradient nobody else uses; returns
+    whether it did. (float16 sums round as gradlab's add does only out of place.)"""
+    a = old._array
+    return (type(a) is np.ndarray and a.dtype in _ADDS_IN_PLACE and a.base is None
+            and a.shape == grad._array.shape and a.dtype == grad.dtype.np
+            and sys.getrefcount(old) <= 4 and sys.getrefcount(a) <= 3  # buffer, locals, args
+            and np.add(a, grad._array, out=a) is a)
+
+
+_ADDS_IN_PLACE = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _owns(array):

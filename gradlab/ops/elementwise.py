@@ -128,7 +128,8 @@ AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
                           self=("grad · sign(self)", lambda grad, self: grad * self.sgn()),
     result="element_wise")
 ExpBackward0 = derivative("ExpBackward0", ("self",), saves=("result",),
-                          self=("grad · result", lambda grad, result: grad * result),
+                          self=("grad · result", lambda grad, result: grad * result,
+                                lambda g, result: _times(g, result)),
     result="element_wise")
 LogBackward0 = derivative("LogBackward0", ("self",), saves=("self",),
                           self=("grad / self", lambda grad, self: grad.div(self)),
@@ -716,13 +717,15 @@ def _logit_backward(grad, self, eps):
 
 def tanh_backward(grad_output, output):
     """grad_output · (1 - output²): PyTorch's tanh_backward, an op of its own."""
-    out = Tensor._make(_tanh_grad(grad_output._array, output._array), output.dtype)
+    out = Tensor._make(quietly(_tanh_grad, grad_output._array, output._array),
+                       output.dtype)
     return record(TanhBackwardBackward0, out, (grad_output, output), (grad_output, output))
 
 
 def sigmoid_backward(grad_output, output):
     """grad_output · (1 - output) · output: PyTorch's sigmoid_backward, an op of its own."""
-    out = Tensor._make(_sigmoid_grad(grad_output._array, output._array), output.dtype)
+    out = Tensor._make(quietly(_sigmoid_grad, grad_output._array, output._array),
+                       output.dtype)
     return record(SigmoidBackwardBackward0, out, (grad_output, output), (grad_output, output))
 
 
@@ -737,11 +740,27 @@ def threshold_backward(grad_output, self, threshold):
 
 def _tanh_grad(g, y):
     """g · (1 - y²) as PyTorch's CPU kernel rounds it: ``1 - y·y`` is one fused multiply-add
-    (float16 computed in float32)."""
+    (float16 computed in float32).
+
+    In float32 that fma is ``1 - y·y`` in float64 rounded to float32: y·y is exact in float64,
+    and rounding twice differs from rounding once only where the float64 value is a float32
+    midpoint it is not exactly; for no float32 y is it (tests/test_array_formulas.py checks the
+    binades where 1 - y·y is inexact in float64)."""
     if y.dtype == np.float64:
         return np.asarray(g * _fma64(-y, y, 1.0), y.dtype)
-    y32 = np.asarray(y, np.float32)
-    return np.asarray(np.asarray(g, np.float32) * _fma32(-y32, y32, 1.0), y.dtype)
+    out = np.empty(np.shape(y), np.float32)
+    flat_y, flat_out = np.ravel(y), out.reshape(-1)
+    square = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+    for i in range(0, flat_y.size, _BLOCK):
+        block = square[:flat_y[i:i + _BLOCK].size]
+        block[...] = flat_y[i:i + _BLOCK]  # in place: ufuncs' dtype= casts are slow
+        np.multiply(block, block, out=block)
+        flat_out[i:i + _BLOCK] = np.subtract(1.0, block, out=block)
+    np.multiply(g, out, out=out)
+    return out if y.dtype == np.float32 else out.astype(y.dtype)
+
+
+_BLOCK = 1 << 15  # elements: float64 blocks that stay in the CPU's cache
 
 
 def _sigmoid_grad(g, y):
