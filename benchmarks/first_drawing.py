@@ -92,8 +92,8 @@ def main():
     before = statistics.median(timed(small)[0] for _ in range(21))
     for name, y in (("10,000-op chain", chain(10_000)), ("wide graph", wide(3_333))):
         seconds, drawing = timed(y, max_nodes=None)
-        print(f"{name:16} {sum(n.kind != model.SAVED for n in drawing.graph.nodes):6} nodes drawn in full: "
-              f"{seconds:6.2f} s")
+        drawn = sum(n.kind != model.SAVED for n in drawing.graph.nodes)
+        print(f"{name:16} {drawn:6} nodes drawn in full: {seconds:6.2f} s")
     too_big = gradlab.make_dot(wide(dot.MAX_DRAWN), max_nodes=None)
     try:
         too_big.svg

