@@ -122,6 +122,21 @@ def test_cache_key_names_wasm_wasmtime_and_machine(cache_home):
     assert gw.cache_path(TINY + b"\0") != path
 
 
+def test_cache_directory_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert gw.cache_dir() == str(tmp_path / "home" / ".cache" / "gradlab")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as XDG says
+    assert gw.cache_dir() == str(tmp_path / "home" / ".cache" / "gradlab")
+    monkeypatch.setenv("HOME", "relative-home")
+    monkeypatch.chdir(tmp_path)
+    assert gw.cache_dir() is None and gw.cache_path(TINY) is None
+    engine = wasmtime.Engine()
+    assert two(engine, gw.load_module(engine, TINY)) == 2
+    assert gw.loaded_from == "compiled"
+    assert os.listdir(tmp_path) == []  # nothing written in the working directory
+
+
 def test_unwritable_cache_directory_means_no_cache(tmp_path, monkeypatch, deserialized):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
@@ -168,7 +183,8 @@ def test_wide_graph_of_10000_nodes_draws_in_full():
 
 def test_graph_past_the_limit_fails_naming_max_nodes():
     y = chain(dot.MAX_DRAWN)
-    with pytest.raises(gw.LayoutError, match=r"20,003 nodes .* at most 20,000: .*max_nodes=500"):
+    text = rf"{dot.MAX_DRAWN + 3:,} nodes .* at most {dot.MAX_DRAWN:,}: .*max_nodes=500"
+    with pytest.raises(gw.LayoutError, match=text):
         gradlab.make_dot(y, max_nodes=None).svg
     assert issubclass(gw.LayoutError, RuntimeError)
     collapsed = gradlab.make_dot(y)  # the default max_nodes draws
@@ -184,3 +200,35 @@ def test_trap_becomes_layout_error_and_next_drawing_reuses_the_module():
     assert e.value.__cause__ is None and e.value.__suppress_context__
     assert gw._backend._module is module and gw.loaded_from == loaded_from  # not recompiled
     assert drawn_nodes(gradlab.make_dot(chain(3)).svg) == 6
+
+
+def reused(ops):
+    """y = y * x, ops times: x's AccumulateGrad feeds every step, a long edge to each."""
+    x = gradlab.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(ops):
+        y = y * x
+    return y
+
+
+def crossed(y):
+    graph = gradlab.make_dot(y, max_nodes=None).graph
+    edges = [e for e in graph.edges if e.kind != "saved"]
+    return dot.crossed_ranks([n.id for n in graph.nodes if n.kind != "saved"], edges)
+
+
+def test_crossed_ranks_counts_the_ranks_long_edges_cross():
+    assert crossed(chain(50)) == 0
+    assert crossed(gradlab.stack([chain(1), chain(2)]).sum()) == 0  # AccumulateGrad by its user
+    # step k (k = 1..n, from the bottom) is n - k + 1 ranks below x's AccumulateGrad, which sits
+    # just above the first step: its edges cross 0 + 1 + ... + (n - 1) ranks
+    assert crossed(reused(40)) == 40 * 39 // 2
+
+
+def test_graph_whose_edges_cross_too_many_ranks_is_refused_before_graphviz(monkeypatch):
+    ops = 3
+    while ops * (ops - 1) // 2 <= dot.MAX_CROSSED:
+        ops *= 2
+    monkeypatch.setattr(dot, "render_svg", lambda source: pytest.fail("Graphviz ran"))
+    with pytest.raises(gw.LayoutError, match=r"long edges .* cross [\d,]+ ranks.*max_nodes=500"):
+        gradlab.make_dot(reused(ops), max_nodes=None).svg

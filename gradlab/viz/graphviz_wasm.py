@@ -44,9 +44,12 @@ class LayoutError(RuntimeError):
     """Graphviz could not lay out a graph (too deep or too wide for its stacks)."""
 
 
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "gradlab")
+def cache_dir() -> str | None:
+    """$XDG_CACHE_HOME/gradlab, or ~/.cache/gradlab; None (no cache) if neither is absolute."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # as the XDG specification says, a relative one is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gradlab") if os.path.isabs(base) else None
 
 
 def render(source: str) -> bytes:
@@ -123,13 +126,16 @@ def _new_backend():
     return Backend(engine, load_module(engine, wasm))
 
 
-def cache_path(wasm: bytes) -> str:
+def cache_path(wasm: bytes) -> str | None:
     """The cache file for this wasm under this wasmtime, machine and engine configuration."""
     from importlib.metadata import version
+    folder = cache_dir()
+    if folder is None:
+        return None
     key = hashlib.sha256(wasm)
     for part in (version("wasmtime"), platform.machine(), platform.system(), str(WASM_STACK)):
         key.update(b"\0" + part.encode())
-    return os.path.join(cache_dir(), f"graphviz-{key.hexdigest()[:40]}.cwasm")
+    return os.path.join(folder, f"graphviz-{key.hexdigest()[:40]}.cwasm")
 
 
 def load_module(engine, wasm: bytes):
@@ -140,7 +146,7 @@ def load_module(engine, wasm: bytes):
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except OSError:
+    except (OSError, TypeError):  # no file, or no cache directory (path None)
         data = b""
     digest, serialized = data[:_DIGEST], data[_DIGEST:]
     if serialized and hashlib.sha256(serialized).digest() == digest:
@@ -152,7 +158,8 @@ def load_module(engine, wasm: bytes):
             pass  # intact but refused by this wasmtime: compile and replace it
     module = wasmtime.Module(engine, wasm)
     loaded_from = "compiled"
-    _store(path, module.serialize())
+    if path is not None:
+        _store(path, module.serialize())
     return module
 
 
