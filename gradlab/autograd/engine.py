@@ -590,6 +590,7 @@ def _added_in_place(old, grad):
     whether it did. (float16 sums round as gradlab's add does only out of place.)"""
     a = old._array
     return (type(a) is np.ndarray and a.dtype in _ADDS_IN_PLACE and a.base is None
+            and old._fw_grad is None and grad._fw_grad is None  # tangents add out of place
             and a.shape == grad._array.shape and a.dtype == grad.dtype.np
             and sys.getrefcount(old) <= 4 and sys.getrefcount(a) <= 3  # buffer, locals, args
             and np.add(a, grad._array, out=a) is a)
