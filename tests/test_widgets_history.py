@@ -174,3 +174,13 @@ def test_static_svg_columns_fit_their_text():
             assert text == repr(h) or end <= left, text
         else:
             assert x >= left + spark_w, text
+
+
+def test_the_static_chart_of_hundreds_of_rows_is_a_line_without_dots():
+    """A dot per row while rows are at least DOT_SPACING px apart; past that, the line alone
+    (400 training steps drew a blob of red dots)."""
+    from gradlab.widgets.history import sparkline
+    few = sparkline([1.0, 2.0, 1.5], 0, 0, 200, 40, events={1})
+    many = sparkline([float(i % 7) for i in range(400)], 0, 0, 200, 40, events=set(range(400)))
+    assert few.count("<circle") == 3 and "<polyline" in few
+    assert many.count("<circle") == 0 and "<polyline" in many

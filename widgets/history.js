@@ -17,6 +17,7 @@ const KEYS = [
 const SVG = "http://www.w3.org/2000/svg";
 const PLOT = { width: 300, height: 150, top: 22, right: 12, bottom: 34, char: 7.3, gap: 8 };
 const LINE = 15;  // px between two y labels (11 px text)
+const DOT_SPACING = 4;  // px between rows below which a chart draws no dots (as the static picture)
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -88,14 +89,17 @@ function plot(rows, i, name, scalar, selected) {
   let d = "";
   values.forEach((v, k) => { if (v !== null) d += `${d && values[k - 1] !== null ? "L" : "M"}${X(k)},${Y(v)}`; });
   if (d) svg.append(s("path", { d, class: "gl-chart-line" }));
+  const dense = n > 1 && inner.w / (n - 1) < DOT_SPACING;  // hundreds of rows: the line alone
   rows.forEach((r, k) => {
     const c = r.cells[i];
     const y = c.value === null ? inner.y + inner.h : Y(c.value);
-    const dot = s("circle", { cx: X(k), cy: y, r: c.events.length ? 4 : 2.5,
-                              class: c.events.length ? "gl-chart-event" : "gl-chart-dot" });
-    dot.append(s("title", {}, `row ${k + 1}, ${r.label}: ${c.events.length ? `[${c.events.join(", ")}] ` : ""}` +
-                              (c.value === null ? "None" : fmt(c.value))));
-    svg.append(dot);
+    if (!dense) {
+      const dot = s("circle", { cx: X(k), cy: y, r: c.events.length ? 4 : 2.5,
+                                class: c.events.length ? "gl-chart-event" : "gl-chart-dot" });
+      dot.append(s("title", {}, `row ${k + 1}, ${r.label}: ${c.events.length ? `[${c.events.join(", ")}] ` : ""}` +
+                                (c.value === null ? "None" : fmt(c.value))));
+      svg.append(dot);
+    }
     if (k === selected) svg.append(s("circle", { cx: X(k), cy: y, r: 7, class: "gl-chart-selected" }));
   });
   return svg;

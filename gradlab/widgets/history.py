@@ -252,10 +252,14 @@ LIGHT = dict(fg="#1f2328", muted="#57606a", grid="#e0e0e0", line="#1976d2", even
 """The light colours of widgets/history.css, for the drawing without the widget."""
 
 
+DOT_SPACING = 4  # px between rows below which a chart draws no dots (widgets/history.js too)
+
+
 def sparkline(values, x, y, width, height, events=()) -> str:
     """An SVG polyline of ``values`` (None leaves a gap) in the box (x, y, width, height).
 
-    Rows whose index is in ``events`` (a zero_() or grad = None before them) get a red dot.
+    Rows whose index is in ``events`` (a zero_() or grad = None before them) get a red dot; with
+    rows closer than ``DOT_SPACING`` px there are no dots, only the line (hundreds of rows).
     """
     box = (f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#ffffff" '
            f'stroke="{LIGHT["grid"]}"/>')
@@ -269,8 +273,9 @@ def sparkline(values, x, y, width, height, events=()) -> str:
     xy = {i: (x + 4 + (width - 8) * i / n, y + height - 3 - (height - 6) * (v - lo) / span)
           for i, v in points}
     line = " ".join(f"{a:.1f},{b:.1f}" for a, b in xy.values())
-    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{3.5 if i in events else 2}" '
-                   f'fill="{LIGHT["event"] if i in events else LIGHT["line"]}"/>'
-                   for i, (a, b) in xy.items())
+    dense = (width - 8) / n < DOT_SPACING
+    dots = "" if dense else "".join(
+        f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{3.5 if i in events else 2}" '
+        f'fill="{LIGHT["event"] if i in events else LIGHT["line"]}"/>' for i, (a, b) in xy.items())
     return (f'{box}<polyline points="{line}" fill="none" stroke="{LIGHT["line"]}" '
             f'stroke-width="1.5"/>{dots}')
