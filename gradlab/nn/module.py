@@ -693,26 +693,28 @@ def _wrapped_hook(hook, module, grad_input, grad_output):
     return hook(module, grad_input, grad_output)
 
 
+def _tensors(value):
+    """``value`` as a tuple of tensors (a Tensor or a tuple of them), else None."""
+    if isinstance(value, Tensor):
+        return (value,)
+    return value if isinstance(value, tuple) and all(isinstance(v, Tensor) for v in value) \
+        else None
+
+
 def _warn_non_full_backward_hook(inputs, result, grad_fn):
     """PyTorch's warnings for register_backward_hook where its grads would be incomplete."""
     def warn(text):
         warnings.warn(text, FutureWarning, stacklevel=5)
-    if not isinstance(result, Tensor):
-        if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
-            return warn("Using non-full backward hooks on a Module that does not return a single "
-                        "Tensor or a tuple of Tensors is deprecated and will be removed in future "
-                        "versions. This hook will be missing some of the grad_output. Please use "
-                        "register_full_backward_hook to get the documented behavior.")
-    else:
-        result = (result,)
-    if not isinstance(inputs, Tensor):
-        if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
-            return warn("Using non-full backward hooks on a Module that does not take as input a "
-                        "single Tensor or a tuple of Tensors is deprecated and will be removed in "
-                        "future versions. This hook will be missing some of the grad_input. "
-                        "Please use register_full_backward_hook to get the documented behavior.")
-    else:
-        inputs = (inputs,)
+    def not_tensors(does, grads):
+        return warn(f"Using non-full backward hooks on a Module that does not {does} a single "
+                    "Tensor or a tuple of Tensors is deprecated and will be removed in future "
+                    f"versions. This hook will be missing some of the {grads}. Please use "
+                    "register_full_backward_hook to get the documented behavior.")
+    result, inputs = _tensors(result), _tensors(inputs)
+    if result is None:
+        return not_tensors("return", "grad_output")
+    if inputs is None:
+        return not_tensors("take as input", "grad_input")
     out_grad_fn = {r.grad_fn for r in result if r.grad_fn is not None}
     if not out_grad_fn or (len(out_grad_fn) == 1 and grad_fn not in out_grad_fn):
         warn("Using a non-full backward hook when outputs are nested in python data structure is "
