@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 # JupyterLab refuses to run as root (Docker, cloud VMs, CI) unless told to
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test bench setup browser lessons
+.PHONY: lab test bench setup browser lessons site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ browser:
 lab: $(BIN)/python
 	$(PIP) -e ".[lab]"
 	$(BIN)/jupyter lab $(AS_ROOT) notebooks/
+
+# the lessons as a static JupyterLite site in dist/site/ (README: "Open the course in your
+# browser"). PYODIDE=local bundles Pyodide into it, for classrooms with no internet;
+# NOTEBOOKS="a.ipynb dir/" builds a site of other notebooks (files or folders)
+PYODIDE ?= cdn
+NOTEBOOKS ?= notebooks
+site: $(BIN)/python
+	$(PIP) -e ".[site]"
+	$(BIN)/python tools/site.py --pyodide $(PYODIDE) $(NOTEBOOKS)
 
 test: setup browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval \
