@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from labserver import CHROMIUM, ROOT
-from test_jupyterlab import shots_dir
+from test_jupyterlab import CLICK, set_theme, set_width, shots_dir
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +132,16 @@ def run_lesson(context, url, name, shots=None):
     return page, first_drawing
 
 
+def show_first_stepper(page):
+    """Scroll the notebook to its first stepper (JupyterLab renders only what is in view)."""
+    page.evaluate("""async () => {
+      const notebook = window.jupyterapp.shell.currentWidget.content;
+      const i = notebook.widgets.findIndex((c) => c.node.querySelector('.gl-stepper'));
+      await notebook.scrollToItem(i, 'start');
+    }""")
+    page.locator(".gl-stepper").first.wait_for(state="visible")
+
+
 def test_lesson_1_runs_and_draws_offline_cold_and_warm(site, served, offline_chromium, tmp_path):
     requests = []
     with profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
@@ -148,4 +158,35 @@ def test_lesson_1_runs_and_draws_offline_cold_and_warm(site, served, offline_chr
     assert any(u.endswith("/pypi/gradlab-0.1.0-py3-none-any.whl") for u in requests)
     assert any(u.endswith("/static/pyodide/pyodide.asm.wasm") for u in requests)
     # ... and nothing from anywhere else
+    assert outside(requests, served) == []
+
+
+def test_lesson_4_stepper_steps_offline_in_light_and_dark(site, served, offline_chromium,
+                                                          tmp_path):
+    requests, shots = [], shots_dir(tmp_path)
+    with profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
+        page, _ = run_lesson(context, served, "04_chain_rule_stepper.ipynb", shots)
+        show_first_stepper(page)
+        stepper = page.locator(".gl-stepper").first
+        assert stepper.locator("svg g.node").count() > 5  # the graph is drawn in the widget
+        before = page.evaluate("""() => {
+          const root = document.querySelector('.gl-stepper');
+          return {index: root.dataset.index, panel: root.querySelector('.gl-panel').textContent,
+                  node: root.querySelector('g.node.current')?.id ?? null};
+        }""")
+        steps = [page.evaluate(CLICK, [0, ".gl-primary"]) for _ in range(3)]
+        # each click runs the next engine event in the Pyodide kernel: a new step and panel;
+        # the highlight moves on (a node stays current while it receives and computes)
+        assert [s["index"] for s in steps] == [str(int(before["index"]) + k) for k in (1, 2, 3)]
+        nodes = [before["node"]] + [s["node"] for s in steps]
+        assert all(nodes) and nodes[1] != nodes[0] and len(set(nodes)) >= 3, nodes
+        panels = [before["panel"]] + [s["panel"] for s in steps]
+        assert len(set(panels)) == len(panels), panels
+        stepper.screenshot(path=str(shots / "site-stepper-light-wide.png"))
+        set_theme(page, "JupyterLab Dark")
+        set_width(page, 700, file_browser=False)
+        show_first_stepper(page)
+        stepper.screenshot(path=str(shots / "site-stepper-dark-narrow.png"))
+        page.screenshot(path=str(shots / "site-lesson4-dark-narrow.png"))
+        page.close()
     assert outside(requests, served) == []
