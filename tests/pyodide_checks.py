@@ -56,3 +56,55 @@ def run(path):
     results["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
     with open(path, "w") as f:
         json.dump(results, f)
+
+
+async def lessons(folder, path):
+    """Run every lesson in ``folder`` in an IPython shell; write to ``path``, per lesson, the
+    cells whose printed text and text/plain outputs differ from the stored ones (as nbval
+    compares them, whitespace aside), with what they should show and what they showed."""
+    import glob
+    import os
+    import pyodide_js
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    await pyodide_js.loadPackage("matplotlib")  # lesson 17 plots, shown as JupyterLite does:
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    with capture_output():
+        import matplotlib.pyplot  # noqa: F401  (it says once that it builds its font cache)
+    report = {}
+    for lesson in sorted(glob.glob(os.path.join(folder, "[0-9][0-9]_*.ipynb"))):
+        InteractiveShell.clear_instance()
+        shell = InteractiveShell.instance()
+        os.chdir(folder)
+        report[os.path.basename(lesson)] = differ = []
+        for cell in json.load(open(lesson))["cells"]:
+            if cell["cell_type"] == "code":
+                with capture_output() as shown:
+                    result = shell.run_cell("".join(cell["source"]))
+                error = result.error_before_exec or result.error_in_exec
+                got = [shown.stdout, shown.stderr, *(o.data.get("text/plain", "")
+                                                    for o in shown.outputs),
+                       type(error).__name__ if error else ""]
+                want = [_stored(output) for output in cell["outputs"]]
+                if _text(got) != _text(want):
+                    differ.append({"cell": cell["source"], "want": want, "got": got})
+    with open(path, "w") as f:
+        json.dump(report, f)
+
+
+def _stored(output):
+    if output["output_type"] == "stream":
+        return "".join(output["text"])
+    if output["output_type"] == "error":
+        return output["ename"]
+    return "".join(output["data"].get("text/plain", ""))
+
+
+def _text(parts):
+    """Outputs as compared: no colours, tracebacks, Out[n] prompts, addresses or spacing."""
+    import re
+    text = " ".join(re.sub(r"-{20,}\n\w+ +Traceback.*", "", re.sub(r"\x1b\[[0-9;]*m", "", part),
+                           flags=re.S) for part in parts)
+    text = re.sub(r"Out\[\d+\]: ", "", text)
+    text = re.sub(r"\b0x[0-9a-fA-F]+", "0xADDRESS", text)  # as tests/nbval_sanitize.cfg
+    return " ".join(text.split())

@@ -16,4 +16,4 @@ micropip.set_index_urls(["http://127.0.0.1:9/no-index/{package_name}/"]);
 for (const wheel of wheels) {
   await micropip.install(`emfs:/host/${wheel}`);
 }
-pyodide.runPython(`import sys; sys.path.insert(0, "/host")\n${code}`);
+await pyodide.runPythonAsync(`import sys; sys.path.insert(0, "/host")\n${code}`);

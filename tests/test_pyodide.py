@@ -29,8 +29,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    """pyodide_checks.run under Pyodide in Node, with gradlab installed from its wheel."""
+def pyodide(tmp_path_factory):
+    """run(code): code under Pyodide in Node, with gradlab installed from its wheel and this
+    folder's pyodide_checks.py and the lessons in /host; returns /host/out.json's content."""
     if NODE is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true and node is missing: CI must run gradlab under Pyodide")
@@ -44,12 +45,20 @@ def results(tmp_path_factory):
     wheels = [shutil.copy(wheel, host) for wheel in kernel_wheels()]
     wheels += WheelBuilder(str(ROOT)).build(directory=str(host), versions=["standard"])
     shutil.copy(Path(__file__).with_name("pyodide_checks.py"), host)
-    run = subprocess.run([NODE, str(Path(__file__).with_name("pyodide_run.mjs")), str(dist),
-                          str(host), "import pyodide_checks; pyodide_checks.run('/host/out.json')",
-                          *(Path(w).name for w in wheels)],
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads((host / "out.json").read_text())
+    shutil.copytree(ROOT / "notebooks", host / "notebooks")
+
+    def run(code):
+        node = subprocess.run([NODE, str(Path(__file__).with_name("pyodide_run.mjs")),
+                               str(dist), str(host), code, *(Path(w).name for w in wheels)],
+                              capture_output=True, text=True, timeout=600)
+        assert node.returncode == 0, node.stderr[-3000:]
+        return json.loads((host / "out.json").read_text())
+    return run
+
+
+@pytest.fixture(scope="module")
+def results(pyodide):
+    return pyodide("import pyodide_checks; pyodide_checks.run('/host/out.json')")
 
 
 def kernel_wheels() -> list[Path]:
@@ -120,3 +129,10 @@ def test_layout_too_deep_raises_layout_error_naming_max_nodes_and_the_next_one_d
 
 def test_nothing_warns(results):
     assert results["warnings"] == []
+
+
+def test_every_lesson_prints_its_stored_outputs(pyodide):
+    lessons = pyodide("import pyodide_checks\n"
+                      "await pyodide_checks.lessons('/host/notebooks', '/host/out.json')")
+    assert len(lessons) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert {name: cells for name, cells in lessons.items() if cells} == {}
