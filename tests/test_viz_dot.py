@@ -170,7 +170,7 @@ def test_repr_and_jupyter_display():
 def test_without_a_rasteriser_only_the_png_is_missing(monkeypatch):
     x = gradlab.tensor([1.0, 2.0], requires_grad=True)
     drawing = gradlab.make_dot((x * 3).sum(), {"no_rasteriser_here": x})
-    monkeypatch.setitem(sys.modules, "resvg_py", None)  # as under Pyodide
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # as where resvg-py has no wheel
     with pytest.warns(RuntimeWarning, match="making a PNG needs the packages 'resvg-py'"):
         data, metadata = drawing._repr_mimebundle_()
     assert data == {"image/svg+xml": drawing.svg, "text/plain": repr(drawing)} and not metadata

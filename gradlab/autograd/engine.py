@@ -41,11 +41,13 @@ hooks, no inputs, no trace) takes only steps 1, 3, 6 and 7, written inline in th
 function call per node would cost it a few percent.
 """
 import sys
+from heapq import heappop, heappush
 
 import numpy as np
 
 from .. import _batching
-from ..ops._core import sum_to
+from ..ops._core import _FP_IGNORE, _fp_errors, sum_to
+from ..tensor import Tensor
 from .anomaly_mode import _state as _anomaly, enter_node, raise_if_nan, warn_failed
 from .graph import AccumulateGrad
 from .grad_mode import _local
@@ -139,7 +141,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             captures.setdefault(node, []).append((nr, i))
 
     buffers = {}
-    ready = []  # (sequence_nr, node) in a heap that breaks ties as PyTorch's ready queue does
+    ready, waiting = [], {}  # the ready queue: keys in a heap, and id(key) -> node (_ready_key)
     for (node, nr), grad in zip(roots, grads):
         buf = buffers.get(node)
         if buf is None:
@@ -147,7 +149,9 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
     for node in buffers:
         if not dependencies.get(node):
-            _push(ready, (node._seq_nr, node))
+            key = _ready_key(node)
+            waiting[id(key)] = node
+            heappush(ready, key)
 
     task = _Pass(dependencies, buffers, execute, captures if captured is not None else ())
     task.needed, task.captured = needed, captured
@@ -164,7 +168,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
     outer = enter_node(None)  # the node of a backward this pass runs inside (anomaly mode)
     try:
         while ready:
-            node = ready.pop()[1] if len(ready) == 1 else _pop(ready)  # a chain's common case
+            node = waiting.pop(id(heappop(ready)))
             grad_outputs = buffers.pop(node)  # 1. enter
             if _anomaly[0]:
                 enter_node(node)  # the parent of the nodes it records
@@ -189,7 +193,7 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                 grad_inputs = yield from _post_hooks(task, node, hooks, grad_inputs, grad_outputs)
             if trace:  # 5.
                 yield from _emit(task, GradsComputed(node, grad_inputs))
-            if not keep_graph and node._saved:  # 6. release
+            if not keep_graph and node._store:  # 6. release
                 node.release_saved()
                 if trace and node._saved:
                     yield from _emit(task, SavedReleased(node, node.saved_slots()))
@@ -206,15 +210,16 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
                     old = buf[nr]
                     if old is None:
                         buf[nr] = grad
-                    elif task.engine_mode or not _added_in_place(old, grad):
+                    elif task.engine_mode or (added := _buffer_sum(old, grad)) is None:
                         buf[nr] = old + grad
+                    else:
+                        buf[nr] = added
                 left = dependencies[next_node] = dependencies[next_node] - 1
                 if left == 0:
-                    if ready:
-                        _push(ready, (next_node._seq_nr, next_node))
-                    else:
-                        ready.append((next_node._seq_nr, next_node))
-            grad_outputs = grad_inputs = grad = old = None  # arrays go as soon as unneeded
+                    key = -(next_node._seq_nr + 0.0)  # _ready_key, inline
+                    waiting[id(key)] = next_node
+                    heappush(ready, key)
+            grad_outputs = grad_inputs = grad = old = added = None  # arrays go as soon as unneeded
         node = None
         for callback in _drain(task):
             callback()
@@ -371,43 +376,16 @@ def queue_callback(callback):
     stack[-1].append(callback)
 
 
-def _push(heap, item):
-    """std::priority_queue::push as libstdc++ does it: equal sequence numbers (AccumulateGrad
-    nodes all have UINT64_MAX) then pop in exactly PyTorch's order."""
-    heap.append(item)
-    _sift_up(heap, len(heap) - 1, item)
+def _ready_key(node):
+    """The node's key in the ready queue, a heap of keys (``heapq``) that pops nodes in exactly
+    the order of PyTorch's std::priority_queue by sequence number, largest first.
 
-
-def _sift_up(heap, hole, item):
-    key = item[0]
-    while hole > 0:
-        parent = (hole - 1) // 2
-        if not heap[parent][0] < key:
-            break
-        heap[hole] = heap[parent]
-        hole = parent
-    heap[hole] = item
-
-
-def _pop(heap):
-    """std::priority_queue::pop (libstdc++'s pop_heap and __adjust_heap); returns the node."""
-    top = heap[0]
-    last = heap.pop()
-    n = len(heap)
-    if n:
-        hole = child = 0
-        while child < (n - 1) // 2:
-            child = 2 * (child + 1)
-            if heap[child][0] < heap[child - 1][0]:
-                child -= 1
-            heap[hole] = heap[child]
-            hole = child
-        if n % 2 == 0 and child == (n - 2) // 2:
-            child = 2 * (child + 1)
-            heap[hole] = heap[child - 1]
-            hole = child - 1
-        _sift_up(heap, hole, last)
-    return top[1]
+    heapq's push and pop are libstdc++'s push_heap and pop_heap (the hole sifted down to a leaf,
+    the last item sifted up; ties go the same way), so on negated sequence numbers the heap's
+    layout is PyTorch's and equal numbers (every AccumulateGrad's is UINT64_MAX) pop in its
+    order. Each key is a float object of its own: the engine finds its node by the key's id.
+    """
+    return -(node._seq_nr + 0.0)  # exact below 2**53; UINT64_MAX rounds to 2**64, still largest
 
 
 def _emit(task, event):
@@ -519,7 +497,6 @@ def _check_tuple(hook, grads, result):
 
 def _check_grad(hook, grad, new):
     """PyTorch's errors for a hook that returns something other than a like gradient."""
-    from ..tensor import Tensor
     if grad is None:
         raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(new, Tensor):
@@ -584,18 +561,33 @@ def _accumulate(node, grad, create_graph, shared):
     return variable._grad
 
 
-def _added_in_place(old, grad):
-    """Add ``grad`` into ``old``'s array if nothing but the engine's buffer holds ``old``, as
-    PyTorch's InputBuffer accumulates in place into a gradient nobody else uses; returns
-    whether it did. (float16 sums round as gradlab's add does only out of place.)"""
-    a = old._array
-    return (type(a) is np.ndarray and a.dtype in _ADDS_IN_PLACE and a.base is None
-            and old._fw_grad is None and grad._fw_grad is None  # tangents add out of place
-            and a.shape == grad._array.shape and a.dtype == grad.dtype.np
+def _buffer_sum(old, grad):
+    """``old + grad`` as PyTorch's InputBuffer adds gradients outside grad mode, or None where
+    the general add must do it: two NumPy scalars of one dtype directly (scalar lessons add
+    thousands), and into ``old``'s array in place if nothing but the engine's buffer holds it,
+    as InputBuffer accumulates into a gradient nobody else uses. (float16 sums round as
+    gradlab's add does only out of place; tangents add out of place.)"""
+    if old._fw_grad is not None or grad._fw_grad is not None:
+        return None
+    a, b = old._array, grad._array
+    kind = type(a)
+    if kind is not np.ndarray:
+        if kind is type(b) and kind in _SCALAR_SUMS and old.dtype is grad.dtype:
+            token = _fp_errors.set(_FP_IGNORE)  # inf and nan without NumPy's warning
+            try:
+                return Tensor._make(a + b, old.dtype)
+            finally:
+                _fp_errors.reset(token)
+        return None
+    if (a.dtype in _ADDS_IN_PLACE and a.base is None and a.shape == b.shape
+            and a.dtype == grad.dtype.np
             and sys.getrefcount(old) <= 4 and sys.getrefcount(a) <= 3  # buffer, locals, args
-            and np.add(a, grad._array, out=a) is a)
+            and np.add(a, b, out=a) is a):
+        return old
+    return None
 
 
+_SCALAR_SUMS = (np.float32, np.float64)
 _ADDS_IN_PLACE = (np.dtype(np.float32), np.dtype(np.float64))
 
 

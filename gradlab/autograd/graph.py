@@ -106,6 +106,24 @@ def _saved_item(t):
     return SavedTensor(t, counter[0], counter) if type(counter) is list else None
 
 
+def _slot(value, version):
+    """A SavedTensor for a value a node keeps as it is (an input tensor, or a number)."""
+    if value is None or isinstance(value, SavedTensor):
+        return value
+    if isinstance(value, Tensor):
+        return SavedTensor(value, version, value._version_counter)
+    return SavedTensor(value)
+
+
+def _released(store):
+    """``store`` with each value replaced by FREED (a SavedTensor, too, once released)."""
+    for value in store:
+        if value is None or isinstance(value, SavedTensor):
+            return tuple(value if value is None or isinstance(value, SavedTensor) else FREED
+                         for value in store)
+    return _ALL_FREED[len(store)] if len(store) < len(_ALL_FREED) else (FREED,) * len(store)
+
+
 class DualSavedTensor(SavedTensor):
     """A saved output that had a tangent: unpacked in the same dual level, the tensor has it
     again (forward-over-reverse through a formula that uses the result, as PyTorch's
@@ -143,6 +161,12 @@ def _modified_message(saved, node):
             "luck!" if _anomaly[0] else "Hint: enable anomaly detection to find the operation "
             "that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True, check_nan=False)."))
+
+
+FREED = SavedTensor(None)  # stands for each released value a node kept as it was
+FREED.release()
+_ALL_FREED = tuple((FREED,) * k for k in range(8))
+NO_VERSIONS = (0,) * 64  # the versions of inputs saved unmodified (nearly always)
 
 
 class Hooks:
@@ -186,9 +210,11 @@ class Node:
 
     # The edges to the inputs' producers are two tuples, not a pair per edge: ``_next`` (the
     # nodes, None where no gradient flows) and ``_nrs`` (which of their outputs, shared). Every
-    # tuple a node owns is one more object the garbage collector walks while the graph lives.
-    __slots__ = ("_next", "_nrs", "_saved", "_attrs", "_input_meta", "_seq_nr", "_hooks",
-                 "_metadata", "__weakref__")
+    # object a node owns is one more the garbage collector walks while the graph lives, so
+    # saved inputs and numbers are kept as they are in ``_store``, with the inputs' versions in
+    # a shared tuple ``_versions`` (see ``_saved``).
+    __slots__ = ("_next", "_nrs", "_store", "_versions", "_attrs", "_input_meta", "_seq_nr",
+                 "_hooks", "_metadata", "__weakref__")
     num_outputs = 1
     _multi = False
     _slot_names = ()
@@ -245,6 +271,24 @@ class Node:
         table[handle.id] = fn
         return handle
 
+    @property
+    def _saved(self):
+        """The saved slots as SavedTensor objects (None where nothing is saved).
+
+        A recorded node keeps its saved inputs and numbers as they are (``_versions`` then
+        holds the inputs' versions at the time); they become SavedTensor objects here, the
+        first time anything but the engine asks for them.
+        """
+        versions = self._versions
+        if versions is not None:
+            self._store = tuple(_slot(value, versions[j]) for j, value in enumerate(self._store))
+            self._versions = None
+        return self._store
+
+    @_saved.setter
+    def _saved(self, slots):
+        self._store, self._versions = slots, None
+
     def saved_slots(self):
         """The node's saved-tensor slots by name (name -> SavedTensor), for inspection."""
         saved = getattr(self, "_saved", ())
@@ -252,8 +296,11 @@ class Node:
 
     def release_saved(self):
         """Free the saved tensors (after a backward without retain_graph)."""
-        for s in self._saved:
-            if s is not None:
+        store = self._store
+        if self._versions is not None:  # inputs and numbers held as they are: let go of them
+            self._store, self._versions = _released(store), None
+        for s in store:
+            if type(s) is not Tensor and isinstance(s, SavedTensor):
                 s.release()
 
     def _unpack_for_user(self, index):
@@ -277,7 +324,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self._next = self._nrs = ()
-        self._saved = ()
+        self._store, self._versions = (), None
         self._attrs = ()
         self._input_meta = ()
         self._seq_nr = ACCUMULATE_SEQUENCE_NR  # ready ones run first, as in PyTorch

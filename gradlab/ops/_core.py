@@ -8,11 +8,12 @@ import numpy as np
 from .. import _dtype
 from .._batching import LEVELS as _vmap_levels, taint as _vmap_taint
 from ..autograd.anomaly_mode import _state as _anomaly, store_stack
-from ..autograd.graph import (_SHARED, DualSavedTensor, Node, SavedTensor, SavedTensorList,
-                              _sequence, shared)
+from ..autograd.graph import (_SHARED, NO_VERSIONS, DualSavedTensor, Node, SavedTensor,
+                              SavedTensorList, _sequence, shared)
 from ..autograd.forward_ad import _levels, set_tangent
 from ..autograd.grad_mode import _local
-from ..autograd.saved_hooks import PackedSlots, pack_saved, raw_saved, unpack_all
+from ..autograd.saved_hooks import (PackedSlots, _Unpacked, pack_saved, raw_saved,
+                                    unpack_all)
 from ..tensor import INFERENCE_SAVE_ERROR, Tensor
 
 try:  # NumPy >= 2 keeps its floating-point error state in a context variable
@@ -168,7 +169,7 @@ def _apply(node, grads, needed=None):
     With no graph to record, a formula's NumPy form runs where it has one (and computes this
     case: None means no), without a Tensor per intermediate value.
     """
-    saved, forms = node._saved, node._array_formulas
+    saved, forms = node._store, node._array_formulas
     if type(saved) is PackedSlots:  # saved-tensor hooks: each slot unpacked once, first,
         saved, forms = unpack_all(node), None  # and used as any tensor (whatever its shape)
     grad = grads if node._multi else grads[0]
@@ -202,14 +203,14 @@ def _run(node, grad, needed, forms, saved):
         if forms is not None and forms[i] is not None:
             args = [grad._array]
             for j in idx:  # a slot is None where the value was None
-                args.append(saved[j] and saved[j].array(node) if j < n else attrs[j - n])
+                args.append(_saved_value(node, saved, j, True) if j < n else attrs[j - n])
             a = forms[i](*args)
             if a is not None:
                 out[i] = Tensor._make(a, _dtype.FROM_NUMPY[a.dtype])
                 continue
         args = [grad]
         for j in idx:
-            args.append(saved[j] and saved[j].unpack(node) if j < n else attrs[j - n])
+            args.append(_saved_value(node, saved, j, False) if j < n else attrs[j - n])
         out[i] = fn(*args)
     return out
 
@@ -219,11 +220,24 @@ def _run_joint(node, part, grad, idx, saved, forms, needed):
     attrs, n = node._attrs, node._n_saves
     needs = _needs(node, needed)
     if forms is not None and part.array_fn is not None:
-        args = [saved[j] and saved[j].array(node) if j < n else attrs[j - n] for j in idx]
+        args = [_saved_value(node, saved, j, True) if j < n else attrs[j - n] for j in idx]
         grads = part.array_fn(grad._array, *args, needs=needs)
         return [None if a is None else Tensor._make(a, _dtype.FROM_NUMPY[a.dtype]) for a in grads]
-    args = [saved[j] and saved[j].unpack(node) if j < n else attrs[j - n] for j in idx]
+    args = [_saved_value(node, saved, j, False) if j < n else attrs[j - n] for j in idx]
     return part.fn(grad, *args, needs=needs)
+
+
+def _saved_value(node, saved, j, as_array):
+    """Saved value ``j`` (its array if ``as_array``), checked: freed, or modified in place
+    since it was saved, raises PyTorch's error."""
+    value = saved[j]
+    if isinstance(value, Tensor):  # an input kept as it is
+        if value._version_counter[0] != node._versions[j]:
+            node._saved[j].unpack(node)  # raises, as a SavedTensor
+        return value._array if as_array else value
+    if isinstance(value, (SavedTensor, _Unpacked)):
+        return value.array(node) if as_array else value.unpack(node)
+    return value  # None, or a number
 
 
 def _needs(node, needed):
@@ -281,12 +295,15 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     if _anomaly[0]:
         store_stack(node)
     if type(outputs) is tuple:
-        node._saved = _save_all(saved, needed, outputs[0])
+        _save_all(node, saved, needed, outputs[0])
         for nr, out in enumerate(outputs):
             if out is not None and out.dtype.is_floating_point:
                 out._grad_fn, out._output_nr, out._requires_grad = node, nr, True
     else:
-        node._saved = _save_all(saved, needed, outputs) if saved else ()
+        if saved:
+            _save_all(node, saved, needed, outputs)
+        else:
+            node._store, node._versions = (), None
         outputs._grad_fn = node
         outputs._requires_grad = True
     if saved and _local.saved_hooks is not None:
@@ -456,25 +473,35 @@ def _inference_only(inputs):
                for x in inputs)
 
 
-def _save_all(saved, needed, output):
-    """A SavedTensor for each value in ``saved`` that a needed formula uses, else None."""
+def _save_all(node, saved, needed, output):
+    """Keep each value in ``saved`` that a needed formula uses (None for the others): input
+    tensors and numbers as they are, the inputs' versions in ``node._versions``; the output
+    and lists of tensors as SavedTensor objects (see Node._saved)."""
     slots = []
+    versions = None
     for j, value in enumerate(saved):
         if j not in needed or value is None:
             slots.append(None)
-        elif value is RESULT:
-            slots.append(SavedTensor(output._array, output._version_counter[0],
-                                     output._version_counter, output.dtype))
         elif isinstance(value, Tensor):
             counter = value._version_counter
             if type(counter) is not list:  # an inference tensor's: it has no version to check
                 raise RuntimeError(INFERENCE_SAVE_ERROR)
-            slots.append(SavedTensor(value, counter[0], counter))
+            if counter[0]:
+                versions = versions or [0] * len(saved)
+                versions[j] = counter[0]
+            slots.append(value)
+        elif value is RESULT:
+            slots.append(SavedTensor(output._array, output._version_counter[0],
+                                     output._version_counter, output.dtype))
         elif type(value) is tuple:
             slots.append(SavedTensorList(value))  # index's indices: tensors (and Nones)
         else:
-            slots.append(SavedTensor(value))  # a Python number PyTorch wraps into a tensor
-    return tuple(slots)
+            slots.append(value)  # a Python number PyTorch wraps into a tensor
+    node._store = tuple(slots)
+    # (versions of modified inputs, a training loop's weights, are not shared: they never repeat;
+    # a tuple of ints leaves the garbage collector's lists at its first collection)
+    node._versions = tuple(versions) if versions else \
+        NO_VERSIONS if len(slots) <= len(NO_VERSIONS) else (0,) * len(slots)
 
 
 def _saved_dual(output):

@@ -60,7 +60,7 @@ def bincount(self, weights=None, minlength=0):
     if a.ndim != 1 or a.size and a.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
-        return _long(np.bincount(a, minlength=minlength))
+        return _long(np.bincount(a.astype(np.intp, copy=False), minlength=minlength))
     w = np.asarray(weights._array)
     if w.ndim != 1 or w.shape != a.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")
@@ -91,7 +91,7 @@ def histc(self, bins=100, min=0, max=0):
         raise RuntimeError("torch.histc: max must be larger than min")
     inside = a[(a >= lo) & (a <= hi)]
     with np.errstate(all="ignore"):  # as PyTorch's kernel: (x - lo) · bins / (hi - lo)
-        pos = ((inside - lo) * dt(bins) / (hi - lo)).astype(np.int64)
+        pos = ((inside - lo) * dt(bins) / (hi - lo)).astype(np.intp)
     pos[pos == bins] = bins - 1
     return Tensor._make(np.bincount(pos, minlength=bins).astype(self.dtype.np), self.dtype)
 
@@ -133,7 +133,7 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
     keep = (a >= edges[0]) & (a <= edges[-1])
     pos = np.where(pos == n, n - 1, pos)[keep]
     w = None if weight is None else np.asarray(weight._array).reshape(-1)[keep]
-    hist = np.bincount(pos, w, minlength=n).astype(self.dtype.np)
+    hist = np.bincount(pos.astype(np.intp, copy=False), w, minlength=n).astype(self.dtype.np)
     if density:
         hist = (hist / (hist.sum() * np.diff(edges))).astype(self.dtype.np)
     return Histogram((Tensor._make(hist, self.dtype), Tensor._make(edges.copy(), self.dtype)))

@@ -776,6 +776,8 @@ def _threshold_grad(g, x, threshold):
 def _zeroed(a, mask):
     """``a`` with +0 where ``mask``: float32/64 bit patterns times ~mask, no branch per element
     (np.where on a random mask is ten times slower)."""
+    if type(a) is not np.ndarray:  # a NumPy scalar (a 0-dim tensor's): immutable, no bits needed
+        return a.dtype.type(0) if mask else a
     if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
         return np.where(mask, a.dtype.type(0), a)
     ints = a.view(f"i{a.dtype.itemsize}")

@@ -49,7 +49,7 @@ def embedding_dense_backward(grad, indices, num_weights, padding_idx, scale_grad
     i = indices._array.reshape(-1)
     g = grad._array.reshape(len(i), -1)
     if scale_grad_by_freq:
-        counts = np.bincount(i, minlength=num_weights)
+        counts = np.bincount(i.astype(np.intp, copy=False), minlength=num_weights)
         g = g * (1 / counts[i, None]).astype(g.dtype)  # ATen's scale = 1 / count
     keep = i != padding_idx
     out = np.zeros((num_weights, g.shape[1]), grad.dtype.np)

@@ -219,6 +219,10 @@ class CopySlices(Node):
     def _saved(self):
         return self.fn._saved
 
+    @property
+    def _store(self):
+        return self.fn._store
+
 
 AsStridedBackward0 = derivative(
     "AsStridedBackward0", ("self",), attrs=("size", "stride", "storage_offset"), hidden=("index",),

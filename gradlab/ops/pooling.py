@@ -127,7 +127,7 @@ def _max_backward(g, shape, indices):
     planes = int(np.prod(shape[:-2]))
     hw = shape[-2] * shape[-1]
     flat = indices.reshape(planes, -1) + np.arange(planes)[:, None] * hw
-    out = np.bincount(flat.ravel(), g.ravel(), planes * hw)
+    out = np.bincount(flat.ravel().astype(np.intp, copy=False), g.ravel(), planes * hw)
     return out.astype(g.dtype, copy=False).reshape(shape)
 
 

