@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,15 +44,14 @@ FROM_WORKER = "../../../../"
 def wheel(requirement: str) -> Path:
     """The pure-Python wheel of a pinned ``name==version``, downloaded into CACHE once."""
     name, version = requirement.split("==")
-    stem = f"{name.replace('-', '_')}-{version}-"
-    found = [p for p in (CACHE / "wheels").glob("*.whl") if p.name.lower().startswith(stem)]
-    if not found:
+    pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+    if not list((CACHE / "wheels").glob(pattern)):
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                         "--disable-pip-version-check", "--only-binary=:all:",
-                        "--platform", "any", "--implementation", "py", "--abi", "none",
+                        "--platform", "any", "--python-version", "3.12",  # Pyodide's
+                        "--implementation", "py", "--abi", "none",
                         "-d", str(CACHE / "wheels"), requirement], check=True)
-        return wheel(requirement)
-    return found[0]
+    return next((CACHE / "wheels").glob(pattern))
 
 
 def gradlab_wheel(dest: Path) -> Path:
@@ -82,9 +82,12 @@ def kernel_settings(wheels: list[Path], pyodide: str) -> dict:
 
 def build(contents: list[Path], out: Path, pyodide: str):
     fetch(pyodide)
-    lite = ROOT / "build" / "site-src"  # JupyterLite's "lite dir": what it adds to its app
-    shutil.rmtree(lite, ignore_errors=True)
-    (lite / "pypi").mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as lite:  # JupyterLite's "lite dir": what it adds
+        lite_build(Path(lite), [p.resolve() for p in contents], out.resolve(), pyodide)
+
+
+def lite_build(lite: Path, contents: list[Path], out: Path, pyodide: str):
+    (lite / "pypi").mkdir()
     wheels = [gradlab_wheel(lite / "pypi")]
     for requirement in KERNEL_WHEELS:
         wheels.append(Path(shutil.copy(wheel(requirement), lite / "pypi")))
@@ -92,12 +95,13 @@ def build(contents: list[Path], out: Path, pyodide: str):
         (lite / "static").mkdir()
         (lite / "static" / "pyodide").symlink_to(PYODIDE_DIST)
     config = {"jupyter-config-data": {
-        "appName": "gradlab", "exposeAppInBrowser": True,
+        "appName": "gradlab",
+        "exposeAppInBrowser": True,  # window.jupyterapp, which tests/browser/test_site.py drives
         "litePluginSettings": {
             "@jupyterlite/pyodide-kernel-extension:kernel": kernel_settings(wheels, pyodide)}}}
     (lite / "jupyter-lite.json").write_text(json.dumps(config, indent=1))
     build_config = {"LiteBuildConfig": {
-        "output_dir": str(out.resolve()), "contents": [str(p.resolve()) for p in contents],
+        "output_dir": str(out), "contents": [str(p) for p in contents],
         "federated_extensions": [str(wheel(r)) for r in LAB_EXTENSION_WHEELS],
         "ignore_sys_prefix": True, "no_sourcemaps": True}}
     (lite / "jupyter_lite_config.json").write_text(json.dumps(build_config, indent=1))
