@@ -5,9 +5,9 @@ outside host is unresolvable. Lessons 1 and 4 run top to bottom (gradlab importa
 Prints the time from opening a lesson to its first drawing, cold and warm (the README's).
 """
 import contextlib
-import re
 import functools
 import http.server
+import re
 import subprocess
 import sys
 import threading
@@ -35,7 +35,7 @@ DONE = """() => {
     && cells.every((c) => c.executionCount !== null)
     && !document.querySelector('.jp-InputArea-prompt')?.textContent.includes('*');
 }"""
-# a drawing: the graph as an <svg> (widget) or an SVG <img>, decoded, in a cell's output
+# a drawing in a cell's output: a decoded <img> (make_dot's SVG) or a widget's <svg> graph
 DRAWN = """() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) =>
   [...o.querySelectorAll('img')].some((i) => i.complete && i.naturalWidth > 50)
   || o.querySelector('svg g.node') !== null)"""
@@ -210,14 +210,15 @@ def test_lesson_4_stepper_steps_offline_in_light_and_dark(served, offline_chromi
 def test_the_default_site_takes_only_pyodide_from_its_cdn(tmp_path, offline_chromium):
     """`make site` (Pyodide from its CDN), with the pinned CDN folder answered by the bundled
     copy's files: lesson 1 runs and draws, and only Pyodide's files come from the CDN."""
-    dist = ROOT / "build" / "pyodide"  # tools/pyodide_dist.py's, fetched by the build above
+    dist = ROOT / "build" / "pyodide"  # tools/pyodide_dist.py's
+    subprocess.run([sys.executable, str(ROOT / "tools" / "pyodide_dist.py"), str(dist)],
+                   check=True)
     from_cdn = []
 
     def cdn(route):
         name = route.request.url.removeprefix(CDN).split("?")[0]
         from_cdn.append(name)
-        route.fulfill(path=dist / name,
-                      headers={"Access-Control-Allow-Origin": "*"})
+        route.fulfill(path=dist / name, headers={"Access-Control-Allow-Origin": "*"})
 
     requests, viewport = [], {"width": 1400, "height": 1000}
     with serve(build(tmp_path / "site", "cdn")) as url, \
