@@ -748,37 +748,40 @@ def _tanh_grad(g, y, *, out=None):
     and rounding twice differs from rounding once only where the float64 value is a float32
     midpoint it is not exactly; for no float32 y is it (tests/test_array_formulas.py checks the
     binades where 1 - y·y is inexact in float64). Block by block, in the CPU's cache: the float64
-    values, then the float32 ones times g, so that memory is read and written once."""
+    values, then (g like y) the float32 ones times g, so that memory is read and written once."""
     if y.dtype == np.float64:
         return np.asarray(np.multiply(g, _fma64(-y, y, 1.0), out=_alike(out, y)), y.dtype)
-    if type(g) is not np.ndarray or g.dtype != y.dtype or g.shape != y.shape or \
-            y.dtype != np.float32 or not g.flags.c_contiguous:
-        one_minus = _one_minus_square(y, np.empty(np.shape(y), np.float32))
-        np.multiply(g, one_minus, out=one_minus)
-        return one_minus if y.dtype == np.float32 else one_minus.astype(y.dtype)
-    out = _alike(out, y)
-    out = np.empty(y.shape, np.float32) if out is None else out
-    flat_g, flat_y, flat_out = g.reshape(-1), np.ravel(y), out.reshape(-1)
-    narrow = np.empty(min(y.size, _BLOCK), np.float32)
-    for i in range(0, y.size, _BLOCK):
-        one_minus = _one_minus_square(flat_y[i:i + _BLOCK], narrow[:flat_y[i:i + _BLOCK].size])
-        np.multiply(flat_g[i:i + _BLOCK], one_minus, out=flat_out[i:i + _BLOCK])
-    return out
-
-
-def _one_minus_square(y, out):
-    """1 - y·y computed in float64, rounded once into the float32 array ``out``."""
-    flat_y, flat_out = np.ravel(y), out.reshape(-1)
-    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+    alike = type(g) is np.ndarray and g.dtype == y.dtype == np.float32 and \
+        g.shape == y.shape and g.flags.c_contiguous
+    result = _alike(out, y) if alike else None
+    result = np.empty(np.shape(y), np.float32) if result is None else result
+    flat_y, flat_g, flat_out = np.ravel(y), g.reshape(-1) if alike else None, result.reshape(-1)
+    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)
+    narrow = np.empty(min(flat_y.size, _BLOCK), np.float32) if alike else None
     for i in range(0, flat_y.size, _BLOCK):
-        block = wide[:flat_y[i:i + _BLOCK].size]
-        block[...] = flat_y[i:i + _BLOCK]  # in place: ufuncs' dtype= casts are slow
-        np.multiply(block, block, out=block)
-        flat_out[i:i + _BLOCK] = np.subtract(1.0, block, out=block)
+        part = slice(i, i + _BLOCK)
+        if alike:
+            one_minus = _one_minus_square(flat_y[part], narrow, wide)
+            np.multiply(flat_g[part], one_minus, out=flat_out[part])
+        else:
+            _one_minus_square(flat_y[part], flat_out[part], wide)
+    if alike:
+        return result
+    np.multiply(g, result, out=result)
+    return result if y.dtype == np.float32 else result.astype(y.dtype)
+
+
+def _one_minus_square(y, out, wide):
+    """1 - y·y for a block of y, computed in ``wide`` (float64), rounded once into ``out``."""
+    block = wide[:y.size]
+    block[...] = y  # in place: ufuncs' dtype= casts are slow
+    np.multiply(block, block, out=block)
+    out = out[:y.size]
+    out[...] = np.subtract(1.0, block, out=block)
     return out
 
 
-_BLOCK = 1 << 15  # elements: float64 blocks that stay in the CPU's cache
+_BLOCK = 1 << 16  # elements: float64 blocks that stay in the CPU's (level 2) cache
 
 
 def _alike(out, like):
