@@ -755,30 +755,23 @@ def _tanh_grad(g, y, *, out=None):
         g.shape == y.shape and g.flags.c_contiguous
     result = _alike(out, y) if alike else None
     result = np.empty(np.shape(y), np.float32) if result is None else result
-    flat_y, flat_g, flat_out = np.ravel(y), g.reshape(-1) if alike else None, result.reshape(-1)
-    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)
-    narrow = np.empty(min(flat_y.size, _BLOCK), np.float32) if alike else None
+    flat_y, flat_out = np.ravel(y), result.reshape(-1)
+    flat_g = g.reshape(-1) if alike else None
+    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+    narrow = np.empty(wide.size, np.float32) if alike else None  # and its 1 - y·y
     for i in range(0, flat_y.size, _BLOCK):
-        part = slice(i, i + _BLOCK)
+        part = flat_y[i:i + _BLOCK]
+        block = wide[:part.size]
+        block[...] = part  # in place: ufuncs' dtype= casts are slow
+        np.multiply(block, block, out=block)
+        one_minus = narrow[:part.size] if alike else flat_out[i:i + _BLOCK]
+        one_minus[...] = np.subtract(1.0, block, out=block)
         if alike:
-            one_minus = _one_minus_square(flat_y[part], narrow, wide)
-            np.multiply(flat_g[part], one_minus, out=flat_out[part])
-        else:
-            _one_minus_square(flat_y[part], flat_out[part], wide)
+            np.multiply(flat_g[i:i + _BLOCK], one_minus, out=flat_out[i:i + _BLOCK])
     if alike:
         return result
     np.multiply(g, result, out=result)
     return result if y.dtype == np.float32 else result.astype(y.dtype)
-
-
-def _one_minus_square(y, out, wide):
-    """1 - y·y for a block of y, computed in ``wide`` (float64), rounded once into ``out``."""
-    block = wide[:y.size]
-    block[...] = y  # in place: ufuncs' dtype= casts are slow
-    np.multiply(block, block, out=block)
-    out = out[:y.size]
-    out[...] = np.subtract(1.0, block, out=block)
-    return out
 
 
 _BLOCK = 1 << 16  # elements: float64 blocks that stay in the CPU's (level 2) cache
