@@ -71,10 +71,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     array_fn)``): with no graph to record, backward runs it without a Tensor per intermediate,
     as PyTorch runs its backward kernels (tests/test_array_formulas.py holds the two equal).
     A NumPy form may take a keyword ``out``: when its input is the only one that needs a
-    gradient, the gradient's own array if nothing but the engine holds it (and no hook of the
-    node will read it), which it may overwrite
-    with its result (or ignore), as PyTorch's kernels reuse a buffer; a large tensor's backward
-    then touches less fresh memory.
+    gradient, it gets the gradient's own array if nothing but the engine holds it (and no hook
+    of the node will read it), and may write its result there (or ignore it), so that a large
+    tensor's backward touches less fresh memory (each fresh page costs a page fault).
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
