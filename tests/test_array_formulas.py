@@ -1,12 +1,15 @@
 """A formula's NumPy form (run when backward records no graph) equals its gradlab-op form bit for
 bit, in dtype and shape, on every case it accepts (it returns None for the others)."""
+import tracemalloc
+
 import numpy as np
 import pytest
 
 import gradlab
 from gradlab._random import _fma32
 from gradlab.ops import _core
-from gradlab.ops.elementwise import _tanh_grad, mul_scalar, tanh_backward
+from gradlab.autograd import backward_events
+from gradlab.ops.elementwise import _BLOCK, _tanh_grad, mul_scalar, tanh_backward
 from gradlab.tensor import Tensor
 
 rng = np.random.default_rng(7)
@@ -157,3 +160,85 @@ def test_tanh_backward_is_pytorchs_bit_for_bit(dtype):
         nan = np.isnan(want)
         np.testing.assert_array_equal(np.isnan(got), nan)
         np.testing.assert_array_equal(got[~nan].view(np.uint8), want[~nan].view(np.uint8))
+
+
+INTO_GRAD = {"tanh": lambda a: a.tanh(), "exp": lambda a: a.exp(), "relu": lambda a: a.relu(),
+             "mul by a number": lambda a: a * 2.5}
+
+
+@pytest.mark.parametrize("op", INTO_GRAD)
+@pytest.mark.parametrize("n", [1, 7, 2 * _BLOCK + 3])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_numpy_forms_write_into_the_gradient_the_same_bits(op, n, dtype):
+    """Given ``out`` (the gradient's array, which only the engine holds), a one-input formula's
+    NumPy form writes its result there, bit for bit what it returns without."""
+    node = INTO_GRAD[op](tensor((n,), dtype)).grad_fn
+    assert node._into_grad[0]
+    form, saves = node._array_formulas[0], node._n_saves
+    saved = [_core._saved_value(node, node._store, j, True) if j < saves
+             else node._attrs[j - saves] for j in node._formulas[0][1]]
+    g = np.asarray(rng.standard_normal(n), dtype)
+    want = form(g, *saved)
+    into = g.copy()
+    got = form(into, *saved, out=into)
+    assert got is into
+    np.testing.assert_array_equal(got, want, strict=True)
+
+
+def test_backward_writes_only_into_gradients_nobody_else_holds():
+    """Gradients a hook kept, an event carries or two edges share keep their values."""
+    torch = pytest.importorskip("torch")
+    a = np.asarray(rng.standard_normal(1000), F32)
+    kept = {}
+
+    def program(lib, keep):
+        x = lib.from_numpy(a.copy()).requires_grad_()
+        e = x.exp()
+        t = e.tanh()
+        r = (t + t).relu() * 2.5
+        if keep:
+            for name, v in (("e", e), ("t", t), ("r", r)):
+                v.register_hook(lambda g, name=name: kept.update({name: (g, g.clone())}))
+        (r * x).sum().backward()
+        return x.grad.numpy()
+
+    want = program(torch, False)
+    np.testing.assert_allclose(program(gradlab, False), want, rtol=1e-6)
+    np.testing.assert_allclose(program(gradlab, True), want, rtol=1e-6)
+
+    def captured(lib):  # autograd.grad keeps e's gradient, and e's node runs on to x
+        x = lib.from_numpy(a.copy()).requires_grad_()
+        e = x.exp()
+        r = e.tanh().relu() * 2.5
+        return [g.detach().numpy() for g in lib.autograd.grad((r * x).sum(), [r, e, x])]
+
+    for got, want in zip(captured(gradlab), captured(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-5)  # (float32 kernels: a few ulps)
+    assert set(kept) == {"e", "t", "r"}
+    for g, copy in kept.values():
+        np.testing.assert_array_equal(g.numpy(), copy.numpy())
+
+    x = gradlab.from_numpy(a.copy()).requires_grad_()
+    y = x.exp().tanh().relu()
+    seen = [(event, [g.clone() for g in event.grad_outputs if g is not None])
+            for event in backward_events([(y.sum().grad_fn, 0)], [gradlab.ones(())])
+            if type(event).__name__ == "NodeEntered"]
+    assert len(seen) == 5
+    for event, copies in seen:
+        for g, copy in zip([g for g in event.grad_outputs if g is not None], copies):
+            np.testing.assert_array_equal(g.numpy(), copy.numpy())
+
+
+def test_a_large_backward_writes_into_its_gradients():
+    """exp, then tanh, backward on 10**6 floats: one new array (tanh's gradient, which exp's
+    backward overwrites and x.grad takes) and tanh's blocks, where each formula writing a fresh
+    array makes two."""
+    x = gradlab.from_numpy(np.asarray(rng.standard_normal(10 ** 6), F32)).requires_grad_()
+    loss = x.exp().tanh().sum()
+    tracemalloc.start()
+    try:
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert x.grad.numpy().nbytes <= peak < 1.5 * x.grad.numpy().nbytes

@@ -2,6 +2,7 @@
 import functools
 import inspect
 import numbers
+import sys
 
 import numpy as np
 
@@ -69,6 +70,10 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     A formula may add ``array_fn``, the same arithmetic on NumPy values (``(text, fn,
     array_fn)``): with no graph to record, backward runs it without a Tensor per intermediate,
     as PyTorch runs its backward kernels (tests/test_array_formulas.py holds the two equal).
+    A NumPy form may take a keyword ``out``: when its input is the only one that needs a
+    gradient, it gets the gradient's own array if nothing but the engine holds it (and no hook
+    of the node will read it), and may write its result there (or ignore it), so that a large
+    tensor's backward touches less fresh memory (each fresh page costs a page fault).
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
@@ -99,6 +104,7 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
         "_formulas": tuple(table), "_forward": forward,
         "_order": _formula_order(inputs),
         "_array_formulas": tuple(arrays) if any(arrays) else None,
+        "_into_grad": tuple(map(_takes_out, arrays)) if any(map(_takes_out, arrays)) else None,
         "_uses": tuple(frozenset(i for i in idx if i < len(saves)) for _, idx, _ in table),
     })
     for i, n in enumerate(saves + attrs):
@@ -112,6 +118,13 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     # lets the widgets find formula texts for torch nodes of the same name and input count
     GRAD_FNS[name] = GRAD_FNS_BY_INPUTS[name, len(inputs)] = cls
     return cls
+
+
+def _takes_out(fn):
+    """True if a formula's NumPy form takes the keyword ``out`` (see derivative)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and "out" in code.co_varnames[
+        code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
 
 
 def _forward_formula(result, inputs, names, formulas):
@@ -201,10 +214,12 @@ def _run(node, grad, needed, forms, saved):
             out[i] = joint_grads[i]
             continue
         if forms is not None and forms[i] is not None:
+            into = node._into_grad is not None and node._into_grad[i] and node._hooks is None \
+                and _engine_only(grad) and _only_one_needed(node, i, needed)
             args = [grad._array]
             for j in idx:  # a slot is None where the value was None
                 args.append(_saved_value(node, saved, j, True) if j < n else attrs[j - n])
-            a = forms[i](*args)
+            a = forms[i](*args, out=args[0]) if into else forms[i](*args)
             if a is not None:
                 out[i] = Tensor._make(a, _dtype.FROM_NUMPY[a.dtype])
                 continue
@@ -213,6 +228,23 @@ def _run(node, grad, needed, forms, saved):
             args.append(_saved_value(node, saved, j, False) if j < n else attrs[j - n])
         out[i] = fn(*args)
     return out
+
+
+def _engine_only(grad):
+    """True if ``grad``'s array may be overwritten: an array of its own (no view, no one else's
+    view of it) that only ``grad`` holds, and ``grad`` held by nothing but the list of gradients
+    the node was given (the engine's buffer) and the calls from _apply to here. As _buffer_sum
+    decides it: a hook, an event or a second buffer holding it, or a caller's name for it, adds
+    a reference."""
+    a = grad._array
+    return (type(a) is np.ndarray and a.base is None and a.flags.writeable
+            and sys.getrefcount(a) <= 3 and sys.getrefcount(grad) <= 5)
+
+
+def _only_one_needed(node, i, needed):
+    """True if input ``i`` is the only one of ``node``'s that needs a gradient."""
+    return all(n is None or needed is not None and n not in needed
+               for k, n in enumerate(node._next) if k != i)
 
 
 def _run_joint(node, part, grad, idx, saved, forms, needed):

@@ -39,12 +39,14 @@ RsubBackward1 = derivative(
 MulBackward1 = derivative(
     "MulBackward1", ("self",), attrs=("other",),
     self=("grad · other", lambda grad, other: mul_scalar(grad, other),
-          lambda g, other: _times(g, other)),
+          lambda g, other, *, out=None: _times(g, other, out=out)),
     result="element_wise")
 MulBackward0 = derivative(
     "MulBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
-    self=("grad · other", lambda grad, other: grad * other, lambda g, other: _times(g, other)),
-    other=("grad · self", lambda grad, self: grad * self, lambda g, self: _times(g, self)),
+    self=("grad · other", lambda grad, other: grad * other,
+          lambda g, other, *, out=None: _times(g, other, out=out)),
+    other=("grad · self", lambda grad, self: grad * self,
+           lambda g, self, *, out=None: _times(g, self, out=out)),
     result="element_wise")
 DivBackward1 = derivative(
     "DivBackward1", ("self",), attrs=("other",),
@@ -129,7 +131,7 @@ AbsBackward0 = derivative("AbsBackward0", ("self",), saves=("self",),
     result="element_wise")
 ExpBackward0 = derivative("ExpBackward0", ("self",), saves=("result",),
                           self=("grad · result", lambda grad, result: grad * result,
-                                lambda g, result: _times(g, result)),
+                                lambda g, result, *, out=None: _times(g, result, out=out)),
     result="element_wise")
 LogBackward0 = derivative("LogBackward0", ("self",), saves=("self",),
                           self=("grad / self", lambda grad, self: grad.div(self)),
@@ -150,7 +152,7 @@ CosBackward0 = derivative("CosBackward0", ("self",), saves=("self",),
 TanhBackward0 = derivative(
     "TanhBackward0", ("self",), saves=("result",),
     self=("grad · (1 - result²)", lambda grad, result: tanh_backward(grad, result),
-          lambda g, result: _tanh_grad(g, result)),
+          lambda g, result, *, out=None: _tanh_grad(g, result, out=out)),
     result="element_wise")
 SigmoidBackward0 = derivative(
     "SigmoidBackward0", ("self",), saves=("result",),
@@ -160,7 +162,7 @@ SigmoidBackward0 = derivative(
 ReluBackward0 = derivative(
     "ReluBackward0", ("self",), saves=("result",),
     self=("grad · (result > 0)", lambda grad, result: threshold_backward(grad, result, 0),
-          lambda g, result: _threshold_grad(g, result, 0)),
+          lambda g, result, *, out=None: _threshold_grad(g, result, 0, out=out)),
     result="element_wise")
 # the backward functions above are ops themselves, so that create_graph records them
 TanhBackwardBackward0 = derivative(
@@ -738,29 +740,48 @@ def threshold_backward(grad_output, self, threshold):
 
 # ---- the NumPy forms of formulas (see ``derivative``) ---------------------------------------
 
-def _tanh_grad(g, y):
+def _tanh_grad(g, y, *, out=None):
     """g · (1 - y²) as PyTorch's CPU kernel rounds it: ``1 - y·y`` is one fused multiply-add
-    (float16 computed in float32).
+    (float16 computed in float32); into ``out`` (g's array) if given and g and y are alike.
 
     In float32 that fma is ``1 - y·y`` in float64 rounded to float32: y·y is exact in float64,
     and rounding twice differs from rounding once only where the float64 value is a float32
     midpoint it is not exactly; for no float32 y is it (tests/test_array_formulas.py checks the
-    binades where 1 - y·y is inexact in float64)."""
+    binades where 1 - y·y is inexact in float64). Block by block, in the CPU's cache: the float64
+    values, then (g like y) the float32 ones times g, so that memory is read and written once."""
     if y.dtype == np.float64:
-        return np.asarray(g * _fma64(-y, y, 1.0), y.dtype)
-    out = np.empty(np.shape(y), np.float32)
-    flat_y, flat_out = np.ravel(y), out.reshape(-1)
-    square = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+        return np.asarray(np.multiply(g, _fma64(-y, y, 1.0), out=_alike(out, y)), y.dtype)
+    alike = type(g) is np.ndarray and g.dtype == y.dtype == np.float32 and \
+        g.shape == y.shape and g.flags.c_contiguous
+    result = _alike(out, y) if alike else None
+    result = np.empty(np.shape(y), np.float32) if result is None else result
+    flat_y, flat_out = np.ravel(y), result.reshape(-1)
+    flat_g = g.reshape(-1) if alike else None
+    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
+    narrow = np.empty(wide.size, np.float32) if alike else None  # and its 1 - y·y
     for i in range(0, flat_y.size, _BLOCK):
-        block = square[:flat_y[i:i + _BLOCK].size]
-        block[...] = flat_y[i:i + _BLOCK]  # in place: ufuncs' dtype= casts are slow
+        part = flat_y[i:i + _BLOCK]
+        block = wide[:part.size]
+        block[...] = part  # in place: ufuncs' dtype= casts are slow
         np.multiply(block, block, out=block)
-        flat_out[i:i + _BLOCK] = np.subtract(1.0, block, out=block)
-    np.multiply(g, out, out=out)
-    return out if y.dtype == np.float32 else out.astype(y.dtype)
+        one_minus = narrow[:part.size] if alike else flat_out[i:i + _BLOCK]
+        one_minus[...] = np.subtract(1.0, block, out=block)
+        if alike:
+            np.multiply(flat_g[i:i + _BLOCK], one_minus, out=flat_out[i:i + _BLOCK])
+    if alike:
+        return result
+    np.multiply(g, result, out=result)
+    return result if y.dtype == np.float32 else result.astype(y.dtype)
 
 
-_BLOCK = 1 << 15  # elements: float64 blocks that stay in the CPU's cache
+_BLOCK = 1 << 16  # elements: float64 blocks that stay in the CPU's (level 2) cache
+
+
+def _alike(out, like):
+    """``out`` if results shaped and typed as ``like`` may be written into it, else None."""
+    if out is not None and out.shape == np.shape(like) and out.dtype == like.dtype:
+        return out
+    return None
 
 
 def _sigmoid_grad(g, y):
@@ -769,25 +790,33 @@ def _sigmoid_grad(g, y):
     return np.asarray((g * (one - y)) * y, y.dtype)
 
 
-def _threshold_grad(g, x, threshold):
-    return _zeroed(g, x <= threshold)
+def _threshold_grad(g, x, threshold, *, out=None):
+    return _zeroed(g, x <= threshold, out)
 
 
-def _zeroed(a, mask):
-    """``a`` with +0 where ``mask``: float32/64 bit patterns times ~mask, no branch per element
-    (np.where on a random mask is ten times slower)."""
+def _zeroed(a, mask, out=None):
+    """``a`` with +0 where ``mask`` (an array of the caller's own, which it inverts in place):
+    float32/64 bit patterns times ~mask, no branch per element (np.where on a random mask is ten
+    times slower); into ``out`` (a's array) if given."""
     if type(a) is not np.ndarray:  # a NumPy scalar (a 0-dim tensor's): immutable, no bits needed
         return a.dtype.type(0) if mask else a
     if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
         return np.where(mask, a.dtype.type(0), a)
     ints = a.view(f"i{a.dtype.itemsize}")
-    return np.asarray(np.multiply(ints, ~mask)).view(a.dtype)
+    out = _alike(out, a)
+    out = np.empty(np.broadcast_shapes(a.shape, np.shape(mask)), a.dtype) if out is None else out
+    np.multiply(ints, np.invert(mask, out=mask if type(mask) is np.ndarray else None),
+                out=out.view(ints.dtype))
+    return out
 
 
-def _times(g, other):
-    """g · other where NumPy computes it as ``mul`` does: same dtypes, or a Python number."""
-    if type(other) is float or type(other) is int or getattr(other, "dtype", None) == g.dtype:
-        return g * other
+def _times(g, other, *, out=None):
+    """g · other where NumPy computes it as ``mul`` does: same dtypes, or a Python number; into
+    ``out`` (g's array) if given and the product has g's shape and dtype."""
+    if type(other) is float or type(other) is int:
+        return np.multiply(g, other, out=out if g.dtype.kind == "f" else None)
+    if getattr(other, "dtype", None) == g.dtype:
+        return np.multiply(g, other, out=out if np.shape(other) == np.shape(g) else None)
     return None
 
 
