@@ -215,7 +215,8 @@ def _run(node, grad, needed, forms, saved):
             continue
         if forms is not None and forms[i] is not None:
             into = node._into_grad is not None and node._into_grad[i] and node._hooks is None \
-                and _engine_only(grad) and _only_one_needed(node, i, needed)
+                and type(grad._array) is np.ndarray and _engine_only(grad) \
+                and _only_one_needed(node, i, needed)  # (a 0-dim gradient is a NumPy scalar)
             args = [grad._array]
             for j in idx:  # a slot is None where the value was None
                 args.append(_saved_value(node, saved, j, True) if j < n else attrs[j - n])
