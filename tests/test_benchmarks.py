@@ -79,3 +79,17 @@ def gc_cycle():
     a = []
     a.append(a)  # a cycle: only the collector frees it
     gc.collect(0)
+
+
+def test_interleaved_calls_the_programs_in_turn_and_counts_page_faults():
+    import lessons
+    calls = []
+    fresh = []
+
+    def touch():  # new memory, each page written: at least one page fault per call
+        calls.append("touch")
+        fresh.append(bytearray(1 << 20))
+    results = lessons.interleaved([touch, lambda: calls.append("other")], repeats=3)
+    assert calls == ["touch", "other"] * 4  # one warm-up call each, then in turn
+    (t_touch, f_touch), (t_other, f_other) = results
+    assert t_touch > 0 and t_other > 0 and f_touch >= 1
