@@ -300,7 +300,7 @@ class Node:
         if self._versions is not None:  # inputs and numbers held as they are: let go of them
             self._store, self._versions = _released(store), None
         for s in store:
-            if type(s) is not Tensor and isinstance(s, SavedTensor):
+            if isinstance(s, SavedTensor):
                 s.release()
 
     def _unpack_for_user(self, index):
