@@ -57,11 +57,12 @@ def pyodide(tmp_path_factory):
 
 
 def need_node():
-    """Node and its npm: skip without them, but fail under CI=true."""
-    if NODE is None:
+    """Node and its npm (Pyodide's runtime comes from it): skip without them, but fail under
+    CI=true."""
+    if NODE is None or shutil.which("npm") is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and node is missing: CI must run gradlab under Pyodide")
-        pytest.skip("no node: gradlab under Pyodide is not tested")
+            pytest.fail("CI=true and node or npm is missing: CI must run gradlab under Pyodide")
+        pytest.skip("no node or npm: gradlab under Pyodide is not tested")
 
 
 def test_pyodide_dist_refuses_a_package_whose_sha256_is_not_pyodides(tmp_path, monkeypatch):
