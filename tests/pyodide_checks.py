@@ -48,11 +48,35 @@ def pyodide_only() -> dict:
             "layout_error": error, "after_error": torch.make_dot(y).svg.count('class="node ')}
 
 
+def magics() -> dict:
+    """gradlab's magics in an IPython shell: for each line, the error it raised (if any), what
+    it printed and the kinds of output it displayed."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    lines = ["%load_ext gradlab",
+             "import gradlab\nx = gradlab.tensor(2.0, requires_grad=True)\ny = (x * x).exp()",
+             "%graph y", "%stepper y", "%grads x", "%as_torch",
+             "import torch\nprint(torch.tensor(1.5) * 2, type(torch.tensor(1.0)).__module__)"]
+    shown = {}
+    for line in lines:
+        with capture_output() as out:
+            result = shell.run_cell(line)
+        error = result.error_before_exec or result.error_in_exec
+        kinds = {k for o in out.outputs for k in o.data}  # display()ed, and the cell's value:
+        if hasattr(result.result, "_repr_mimebundle_"):
+            kinds.update(result.result._repr_mimebundle_()[0])
+        shown[line] = {"error": repr(error) if error else None, "displayed": sorted(kinds),
+                       "printed": "" if result.result is not None else out.stdout}
+    return shown
+
+
 def run(path):
     """Both, with the warnings they raised, written to ``path`` as JSON (under Pyodide)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = {**shared(), **pyodide_only()}
+        results = {**shared(), **pyodide_only(), "magics": magics()}
     results["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
     with open(path, "w") as f:
         json.dump(results, f)

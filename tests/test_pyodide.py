@@ -157,6 +157,16 @@ def test_layout_too_deep_raises_layout_error_naming_max_nodes_and_the_next_one_d
     assert results["after_error"] == 5  # output, MulBackward0, ExpBackward0, AccumulateGrad, leaf
 
 
+def test_the_magics_draw_step_watch_and_stand_in_for_torch(results):
+    shown = results["magics"]
+    assert all(v["error"] is None for v in shown.values()), shown
+    assert "image/svg+xml" in shown["%graph y"]["displayed"]
+    widget = "application/vnd.jupyter.widget-view+json"
+    assert widget in shown["%stepper y"]["displayed"] and widget in shown["%grads x"]["displayed"]
+    assert shown["%as_torch"]["printed"] == "", shown
+    assert list(shown.values())[-1]["printed"] == "tensor(3.) torch\n"
+
+
 def test_nothing_warns(results):
     assert results["warnings"] == []
 
