@@ -49,7 +49,7 @@ from .. import _batching
 from ..ops._core import _FP_IGNORE, _fp_errors, sum_to
 from ..tensor import Tensor
 from .anomaly_mode import _state as _anomaly, enter_node, raise_if_nan, warn_failed
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, Node
 from .grad_mode import _local
 
 
@@ -200,7 +200,8 @@ def backward_events(roots, grads, *, keep_graph=False, create_graph=False, input
             if _anomaly[0]:
                 raise_if_nan(node, grad_inputs)
             # 7. send
-            for next_node, nr, grad in zip(node._next, node._nrs, grad_inputs):
+            for next_node, nr, grad in zip((node._next0, node._next1, *node._next_more),
+                                           node._nrs, grad_inputs):  # _next, inline
                 if next_node is None or (execute is not None and next_node not in execute):
                     continue
                 buf = buffers.get(next_node)
@@ -419,8 +420,11 @@ def _dependencies(roots):
             stack.append(root)
     while stack:
         node = stack.pop()
-        nexts = getattr(node, "_next", None)  # a gradlab node's; the widgets pass torch's too
-        for next_node in nexts if nexts is not None else (n for n, _ in node.next_functions):
+        if isinstance(node, Node):  # (_next, inline) the widgets pass torch's nodes too
+            nexts = (node._next0, node._next1, *node._next_more)[:len(node._nrs)]
+        else:
+            nexts = (n for n, _ in node.next_functions)
+        for next_node in nexts:
             if next_node is not None:
                 counts[next_node] = counts.get(next_node, 0) + 1
                 if next_node not in seen:

@@ -208,13 +208,15 @@ class Node:
     ``apply`` and knows no op.
     """
 
-    # The edges to the inputs' producers are two tuples, not a pair per edge: ``_next`` (the
-    # nodes, None where no gradient flows) and ``_nrs`` (which of their outputs, shared). Every
-    # object a node owns is one more the garbage collector walks while the graph lives, so
-    # saved inputs and numbers are kept as they are in ``_store``, with the inputs' versions in
-    # a shared tuple ``_versions`` (see ``_saved``).
-    __slots__ = ("_next", "_nrs", "_store", "_versions", "_attrs", "_input_meta", "_seq_nr",
-                 "_hooks", "_metadata", "__weakref__")
+    # Every object a node owns is one more the garbage collector walks at each full collection
+    # while the graph lives, so a node owns as few as it can. Its edges to the inputs' producers
+    # are ``_nrs`` (which of their outputs, a shared tuple) and the nodes themselves (None where
+    # no gradient flows), the first two in slots of the node's own (``_next0``, ``_next1``) and
+    # any others in ``_next_more``: ``_next`` gives them all. Saved inputs and numbers are kept
+    # as they are in ``_store``, with the inputs' versions in a shared tuple ``_versions`` (see
+    # ``_saved``).
+    __slots__ = ("_next0", "_next1", "_next_more", "_nrs", "_store", "_versions", "_attrs",
+                 "_input_meta", "_seq_nr", "_hooks", "_metadata", "__weakref__")
     num_outputs = 1
     _multi = False
     _slot_names = ()
@@ -240,6 +242,20 @@ class Node:
     def next_functions(self, edges):
         self._next = tuple(fn for fn, _ in edges)
         self._nrs = shared(tuple(nr for _, nr in edges))
+
+    @property
+    def _next(self):
+        """The inputs' nodes, one per input (None where no gradient flows)."""
+        count = len(self._nrs)
+        if count > 2:
+            return (self._next0, self._next1) + self._next_more
+        return (self._next0, self._next1)[:count]
+
+    @_next.setter
+    def _next(self, nodes):
+        nodes = tuple(nodes)
+        self._next0, self._next1 = (nodes + (None, None))[:2]
+        self._next_more = nodes[2:]
 
     def _sequence_nr(self):
         return self._seq_nr

@@ -203,8 +203,9 @@ def _run(node, grad, needed, forms, saved):
     attrs, n = node._attrs, node._n_saves
     out = [None] * len(node._formulas)
     joint_grads = None
+    nexts = (node._next0, node._next1, *node._next_more)  # _next, inline (padded)
     for i in node._order:
-        next_node = node._next[i]
+        next_node = nexts[i]
         if next_node is None or needed is not None and next_node not in needed:
             continue
         fn, idx, _ = node._formulas[i]
@@ -318,7 +319,11 @@ def record(cls, outputs, inputs, saved=(), attrs=()):
     if needed is None:
         return outputs
     node = object.__new__(cls)
-    node._next = tuple(nexts)
+    if len(nexts) == 2:  # (the setter's work, inline: it runs per op)
+        node._next0, node._next1 = nexts
+        node._next_more = ()
+    else:
+        node._next = nexts
     nrs, meta = tuple(nrs), tuple(meta)
     node._nrs = _SHARED.get(nrs) or shared(nrs)  # (the lookup inline: it runs per op)
     node._input_meta = _SHARED.get(meta) or shared(meta)
