@@ -73,7 +73,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     A NumPy form may take a keyword ``out``: when its input is the only one that needs a
     gradient, it gets the gradient's own array if nothing but the engine holds it (and no hook
     of the node will read it), and may write its result there (or ignore it), so that a large
-    tensor's backward touches less fresh memory (each fresh page costs a page fault).
+    tensor's backward touches less fresh memory (each fresh page costs a page fault). A NumPy
+    form may return a saved array itself (1 expanded times ``other`` is ``other``): the engine
+    passes it on uncopied only where no one else sees the gradient (_engine_sees_only).
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
