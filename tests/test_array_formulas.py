@@ -242,3 +242,60 @@ def test_a_large_backward_writes_into_its_gradients():
     finally:
         tracemalloc.stop()
     assert x.grad.numpy().nbytes <= peak < 1.5 * x.grad.numpy().nbytes
+
+
+def test_a_sum_times_a_tensor_sends_the_tensor_only_where_no_one_else_sees_it():
+    """sum's gradient (1 expanded) times t is t's values: the engine passes t's array on
+    without a copy, but hooks, autograd.grad, events, a call by hand and x.grad get arrays of
+    their own, whatever later happens to t, x or them."""
+    torch = pytest.importorskip("torch")
+    a = np.asarray(rng.standard_normal(1000), F32)
+
+    def program(lib, how):
+        x = lib.from_numpy(a.copy()).requires_grad_()
+        t = x.exp().tanh()
+        if how == "hook":  # doubles the gradient in place: x must not double
+            t.register_hook(lambda g: g.mul_(2))
+        if how == "grad":
+            gs = lib.autograd.grad((t * x).sum(), [t, x])
+            for g in gs:
+                g.add_(1)
+            return [g.detach().numpy().copy() for g in gs] + [x.detach().numpy().copy()]
+        loss = (t * x).sum()
+        loss.backward(retain_graph=True)
+        if how == "twice":
+            loss.backward()
+        x.grad.add_(1)  # x.grad is its own: t and x keep their values
+        return [x.grad.numpy().copy(), t.detach().numpy().copy(), x.detach().numpy().copy()]
+
+    for how in ("once", "twice", "hook", "grad"):
+        for got, want in zip(program(gradlab, how), program(torch, how)):
+            np.testing.assert_allclose(got, want, rtol=1e-5)
+
+    x = gradlab.from_numpy(a.copy()).requires_grad_()
+    t = x.exp().tanh()
+    node = (t * x).grad_fn
+    with gradlab.no_grad():
+        by_hand = node(gradlab.ones(()).expand(1000))
+    traced = [g for event in backward_events([((t * x).sum().grad_fn, 0)], [gradlab.ones(())])
+              if type(event).__name__ == "GradsComputed" for g in event.grad_inputs
+              if g is not None]
+    assert len(traced) >= 4
+    for g in [*by_hand, *traced]:
+        for v in (x, t):
+            assert not np.shares_memory(g.numpy(), v.detach().numpy())
+
+
+def test_a_sum_of_exp_backward_makes_no_new_array():
+    """x.exp().sum(): exp's gradient is its saved result times an expanded 1, which x.grad takes
+    as it is (the result was the graph's alone)."""
+    x = gradlab.from_numpy(np.asarray(rng.standard_normal(10 ** 6), F32)).requires_grad_()
+    loss = x.exp().sum()
+    tracemalloc.start()
+    try:
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.grad.numpy().nbytes / 10
+    np.testing.assert_array_equal(x.grad.numpy(), np.exp(x.detach().numpy()))

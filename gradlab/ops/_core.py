@@ -73,7 +73,9 @@ def derivative(name, inputs, saves=(), attrs=(), num_outputs=1, hidden=(), broad
     A NumPy form may take a keyword ``out``: when its input is the only one that needs a
     gradient, it gets the gradient's own array if nothing but the engine holds it (and no hook
     of the node will read it), and may write its result there (or ignore it), so that a large
-    tensor's backward touches less fresh memory (each fresh page costs a page fault).
+    tensor's backward touches less fresh memory (each fresh page costs a page fault). A NumPy
+    form may return a saved array itself (1 expanded times ``other`` is ``other``): the engine
+    passes it on uncopied only where no one else sees the gradient (_engine_sees_only).
     ``num_outputs=0`` declares a node with a variable number of outputs (unbind, split): its
     formulas get the list ``grads``, with zeros where an output received no gradient.
     ``hidden`` attrs are kept for the formulas but, as in PyTorch, have no ``_saved_`` property.
@@ -222,6 +224,9 @@ def _run(node, grad, needed, forms, saved):
             for j in idx:  # a slot is None where the value was None
                 args.append(_saved_value(node, saved, j, True) if j < n else attrs[j - n])
             a = forms[i](*args, out=args[0]) if into else forms[i](*args)
+            if a is not None and a is not args[0] and any(a is v for v in args[1:]) \
+                    and not _engine_sees_only(node, next_node, needed):
+                a = a.copy()  # a saved array itself (1 · other): no one else may get it
             if a is not None:
                 out[i] = Tensor._make(a, _dtype.FROM_NUMPY[a.dtype])
                 continue
@@ -241,6 +246,16 @@ def _engine_only(grad):
     a = grad._array
     return (type(a) is np.ndarray and a.base is None and a.flags.writeable
             and sys.getrefcount(a) <= 3 and sys.getrefcount(grad) <= 5)
+
+
+def _engine_sees_only(node, next_node, needed):
+    """True if a gradient ``node`` sends to ``next_node`` reaches no one but the engine's
+    buffers and formulas: a running backward pass (not a call by hand), no trace, no capture
+    (autograd.grad's inputs), no hook of either node. Such a gradient may share a saved array;
+    the engine writes into an array (out=, _buffer_sum) or keeps it as a ``.grad`` only if
+    nothing else holds it."""
+    return node._hooks is None and next_node._hooks is None and needed is None \
+        and _local.saved_log is None and bool(_local.final_callbacks)
 
 
 def _only_one_needed(node, i, needed):

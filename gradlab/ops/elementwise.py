@@ -812,12 +812,23 @@ def _zeroed(a, mask, out=None):
 
 def _times(g, other, *, out=None):
     """g · other where NumPy computes it as ``mul`` does: same dtypes, or a Python number; into
-    ``out`` (g's array) if given and the product has g's shape and dtype."""
+    ``out`` (g's array) if given and the product has g's shape and dtype. A sum's gradient, 1
+    expanded, times an array of its shape is that array itself (the engine copies it where
+    anyone but the engine could see it, see _core._run)."""
     if type(other) is float or type(other) is int:
         return np.multiply(g, other, out=out if g.dtype.kind == "f" else None)
     if getattr(other, "dtype", None) == g.dtype:
+        if np.shape(other) == g.shape and _expanded_one(g) and other.flags.writeable:
+            return other
         return np.multiply(g, other, out=out if np.shape(other) == np.shape(g) else None)
     return None
+
+
+def _expanded_one(a):
+    """True for a floating array that is a single 1 expanded (every stride 0), as sum's backward
+    gives: multiplying by it changes nothing."""
+    return a.ndim > 0 and a.size > 0 and not any(a.strides) and a.dtype.kind == "f" and \
+        a[(0,) * a.ndim] == 1
 
 
 def _pow_grad(g, x, exponent):
