@@ -815,6 +815,8 @@ def _times(g, other, *, out=None):
     ``out`` (g's array) if given and the product has g's shape and dtype. A sum's gradient, 1
     expanded, times an array of its shape is that array itself (the engine copies it where
     anyone but the engine could see it, see _core._run)."""
+    if type(g) is not np.ndarray and (type(other) is type(g) or type(other) is float):
+        return g * other  # NumPy scalars (0-dim tensors'): their own arithmetic, 10x a ufunc's
     if type(other) is float or type(other) is int:
         return np.multiply(g, other, out=out if g.dtype.kind == "f" else None)
     if getattr(other, "dtype", None) == g.dtype:
