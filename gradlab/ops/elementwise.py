@@ -747,8 +747,12 @@ def _tanh_grad(g, y, *, out=None):
     In float32 that fma is ``1 - y·y`` in float64 rounded to float32: y·y is exact in float64,
     and rounding twice differs from rounding once only where the float64 value is a float32
     midpoint it is not exactly; for no float32 y is it (tests/test_array_formulas.py checks the
-    binades where 1 - y·y is inexact in float64). Block by block, in the CPU's cache: the float64
-    values, then (g like y) the float32 ones times g, so that memory is read and written once."""
+    binades where 1 - y·y is inexact in float64). Float32 tensors of more than ``EXACT_MAX``
+    elements take ``(1 - y)·(1 + y)`` in float32 instead, three times faster: at most one ulp
+    from the fma for every float32 y (tests check every y in [-1, 1]), so the gradient at most
+    two from PyTorch's, as those tensors' forward transcendentals are allowed one (``rounded``);
+    ``1 - y·y`` in float32 would be 1024 ulps off near |y| = 1. Block by block, in the CPU's cache: the factor, then (g like y) it times g, so that
+    memory is read and written once."""
     if y.dtype == np.float64:
         return np.asarray(np.multiply(g, _fma64(-y, y, 1.0), out=_alike(out, y)), y.dtype)
     alike = type(g) is np.ndarray and g.dtype == y.dtype == np.float32 and \
@@ -757,21 +761,35 @@ def _tanh_grad(g, y, *, out=None):
     result = np.empty(np.shape(y), np.float32) if result is None else result
     flat_y, flat_out = np.ravel(y), result.reshape(-1)
     flat_g = g.reshape(-1) if alike else None
-    wide = np.empty(min(flat_y.size, _BLOCK), np.float64)  # a block's float64 values
-    narrow = np.empty(wide.size, np.float32) if alike else None  # and its 1 - y·y
+    size = min(flat_y.size, _BLOCK)
+    fill = _one_minus_square_split if y.dtype == np.float32 and y.size > EXACT_MAX else \
+        _one_minus_square_fused
+    spare = np.empty(size, np.float64 if fill is _one_minus_square_fused else np.float32)
+    narrow = np.empty(size, np.float32) if alike else None  # a block's 1 - y·y
     for i in range(0, flat_y.size, _BLOCK):
         part = flat_y[i:i + _BLOCK]
-        block = wide[:part.size]
-        block[...] = part  # in place: ufuncs' dtype= casts are slow
-        np.multiply(block, block, out=block)
         one_minus = narrow[:part.size] if alike else flat_out[i:i + _BLOCK]
-        one_minus[...] = np.subtract(1.0, block, out=block)
+        fill(part, one_minus, spare[:part.size])
         if alike:
             np.multiply(flat_g[i:i + _BLOCK], one_minus, out=flat_out[i:i + _BLOCK])
     if alike:
         return result
     np.multiply(g, result, out=result)
     return result if y.dtype == np.float32 else result.astype(y.dtype)
+
+
+def _one_minus_square_fused(y, into, wide):
+    """into = 1 - y·y rounded once (through ``wide``, float64: see _tanh_grad)."""
+    wide[...] = y  # in place: ufuncs' dtype= casts are slow
+    np.multiply(wide, wide, out=wide)
+    into[...] = np.subtract(1.0, wide, out=wide)
+
+
+def _one_minus_square_split(y, into, spare):
+    """into = (1 - y)·(1 + y) in float32 (see _tanh_grad)."""
+    one = np.float32(1)
+    np.subtract(one, y, out=into)
+    np.multiply(into, np.add(one, y, out=spare), out=into)
 
 
 _BLOCK = 1 << 16  # elements: float64 blocks that stay in the CPU's (level 2) cache
