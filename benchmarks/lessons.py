@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import gradlab  # noqa: E402
-from run import timed, torch  # noqa: E402
+from run import torch  # noqa: E402
 
 
 # ---- 1. the micrograd demo -----------------------------------------------------------------------
@@ -166,10 +166,11 @@ def interleaved(fns, repeats):
 
 def main():
     rows = []
-    t_gl = timed(micrograd_step(gradlab), repeats=5, warmup=1)
+    steps = [micrograd_step(gradlab)] + ([micrograd_step(torch)] if torch else [])
+    (t_gl, _), *rest = interleaved(steps, 7)  # in turn: this machine's speed drifts
     line = f"micrograd demo (2-16-16-1, 100 points, 0-d tensors), one step: gradlab {t_gl * 1e3:.0f} ms"
-    if torch:
-        t_pt = timed(micrograd_step(torch), repeats=5, warmup=1)
+    if rest:
+        t_pt = rest[0][0]
         line += f", PyTorch {t_pt * 1e3:.0f} ms, ratio {t_gl / t_pt:.2f}x (target <= 1.0x)"
     rows.append(line)
 
