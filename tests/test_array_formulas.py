@@ -274,14 +274,18 @@ def test_a_large_backward_writes_into_its_gradients():
     backward overwrites and x.grad takes) and tanh's blocks, where each formula writing a fresh
     array makes two."""
     x = gradlab.from_numpy(np.asarray(rng.standard_normal(10 ** 6), F32)).requires_grad_()
-    loss = x.exp().tanh().sum()
+    peak = _backward_peak(x.exp().tanh().sum())
+    assert x.grad.numpy().nbytes <= peak < 1.5 * x.grad.numpy().nbytes
+
+
+def _backward_peak(loss):
+    """The most memory (bytes, tracemalloc) that ``loss.backward()`` held at once."""
     tracemalloc.start()
     try:
         loss.backward()
-        peak = tracemalloc.get_traced_memory()[1]
+        return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert x.grad.numpy().nbytes <= peak < 1.5 * x.grad.numpy().nbytes
 
 
 def test_a_sum_times_a_tensor_sends_the_tensor_only_where_no_one_else_sees_it():
@@ -330,12 +334,6 @@ def test_a_sum_of_exp_backward_makes_no_new_array():
     """x.exp().sum(): exp's gradient is its saved result times an expanded 1, which x.grad takes
     as it is (the result was the graph's alone)."""
     x = gradlab.from_numpy(np.asarray(rng.standard_normal(10 ** 6), F32)).requires_grad_()
-    loss = x.exp().sum()
-    tracemalloc.start()
-    try:
-        loss.backward()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _backward_peak(x.exp().sum())
     assert peak < x.grad.numpy().nbytes / 10
     np.testing.assert_array_equal(x.grad.numpy(), np.exp(x.detach().numpy()))
