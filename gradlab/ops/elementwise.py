@@ -751,8 +751,8 @@ def _tanh_grad(g, y, *, out=None):
     elements take ``(1 - y)·(1 + y)`` in float32 instead, three times faster: at most one ulp
     from the fma for every float32 y (tests check every y in [-1, 1]), so the gradient at most
     two from PyTorch's, as those tensors' forward transcendentals are allowed one (``rounded``);
-    ``1 - y·y`` in float32 would be 1024 ulps off near |y| = 1. Block by block, in the CPU's cache: the factor, then (g like y) it times g, so that
-    memory is read and written once."""
+    ``1 - y·y`` in float32 would be 1024 ulps off near |y| = 1. Block by block, in the CPU's
+    cache: the factor, then (g like y) it times g, so that memory is read and written once."""
     if y.dtype == np.float64:
         return np.asarray(np.multiply(g, _fma64(-y, y, 1.0), out=_alike(out, y)), y.dtype)
     alike = type(g) is np.ndarray and g.dtype == y.dtype == np.float32 and \
