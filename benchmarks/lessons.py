@@ -16,8 +16,6 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import gc  # noqa: E402
 import random  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -26,7 +24,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import gradlab  # noqa: E402
-from run import torch  # noqa: E402
+from run import interleaved, torch  # noqa: E402
 
 
 # ---- 1. the micrograd demo -----------------------------------------------------------------------
@@ -144,24 +142,6 @@ def elementwise_numpy(a):
         (t * a).sum()
         return t + a * (1 - t * t) * e  # d/da of sum(tanh(exp(a)) · a)
     return run
-
-
-def interleaved(fns, repeats):
-    """(median seconds, median minor page faults) per call of each fn, the fns called in turn,
-    so that each meets the memory allocator as the others leave it (whether the C library gave
-    freed memory back to the system decides how many fresh pages, each a fault, a call touches).
-    """
-    for fn in fns:
-        fn()
-    times, faults = [[] for _ in fns], [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, t, f in zip(fns, times, faults):
-            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            start = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - start)
-            f.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    return [(statistics.median(t), statistics.median(f)) for t, f in zip(times, faults)]
 
 
 def main():
