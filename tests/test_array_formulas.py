@@ -330,6 +330,32 @@ def test_a_sum_times_a_tensor_sends_the_tensor_only_where_no_one_else_sees_it():
             assert not np.shares_memory(g.numpy(), v.detach().numpy())
 
 
+def test_a_node_called_by_hand_inside_a_backward_gets_gradients_of_its_own():
+    """A hook of one backward that calls another graph's node by hand gets arrays of its own,
+    not the node's saved ones: adding to them changes neither x nor t."""
+    a = np.asarray(rng.standard_normal(1000), F32)
+    x = gradlab.from_numpy(a.copy()).requires_grad_()
+    t = x.exp().tanh()
+    node = (t * x).grad_fn
+    before = x.detach().numpy().copy(), t.detach().numpy().copy()
+    got = []
+
+    def hook(g):
+        with gradlab.no_grad():
+            got.extend(node(gradlab.ones(()).expand(1000)))
+
+    w = x * 2
+    w.register_hook(hook)
+    w.sum().backward()
+    assert len(got) == 2
+    for g in got:
+        assert not np.shares_memory(g.numpy(), x.detach().numpy())
+        assert not np.shares_memory(g.numpy(), t.detach().numpy())
+        g.add_(1)
+    np.testing.assert_array_equal(x.detach().numpy(), before[0])
+    np.testing.assert_array_equal(t.detach().numpy(), before[1])
+
+
 def test_a_sum_of_exp_backward_makes_no_new_array():
     """x.exp().sum(): exp's gradient is its saved result times an expanded 1, which x.grad takes
     as it is (the result was the graph's alone)."""

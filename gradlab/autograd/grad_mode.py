@@ -10,7 +10,9 @@ class _ThreadState(threading.local):
     ``enabled`` is whether ops record a graph: in inference mode never, whatever the grad mode
     (kept in ``grad_mode`` for is_grad_enabled, as PyTorch keeps the two apart).
     ``saved_hooks`` is the innermost (pack, unpack) pair of saved_tensors_hooks, or None;
-    ``saved_log``, while a traced backward runs a node, collects its packs and unpacks.
+    ``saved_log``, while a traced backward runs a node, collects its packs and unpacks;
+    ``by_hand`` counts the nodes being called by hand (``grad_fn(grad)``), which get gradients
+    of their own.
     """
     enabled = True
     grad_mode = True
@@ -20,6 +22,7 @@ class _ThreadState(threading.local):
     saved_hooks_stack = ()
     saved_hooks_disabled = None
     saved_log = None
+    by_hand = 0
 
 
 _local = _ThreadState()

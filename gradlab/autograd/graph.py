@@ -3,6 +3,7 @@ import itertools
 import weakref
 
 from .anomaly_mode import _state as _anomaly, store_stack
+from .grad_mode import _local
 
 Tensor = None  # gradlab.tensor.Tensor, set by that module (which imports this one)
 _sequence = itertools.count()
@@ -230,7 +231,11 @@ class Node:
 
     def __call__(self, *grads):
         """Apply the node by hand: one gradient per input (a tensor when there is one input)."""
-        result = self.apply(grads)
+        _local.by_hand += 1
+        try:
+            result = self.apply(grads)
+        finally:
+            _local.by_hand -= 1
         return result[0] if len(result) == 1 else tuple(result)
 
     @property

@@ -250,12 +250,12 @@ def _engine_only(grad):
 
 def _engine_sees_only(node, next_node, needed):
     """True if a gradient ``node`` sends to ``next_node`` reaches no one but the engine's
-    buffers and formulas: a running backward pass (not a call by hand), no trace, no capture
-    (autograd.grad's inputs), no hook of either node. Such a gradient may share a saved array;
-    the engine writes into an array (out=, _buffer_sum) or keeps it as a ``.grad`` only if
-    nothing else holds it."""
+    buffers and formulas: a running backward pass, no node called by hand (a hook may call
+    one), no trace, no capture (autograd.grad's inputs), no hook of either node. Such a
+    gradient may share a saved array; the engine writes into an array (out=, _buffer_sum) or
+    keeps it as a ``.grad`` only if nothing else holds it."""
     return node._hooks is None and next_node._hooks is None and needed is None \
-        and _local.saved_log is None and bool(_local.final_callbacks)
+        and _local.saved_log is None and bool(_local.final_callbacks) and not _local.by_hand
 
 
 def _only_one_needed(node, i, needed):
