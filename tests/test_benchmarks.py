@@ -96,3 +96,10 @@ def test_interleaved_calls_the_programs_in_turn_and_counts_page_faults():
     assert calls == ["touch", "other"] * 4  # one warm-up call each, then in turn
     (t_touch, f_touch), (t_other, f_other) = results
     assert t_touch > 0 and t_other > 0 and f_touch >= 1
+
+
+def test_the_kernel_heap_share_runs_the_chain_without_pytorch():
+    """In a process where importing torch fails: nothing a kernel loads brings PyTorch in."""
+    import lessons
+    seconds, share = lessons.gc_share_in_a_kernel_heap(repeats=1, ops=20_000)
+    assert seconds > 0 and 0 <= share < 1
