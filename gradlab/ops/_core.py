@@ -224,7 +224,7 @@ def _run(node, grad, needed, forms, saved):
             for j in idx:  # a slot is None where the value was None
                 args.append(_saved_value(node, saved, j, True) if j < n else attrs[j - n])
             a = forms[i](*args, out=args[0]) if into else forms[i](*args)
-            if a is not None and a is not args[0] and any(a is v for v in args[1:]) \
+            if type(a) is np.ndarray and a is not args[0] and any(a is v for v in args[1:]) \
                     and not _engine_sees_only(node, next_node, needed):
                 a = a.copy()  # a saved array itself (1 · other): no one else may get it
             if a is not None:
