@@ -45,7 +45,8 @@ class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
     ``_array`` is an ndarray, or a NumPy scalar for 0-dim results (cheaper to compute with);
-    whoever needs shared storage calls ``_storage()``. Views share ``_version_counter`` with
+    whoever needs shared storage calls ``_storage()``, and arithmetic takes the scalar back once
+    nothing else holds it (ops.elementwise._value). Views share ``_version_counter`` with
     their ``_base``, as in PyTorch.
     """
 

@@ -137,6 +137,25 @@ def test_numpy_shares_memory_both_ways():
         assert L.tensor(a).numpy() is not a
 
 
+def test_a_0_dim_tensor_shares_its_storage_while_anyone_holds_it():
+    """gradlab computes with an unshared 0-dim tensor's NumPy scalar; sharing (numpy(), .data,
+    detach(), views) keeps one storage, whose writes every holder sees, as in PyTorch."""
+    for L in (torch, gradlab):
+        x = L.tensor(1.0)
+        a, d, v, view = x.numpy(), x.data, x.detach(), x.view(())
+        y = x * 2  # an op reading x while others hold its storage
+        a += 1
+        d += 1
+        v.add_(1)
+        view.mul_(2)
+        assert (x.item(), y.item(), float(a), d.item(), v.item()) == (8.0, 2.0, 8.0, 8.0, 8.0)
+    w = gradlab.tensor(0.5, requires_grad=True)
+    with gradlab.no_grad():
+        w.data -= 0.25  # .data shares w's storage for the statement
+    (w * w).backward()
+    assert type(w._array) is np.float32 and (w.item(), w.grad.item()) == (0.25, 0.5)
+
+
 def test_legacy_constructor_aliases_a_tensor():
     for L in (torch, gradlab):
         a = L.tensor([1., 2.])
