@@ -4,7 +4,8 @@ Run: `python benchmarks/lessons.py`. One thread each, medians, ratios within thi
 garbage collector stays on, as it is for a student.
 
 1. Karpathy's micrograd demo with 0-d tensors: a 2-16-16-1 MLP whose every weight is a scalar
-   tensor, one training step (forward over the points, max-margin loss, backward, SGD update).
+   tensor, one training step (forward over the points, max-margin loss, backward, SGD update);
+   in this process, and each library in a process of its own with what a Jupyter kernel loads.
 2. A 150,000-op scalar chain, forward and backward, with the share of the time spent in the
    garbage collector (gc.callbacks), here and in a process with what a Jupyter kernel loads.
 3. ``(a.exp().tanh() * a).sum()`` and its backward on 10**6 float32 elements, against NumPy by hand.
@@ -14,9 +15,11 @@ import os
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
+import ast  # noqa: E402
 import gc  # noqa: E402
 import random  # noqa: E402
 import subprocess  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -25,7 +28,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import gradlab  # noqa: E402
-from run import interleaved, torch  # noqa: E402
+from run import interleaved, timed, torch  # noqa: E402
 
 
 # ---- 1. the micrograd demo -----------------------------------------------------------------------
@@ -125,25 +128,43 @@ def gc_share(fn):
     return total, spent[0] / total
 
 
-# What a student's Jupyter kernel has loaded besides gradlab (and PyTorch is not among it).
-KERNEL_MODULES = ("IPython", "ipykernel.ipkernel", "ipywidgets", "gradlab.widgets")
+# What a student's Jupyter kernel has loaded besides the library it teaches with.
+KERNEL_MODULES = ("IPython", "ipykernel.ipkernel", "ipywidgets")
+
+
+def in_a_kernel(library, expression):
+    """The value of ``expression`` (a literal; lessons' names in scope, ``lib`` the library)
+    in a fresh process that has loaded what a student's kernel has: KERNEL_MODULES and
+    ``library``, "gradlab" (with its widgets, and importing torch fails) or "torch" (gradlab's
+    core is loaded too: these scripts import it). A full collection walks every object of the
+    process: in this one, which has both, about 190,000; in a kernel with gradlab, 63,000."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    modules = KERNEL_MODULES + (("gradlab.widgets",) if library == "gradlab" else ())
+    code = (f"import sys; sys.path[:0] = {[here, os.path.dirname(here)]!r}\n"
+            + ("sys.modules['torch'] = None\n" if library == "gradlab" else "") +
+            f"import importlib, statistics\n"
+            f"for name in {modules!r}: importlib.import_module(name)\n"
+            f"from lessons import *\n"
+            f"lib = importlib.import_module({library!r})\n"
+            f"print(repr({expression}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return ast.literal_eval(out.stdout)
+
+
+def micrograd_in_kernels(rounds=3):
+    """Median seconds of the micrograd step in a gradlab kernel and in a PyTorch kernel
+    (in_a_kernel), the two processes started in turn ``rounds`` times."""
+    times = {"gradlab": [], "torch": []}
+    for _ in range(rounds):
+        for library, found in times.items():
+            found.append(in_a_kernel(library, "timed(micrograd_step(lib), 5, 1)"))
+    return statistics.median(times["gradlab"]), statistics.median(times["torch"])
 
 
 def gc_share_in_a_kernel_heap(repeats=3, ops=150_000):
-    """gc_share of the chain (median of ``repeats``) in a fresh process that has loaded what a
-    Jupyter kernel has, and not PyTorch. A full collection walks every object in the process,
-    and this one has PyTorch's too (loaded for the comparison): about 190,000 objects where a
-    kernel with gradlab has about 63,000."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    code = (f"import sys; sys.path[:0] = {[here, os.path.dirname(here)]!r}\n"
-            f"sys.modules['torch'] = None\n"
-            f"import importlib, statistics\n"
-            f"for name in {KERNEL_MODULES!r}: importlib.import_module(name)\n"
-            f"import gradlab, lessons\n"
-            f"runs = [lessons.gc_share(lessons.chain(gradlab, {ops})) for _ in range({repeats})]\n"
-            f"print(*(statistics.median(r) for r in zip(*runs)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return tuple(map(float, out.stdout.split()))
+    """gc_share of the chain (median of ``repeats``) in a gradlab kernel's heap (in_a_kernel)."""
+    return in_a_kernel("gradlab", f"tuple(statistics.median(r) for r in zip(*("
+                                  f"gc_share(chain(lib, {ops})) for _ in range({repeats}))))")
 
 
 # ---- 3. a large elementwise program --------------------------------------------------------------
@@ -174,6 +195,9 @@ def main():
     if rest:
         t_pt = rest[0][0]
         line += f", PyTorch {t_pt * 1e3:.0f} ms, ratio {t_gl / t_pt:.2f}x (target <= 1.0x)"
+        t_gl, t_pt = micrograd_in_kernels()
+        line += (f"; each in a kernel's process of its own: gradlab {t_gl * 1e3:.0f} ms, PyTorch "
+                 f"{t_pt * 1e3:.0f} ms, ratio {t_gl / t_pt:.2f}x")
     rows.append(line)
 
     t_gl, share = gc_share(chain(gradlab))

@@ -103,3 +103,11 @@ def test_the_kernel_heap_share_runs_the_chain_without_pytorch():
     import lessons
     seconds, share = lessons.gc_share_in_a_kernel_heap(repeats=1, ops=20_000)
     assert seconds > 0 and 0 <= share < 1
+
+
+def test_in_a_kernel_loads_one_library_and_what_a_kernel_has():
+    import lessons
+    loaded = "(lib.__name__, 'ipykernel.ipkernel' in sys.modules, 'gradlab.widgets' in sys.modules)"
+    assert lessons.in_a_kernel("torch", loaded) == ("torch", True, False)
+    assert lessons.in_a_kernel("gradlab", loaded) == ("gradlab", True, True)
+    assert lessons.in_a_kernel("gradlab", "sys.modules['torch']") is None
