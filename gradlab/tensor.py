@@ -5,6 +5,7 @@ import weakref
 import numpy as np
 
 from . import _batching, _dtype
+from ._missing import TENSOR_NAMES, Lacking
 from ._size import Size
 from . import autograd
 from .autograd import graph
@@ -59,6 +60,9 @@ class Tensor:
     def __init__(self, *args, **kwargs):
         from ._creation import legacy_tensor
         legacy_tensor(self, *args, **kwargs)
+
+    def __dir__(self):  # completions offer what gradlab has
+        return [n for n in super().__dir__() if n not in TENSOR_NAMES]
 
     @staticmethod
     def _make(array, dtype, grad_fn=None, output_nr=0, counter=None, base=None):
@@ -514,3 +518,5 @@ class InferenceVersion:
 
 graph.Tensor = Tensor  # saved outputs are unpacked into Tensors (graph.py cannot import this module)
 Tensor.__module__ = "gradlab"  # its public name (type(x) shows gradlab.Tensor, as torch.Tensor)
+for _name in TENSOR_NAMES:  # PyTorch's names gradlab lacks: reading one says so
+    setattr(Tensor, _name, Lacking(f"torch.Tensor.{_name}"))

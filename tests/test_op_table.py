@@ -29,7 +29,8 @@ from helpers import pair  # noqa: E402
 def op_table() -> dict:
     """code object -> the names it is reachable by (Tensor methods and gradlab functions)."""
     table = {}
-    candidates = [(n, getattr(gradlab.Tensor, n)) for n in dir(gradlab.Tensor)]
+    candidates = [(n, getattr(gradlab.Tensor, n)) for n in dir(gradlab.Tensor)
+                  if hasattr(gradlab.Tensor, n)]  # (not the names gradlab lacks)
     candidates += [(f"gradlab.{n}", getattr(gradlab, n)) for n in dir(gradlab)]
     candidates += [(f"gradlab.linalg.{n}", getattr(gradlab.linalg, n)) for n in dir(gradlab.linalg)
                    if not n.startswith("_")]
