@@ -367,6 +367,27 @@ def training_loop_patterns(L):
     return r
 
 
+@sc
+def in_place_spellings(L):
+    """Each in-place spelling: the value, version and node on a view of a non-leaf, the leaf's
+    gradient, and the error on a leaf that requires grad. (Exact comparisons: log_, sin_ and
+    the like, whose float32 values PyTorch's kernels round by CPU, are compared within a
+    tolerance in tests/test_backward_graphs.py.)"""
+    r = []
+    for op, args in (("abs_", ()), ("absolute_", ()), ("negative_", ()), ("square_", ()),
+                     ("sign_", ()), ("reciprocal_", ()), ("clamp_min_", (0.3,)),
+                     ("clamp_max_", (0.3,)), ("remainder_", (0.4,)), ("fmod_", (0.4,)),
+                     ("cumsum_", (0,)), ("cumprod_", (0,)), ("subtract_", (1.5,)),
+                     ("multiply_", (3.,)), ("divide_", (4.,)), ("true_divide_", (4.,))):
+        x = leaf(L, (0.25, 0.5, 0.75))
+        y = x * 1
+        v = y[1:]
+        getattr(v, op)(*args)
+        (y * L.tensor([1., 2., 3.])).sum().backward()
+        r.append((op, y, v._version, v.grad_fn.name(), x.grad, err(lambda: getattr(x, op)(*args))))
+    return r
+
+
 @pytest.mark.parametrize("name", sorted(SC))
 def test_scenario_matches_torch(name):
     assert_same_outcome(SC[name])

@@ -357,7 +357,7 @@ def add(self, other, *, alpha=1):
     return record(AddBackward0, out, (self, other), attrs=_alpha(alpha))
 
 
-@method("sub", "__sub__")
+@method("sub", "__sub__", "subtract")
 def sub(self, other, *, alpha=1):
     if self.dtype is _dtype.bool_ and getattr(other, "dtype", None) is _dtype.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "

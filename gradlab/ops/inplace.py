@@ -16,7 +16,7 @@ from ..autograd.grad_mode import _local
 from ..autograd import saved_hooks
 from ..autograd.saved_hooks import pack_saved
 from ..tensor import Tensor
-from . import elementwise as ew
+from . import elementwise as ew, reduction as red
 from ._core import NO_EDGE, broadcast_error, derivative, method, record
 
 
@@ -392,17 +392,17 @@ def add_(self, other, *, alpha=1):
     return _binary_inplace(self, other, np.add, ew.add, alpha)
 
 
-@method("sub_", "__isub__")
+@method("sub_", "__isub__", "subtract_")
 def sub_(self, other, *, alpha=1):
     return _binary_inplace(self, other, np.subtract, ew.sub, alpha)
 
 
-@method("mul_", "__imul__")
+@method("mul_", "__imul__", "multiply_")
 def mul_(self, other):
     return _binary_inplace(self, other, np.multiply, ew.mul)
 
 
-@method("div_", "__itruediv__")
+@method("div_", "__itruediv__", "divide_", "true_divide_")
 def div_(self, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return inplace(self, lambda t: ew.div(t, other, rounding_mode=rounding_mode))
@@ -414,9 +414,79 @@ def pow_(self, exponent):
     return inplace(self, lambda t: ew.pow(t, exponent))
 
 
-@method()
+@method("neg_", "negative_")
 def neg_(self):
     return inplace(self, ew.neg)
+
+
+@method("abs_", "absolute_")
+def abs_(self):
+    return inplace(self, ew.abs)
+
+
+@method()
+def square_(self):
+    return inplace(self, ew.square)
+
+
+@method()
+def sign_(self):
+    return inplace(self, ew.sign)
+
+
+@method()
+def sgn_(self):
+    return inplace(self, ew.sgn)
+
+
+@method()
+def reciprocal_(self):
+    return inplace(self, ew.reciprocal)
+
+
+@method()
+def log_(self):
+    return inplace(self, ew.log)
+
+
+@method()
+def log1p_(self):
+    return inplace(self, ew.log1p)
+
+
+@method()
+def sin_(self):
+    return inplace(self, ew.sin)
+
+
+@method()
+def cos_(self):
+    return inplace(self, ew.cos)
+
+
+@method()
+def logit_(self, eps=None):
+    return inplace(self, lambda t: ew.logit(t, eps))
+
+
+@method()
+def remainder_(self, other):
+    return inplace(self, lambda t: ew.remainder(t, other))
+
+
+@method()
+def fmod_(self, other):
+    return inplace(self, lambda t: ew.fmod(t, other))
+
+
+@method()
+def cumsum_(self, dim, *, dtype=None):
+    return inplace(self, lambda t: red.cumsum(t, dim, dtype=dtype))
+
+
+@method()
+def cumprod_(self, dim, *, dtype=None):
+    return inplace(self, lambda t: red.cumprod(t, dim, dtype=dtype))
 
 
 @method()
@@ -447,6 +517,16 @@ def sigmoid_(self):
 @method("clamp_", "clip_")
 def clamp_(self, min=None, max=None):
     return inplace(self, lambda t: ew.clamp(t, min, max))
+
+
+@method()
+def clamp_min_(self, min):
+    return inplace(self, lambda t: ew.clamp_min(t, min))
+
+
+@method()
+def clamp_max_(self, max):
+    return inplace(self, lambda t: ew.clamp_max(t, max))
 
 
 @method()

@@ -195,7 +195,7 @@ def permute(self, *dims):
     return _view(self, self._storage().transpose(axes), PermuteBackward0, (dims,))
 
 
-@method()
+@method("transpose", "swapaxes", "swapdims")
 def transpose(self, dim0, dim1):
     d0, d1 = self._dim_index(dim0), self._dim_index(dim1)
     return _view(self, self._storage().swapaxes(d0, d1), TransposeBackward0, (dim0, dim1))
