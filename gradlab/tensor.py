@@ -491,6 +491,18 @@ class Tensor:
     def is_cuda(self):
         return False
 
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def output_nr(self):
+        """Which output of its grad_fn this tensor is (0 for a leaf)."""
+        return self._output_nr if self._grad_fn is not None else 0
+
+    def is_signed(self):
+        return self.dtype.is_signed
+
 
 def _int_dim(dim, op):
     """An integer dim as an int; PyTorch's TypeError for anything else."""

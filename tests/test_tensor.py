@@ -163,3 +163,13 @@ def test_legacy_constructor_aliases_a_tensor():
         b[0] = 9
         assert a.tolist() == [9., 2.]
         assert b._version == a._version == 1
+
+
+def test_is_cpu_output_nr_and_is_signed_match_torch():
+    def facts(L):
+        x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        a, b = x.unbind(0)
+        return [x.is_cpu, x.output_nr, a.output_nr, b.output_nr, (x * 2).output_nr,
+                x.detach().output_nr, [L.tensor([1], dtype=d).is_signed() for d in (
+                    L.uint8, L.int8, L.int64, L.bool, L.float16, L.float64)]]
+    assert facts(gradlab) == facts(torch)
