@@ -21,15 +21,13 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops import elementwise, indexing, inplace, pointwise, reduction, shape  # noqa: F401
 from .ops import random as _random_ops  # noqa: F401
-from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,  # noqa: F401
-                              bitwise_or, bitwise_xor, clamp, clamp_max,
-                              clamp_min, clip, clone, cos, div, divide, eq, equal, exp,
-                              floor_divide, fmod, ge, gt,
-                              isclose, isnan, le, log, log1p, logical_not, logit, lt, maximum,
-                              minimum, mul, multiply, ne, neg, negative, positive, pow,
-                              reciprocal, relu,
-                              remainder, rsub, sgn, sigmoid, sign, sin, sqrt, square, sub,
-                              subtract, tanh, true_divide, where)
+from .ops.elementwise import (  # noqa: F401
+    abs, absolute, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp,
+    clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, exp, floor_divide, fmod, ge,
+    gt, isclose, isfinite, isinf, isnan, isneginf, isposinf, le, log, log1p, logical_and,
+    logical_not, logical_or, logical_xor, logit, lt, maximum, minimum, mul, multiply, nan_to_num,
+    ne, neg, negative, positive, pow, reciprocal, relu, remainder, rsub, sgn, sigmoid, sign,
+    signbit, sin, sqrt, square, sub, subtract, tanh, true_divide, where)
 from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401
                            scatter, scatter_add, select, split, unbind)
 from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401

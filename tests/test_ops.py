@@ -55,6 +55,7 @@ class Case:
 C = Case
 S = (2, 3)
 
+NON_FINITE = [[1.5, np.nan, np.inf], [-np.inf, -0.0, -2.5]]
 ELEMENTWISE = [
     C("add", lambda T, a, b: T.add(a, b), (2, 3), (3,)),
     C("add_scalar", lambda T, a: a + 2, S),
@@ -139,7 +140,10 @@ ELEMENTWISE = [
     C("sgn", lambda T, a: T.sgn(a) * a, distinct(2, 3)),
     C("logit", lambda T, a: T.logit(a), lambda rng: rng.uniform(0.1, 0.9, S)),
     C("logit_eps", lambda T, a: a.logit(eps=0.2), lambda rng: rng.uniform(0.05, 0.95, S)),
+    C("nan_to_num", lambda T, a: T.nan_to_num(a), NON_FINITE),
+    C("nan_to_num_args", lambda T, a: a.nan_to_num(1.5, posinf=2, neginf=-3.0), NON_FINITE),
     # in-place spellings (the op on a clone: the leaf stays a leaf)
+    C("nan_to_num_", lambda T, a: a.clone().nan_to_num_(-1.0), NON_FINITE),
     C("abs_", lambda T, a: a.clone().abs_(), distinct(2, 3)),
     C("absolute_", lambda T, a: a.clone().absolute_(), distinct(2, 3)),
     C("negative_", lambda T, a: a.clone().negative_(), S),
@@ -514,6 +518,13 @@ NO_GRAD = [
         ~(a > 0), b > 0))),
     ("rbitwise", lambda T, a, b: (True & (a > 0)) | (False ^ (b > 0)) | (False | (a > 1))),
     ("logical_not", lambda T, a, b: T.logical_not(a > 0)),
+    ("logical_and", lambda T, a, b: (a.logical_and(b), T.logical_and(a > 0, b))),
+    ("logical_or", lambda T, a, b: (a.logical_or(b > 0), T.logical_or(a, b.int()))),
+    ("logical_xor", lambda T, a, b: (a.logical_xor(b), T.logical_xor(a > 0, b < 0))),
+    ("isinf", lambda T, a, b: (T.isinf(a / 0), (a / 0).isposinf(), T.isneginf(a / 0))),
+    ("isfinite", lambda T, a, b: (T.isfinite(a / b), (a / 0).isfinite(), T.isinf(b.int()))),
+    ("signbit", lambda T, a, b: (T.signbit(a * 0), a.signbit(), (b > 0).signbit(),
+                                 b.int().signbit())),
     ("isclose", lambda T, a, b: T.isclose(a, b, atol=0.5)), ("allclose", lambda T, a, b: (
         T.allclose(a, a + 1e-9), a.allclose(b))),
     ("equal", lambda T, a, b: (T.equal(a, a), a.equal(b))),

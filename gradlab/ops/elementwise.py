@@ -234,6 +234,10 @@ MinimumBackward0 = derivative(
     other=("grad · (other < self), halved on ties", lambda grad, self, other: where(
         self == other, div_scalar(grad, 2), grad).masked_fill(self < other, 0)),
     result="element_wise")
+NanToNumBackward0 = derivative(
+    "NanToNumBackward0", ("self",), saves=("self",),
+    self=("grad where self is finite", lambda grad, self: grad * isfinite(self)),
+    result="element_wise")
 WhereBackward0 = derivative(
     "WhereBackward0", ("self", "other"), broadcasts=True, saves=("condition",),
     self=("grad where condition", lambda grad, condition: where(condition, grad, 0.0)),
@@ -1038,6 +1042,74 @@ def logical_not(self):
 @method()
 def isnan(self):
     return Tensor._make(np.asarray(np.isnan(self._array)), _dtype.bool_)
+
+
+@method()
+def isinf(self):
+    return Tensor._make(np.asarray(np.isinf(self._array)), _dtype.bool_)
+
+
+@method()
+def isposinf(self):
+    return Tensor._make(np.asarray(np.isposinf(self._array)), _dtype.bool_)
+
+
+@method()
+def isneginf(self):
+    return Tensor._make(np.asarray(np.isneginf(self._array)), _dtype.bool_)
+
+
+@method()
+def isfinite(self):
+    return Tensor._make(np.asarray(np.isfinite(self._array)), _dtype.bool_)
+
+
+@method()
+def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced: by ``nan``, and by the dtype's largest and lowest values
+    unless ``posinf``/``neginf`` are given."""
+    a = self._array
+    out = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf) if a.dtype.kind == "f" else \
+        a.copy()
+    return record(NanToNumBackward0, Tensor._make(out, self.dtype), (self,), (self,))
+
+
+@method()
+def signbit(self):
+    a = self._array
+    return Tensor._make(np.asarray(np.signbit(a) if a.dtype.kind == "f" else a < 0), _dtype.bool_)
+
+
+def _logical(ufunc, name):
+    """The function ``name`` (torch.logical_and ...) and, as a side effect, the Tensor method:
+    a bool tensor of ``ufunc`` on the two tensors' truth values. (PyTorch's type errors count
+    the method's positions from ``other``.)"""
+    def compute(input, other, position):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position {position}) must be Tensor, "
+                            f"not {type(other).__name__}")
+        try:
+            return Tensor._make(np.asarray(ufunc(input._array, other._array)), _dtype.bool_)
+        except ValueError:
+            raise broadcast_error(shape_of(input), shape_of(other)) from None
+
+    def as_method(self, other):
+        return compute(self, other, 1)
+
+    def function(input, other):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return compute(input, other, 2)
+    as_method.__name__ = function.__name__ = function.__qualname__ = name
+    as_method.__qualname__ = f"Tensor.{name}"
+    setattr(Tensor, name, as_method)
+    return function
+
+
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
 @method()

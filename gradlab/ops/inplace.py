@@ -520,6 +520,11 @@ def clamp_(self, min=None, max=None):
 
 
 @method()
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    return inplace(self, lambda t: ew.nan_to_num(t, nan, posinf, neginf))
+
+
+@method()
 def clamp_min_(self, min):
     return inplace(self, lambda t: ew.clamp_min(t, min))
 
