@@ -42,7 +42,8 @@ from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diag
 from .ops.shape import broadcast_shapes, broadcast_tensors, roll, tile  # noqa: F401
 from ._dtype import finfo, iinfo  # noqa: F401
 from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
-                        cosh, exp2, expm1, fix, floor, frac, hypot, log2, log10, round, rsqrt,
+                        cosh, erf, erfc, exp2, expm1, fix, floor, frac, hypot, log2, log10,
+                        round, rsqrt,
                         sinh, tan, trunc)
 from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
                          meshgrid, moveaxis, movedim, trace, tril, triu)

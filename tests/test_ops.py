@@ -140,6 +140,10 @@ ELEMENTWISE = [
     C("sgn", lambda T, a: T.sgn(a) * a, distinct(2, 3)),
     C("logit", lambda T, a: T.logit(a), lambda rng: rng.uniform(0.1, 0.9, S)),
     C("logit_eps", lambda T, a: a.logit(eps=0.2), lambda rng: rng.uniform(0.05, 0.95, S)),
+    C("erf", lambda T, a: T.erf(a), S),
+    C("erfc", lambda T, a: a.erfc(), S),
+    C("erf_", lambda T, a: a.clone().erf_(), S),
+    C("erfc_", lambda T, a: a.clone().erfc_(), S),
     C("nan_to_num", lambda T, a: T.nan_to_num(a), NON_FINITE),
     C("nan_to_num_args", lambda T, a: a.nan_to_num(1.5, posinf=2, neginf=-3.0), NON_FINITE),
     # in-place spellings (the op on a clone: the leaf stays a leaf)

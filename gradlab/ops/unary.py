@@ -1,16 +1,18 @@
 """More pointwise math: logs and exponentials in base 2 and 10, rounding, hyperbolic and inverse
-trigonometric functions, rsqrt, atan2 and hypot, with their in-place forms.
+trigonometric functions, rsqrt, erf and erfc, atan2 and hypot, with their in-place forms.
 
 Each backward formula is PyTorch's (derivatives.yaml) written with the same ops, so a
 create_graph backward records the nodes PyTorch's does.
 """
+import math
+
 import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
 from ._core import (RESULT, accumulator, broadcast_error, derivative, method, promote,
                     quietly, record, rounded, shape_of)
-from .elementwise import add_scalar, mul_scalar, zeros_like
+from .elementwise import add_scalar, exp, mul_scalar, zeros_like
 from .inplace import inplace
 
 LN2, LN10 = 0.6931471805599453, 2.3025850929940456
@@ -91,6 +93,17 @@ HypotBackward0 = derivative(
             lambda self_t, other_t, self, other, result:
                 self_t * self / result + other_t * other / result))
 
+ErfBackward0 = derivative(
+    "ErfBackward0", ("self",), saves=("self",),
+    self=("2/√π · exp(-self²) · grad",
+          lambda grad, self: mul_scalar(exp(-self.pow(2)), 2 / math.sqrt(math.pi)) * grad),
+    result="element_wise")
+ErfcBackward0 = derivative(
+    "ErfcBackward0", ("self",), saves=("self",),
+    self=("-2/√π · exp(-self²) · grad",
+          lambda grad, self: mul_scalar(exp(-self.pow(2)), -2 / math.sqrt(math.pi)) * grad),
+    result="element_wise")
+
 
 def _float_unary(fn, self, cls, saved=()):
     """A float op: integer and bool inputs give the default float dtype, as in PyTorch."""
@@ -117,6 +130,26 @@ def _rounding(fn, self, cls, kernel):
 _cr = {name: rounded(getattr(np, name)) for name in (
     "log2", "log10", "exp2", "expm1", "cosh", "sinh", "tan", "arcsin", "arccos", "arctan",
     "arctan2", "hypot")}
+
+_ERF, _ERFC = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)  # NumPy has none
+
+
+def _per_element(fn):
+    """``fn`` (math's, element by element) on float64 values, in the input's dtype: within an
+    ulp of PyTorch's kernels."""
+    def f(a):
+        return np.asarray(fn(np.asarray(a, np.float64)), np.float64).astype(a.dtype)
+    return f
+
+
+@method()
+def erf(self):
+    return _float_unary(_per_element(_ERF), self, ErfBackward0, (self,))
+
+
+@method()
+def erfc(self):
+    return _float_unary(_per_element(_ERFC), self, ErfcBackward0, (self,))
 
 
 @method()
@@ -281,6 +314,16 @@ def _hypot_method(self, other):
 
 
 # ---- in place ---------------------------------------------------------------------------------
+
+@method()
+def erf_(self):
+    return inplace(self, erf)
+
+
+@method()
+def erfc_(self):
+    return inplace(self, erfc)
+
 
 @method()
 def log2_(self):
