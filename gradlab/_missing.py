@@ -32,8 +32,8 @@ TENSOR_NAMES = frozenset("""
     H acosh acosh_ addmm_ adjoint aminmax angle apply_ arccosh arccosh_ arcsinh arcsinh_ arctanh
     arctanh_ argwhere as_strided as_strided_ as_strided_scatter as_subclass asinh asinh_ atanh
     atanh_ bfloat16 bitwise_and_ bitwise_left_shift bitwise_left_shift_ bitwise_not_ bitwise_or_
-    bitwise_right_shift bitwise_right_shift_ bitwise_xor_ byte ccol_indices cdouble cfloat chalf
-    char cholesky cholesky_inverse cholesky_solve coalesce col_indices conj conj_physical
+    bitwise_right_shift bitwise_right_shift_ bitwise_xor_ ccol_indices cdouble cfloat chalf
+    cholesky cholesky_inverse cholesky_solve coalesce col_indices conj conj_physical
     conj_physical_ const_data_ptr copysign copysign_ corrcoef cov crow_indices cummax cummin
     data_ptr deg2rad deg2rad_ dense_dim dequantize diagflat diagonal_scatter diff digamma
     digamma_ dim_order dist dsplit eig eq_ erfinv erfinv_ fill_diagonal_ fliplr flipud
@@ -52,7 +52,7 @@ TENSOR_NAMES = frozenset("""
     qscheme quantile rad2deg rad2deg_ real record_stream reinforce renorm renorm_
     repeat_interleave resize resize_ resize_as resize_as_ resize_as_sparse_ resolve_conj
     resolve_neg rot90 row_indices scatter_reduce scatter_reduce_ select_scatter set_
-    share_memory_ short sinc sinc_ slice_inverse slice_scatter smm solve sparse_dim sparse_mask
+    share_memory_ sinc sinc_ slice_inverse slice_scatter smm solve sparse_dim sparse_mask
     sparse_resize_ sparse_resize_and_clear_ split_with_sizes squeeze_ sspaddmm stft storage
     storage_offset storage_type stride sum_to_size svd swapaxes_ swapdims_ symeig t_
     take_along_dim tensor_split to_dense to_mkldnn to_padded_tensor to_sparse to_sparse_bsc

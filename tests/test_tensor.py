@@ -173,3 +173,11 @@ def test_is_cpu_output_nr_and_is_signed_match_torch():
                 x.detach().output_nr, [L.tensor([1], dtype=d).is_signed() for d in (
                     L.uint8, L.int8, L.int64, L.bool, L.float16, L.float64)]]
     assert facts(gradlab) == facts(torch)
+
+
+def test_byte_char_and_short_convert_as_torch():
+    def converted(L):
+        x, n = L.tensor([0.5, -1.0, 2.7, 200.0, -3.5]), L.tensor([300, -2, 7])
+        return [(str(t.dtype), t.tolist()) for t in (
+            x.byte(), x.char(), x.short(), n.byte(), n.char(), L.tensor([True, False]).short())]
+    assert converted(gradlab) == converted(torch)
