@@ -34,10 +34,12 @@ from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer 
 from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.random import bernoulli, multinomial, normal, poisson  # noqa: F401
-from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum,  # noqa: F401
-                            log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
+from .ops.reduction import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, diff, log_softmax,
+    logsumexp, max, mean, min, norm, prod, softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
-                        expand, flatten, flip, permute, ravel, reshape, squeeze, stack, swapaxes,
+                        expand, flatten, flip, fliplr, flipud, permute, ravel, reshape, squeeze,
+                        stack, swapaxes,
                         t, transpose, unflatten, unsqueeze, view)
 from .ops.shape import broadcast_shapes, broadcast_tensors, roll, tile  # noqa: F401
 from ._dtype import finfo, iinfo  # noqa: F401

@@ -10,7 +10,8 @@ from ..tensor import Tensor
 from ._core import RESULT, accumulator, cr_exp, cr_log, derivative, method, quiet, record
 from . import elementwise as ew
 from .elementwise import div_scalar, mul_scalar
-from .shape import _broadcast
+from .indexing import narrow
+from .shape import _broadcast, cat
 
 
 def _restore(grad, dim, keepdim, ndim):
@@ -487,6 +488,28 @@ def cumsum(self, dim, *, dtype=None):
 @method()
 def cumprod(self, dim, *, dtype=None):
     return _scan(self, dim, dtype, np.multiply, CumprodBackward0, (self, RESULT), "cumprod")
+
+
+@method()
+def diff(self, n=1, dim=-1, prepend=None, append=None):
+    """Differences of neighbours along ``dim``, ``n`` times (ATen's diff: narrow, subtract; bools
+    xor), after ``prepend`` and ``append`` are concatenated to the input."""
+    if self._array.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    ends = [t for t in (prepend, append) if t is not None]
+    if [t for t in ends if t._array.ndim != self._array.ndim]:
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    result = cat([t for t in (prepend, self, append) if t is not None], dim) if ends else self
+    if n == 0:
+        return ew.zeros_like(result).copy_(result)
+    size = result._array.shape[result._dim_index(dim)]  # (min and any are ops, here)
+    for length in range(size - 1, size - 1 - (n if n < size else size), -1):
+        before = narrow(result, dim, 0, length)  # first: PyTorch's build evaluates the C++
+        after = narrow(result, dim, 1, length)  # arguments right to left (numbering the nodes)
+        result = ew.logical_xor(after, before) if result.dtype is _dtype.bool_ else after - before
+    return result
 
 
 class ValuesIndices(tuple):

@@ -321,6 +321,20 @@ def flip(self, *dims):
 
 
 @method()
+def fliplr(self):
+    if self._array.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(self, 1)
+
+
+@method()
+def flipud(self):
+    if self._array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(self, 0)
+
+
+@method()
 def contiguous(self, memory_format=None):
     """Self if already contiguous, else a C-ordered copy (a CloneBackward0, as in PyTorch)."""
     if is_contiguous(self):
