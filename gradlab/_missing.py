@@ -45,18 +45,18 @@ TENSOR_NAMES = frozenset("""
     is_vulkan is_xla is_xpu isreal istft layout lcm lcm_ ldexp ldexp_ le_ less_ less_equal_
     lgamma lgamma_ logaddexp logaddexp2 logcumsumexp logdet logical_and_ logical_not_
     logical_or_ logical_xor_ lstsq lt_ lu lu_solve mH map2_ map_ masked_scatter_ matrix_exp
-    matrix_power module_load mtia mvlgamma mvlgamma_ name nanmean nanmedian nanquantile nansum
-    narrow_copy ne_ new new_empty_strided nextafter nextafter_ nonzero_static not_equal
-    not_equal_ orgqr ormqr pin_memory pinverse polygamma polygamma_ prelu put put_
-    q_per_channel_axis q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr
-    qscheme quantile rad2deg rad2deg_ real record_stream reinforce renorm renorm_
-    repeat_interleave resize resize_ resize_as resize_as_ resize_as_sparse_ resolve_conj
-    resolve_neg rot90 row_indices scatter_reduce scatter_reduce_ select_scatter set_
-    share_memory_ sinc sinc_ slice_inverse slice_scatter smm solve sparse_dim sparse_mask
-    sparse_resize_ sparse_resize_and_clear_ split_with_sizes squeeze_ sspaddmm stft storage
-    storage_offset storage_type stride sum_to_size svd swapaxes_ swapdims_ symeig t_
-    take_along_dim tensor_split to_dense to_mkldnn to_padded_tensor to_sparse to_sparse_bsc
-    to_sparse_bsr to_sparse_coo to_sparse_csc to_sparse_csr transpose_ triangular_solve unfold
-    unique_consecutive unsafe_chunk unsafe_split unsafe_split_with_sizes unsqueeze_
-    untyped_storage values vdot volatile vsplit xlogy xlogy_ xpu
+    matrix_power module_load mtia mvlgamma mvlgamma_ name nanmedian nanquantile narrow_copy ne_
+    new new_empty_strided nextafter nextafter_ nonzero_static not_equal not_equal_ orgqr ormqr
+    pin_memory pinverse polygamma polygamma_ prelu put put_ q_per_channel_axis
+    q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile
+    rad2deg rad2deg_ real record_stream reinforce renorm renorm_ repeat_interleave resize
+    resize_ resize_as resize_as_ resize_as_sparse_ resolve_conj resolve_neg rot90 row_indices
+    scatter_reduce scatter_reduce_ select_scatter set_ share_memory_ sinc sinc_ slice_inverse
+    slice_scatter smm solve sparse_dim sparse_mask sparse_resize_ sparse_resize_and_clear_
+    split_with_sizes squeeze_ sspaddmm stft storage storage_offset storage_type stride
+    sum_to_size svd swapaxes_ swapdims_ symeig t_ take_along_dim tensor_split to_dense to_mkldnn
+    to_padded_tensor to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo to_sparse_csc
+    to_sparse_csr transpose_ triangular_solve unfold unique_consecutive unsafe_chunk
+    unsafe_split unsafe_split_with_sizes unsqueeze_ untyped_storage values vdot volatile vsplit
+    xlogy xlogy_ xpu
 """.split())

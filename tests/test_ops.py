@@ -56,6 +56,7 @@ C = Case
 S = (2, 3)
 
 NON_FINITE = [[1.5, np.nan, np.inf], [-np.inf, -0.0, -2.5]]
+NAN_SOME = [[1.5, np.nan, 2.0], [-0.5, 3.0, np.nan]]
 ELEMENTWISE = [
     C("add", lambda T, a, b: T.add(a, b), (2, 3), (3,)),
     C("add_scalar", lambda T, a: a + 2, S),
@@ -148,6 +149,11 @@ ELEMENTWISE = [
       (2, 2)),
     C("fliplr", lambda T, a: a.fliplr(), (2, 3, 2)),
     C("flipud", lambda T, a: T.flipud(a), (3, 2)),
+    C("nansum", lambda T, a: a.nansum(), NAN_SOME),
+    C("nansum_dim", lambda T, a: T.nansum(a, 1), NAN_SOME),
+    C("nansum_dims_keepdim", lambda T, a: a.nansum((0, 1), keepdim=True), NAN_SOME),
+    C("nanmean", lambda T, a: a.nanmean(), NAN_SOME),
+    C("nanmean_dim", lambda T, a: T.nanmean(a, dim=0, keepdim=True), NAN_SOME),
     C("erf", lambda T, a: T.erf(a), S),
     C("erfc", lambda T, a: a.erfc(), S),
     C("erf_", lambda T, a: a.clone().erf_(), S),
@@ -682,6 +688,7 @@ ERRORS = [
     ("backward_twice", lambda T, a, b: [y.backward() for y in [a.requires_grad_().exp().sum()] * 2],
      (2,), ()),
     ("diff_0_dim", lambda T, a, b: a.diff(), (), ()),
+    ("nanmean_integers", lambda T, a, b: (a > 0).long().nanmean(), (3,), ()),
     ("diff_negative_order", lambda T, a, b: T.diff(a, n=-1), (3,), ()),
     ("diff_prepend_dims", lambda T, a, b: a.diff(prepend=b), (3,), (2, 2)),
     ("fliplr_1_dim", lambda T, a, b: a.fliplr(), (3,), ()),

@@ -49,6 +49,11 @@ MeanBackward0 = derivative(
           lambda g, self_sym_numel, self_sym_sizes: np.full(
               self_sym_sizes, np.true_divide(g, self_sym_numel, dtype=g.dtype), g.dtype)),
     result="reduction")
+NansumBackward0 = derivative(
+    "NansumBackward0", ("self",), saves=("self",), attrs=("dim", "keepdim"),
+    self=("grad expanded over dim, 0 where self is NaN", lambda grad, self, dim, keepdim: _restore(
+        grad, dim or (), keepdim, self.dim()).expand(self.shape) * ew.logical_not(ew.isnan(self))),
+    result="reduction")
 MeanBackward1 = derivative(
     "MeanBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_numel", "self_sym_sizes"),
     self=("grad / count, expanded over dim",
@@ -427,6 +432,27 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
     value = a.sum(axis=axes, keepdims=keepdim, dtype=accumulator(dt))
     out = Tensor._make(_contiguous(value.astype(dt.np, copy=False)), dt)
     return record(SumBackward1, out, (self,), attrs=(_dims(dim, 0), keepdim, a.shape))
+
+
+@method()
+def nansum(self, dim=None, keepdim=False, *, dtype=None):
+    """sum with NaNs counted as 0."""
+    a = self._array
+    finite = Tensor._make(np.where(np.isnan(a), a.dtype.type(0), a), self.dtype) \
+        if a.dtype.kind == "f" else self.detach()
+    out = sum(finite, dim, keepdim, dtype=dtype)
+    dims = None if dim is None else _dims(dim, a.ndim)
+    return record(NansumBackward0, out, (self,), (self,), (dims, keepdim))
+
+
+@method()
+def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+    """mean of the elements that are not NaN."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {self.dtype._legacy[:-6]}")
+    count = ew.logical_not(ew.isnan(self)).sum(dim, keepdim)
+    return ew.div(nansum(self, dim, keepdim, dtype=dtype), count)
 
 
 @method()
