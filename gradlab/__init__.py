@@ -45,7 +45,7 @@ from .ops.shape import broadcast_shapes, broadcast_tensors, roll, tile  # noqa: 
 from ._dtype import finfo, iinfo  # noqa: F401
 from .ops.unary import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil,  # noqa: F401
                         cosh, erf, erfc, exp2, expm1, fix, floor, frac, hypot, log2, log10,
-                        round, rsqrt,
+                        logaddexp, round, rsqrt,
                         sinh, tan, trunc)
 from .ops.matrix import (addbmm, addmv, addr, baddbmm, cartesian_prod, cross, diag, kron,  # noqa: F401
                          meshgrid, moveaxis, movedim, trace, tril, triu)

@@ -43,10 +43,10 @@ TENSOR_NAMES = frozenset("""
     is_coalesced is_conj is_distributed is_ipu is_maia is_meta is_mkldnn is_mps is_mtia is_neg
     is_nested is_nonzero is_pinned is_quantized is_same_size is_set_to is_shared is_sparse_csr
     is_vulkan is_xla is_xpu isreal istft layout lcm lcm_ ldexp ldexp_ le_ less_ less_equal_
-    lgamma lgamma_ logaddexp logaddexp2 logcumsumexp logdet logical_and_ logical_not_
-    logical_or_ logical_xor_ lstsq lt_ lu lu_solve mH map2_ map_ masked_scatter_ matrix_exp
-    matrix_power module_load mtia mvlgamma mvlgamma_ name nanmedian nanquantile narrow_copy ne_
-    new new_empty_strided nextafter nextafter_ nonzero_static not_equal not_equal_ orgqr ormqr
+    lgamma lgamma_ logaddexp2 logcumsumexp logdet logical_and_ logical_not_ logical_or_
+    logical_xor_ lstsq lt_ lu lu_solve mH map2_ map_ masked_scatter_ matrix_exp matrix_power
+    module_load mtia mvlgamma mvlgamma_ name nanmedian nanquantile narrow_copy ne_ new
+    new_empty_strided nextafter nextafter_ nonzero_static not_equal not_equal_ orgqr ormqr
     pin_memory pinverse polygamma polygamma_ prelu put put_ q_per_channel_axis
     q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile
     rad2deg rad2deg_ real record_stream reinforce renorm renorm_ repeat_interleave resize

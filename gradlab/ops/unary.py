@@ -1,5 +1,6 @@
 """More pointwise math: logs and exponentials in base 2 and 10, rounding, hyperbolic and inverse
-trigonometric functions, rsqrt, erf and erfc, atan2 and hypot, with their in-place forms.
+trigonometric functions, rsqrt, erf and erfc, atan2, hypot and logaddexp, with their in-place
+forms.
 
 Each backward formula is PyTorch's (derivatives.yaml) written with the same ops, so a
 create_graph backward records the nodes PyTorch's does.
@@ -93,6 +94,15 @@ HypotBackward0 = derivative(
             lambda self_t, other_t, self, other, result:
                 self_t * self / result + other_t * other / result))
 
+LogaddexpBackward0 = derivative(
+    "LogaddexpBackward0", ("self", "other"), broadcasts=True, saves=("self", "other"),
+    self=("grad / (1 + exp(other - self))",
+          lambda grad, self, other: grad / add_scalar(exp(other - self), 1)),
+    other=("grad / (1 + exp(self - other))",
+           lambda grad, self, other: grad / add_scalar(exp(self - other), 1)),
+    result=("self_t / (1 + exp(other - self)) + other_t / (1 + exp(self - other))",
+            lambda self_t, other_t, self, other: self_t / add_scalar(exp(other - self), 1)
+            + other_t / add_scalar(exp(self - other), 1)))
 ErfBackward0 = derivative(
     "ErfBackward0", ("self",), saves=("self",),
     self=("2/√π · exp(-self²) · grad",
@@ -311,6 +321,36 @@ def _hypot(self, other, position):
 @method("hypot")
 def _hypot_method(self, other):
     return _hypot(self, other, 1)
+
+
+def _logaddexp64(x, y):
+    """log(exp(x) + exp(y)) as PyTorch's kernel: max + log1p(exp(-|x - y|)), and x where both
+    are the same infinity."""
+    m = np.maximum(x, y)
+    return np.where(np.isinf(x) & (x == y), x, m + np.log1p(np.exp(-np.abs(x - y))))
+
+
+def logaddexp(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logaddexp(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return _logaddexp(input, other, 2)
+
+
+def _logaddexp(self, other, position):
+    x, y, dt = _pair(self, other, "logaddexp", position)
+    promoted = promote(self, other)
+    if not promoted.is_floating_point:
+        name = promoted._legacy[:-len("Tensor")]
+        raise NotImplementedError(f'"logaddexp_cpu" not implemented for \'{name}\'')
+    out = quietly(_logaddexp64, x.astype(np.float64), y.astype(np.float64))
+    return record(LogaddexpBackward0, Tensor._make(np.asarray(out, dt.np), dt), (self, other),
+                  (self, other))
+
+
+@method("logaddexp")
+def _logaddexp_method(self, other):
+    return _logaddexp(self, other, 1)
 
 
 # ---- in place ---------------------------------------------------------------------------------
