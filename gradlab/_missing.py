@@ -54,7 +54,7 @@ TENSOR_NAMES = frozenset("""
     scatter_reduce scatter_reduce_ select_scatter set_ share_memory_ sinc sinc_ slice_inverse
     slice_scatter smm solve sparse_dim sparse_mask sparse_resize_ sparse_resize_and_clear_
     split_with_sizes squeeze_ sspaddmm stft storage storage_offset storage_type stride
-    sum_to_size svd swapaxes_ swapdims_ symeig t_ take_along_dim tensor_split to_dense to_mkldnn
+    sum_to_size svd swapaxes_ swapdims_ symeig t_ tensor_split to_dense to_mkldnn
     to_padded_tensor to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo to_sparse_csc
     to_sparse_csr transpose_ triangular_solve unfold unique_consecutive unsafe_chunk
     unsafe_split unsafe_split_with_sizes unsqueeze_ untyped_storage values vdot volatile vsplit

@@ -6,7 +6,7 @@ from .. import _dtype
 from ..autograd.forward_ad import _levels
 from ..autograd.grad_mode import _local
 from ..tensor import InferenceVersion, Tensor
-from ._core import derivative, method, record, view_like
+from ._core import broadcast_error, derivative, method, record, view_like
 from .shape import _view
 
 # backward of a selection: embed the gradient into zeros, itself differentiable
@@ -306,6 +306,32 @@ def gather(self, dim, index, *, sparse_grad=False):
     a = a[tuple(slice(None) if i == d else slice(0, n) for i, n in enumerate(index._array.shape))]
     out = Tensor._make(np.take_along_axis(a, index._array, axis=d), self.dtype)
     return record(GatherBackward0, out, (self,), (self, index), (dim, sparse_grad))
+
+
+@method()
+def take_along_dim(self, indices, dim=None):
+    """gather along ``dim`` after broadcasting the input and the indices against each other (the
+    flattened input and indices without ``dim``), as ATen composes it."""
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{indices.dtype._legacy[:-6]}")
+    if dim is None:
+        return gather(self.view(-1), 0, indices.view(-1))
+    if self._array.ndim != indices._array.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {self._array.ndim} dimensions for "
+                           f"input, and {indices._array.ndim} dimensions for indices")
+    d = self._dim_index(dim)
+    sizes, index_sizes = list(self._array.shape), list(indices._array.shape)
+    sizes[d], index_sizes[d] = index_sizes[d], sizes[d]
+    shapes = []
+    for a, b in ((tuple(sizes), indices._array.shape), (tuple(index_sizes), self._array.shape)):
+        try:
+            shapes.append(np.broadcast_shapes(a, b))
+        except ValueError:
+            raise broadcast_error(a, b) from None
+    index_shape, shape = shapes
+    return gather(self.broadcast_to(shape), d, indices.broadcast_to(index_shape))
 
 
 @method()
