@@ -29,7 +29,8 @@ from .ops.elementwise import (  # noqa: F401
     ne, neg, negative, positive, pow, reciprocal, relu, remainder, rsub, sgn, sigmoid, sign,
     signbit, sin, sqrt, square, sub, subtract, tanh, true_divide, where)
 from .ops.indexing import (chunk, gather, index_select, masked_select, narrow, nonzero,  # noqa: F401
-                           scatter, scatter_add, select, split, take_along_dim, unbind)
+                           repeat_interleave, scatter, scatter_add, select, split,
+                           take_along_dim, unbind)
 from .ops.linalg import addmm, bmm, det, dot, ger, inner, matmul, mm, mv, outer  # noqa: F401
 from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401

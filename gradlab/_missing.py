@@ -49,14 +49,13 @@ TENSOR_NAMES = frozenset("""
     new_empty_strided nextafter nextafter_ nonzero_static not_equal not_equal_ orgqr ormqr
     pin_memory pinverse polygamma polygamma_ prelu put put_ q_per_channel_axis
     q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile
-    rad2deg rad2deg_ real record_stream reinforce renorm renorm_ repeat_interleave resize
-    resize_ resize_as resize_as_ resize_as_sparse_ resolve_conj resolve_neg rot90 row_indices
-    scatter_reduce scatter_reduce_ select_scatter set_ share_memory_ sinc sinc_ slice_inverse
-    slice_scatter smm solve sparse_dim sparse_mask sparse_resize_ sparse_resize_and_clear_
-    split_with_sizes squeeze_ sspaddmm stft storage storage_offset storage_type stride
-    sum_to_size svd swapaxes_ swapdims_ symeig t_ tensor_split to_dense to_mkldnn
-    to_padded_tensor to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo to_sparse_csc
-    to_sparse_csr transpose_ triangular_solve unfold unique_consecutive unsafe_chunk
-    unsafe_split unsafe_split_with_sizes unsqueeze_ untyped_storage values vdot volatile vsplit
-    xlogy xlogy_ xpu
+    rad2deg rad2deg_ real record_stream reinforce renorm renorm_ resize resize_ resize_as
+    resize_as_ resize_as_sparse_ resolve_conj resolve_neg rot90 row_indices scatter_reduce
+    scatter_reduce_ select_scatter set_ share_memory_ sinc sinc_ slice_inverse slice_scatter smm
+    solve sparse_dim sparse_mask sparse_resize_ sparse_resize_and_clear_ split_with_sizes
+    squeeze_ sspaddmm stft storage storage_offset storage_type stride sum_to_size svd swapaxes_
+    swapdims_ symeig t_ tensor_split to_dense to_mkldnn to_padded_tensor to_sparse to_sparse_bsc
+    to_sparse_bsr to_sparse_coo to_sparse_csc to_sparse_csr transpose_ triangular_solve unfold
+    unique_consecutive unsafe_chunk unsafe_split unsafe_split_with_sizes unsqueeze_
+    untyped_storage values vdot volatile vsplit xlogy xlogy_ xpu
 """.split())

@@ -309,6 +309,42 @@ def gather(self, dim, index, *, sparse_grad=False):
 
 
 @method()
+def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+    """Each element ``repeats`` times along ``dim`` (of the flattened tensor without it), as ATen
+    composes it: unsqueeze, expand, clone, flatten for a number of repeats; index_select for a
+    tensor of them. ``torch.repeat_interleave(repeats)`` alone gives the indices."""
+    if repeats is None:  # the one-argument form: self holds the repeats
+        return Tensor._make(_repeated_indices(self, self._array.shape[0] if self._array.ndim
+                                              else 1), _dtype.int64)
+    source = self if dim is not None else self.flatten()
+    d = self._dim_index(0 if dim is None else dim)
+    if not isinstance(repeats, Tensor):
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        sizes = list(source._array.shape)
+        sizes.insert(d + 1, repeats)
+        return source.unsqueeze(d + 1).expand(sizes).clone().flatten(d, d + 1)
+    if repeats.dtype not in (_dtype.int32, _dtype.int64):
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{repeats.dtype._legacy[:-6]}'")
+    size = source._array.shape[d]
+    index = Tensor._make(_repeated_indices(repeats.expand(size) if repeats._array.ndim == 0
+                                           else repeats, size), _dtype.int64)
+    return index_select(source, d, index)
+
+
+def _repeated_indices(repeats, size):
+    """0, 1, ... each as often as ``repeats`` says (PyTorch's checks)."""
+    counts = np.asarray(repeats._array).reshape(-1)
+    if counts.size != size:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {counts.size} and input.size(0) = {size}")
+    if (counts < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+
+
+@method()
 def take_along_dim(self, indices, dim=None):
     """gather along ``dim`` after broadcasting the input and the indices against each other (the
     flattened input and indices without ``dim``), as ATen composes it."""
