@@ -36,8 +36,8 @@ from .ops.linalg import _slogdet_method as slogdet  # noqa: F401
 from .ops.pointwise import addcdiv, addcmul, lerp  # noqa: F401
 from .ops.random import bernoulli, multinomial, normal, poisson  # noqa: F401
 from .ops.reduction import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, diff, log_softmax,
-    logsumexp, max, mean, min, nanmean, nansum, norm, prod, softmax, std, sum, var)
+    all, amax, amin, any, argmax, argmin, count_nonzero, cummax, cummin, cumprod, cumsum, diff,
+    log_softmax, logsumexp, max, mean, min, nanmean, nansum, norm, prod, softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, concat, concatenate, diag_embed, diagonal,  # noqa: F401
                         expand, flatten, flip, fliplr, flipud, permute, ravel, reshape, squeeze,
                         stack, swapaxes,

@@ -303,9 +303,13 @@ def gather(self, dim, index, *, sparse_grad=False):
     d = self._dim_index(dim)
     _check_index(self, d, index, "gather")
     a = np.asarray(self._array)
-    a = a[tuple(slice(None) if i == d else slice(0, n) for i, n in enumerate(index._array.shape))]
-    out = Tensor._make(np.take_along_axis(a, index._array, axis=d), self.dtype)
-    return record(GatherBackward0, out, (self,), (self, index), (dim, sparse_grad))
+    i = np.asarray(index._array)
+    if a.ndim == 0:  # one element, as PyTorch reads a 0-dim tensor (index checked above)
+        a, i = a.reshape(1), i.reshape(-1)
+    a = a[tuple(slice(None) if k == d else slice(0, n) for k, n in enumerate(i.shape))]
+    out = np.take_along_axis(a, i, axis=d).reshape(index._array.shape)
+    return record(GatherBackward0, Tensor._make(out, self.dtype), (self,), (self, index),
+                  (dim, sparse_grad))
 
 
 @method()
@@ -391,10 +395,13 @@ def scatter_add(self, dim, index, src):
     d = self._dim_index(dim)
     _check_index(self, d, index, "scatter")
     a = np.array(self._array)
-    values = src._array[tuple(slice(0, n) for n in index._array.shape)]
-    idx = np.indices(index._array.shape, sparse=True)
-    key = tuple(index._array if i == d else ix for i, ix in enumerate(idx))
-    np.add.at(a, key, values)
+    i, values = np.asarray(index._array), np.asarray(src._array)
+    if a.ndim == 0:  # one element, as PyTorch reads a 0-dim tensor
+        i, values = i.reshape(-1), values.reshape(-1)
+    values = values[tuple(slice(0, n) for n in i.shape)]
+    idx = np.indices(i.shape, sparse=True)
+    key = tuple(i if k == d else ix for k, ix in enumerate(idx))
+    np.add.at(a.reshape(-1) if a.ndim == 0 else a, key, values)
     return record(ScatterAddBackward0, Tensor._make(a, self.dtype), (self, src), (index,), (dim,))
 
 

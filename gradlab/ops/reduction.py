@@ -54,6 +54,27 @@ NansumBackward0 = derivative(
     self=("grad expanded over dim, 0 where self is NaN", lambda grad, self, dim, keepdim: _restore(
         grad, dim or (), keepdim, self.dim()).expand(self.shape) * ew.logical_not(ew.isnan(self))),
     result="reduction")
+CummaxBackward0 = derivative(
+    "CummaxBackward0", ("self",), saves=("self", "indices"), attrs=("dim",),
+    self=("grad added at the indices", lambda grad, self, indices, dim:
+          _cummaxmin_backward(grad, self, indices, dim)),
+    result=("self_t gathered at the indices",
+            lambda self_t, self, indices, dim: self_t.gather(dim, indices)))
+CumminBackward0 = derivative(
+    "CumminBackward0", ("self",), saves=("self", "indices"), attrs=("dim",),
+    self=("grad added at the indices", lambda grad, self, indices, dim:
+          _cummaxmin_backward(grad, self, indices, dim)),
+    result=("self_t gathered at the indices",
+            lambda self_t, self, indices, dim: self_t.gather(dim, indices)))
+
+
+def _cummaxmin_backward(grad, self, indices, dim):
+    """PyTorch's cummaxmin_backward: zeros, into which scatter_add_ puts the gradient."""
+    if not self.numel():
+        return self
+    return ew.zeros_like(self).scatter_add_(dim, indices, grad)
+
+
 MeanBackward1 = derivative(
     "MeanBackward1", ("self",), attrs=("dim", "keepdim", "self_sym_numel", "self_sym_sizes"),
     self=("grad / count, expanded over dim",
@@ -514,6 +535,39 @@ def cumsum(self, dim, *, dtype=None):
 @method()
 def cumprod(self, dim, *, dtype=None):
     return _scan(self, dim, dtype, np.multiply, CumprodBackward0, (self, RESULT), "cumprod")
+
+
+def _cumulative_extreme(self, dim, kind):
+    """cummax/cummin as PyTorch's kernel: the running extreme and its index, a later equal
+    element taking the index, and a NaN taking over (each later NaN too)."""
+    a = np.asarray(self._array)
+    d = self._dim_index(dim)
+    line = np.moveaxis(a.reshape(1) if a.ndim == 0 else a, d, -1)
+    values, indices = np.empty_like(line), np.zeros(line.shape, np.int64)
+    best, at = line[..., :1].copy(), np.zeros(line.shape[:-1] + (1,), np.int64)
+    for i in range(line.shape[-1]):
+        x = line[..., i:i + 1]
+        takes = x >= best if kind == "cummax" else x <= best
+        if a.dtype.kind == "f":
+            takes = takes & ~np.isnan(best) | np.isnan(x)
+        best, at = np.where(takes, x, best), np.where(takes, i, at)
+        values[..., i:i + 1], indices[..., i:i + 1] = best, at
+    values, indices = (np.moveaxis(v, -1, d).reshape(a.shape) for v in (values, indices))
+    values = Tensor._make(np.array(values, order="C"), self.dtype)
+    indices = Tensor._make(np.array(indices, order="C"), _dtype.int64)
+    cls = CummaxBackward0 if kind == "cummax" else CumminBackward0
+    record(cls, values, (self,), (self, indices), (dim,))
+    return ValuesIndices(kind, values, indices)
+
+
+@method()
+def cummax(self, dim):
+    return _cumulative_extreme(self, dim, "cummax")
+
+
+@method()
+def cummin(self, dim):
+    return _cumulative_extreme(self, dim, "cummin")
 
 
 @method()
