@@ -9,10 +9,10 @@ from ..tensor import Tensor
 from ._core import RESULT, derivative, quietly, record
 from .elementwise import (add_scalar, rsub_number, sigmoid_backward, sub_scalar, where,
                           zeros_like)
+from .unary import ERF
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-_erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def _float_op(fn, self, cls, attrs=(), saved=None):
@@ -36,7 +36,7 @@ def _backward_op(fn, grad_output, self, cls, saved, attrs):
 def _gelu(x, approximate):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1 + _erf(x * _SQRT_HALF).astype(np.float64))
+    return 0.5 * x * (1 + ERF(x * _SQRT_HALF).astype(np.float64))
 
 
 def _gelu_slope(x, approximate):
@@ -44,7 +44,7 @@ def _gelu_slope(x, approximate):
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
         t = np.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    cdf = 0.5 * (1 + _erf(x * _SQRT_HALF).astype(np.float64))
+    cdf = 0.5 * (1 + ERF(x * _SQRT_HALF).astype(np.float64))
     return cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
 

@@ -141,25 +141,28 @@ _cr = {name: rounded(getattr(np, name)) for name in (
     "log2", "log10", "exp2", "expm1", "cosh", "sinh", "tan", "arcsin", "arccos", "arctan",
     "arctan2", "hypot")}
 
-_ERF, _ERFC = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)  # NumPy has none
+ERF, ERFC = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)  # NumPy has none
 
 
-def _per_element(fn):
-    """``fn`` (math's, element by element) on float64 values, in the input's dtype: within an
-    ulp of PyTorch's kernels."""
+def _in_float64(fn):
+    """``fn`` (math's, element by element) on float64 values, rounded to the input's dtype:
+    within an ulp of PyTorch's kernels."""
     def f(a):
         return np.asarray(fn(np.asarray(a, np.float64)), np.float64).astype(a.dtype)
     return f
 
 
+_erf, _erfc = _in_float64(ERF), _in_float64(ERFC)
+
+
 @method()
 def erf(self):
-    return _float_unary(_per_element(_ERF), self, ErfBackward0, (self,))
+    return _float_unary(_erf, self, ErfBackward0, (self,))
 
 
 @method()
 def erfc(self):
-    return _float_unary(_per_element(_ERFC), self, ErfcBackward0, (self,))
+    return _float_unary(_erfc, self, ErfcBackward0, (self,))
 
 
 @method()
