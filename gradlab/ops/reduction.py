@@ -54,18 +54,13 @@ NansumBackward0 = derivative(
     self=("grad expanded over dim, 0 where self is NaN", lambda grad, self, dim, keepdim: _restore(
         grad, dim or (), keepdim, self.dim()).expand(self.shape) * ew.logical_not(ew.isnan(self))),
     result="reduction")
-CummaxBackward0 = derivative(
-    "CummaxBackward0", ("self",), saves=("self", "indices"), attrs=("dim",),
+CummaxBackward0, CumminBackward0 = (derivative(
+    name, ("self",), saves=("self", "indices"), attrs=("dim",),
     self=("grad added at the indices", lambda grad, self, indices, dim:
           _cummaxmin_backward(grad, self, indices, dim)),
     result=("self_t gathered at the indices",
             lambda self_t, self, indices, dim: self_t.gather(dim, indices)))
-CumminBackward0 = derivative(
-    "CumminBackward0", ("self",), saves=("self", "indices"), attrs=("dim",),
-    self=("grad added at the indices", lambda grad, self, indices, dim:
-          _cummaxmin_backward(grad, self, indices, dim)),
-    result=("self_t gathered at the indices",
-            lambda self_t, self, indices, dim: self_t.gather(dim, indices)))
+    for name in ("CummaxBackward0", "CumminBackward0"))
 
 
 def _cummaxmin_backward(grad, self, indices, dim):
